@@ -1,0 +1,67 @@
+# aiguard: threat protection for stored LLM conversations (PGXS build)
+
+EXTENSION = aiguard
+EXTVERSION = $(shell grep default_version aiguard.control | sed -e "s/.*'\(.*\)'.*/\1/")
+
+CORE_SRCS = $(wildcard src/core/*.c)
+CORE_OBJS = $(CORE_SRCS:.c=.o)
+PG_SRCS = $(wildcard src/pg/*.c)
+PG_OBJS = $(PG_SRCS:.c=.o)
+
+MODULE_big = aiguard
+OBJS = $(CORE_OBJS) $(PG_OBJS)
+DATA_built = aiguard--$(EXTVERSION).sql
+EXTRA_CLEAN = $(TOOLS) test/core/test_core schema/rules.sql
+
+PG_CPPFLAGS = -Isrc/core -DPCRE2_CODE_UNIT_WIDTH=8
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
+SHLIB_LINK = -lpcre2-8 -lutf8proc -lm
+
+REGRESS = install catalog scan smuggling rules protect reference security
+REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Stand-alone tools and tests of the core: no PostgreSQL involved.
+TOOL_CC ?= cc
+TOOL_CFLAGS ?= -O2 -g -Wall -Wextra -D_GNU_SOURCE -Isrc/core -Itools
+TOOL_LIBS = -lpcre2-8 -lutf8proc -lm
+TOOL_COMMON = tools/ag_jsonl.c tools/ag_corpus.c tools/ag_load_rules.c
+TOOLS = tools/ag_rulegen tools/ag_train tools/ag_scan bench/bench_quality
+
+tools/ag_rulegen: tools/ag_rulegen.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+tools/ag_train: tools/ag_train.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+bench/bench_quality: bench/bench_quality.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+test/core/test_core: test/core/test_core.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+
+RULE_FILES = $(sort $(wildcard rules/*.rules))
+SCHEMA_FILES = schema/tables.sql schema/alert_types.sql schema/functions.sql schema/views.sql
+
+schema/rules.sql: tools/ag_rulegen $(RULE_FILES) rules/jailbreak.model
+	tools/ag_rulegen --sql rules/jailbreak.model $(RULE_FILES) > $@.tmp && mv $@.tmp $@
+
+aiguard--$(EXTVERSION).sql: $(SCHEMA_FILES) schema/rules.sql
+	cat $(SCHEMA_FILES) schema/rules.sql > $@
+
+CORPUS ?= ../shared/corpus
+
+# Core unit tests and every rule's own examples, without a server.
+check-core: test/core/test_core
+	test/core/test_core rules/jailbreak.model $(RULE_FILES)
+
+train-model: tools/ag_train
+	tools/ag_train $(CORPUS) rules/jailbreak.model --folds 5
+
+bench-quality: bench/bench_quality
+	bench/bench_quality $(CORPUS) rules/jailbreak.model $(RULE_FILES)
+
+.PHONY: check-core train-model bench-quality
+
+tools/ag_scan: tools/ag_scan.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)

@@ -1,0 +1,111 @@
+/*
+ * ag_core.h
+ *	  Public API of the aiguard scanning core: text in, findings out.
+ *
+ * The core is plain C (PCRE2 + utf8proc, no PostgreSQL headers) so that it
+ * can be unit-tested, fuzzed and benchmarked without a server.  The
+ * PostgreSQL glue in src/pg builds an AgRuleSet from the catalog, keeps one
+ * AgScanner per backend and turns AgFindings into rows.
+ *
+ * Lifetimes: an AgRuleSet is immutable once finalized and may be shared by
+ * any number of scanners; an AgScanner owns reusable buffers, so findings
+ * returned by AgScan() stay valid until the next AgScan() on that scanner.
+ * Nothing here calls exit() or prints: errors come back as return codes and
+ * a message written into the caller's buffer.
+ */
+#ifndef AG_CORE_H
+#define AG_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Who wrote the text being scanned. */
+typedef enum AgRole
+{
+	AG_ROLE_PROMPT = 0,			/* user input */
+	AG_ROLE_RESPONSE = 1,		/* model output */
+	AG_ROLE_TOOL = 2,			/* tool output, retrieved document */
+	AG_ROLE_COUNT
+} AgRole;
+
+#define AG_ROLE_MASK(r)		(1u << (r))
+#define AG_ROLE_MASK_ALL	((1u << AG_ROLE_COUNT) - 1)
+
+/* Parses "prompt", "response", "tool" (and common synonyms); -1 if unknown. */
+extern int	AgRoleFromName(const char *name);
+extern const char *AgRoleName(AgRole role);
+
+/* A rule as the catalog or a rule file describes it. */
+typedef struct AgRuleDef
+{
+	const char *id;				/* unique, e.g. "jb.override.en" */
+	const char *alert_type;		/* e.g. "jailbreak_detected" */
+	const char *pattern;		/* PCRE2 pattern over normalised text */
+	const char *description;
+	const char *const *keywords;	/* prefilter literals, any of them */
+	int			nkeywords;
+	double		confidence;		/* 0..1 */
+	unsigned	roles;			/* AG_ROLE_MASK bits */
+} AgRuleDef;
+
+typedef struct AgRuleSet AgRuleSet;
+typedef struct AgScanner AgScanner;
+
+/* Limits applied to every PCRE2 match, so no rule runs away. */
+#define AG_MATCH_LIMIT		200000
+#define AG_DEPTH_LIMIT		10000
+
+extern AgRuleSet *AgRuleSetCreate(void);
+
+/*
+ * Adds a rule; returns 0, or -1 with a message in errbuf (bad pattern, bad
+ * confidence, no keyword...).  The pattern is compiled and JIT-compiled here.
+ */
+extern int	AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def,
+							 char *errbuf, size_t errlen);
+
+/* Attaches a linear model (text format of ag_model.c); 0 or -1 + errbuf. */
+extern int	AgRuleSetSetModel(AgRuleSet *set, const char *model_text,
+							  size_t len, char *errbuf, size_t errlen);
+
+/* Builds the keyword prefilter; no rule can be added afterwards. */
+extern int	AgRuleSetFinalize(AgRuleSet *set, char *errbuf, size_t errlen);
+extern int	AgRuleSetRuleCount(const AgRuleSet *set);
+extern size_t AgRuleSetMemoryBytes(const AgRuleSet *set);
+extern void AgRuleSetFree(AgRuleSet *set);
+
+/* Checks a pattern without keeping it (used to validate catalog edits). */
+extern int	AgValidatePattern(const char *pattern, char *errbuf, size_t errlen);
+
+/* One finding.  Offsets are byte offsets into the scanned text. */
+typedef struct AgFinding
+{
+	const char *alert_type;		/* points into the rule set or a literal */
+	const char *rule_id;
+	double		confidence;
+	size_t		start;			/* byte offset of the first matched byte */
+	size_t		end;			/* byte offset one past the match */
+	char	   *details;		/* JSON object text, never NULL */
+} AgFinding;
+
+typedef struct AgScanOptions
+{
+	int			naive;			/* 1: run every rule, no prefilter (bench) */
+	double		model_threshold;	/* <0: use the model's own */
+} AgScanOptions;
+
+extern AgScanner *AgScannerCreate(const AgRuleSet *set);
+extern void AgScannerFree(AgScanner *scanner);
+
+/*
+ * Scans text (valid UTF-8, len bytes).  Returns the number of findings (>=0)
+ * and sets *findings, or -1 on an internal error (message in errbuf).
+ */
+extern int	AgScan(AgScanner *scanner, const char *text, size_t len,
+				   AgRole role, const AgScanOptions *opts,
+				   const AgFinding **findings, char *errbuf, size_t errlen);
+
+/* Number of UTF-8 characters in text[0..bytes), for 1-based positions. */
+extern size_t AgCharCount(const char *text, size_t bytes);
+
+#endif							/* AG_CORE_H */

@@ -1,0 +1,254 @@
+/*
+ * ag_decode.c
+ *	  Decoding of encoded runs (base64, hex, percent-encoding).
+ *
+ * Attackers hide instructions as "decode this base64 and follow it".  We
+ * look for long runs of one alphabet, decode them and keep only results
+ * that are valid UTF-8 made mostly of printable characters, so random keys
+ * and hashes (which decode to binary noise) cost nothing downstream.
+ */
+#include "ag_decode.h"
+
+#include <string.h>
+
+#define MIN_B64_RUN 20
+#define MIN_HEX_RUN 16
+#define MIN_PCT_ESCAPES 4
+
+static int
+B64Value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+static int
+HexValue(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Valid UTF-8 with at least 85% printable characters and some letters? */
+static int
+LooksLikeText(const unsigned char *s, size_t len)
+{
+	size_t		printable = 0,
+				letters = 0,
+				chars = 0;
+	size_t		i = 0;
+
+	if (len < 8)
+		return 0;
+	while (i < len)
+	{
+		int			n = AgUtf8SeqLen(s[i]);
+
+		if (s[i] >= 0x80)
+		{
+			if (n == 1 || i + n > len)
+				return 0;
+			for (int k = 1; k < n; k++)
+				if ((s[i + k] & 0xC0) != 0x80)
+					return 0;
+			printable++;
+			letters++;
+		}
+		else if (s[i] >= 0x20 && s[i] < 0x7F)
+		{
+			printable++;
+			if ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z')
+				letters++;
+		}
+		else if (s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+			printable++;
+		chars++;
+		i += n;
+	}
+	return printable * 100 >= chars * 85 && letters * 2 >= chars;
+}
+
+static int
+AddSegment(AgDecoded *dec, size_t start, size_t end, const char *kind,
+		   size_t off)
+{
+	const unsigned char *d = (const unsigned char *) dec->buf.data + off;
+	size_t		dlen = dec->buf.len - off;
+
+	if (!LooksLikeText(d, dlen) || dec->nseg >= AG_MAX_DECODED_SEGMENTS)
+	{
+		dec->buf.len = off;		/* discard */
+		return 0;
+	}
+	AgDecodedSegment *s = &dec->seg[dec->nseg++];
+
+	s->src_start = start;
+	s->src_end = end;
+	s->kind = kind;
+	s->off = off;
+	s->len = dlen;
+	return AgBufAppend(&dec->buf, "", 1);	/* NUL between segments */
+}
+
+static int
+DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
+{
+	uint32_t	acc = 0;
+	int			bits = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		int			v = B64Value(s[i]);
+
+		if (v < 0)
+			break;				/* padding */
+		acc = (acc << 6) | (uint32_t) v;
+		bits += 6;
+		if (bits >= 8)
+		{
+			bits -= 8;
+			char		c = (char) ((acc >> bits) & 0xFF);
+
+			if (AgBufAppend(&dec->buf, &c, 1) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int
+AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *) text;
+	size_t		i = 0;
+
+	dec->buf.len = 0;
+	dec->nseg = 0;
+	while (i < len && dec->nseg < AG_MAX_DECODED_SEGMENTS)
+	{
+		unsigned char c = s[i];
+
+		/* percent-encoded run: non-space bytes with enough %XX escapes */
+		if (c == '%' && i + 2 < len && HexValue(s[i + 1]) >= 0 &&
+			HexValue(s[i + 2]) >= 0)
+		{
+			size_t		start = i,
+						end = i;
+			int			escapes = 0;
+
+			while (start > 0 && s[start - 1] > 0x20 && s[start - 1] < 0x7F &&
+				   s[start - 1] != '"' && s[start - 1] != '\'')
+				start--;
+			while (end < len && s[end] > 0x20 && s[end] < 0x7F &&
+				   s[end] != '"' && s[end] != '\'')
+			{
+				if (s[end] == '%' && end + 2 < len &&
+					HexValue(s[end + 1]) >= 0 && HexValue(s[end + 2]) >= 0)
+					escapes++;
+				end++;
+			}
+			if (escapes >= MIN_PCT_ESCAPES)
+			{
+				size_t		off = dec->buf.len;
+
+				for (size_t k = start; k < end; k++)
+				{
+					char		ch = (char) s[k];
+
+					if (s[k] == '%' && k + 2 < end &&
+						HexValue(s[k + 1]) >= 0 && HexValue(s[k + 2]) >= 0)
+					{
+						ch = (char) (HexValue(s[k + 1]) * 16 + HexValue(s[k + 2]));
+						k += 2;
+					}
+					else if (s[k] == '+')
+						ch = ' ';
+					if (AgBufAppend(&dec->buf, &ch, 1) != 0)
+						return -1;
+				}
+				if (AddSegment(dec, start, end, "percent", off) != 0)
+					return -1;
+			}
+			i = end;
+			continue;
+		}
+
+		if (B64Value(c) < 0)
+		{
+			i++;
+			continue;
+		}
+
+		/* a run of base64 alphabet bytes */
+		size_t		start = i;
+		int			hex_only = 1,
+					lower = 0,
+					upper = 0,
+					digits = 0;
+
+		while (i < len && B64Value(s[i]) >= 0)
+		{
+			unsigned char ch = s[i];
+
+			if (HexValue(ch) < 0)
+				hex_only = 0;
+			if (ch >= 'a' && ch <= 'z')
+				lower++;
+			else if (ch >= 'A' && ch <= 'Z')
+				upper++;
+			else if (ch >= '0' && ch <= '9')
+				digits++;
+			i++;
+		}
+		size_t		end = i;
+		size_t		run = end - start;
+
+		while (i < len && s[i] == '=' && i - end < 2)
+			i++;
+		if (hex_only && run >= MIN_HEX_RUN && run % 2 == 0)
+		{
+			size_t		off = dec->buf.len;
+
+			for (size_t k = start; k + 1 < end; k += 2)
+			{
+				char		ch = (char) (HexValue(s[k]) * 16 + HexValue(s[k + 1]));
+
+				if (AgBufAppend(&dec->buf, &ch, 1) != 0)
+					return -1;
+			}
+			if (AddSegment(dec, start, end, "hex", off) != 0)
+				return -1;
+		}
+		else if (run >= MIN_B64_RUN && lower > 0 && (upper > 0 || digits > 0))
+		{
+			size_t		off = dec->buf.len;
+
+			if (DecodeBase64(dec, s + start, run) != 0)
+				return -1;
+			if (AddSegment(dec, start, i, "base64", off) != 0)
+				return -1;
+		}
+	}
+	return dec->nseg;
+}
+
+void
+AgDecodedFree(AgDecoded *dec)
+{
+	AgBufFree(&dec->buf);
+	dec->nseg = 0;
+}

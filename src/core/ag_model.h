@@ -1,0 +1,72 @@
+/*
+ * ag_model.h
+ *	  Linear model over hashed word and character n-grams of normalised
+ *	  text: feature extraction (shared by the scanner and the training
+ *	  tool, so both see exactly the same features) and scoring.
+ */
+#ifndef AG_MODEL_H
+#define AG_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum
+{
+	AG_FEAT_WORD = 1,
+	AG_FEAT_BIGRAM = 2,
+	AG_FEAT_CHAR3 = 3,
+	AG_FEAT_CHAR5 = 4
+};
+
+typedef struct AgFeature
+{
+	uint32_t	bucket;
+	float		value;
+	uint32_t	off;			/* span in the normalised text */
+	uint32_t	len;
+	uint8_t		kind;
+} AgFeature;
+
+/* Reusable feature vector; zero-initialise, free with AgFeaturesFree. */
+typedef struct AgFeatures
+{
+	AgFeature  *f;
+	size_t		n;
+	size_t		cap;
+	uint32_t   *seen;			/* open-addressing set of buckets */
+	size_t		seencap;
+} AgFeatures;
+
+/*
+ * Extracts the distinct hashed features of normalised text into fv, values
+ * L2-normalised; nbuckets must be a power of two.  0 or -1 (no memory).
+ */
+extern int	AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
+							  uint32_t nbuckets);
+extern void AgFeaturesFree(AgFeatures *fv);
+
+typedef struct AgModel
+{
+	char		name[64];
+	uint32_t	nbuckets;
+	float	   *weights;
+	double		bias;
+	double		threshold;		/* probability at which it reports */
+	size_t		nonzero;
+} AgModel;
+
+extern AgModel *AgModelParse(const char *text, size_t len, char *errbuf,
+							 size_t errlen);
+extern void AgModelFree(AgModel *model);
+
+/* Probability for a feature vector (logistic of the linear score). */
+extern double AgModelScore(const AgModel *model, const AgFeatures *fv);
+
+/*
+ * Indexes (into fv->f) of up to k word or bigram features that pushed the
+ * score up most, strongest first; returns how many.
+ */
+extern int	AgModelTopFeatures(const AgModel *model, const AgFeatures *fv,
+							   int k, size_t *idx);
+
+#endif							/* AG_MODEL_H */

@@ -1,0 +1,57 @@
+/*
+ * ag_normalize.h
+ *	  Text normalisation for matching: what attackers vary, we fold away,
+ *	  while remembering where every output byte came from.
+ */
+#ifndef AG_NORMALIZE_H
+#define AG_NORMALIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ag_util.h"
+
+typedef struct AgNormCp
+{
+	int32_t		cp;
+	uint32_t	src;			/* byte offset of the source character */
+} AgNormCp;
+
+/* Reusable normalisation state; zero-initialise, free with AgNormFree. */
+typedef struct AgNormText
+{
+	AgBuf		out;			/* normalised UTF-8, NUL-terminated */
+	uint32_t   *map;			/* per output byte: source byte offset */
+	size_t		mapcap;
+	AgNormCp   *cps;			/* scratch */
+	size_t		cpscap;
+	int			changed_invisible;	/* invisible characters were removed */
+	int			changed_confusable; /* homoglyphs / leetspeak / spacing */
+} AgNormText;
+
+/*
+ * Normalises src: NFKC, case fold, diacritics stripped, invisible
+ * characters dropped, mixed-script homoglyphs and leetspeak mapped to
+ * Latin letters, spaced-out letters joined, whitespace runs collapsed.
+ */
+extern int	AgNormalize(AgNormText *nt, const char *src, size_t len);
+
+/*
+ * Normalises only the non-ASCII characters of a regular expression (ASCII
+ * is left alone so escapes like \S or \W keep their meaning).  Result is
+ * malloc'd; NULL on out-of-memory.
+ */
+extern char *AgNormalizePatternLiterals(const char *pattern);
+
+/* Maps a normalised byte range back to a source byte range. */
+extern void AgNormMapRange(const AgNormText *nt, const char *src, size_t srclen,
+						   size_t nstart, size_t nend,
+						   size_t *sstart, size_t *send);
+
+extern void AgNormFree(AgNormText *nt);
+
+/* Character classes used by the model tokenizer as well. */
+extern int	AgIsWordCp(int32_t cp);
+extern int	AgIsIdeographCp(int32_t cp);
+
+#endif							/* AG_NORMALIZE_H */

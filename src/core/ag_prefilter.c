@@ -1,0 +1,289 @@
+/*
+ * ag_prefilter.c
+ *	  Aho-Corasick automaton over bytes, compressed by byte classes.
+ *
+ * Keywords are stored normalised (lower case), and the text scanned is the
+ * normalised text, so matching is exact on bytes.  The trie is turned into a
+ * full DFA over byte classes (bytes that occur in no keyword share class 0),
+ * which keeps the transition table small (states x classes x 4 bytes) and
+ * the scan loop branch-free: one table load per input byte.  Each state
+ * carries the list of rules whose keyword ends there, failure links
+ * included.
+ */
+#include "ag_prefilter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct PfState
+{
+	int32_t		fail;
+	int32_t		out_first;		/* index into outs, -1 if none */
+	int32_t		out_count;
+} PfState;
+
+typedef struct PfEdge
+{
+	int32_t		from;
+	int32_t		to;
+	unsigned char byte;
+} PfEdge;
+
+struct AgPrefilter
+{
+	PfState    *states;
+	int			nstates;
+	int			capstates;
+	PfEdge	   *edges;			/* trie edges, used while building */
+	int			nedges;
+	int			capedges;
+	int		   *raw_out;		/* per state: linked outputs while building */
+	int		   *raw_next;
+	int		   *raw_rule;
+	int			nraw;
+	int			capraw;
+	unsigned char classes[256];
+	int			nclasses;
+	int32_t    *delta;			/* nstates * nclasses */
+	int		   *outs;			/* rule numbers */
+	int			nouts;
+	int			built;
+};
+
+AgPrefilter *
+AgPrefilterCreate(void)
+{
+	AgPrefilter *pf = calloc(1, sizeof(AgPrefilter));
+
+	if (pf == NULL)
+		return NULL;
+	pf->capstates = 64;
+	pf->states = calloc(pf->capstates, sizeof(PfState));
+	pf->raw_out = malloc(pf->capstates * sizeof(int));
+	if (pf->states == NULL || pf->raw_out == NULL)
+	{
+		AgPrefilterFree(pf);
+		return NULL;
+	}
+	pf->nstates = 1;
+	pf->raw_out[0] = -1;
+	return pf;
+}
+
+static int32_t
+FindEdge(const AgPrefilter *pf, int32_t from, unsigned char byte)
+{
+	/* Building only: linear scan is fine for a few thousand edges. */
+	for (int i = pf->nedges - 1; i >= 0; i--)
+		if (pf->edges[i].from == from && pf->edges[i].byte == byte)
+			return pf->edges[i].to;
+	return -1;
+}
+
+int
+AgPrefilterAdd(AgPrefilter *pf, const char *keyword, size_t len, int rule)
+{
+	int32_t		s = 0;
+
+	if (pf->built || len == 0)
+		return len == 0 ? 0 : -1;
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char b = (unsigned char) keyword[i];
+		int32_t		t = FindEdge(pf, s, b);
+
+		if (t < 0)
+		{
+			if (pf->nstates == pf->capstates)
+			{
+				int			cap = pf->capstates * 2;
+				PfState    *ns = realloc(pf->states, cap * sizeof(PfState));
+				int		   *no;
+
+				if (ns == NULL)
+					return -1;
+				pf->states = ns;
+				no = realloc(pf->raw_out, cap * sizeof(int));
+				if (no == NULL)
+					return -1;
+				pf->raw_out = no;
+				pf->capstates = cap;
+			}
+			if (pf->nedges == pf->capedges)
+			{
+				int			cap = pf->capedges ? pf->capedges * 2 : 256;
+				PfEdge	   *ne = realloc(pf->edges, cap * sizeof(PfEdge));
+
+				if (ne == NULL)
+					return -1;
+				pf->edges = ne;
+				pf->capedges = cap;
+			}
+			t = pf->nstates++;
+			memset(&pf->states[t], 0, sizeof(PfState));
+			pf->raw_out[t] = -1;
+			pf->edges[pf->nedges].from = s;
+			pf->edges[pf->nedges].to = t;
+			pf->edges[pf->nedges].byte = b;
+			pf->nedges++;
+			if (pf->classes[b] == 0)
+				pf->classes[b] = (unsigned char) ++pf->nclasses;
+		}
+		s = t;
+	}
+	if (pf->nraw == pf->capraw)
+	{
+		int			cap = pf->capraw ? pf->capraw * 2 : 128;
+		int		   *a = realloc(pf->raw_next, cap * sizeof(int));
+		int		   *b;
+
+		if (a == NULL)
+			return -1;
+		pf->raw_next = a;
+		b = realloc(pf->raw_rule, cap * sizeof(int));
+		if (b == NULL)
+			return -1;
+		pf->raw_rule = b;
+		pf->capraw = cap;
+	}
+	pf->raw_rule[pf->nraw] = rule;
+	pf->raw_next[pf->nraw] = pf->raw_out[s];
+	pf->raw_out[s] = pf->nraw++;
+	return 0;
+}
+
+int
+AgPrefilterBuild(AgPrefilter *pf)
+{
+	int			nc = pf->nclasses + 1;
+	int32_t    *queue;
+	int			qh = 0,
+				qt = 0;
+
+	if (pf->nclasses >= 255)
+		return -1;
+	pf->delta = malloc((size_t) pf->nstates * nc * sizeof(int32_t));
+	queue = malloc((size_t) pf->nstates * sizeof(int32_t));
+	if (pf->delta == NULL || queue == NULL)
+	{
+		free(queue);
+		return -1;
+	}
+	/* goto function as a table, -1 where the trie has no edge */
+	for (size_t i = 0; i < (size_t) pf->nstates * nc; i++)
+		pf->delta[i] = -1;
+	for (int i = 0; i < pf->nedges; i++)
+		pf->delta[pf->edges[i].from * nc + pf->classes[pf->edges[i].byte]] =
+			pf->edges[i].to;
+
+	/* breadth-first: failure links and DFA completion */
+	for (int c = 0; c < nc; c++)
+	{
+		int32_t		t = pf->delta[c];
+
+		if (t < 0)
+			pf->delta[c] = 0;
+		else
+		{
+			pf->states[t].fail = 0;
+			queue[qt++] = t;
+		}
+	}
+	/* class 0 means "byte in no keyword": always back to the root */
+	while (qh < qt)
+	{
+		int32_t		s = queue[qh++];
+
+		for (int c = 0; c < nc; c++)
+		{
+			int32_t		t = pf->delta[s * nc + c];
+			int32_t		f = pf->delta[pf->states[s].fail * nc + c];
+
+			if (t < 0 || c == 0)
+				pf->delta[s * nc + c] = c == 0 ? 0 : f;
+			else
+			{
+				pf->states[t].fail = f;
+				queue[qt++] = t;
+			}
+		}
+	}
+
+	/* flatten outputs: own keywords plus those along the failure chain */
+	int			total = 0;
+
+	for (int s = 0; s < pf->nstates; s++)
+		for (int32_t f = s; f != 0; f = pf->states[f].fail)
+			for (int r = pf->raw_out[f]; r >= 0; r = pf->raw_next[r])
+				total++;
+	pf->outs = malloc((size_t) (total + 1) * sizeof(int));
+	if (pf->outs == NULL)
+	{
+		free(queue);
+		return -1;
+	}
+	for (int s = 0; s < pf->nstates; s++)
+	{
+		pf->states[s].out_first = pf->nouts;
+		for (int32_t f = s; f != 0; f = pf->states[f].fail)
+			for (int r = pf->raw_out[f]; r >= 0; r = pf->raw_next[r])
+				pf->outs[pf->nouts++] = pf->raw_rule[r];
+		pf->states[s].out_count = pf->nouts - pf->states[s].out_first;
+	}
+	free(queue);
+	free(pf->edges);
+	pf->edges = NULL;
+	pf->built = 1;
+	return 0;
+}
+
+void
+AgPrefilterScan(const AgPrefilter *pf, const char *text, size_t len,
+				uint64_t *hits)
+{
+	const unsigned char *s = (const unsigned char *) text;
+	const int32_t *delta = pf->delta;
+	const int	nc = pf->nclasses + 1;
+	int32_t		state = 0;
+
+	if (!pf->built || pf->nstates <= 1)
+		return;
+	for (size_t i = 0; i < len; i++)
+	{
+		state = delta[state * nc + pf->classes[s[i]]];
+		if (pf->states[state].out_count)
+		{
+			const PfState *st = &pf->states[state];
+
+			for (int k = 0; k < st->out_count; k++)
+			{
+				int			r = pf->outs[st->out_first + k];
+
+				hits[r >> 6] |= UINT64_C(1) << (r & 63);
+			}
+		}
+	}
+}
+
+size_t
+AgPrefilterMemoryBytes(const AgPrefilter *pf)
+{
+	return sizeof(*pf) + (size_t) pf->capstates * (sizeof(PfState) + sizeof(int)) +
+		(size_t) pf->nstates * (pf->nclasses + 1) * sizeof(int32_t) +
+		(size_t) pf->nouts * sizeof(int) + (size_t) pf->capraw * 2 * sizeof(int);
+}
+
+void
+AgPrefilterFree(AgPrefilter *pf)
+{
+	if (pf == NULL)
+		return;
+	free(pf->states);
+	free(pf->edges);
+	free(pf->raw_out);
+	free(pf->raw_next);
+	free(pf->raw_rule);
+	free(pf->delta);
+	free(pf->outs);
+	free(pf);
+}

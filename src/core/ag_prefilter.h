@@ -1,0 +1,29 @@
+/*
+ * ag_prefilter.h
+ *	  Aho-Corasick keyword automaton: one pass over the normalised text tells
+ *	  which rules have a keyword present and so need their regex run.
+ */
+#ifndef AG_PREFILTER_H
+#define AG_PREFILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct AgPrefilter AgPrefilter;
+
+extern AgPrefilter *AgPrefilterCreate(void);
+/* Adds keyword for rule number rule; 0 or -1 (out of memory). */
+extern int	AgPrefilterAdd(AgPrefilter *pf, const char *keyword, size_t len,
+						   int rule);
+/* Builds the automaton; 0 or -1. */
+extern int	AgPrefilterBuild(AgPrefilter *pf);
+/*
+ * Sets bit r of hits (an array of nrules bits, cleared by the caller) for
+ * every rule r with a keyword in text.
+ */
+extern void AgPrefilterScan(const AgPrefilter *pf, const char *text,
+							size_t len, uint64_t *hits);
+extern size_t AgPrefilterMemoryBytes(const AgPrefilter *pf);
+extern void AgPrefilterFree(AgPrefilter *pf);
+
+#endif							/* AG_PREFILTER_H */

@@ -1,0 +1,279 @@
+/*
+ * ag_ruleset.c
+ *	  Compiling rules: PCRE2 patterns (JIT) plus the keyword prefilter.
+ *
+ * Patterns are compiled once, when the set is built, never per scan.  The
+ * non-ASCII letters of a pattern and every keyword are normalised exactly
+ * like the text will be, so a rule written with accents or fullwidth forms
+ * still matches.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ag_normalize.h"
+#include "ag_ruleset_int.h"
+#include "ag_util.h"
+
+#define AG_PCRE2_OPTIONS (PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP | PCRE2_DOTALL)
+
+AgRuleSet *
+AgRuleSetCreate(void)
+{
+	AgRuleSet  *set = calloc(1, sizeof(AgRuleSet));
+
+	if (set == NULL)
+		return NULL;
+	set->prefilter = AgPrefilterCreate();
+	if (set->prefilter == NULL)
+	{
+		free(set);
+		return NULL;
+	}
+	return set;
+}
+
+static pcre2_code *
+CompilePattern(const char *pattern, char *errbuf, size_t errlen)
+{
+	char	   *norm = AgNormalizePatternLiterals(pattern);
+	int			errcode;
+	PCRE2_SIZE	erroff;
+	pcre2_code *code;
+
+	if (norm == NULL)
+	{
+		AgSetError(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	code = pcre2_compile((PCRE2_SPTR) norm, PCRE2_ZERO_TERMINATED,
+						 AG_PCRE2_OPTIONS, &errcode, &erroff, NULL);
+	free(norm);
+	if (code == NULL)
+	{
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		AgSetError(errbuf, errlen, "invalid pattern at offset %zu: %s",
+				   (size_t) erroff, (const char *) msg);
+		return NULL;
+	}
+	/* JIT is an accelerator; the interpreter is the fallback. */
+	(void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	return code;
+}
+
+int
+AgValidatePattern(const char *pattern, char *errbuf, size_t errlen)
+{
+	pcre2_code *code = CompilePattern(pattern, errbuf, errlen);
+
+	if (code == NULL)
+		return -1;
+	pcre2_code_free(code);
+	return 0;
+}
+
+static char *
+Dup(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+int
+AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
+				 size_t errlen)
+{
+	AgRule	   *r;
+	AgNormText	nt = {0};
+	int			idx;
+
+	if (set->finalized)
+	{
+		AgSetError(errbuf, errlen, "rule set is already finalized");
+		return -1;
+	}
+	if (def->id == NULL || def->id[0] == '\0' || def->pattern == NULL ||
+		def->alert_type == NULL || def->alert_type[0] == '\0')
+	{
+		AgSetError(errbuf, errlen, "rule needs an id, an alert type and a pattern");
+		return -1;
+	}
+	if (!(def->confidence > 0 && def->confidence <= 1))
+	{
+		AgSetError(errbuf, errlen, "rule \"%s\": confidence must be in (0, 1]", def->id);
+		return -1;
+	}
+	if (def->nkeywords <= 0)
+	{
+		AgSetError(errbuf, errlen, "rule \"%s\": at least one keyword is required", def->id);
+		return -1;
+	}
+	if ((def->roles & AG_ROLE_MASK_ALL) == 0)
+	{
+		AgSetError(errbuf, errlen, "rule \"%s\": no role", def->id);
+		return -1;
+	}
+	if (set->nrules == set->caprules)
+	{
+		int			cap = set->caprules ? set->caprules * 2 : 64;
+		AgRule	   *nr = realloc(set->rules, cap * sizeof(AgRule));
+
+		if (nr == NULL)
+		{
+			AgSetError(errbuf, errlen, "out of memory");
+			return -1;
+		}
+		set->rules = nr;
+		set->caprules = cap;
+	}
+	idx = set->nrules;
+	r = &set->rules[idx];
+	memset(r, 0, sizeof(*r));
+	r->code = CompilePattern(def->pattern, errbuf, errlen);
+	if (r->code == NULL)
+	{
+		char		tmp[300];
+
+		snprintf(tmp, sizeof(tmp), "rule \"%s\": %s", def->id, errbuf);
+		AgSetError(errbuf, errlen, "%s", tmp);
+		return -1;
+	}
+	pcre2_pattern_info(r->code, PCRE2_INFO_SIZE, &r->code_bytes);
+	for (int k = 0; k < def->nkeywords; k++)
+	{
+		const char *kw = def->keywords[k];
+
+		if (AgNormalize(&nt, kw, strlen(kw)) != 0 ||
+			AgPrefilterAdd(set->prefilter, nt.out.data, nt.out.len, idx) != 0)
+		{
+			AgNormFree(&nt);
+			pcre2_code_free(r->code);
+			AgSetError(errbuf, errlen, "out of memory");
+			return -1;
+		}
+		set->keyword_bytes += nt.out.len;
+	}
+	AgNormFree(&nt);
+	r->id = Dup(def->id);
+	r->alert_type = Dup(def->alert_type);
+	r->description = Dup(def->description);
+	r->confidence = def->confidence;
+	r->roles = def->roles;
+	if (strcmp(def->alert_type, "jailbreak_detected") == 0 ||
+		strcmp(def->alert_type, "indirect_prompt_injection") == 0)
+		r->family = AG_FAMILY_JAILBREAK;
+	else if (strcmp(def->alert_type, "llm_reconnaissance") == 0)
+		r->family = AG_FAMILY_RECON;
+	set->nrules++;
+	return 0;
+}
+
+int
+AgRuleSetSetModel(AgRuleSet *set, const char *model_text, size_t len,
+				  char *errbuf, size_t errlen)
+{
+	AgModel    *m = AgModelParse(model_text, len, errbuf, errlen);
+
+	if (m == NULL)
+		return -1;
+	AgModelFree(set->model);
+	set->model = m;
+	return 0;
+}
+
+int
+AgRuleSetFinalize(AgRuleSet *set, char *errbuf, size_t errlen)
+{
+	if (set->finalized)
+		return 0;
+	if (AgPrefilterBuild(set->prefilter) != 0)
+	{
+		AgSetError(errbuf, errlen, "could not build the keyword prefilter");
+		return -1;
+	}
+	set->finalized = 1;
+	return 0;
+}
+
+int
+AgRuleSetRuleCount(const AgRuleSet *set)
+{
+	return set->nrules;
+}
+
+size_t
+AgRuleSetMemoryBytes(const AgRuleSet *set)
+{
+	size_t		total = sizeof(*set) + (size_t) set->caprules * sizeof(AgRule);
+
+	for (int i = 0; i < set->nrules; i++)
+		total += set->rules[i].code_bytes + strlen(set->rules[i].id) +
+			strlen(set->rules[i].alert_type) + strlen(set->rules[i].description) + 3;
+	total += AgPrefilterMemoryBytes(set->prefilter);
+	if (set->model)
+		total += sizeof(AgModel) + (size_t) set->model->nbuckets * sizeof(float);
+	return total;
+}
+
+void
+AgRuleSetFree(AgRuleSet *set)
+{
+	if (set == NULL)
+		return;
+	for (int i = 0; i < set->nrules; i++)
+	{
+		pcre2_code_free(set->rules[i].code);
+		free(set->rules[i].id);
+		free(set->rules[i].alert_type);
+		free(set->rules[i].description);
+	}
+	free(set->rules);
+	AgPrefilterFree(set->prefilter);
+	AgModelFree(set->model);
+	free(set);
+}
+
+int
+AgRoleFromName(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "prompt") == 0 || strcmp(name, "user") == 0 ||
+		strcmp(name, "human") == 0)
+		return AG_ROLE_PROMPT;
+	if (strcmp(name, "response") == 0 || strcmp(name, "assistant") == 0 ||
+		strcmp(name, "ai") == 0 || strcmp(name, "model") == 0)
+		return AG_ROLE_RESPONSE;
+	if (strcmp(name, "tool") == 0 || strcmp(name, "function") == 0 ||
+		strcmp(name, "document") == 0)
+		return AG_ROLE_TOOL;
+	return -1;
+}
+
+const char *
+AgRoleName(AgRole role)
+{
+	switch (role)
+	{
+		case AG_ROLE_PROMPT:
+			return "prompt";
+		case AG_ROLE_RESPONSE:
+			return "response";
+		case AG_ROLE_TOOL:
+			return "tool";
+		default:
+			return "unknown";
+	}
+}
+
+size_t
+AgCharCount(const char *text, size_t bytes)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < bytes; i++)
+		if (((unsigned char) text[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}

@@ -1,0 +1,46 @@
+/*
+ * ag_ruleset_int.h
+ *	  Internal layout of a compiled rule set, shared by ag_ruleset.c (which
+ *	  builds it) and ag_scan.c (which runs it).
+ */
+#ifndef AG_RULESET_INT_H
+#define AG_RULESET_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "ag_core.h"
+#include "ag_model.h"
+#include "ag_prefilter.h"
+
+typedef enum AgRuleFamily
+{
+	AG_FAMILY_OTHER = 0,
+	AG_FAMILY_JAILBREAK,		/* reported as indirect injection for tools */
+	AG_FAMILY_RECON
+} AgRuleFamily;
+
+typedef struct AgRule
+{
+	char	   *id;
+	char	   *alert_type;
+	char	   *description;
+	pcre2_code *code;
+	double		confidence;
+	unsigned	roles;
+	AgRuleFamily family;
+	size_t		code_bytes;
+} AgRule;
+
+struct AgRuleSet
+{
+	AgRule	   *rules;
+	int			nrules;
+	int			caprules;
+	AgPrefilter *prefilter;
+	AgModel    *model;
+	int			finalized;
+	size_t		keyword_bytes;
+};
+
+#endif							/* AG_RULESET_INT_H */

@@ -1,0 +1,446 @@
+/*
+ * ag_scan.c
+ *	  The scanner: runs a compiled rule set over one text.
+ *
+ * Order of work for one text:
+ *	 1. ASCII smuggling on the raw bytes (any role): tag characters are
+ *		decoded; the hidden text is then scanned like a prompt.
+ *	 2. For prompts and tool output: normalise, run the keyword prefilter
+ *		over the normalised text, run the regex of each rule whose keyword
+ *		was seen, and score the learned model.  Encoded runs (base64, hex,
+ *		percent) that decode to text get the same treatment.
+ *	 3. Policy: a text that only asks about the system's instructions (a
+ *		reconnaissance rule fired, no override rule did) is reported as
+ *		reconnaissance even when the model scores it high: the model learnt
+ *		extraction attempts as injections, but without an override there is
+ *		nothing to escalate.
+ *
+ * Findings point at byte ranges of the original text; a finding inside a
+ * decoded or hidden payload points at the whole encoded run.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ag_decode.h"
+#include "ag_normalize.h"
+#include "ag_ruleset_int.h"
+#include "ag_smuggling.h"
+#include "ag_util.h"
+
+#define MODEL_RULE_ID "model.jailbreak"
+#define SMUGGLING_RULE_ID "unicode.tag_smuggling"
+
+typedef struct PendingFinding
+{
+	const char *alert_type;
+	const char *rule_id;
+	double		confidence;
+	size_t		start;
+	size_t		end;
+	size_t		details_off;	/* into scanner->arena */
+	AgRuleFamily family;
+	int			from_model;
+} PendingFinding;
+
+struct AgScanner
+{
+	const AgRuleSet *set;
+	AgNormText	nt;
+	AgDecoded	dec;
+	AgSmuggled	sm;
+	AgFeatures	fv;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit_stack;
+	uint64_t   *hits;
+	int			nhitwords;
+	PendingFinding *pend;
+	int			npend;
+	int			cappend;
+	AgFinding  *out;
+	int			capout;
+	AgBuf		arena;			/* details JSON, NUL-separated */
+};
+
+AgScanner *
+AgScannerCreate(const AgRuleSet *set)
+{
+	AgScanner  *sc = calloc(1, sizeof(AgScanner));
+
+	if (sc == NULL)
+		return NULL;
+	sc->set = set;
+	sc->md = pcre2_match_data_create(8, NULL);
+	sc->mctx = pcre2_match_context_create(NULL);
+	sc->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+	sc->nhitwords = (set->nrules + 63) / 64 + 1;
+	sc->hits = calloc(sc->nhitwords, sizeof(uint64_t));
+	if (sc->md == NULL || sc->mctx == NULL || sc->hits == NULL)
+	{
+		AgScannerFree(sc);
+		return NULL;
+	}
+	pcre2_set_match_limit(sc->mctx, AG_MATCH_LIMIT);
+	pcre2_set_depth_limit(sc->mctx, AG_DEPTH_LIMIT);
+	if (sc->jit_stack)
+		pcre2_jit_stack_assign(sc->mctx, NULL, sc->jit_stack);
+	return sc;
+}
+
+void
+AgScannerFree(AgScanner *sc)
+{
+	if (sc == NULL)
+		return;
+	AgNormFree(&sc->nt);
+	AgDecodedFree(&sc->dec);
+	AgSmuggledFree(&sc->sm);
+	AgFeaturesFree(&sc->fv);
+	if (sc->md)
+		pcre2_match_data_free(sc->md);
+	if (sc->mctx)
+		pcre2_match_context_free(sc->mctx);
+	if (sc->jit_stack)
+		pcre2_jit_stack_free(sc->jit_stack);
+	free(sc->hits);
+	free(sc->pend);
+	free(sc->out);
+	AgBufFree(&sc->arena);
+	free(sc);
+}
+
+static PendingFinding *
+NewFinding(AgScanner *sc)
+{
+	if (sc->npend == sc->cappend)
+	{
+		int			cap = sc->cappend ? sc->cappend * 2 : 16;
+		PendingFinding *p = realloc(sc->pend, cap * sizeof(PendingFinding));
+
+		if (p == NULL)
+			return NULL;
+		sc->pend = p;
+		sc->cappend = cap;
+	}
+	PendingFinding *f = &sc->pend[sc->npend++];
+
+	memset(f, 0, sizeof(*f));
+	f->details_off = sc->arena.len;
+	return f;
+}
+
+/* Terminates the details text of the finding just built. */
+static int
+EndDetails(AgScanner *sc)
+{
+	return AgBufAppend(&sc->arena, "", 1);
+}
+
+/* Where does a finding over a payload come from: "", or a JSON member. */
+typedef struct Origin
+{
+	const char *kind;			/* NULL: the text itself */
+	size_t		src_start;		/* range of the payload in the source */
+	size_t		src_end;
+} Origin;
+
+static int
+AppendOrigin(AgScanner *sc, const Origin *o)
+{
+	if (o->kind == NULL)
+		return 0;
+	return AgBufAppendf(&sc->arena, ", \"decoded_from\": \"%s\"", o->kind);
+}
+
+static const char *
+AlertTypeForRole(const AgRule *r, AgRole role)
+{
+	if (role == AG_ROLE_TOOL &&
+		(r->family == AG_FAMILY_JAILBREAK || r->family == AG_FAMILY_RECON))
+		return "indirect_prompt_injection";
+	return r->alert_type;
+}
+
+/*
+ * Scans one normalised text (sc->nt must hold it) with the rules and the
+ * model.  src/srclen is the text the normalised one came from; when origin
+ * names a payload, findings are placed on origin's source range instead.
+ */
+static int
+ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
+			   const AgScanOptions *opts, const Origin *origin,
+			   char *errbuf, size_t errlen)
+{
+	const AgRuleSet *set = sc->set;
+	const char *norm = sc->nt.out.data;
+	size_t		nlen = sc->nt.out.len;
+
+	if (nlen == 0)
+		return 0;
+	memset(sc->hits, 0, sc->nhitwords * sizeof(uint64_t));
+	if (!opts->naive)
+		AgPrefilterScan(set->prefilter, norm, nlen, sc->hits);
+
+	for (int i = 0; i < set->nrules; i++)
+	{
+		const AgRule *r = &set->rules[i];
+		int			rc;
+
+		if (!(r->roles & AG_ROLE_MASK(role)))
+			continue;
+		if (!opts->naive && !(sc->hits[i >> 6] & (UINT64_C(1) << (i & 63))))
+			continue;
+		rc = pcre2_match(r->code, (PCRE2_SPTR) norm, nlen, 0,
+						 PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			continue;
+		if (rc < 0)
+		{
+			/* match or depth limit: report, never run away */
+			if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+				rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
+				continue;
+			PCRE2_UCHAR msg[128];
+
+			pcre2_get_error_message(rc, msg, sizeof(msg));
+			AgSetError(errbuf, errlen, "rule \"%s\" failed: %s", r->id,
+					   (const char *) msg);
+			return -1;
+		}
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+		PendingFinding *f = NewFinding(sc);
+
+		if (f == NULL)
+			goto oom;
+		f->alert_type = AlertTypeForRole(r, role);
+		f->rule_id = r->id;
+		f->confidence = r->confidence;
+		f->family = r->family;
+		if (origin->kind)
+		{
+			f->start = origin->src_start;
+			f->end = origin->src_end;
+		}
+		else
+			AgNormMapRange(&sc->nt, src, srclen, ov[0], ov[1], &f->start, &f->end);
+		if (AgBufAppendf(&sc->arena, "{\"rule\": ") != 0 ||
+			AgBufAppendJsonString(&sc->arena, r->description,
+								  strlen(r->description)) != 0 ||
+			AppendOrigin(sc, origin) != 0 ||
+			(sc->nt.changed_invisible &&
+			 AgBufAppendStr(&sc->arena, ", \"invisible_characters\": true") != 0) ||
+			(sc->nt.changed_confusable &&
+			 AgBufAppendStr(&sc->arena, ", \"obfuscated\": true") != 0) ||
+			AgBufAppend(&sc->arena, "}", 1) != 0 || EndDetails(sc) != 0)
+			goto oom;
+	}
+
+	if (set->model && role != AG_ROLE_RESPONSE)
+	{
+		const AgModel *m = set->model;
+		double		threshold = opts->model_threshold >= 0 ?
+			opts->model_threshold : m->threshold;
+		double		p;
+
+		if (AgFeaturesExtract(&sc->fv, norm, nlen, m->nbuckets) != 0)
+			goto oom;
+		p = AgModelScore(m, &sc->fv);
+		if (p >= threshold)
+		{
+			PendingFinding *f = NewFinding(sc);
+			size_t		top[3];
+			int			ntop;
+
+			if (f == NULL)
+				goto oom;
+			f->alert_type = role == AG_ROLE_TOOL ?
+				"indirect_prompt_injection" : "jailbreak_detected";
+			f->rule_id = MODEL_RULE_ID;
+			f->confidence = p;
+			f->family = AG_FAMILY_JAILBREAK;
+			f->from_model = 1;
+			if (origin->kind)
+			{
+				f->start = origin->src_start;
+				f->end = origin->src_end;
+			}
+			else
+			{
+				f->start = 0;
+				f->end = srclen;
+			}
+			ntop = AgModelTopFeatures(m, &sc->fv, 3, top);
+			if (AgBufAppendf(&sc->arena, "{\"model\": \"%s\", \"score\": %.3f, \"top_terms\": [",
+							 m->name, p) != 0)
+				goto oom;
+			for (int k = 0; k < ntop; k++)
+			{
+				const AgFeature *ft = &sc->fv.f[top[k]];
+
+				if ((k > 0 && AgBufAppend(&sc->arena, ", ", 2) != 0) ||
+					AgBufAppendJsonString(&sc->arena, norm + ft->off, ft->len) != 0)
+					goto oom;
+			}
+			if (AgBufAppend(&sc->arena, "]", 1) != 0 ||
+				AppendOrigin(sc, origin) != 0 ||
+				AgBufAppend(&sc->arena, "}", 1) != 0 || EndDetails(sc) != 0)
+				goto oom;
+		}
+	}
+	return 0;
+
+oom:
+	AgSetError(errbuf, errlen, "out of memory");
+	return -1;
+}
+
+/* Reconnaissance that the model alone would call a jailbreak stays recon. */
+static void
+ApplyReconPolicy(AgScanner *sc)
+{
+	int			have_rule_jb = 0,
+				have_recon = 0;
+	int			w = 0;
+
+	for (int i = 0; i < sc->npend; i++)
+	{
+		if (sc->pend[i].family == AG_FAMILY_JAILBREAK && !sc->pend[i].from_model)
+			have_rule_jb = 1;
+		if (sc->pend[i].family == AG_FAMILY_RECON)
+			have_recon = 1;
+	}
+	if (have_rule_jb || !have_recon)
+		return;
+	for (int i = 0; i < sc->npend; i++)
+	{
+		if (sc->pend[i].from_model)
+			continue;
+		sc->pend[w++] = sc->pend[i];
+	}
+	sc->npend = w;
+}
+
+static int
+CompareFindings(const void *a, const void *b)
+{
+	const AgFinding *x = a;
+	const AgFinding *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return strcmp(x->rule_id, y->rule_id);
+}
+
+int
+AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
+	   const AgScanOptions *opts, const AgFinding **findings,
+	   char *errbuf, size_t errlen)
+{
+	static const AgScanOptions defaults = {0, -1.0};
+	Origin		plain = {NULL, 0, 0};
+	int			smuggled;
+
+	if (opts == NULL)
+		opts = &defaults;
+	sc->npend = 0;
+	sc->arena.len = 0;
+	*findings = NULL;
+	if ((int) role < 0 || role >= AG_ROLE_COUNT)
+	{
+		AgSetError(errbuf, errlen, "unknown role %d", (int) role);
+		return -1;
+	}
+
+	/* 1. hidden tag characters */
+	smuggled = AgFindSmuggling(&sc->sm, text, len);
+	if (smuggled < 0)
+		goto oom;
+	if (smuggled)
+	{
+		PendingFinding *f = NewFinding(sc);
+
+		if (f == NULL)
+			goto oom;
+		f->alert_type = "ascii_smuggling";
+		f->rule_id = SMUGGLING_RULE_ID;
+		f->confidence = sc->sm.hidden.len >= 3 ? 0.95 : 0.6;
+		f->start = sc->sm.start;
+		f->end = sc->sm.end;
+		if (AgBufAppendf(&sc->arena, "{\"hidden_characters\": %d, \"hidden_text\": ",
+						 sc->sm.ntags) != 0 ||
+			AgBufAppendJsonString(&sc->arena, sc->sm.hidden.data,
+								  sc->sm.hidden.len) != 0 ||
+			AgBufAppend(&sc->arena, "}", 1) != 0 || EndDetails(sc) != 0)
+			goto oom;
+	}
+
+	if (role == AG_ROLE_PROMPT || role == AG_ROLE_TOOL)
+	{
+		/* 2. the text itself */
+		if (AgNormalize(&sc->nt, text, len) != 0)
+			goto oom;
+		if (ScanNormalized(sc, text, len, role, opts, &plain, errbuf, errlen) != 0)
+			return -1;
+
+		/* encoded payloads */
+		int			nseg = AgFindEncodedRuns(&sc->dec, text, len);
+
+		if (nseg < 0)
+			goto oom;
+		for (int s = 0; s < nseg; s++)
+		{
+			const AgDecodedSegment *seg = &sc->dec.seg[s];
+			Origin		o = {seg->kind, seg->src_start, seg->src_end};
+
+			if (AgNormalize(&sc->nt, sc->dec.buf.data + seg->off, seg->len) != 0)
+				goto oom;
+			if (ScanNormalized(sc, sc->dec.buf.data + seg->off, seg->len, role,
+							   opts, &o, errbuf, errlen) != 0)
+				return -1;
+		}
+
+		/* the hidden text of a smuggling attempt */
+		if (smuggled && sc->sm.hidden.len > 0)
+		{
+			Origin		o = {"unicode_tags", sc->sm.start, sc->sm.end};
+
+			if (AgNormalize(&sc->nt, sc->sm.hidden.data, sc->sm.hidden.len) != 0)
+				goto oom;
+			if (ScanNormalized(sc, sc->sm.hidden.data, sc->sm.hidden.len, role,
+							   opts, &o, errbuf, errlen) != 0)
+				return -1;
+		}
+		ApplyReconPolicy(sc);
+	}
+
+	/* 3. publish: details pointers are stable now that the arena is done */
+	if (sc->npend > sc->capout)
+	{
+		AgFinding  *o = realloc(sc->out, sc->npend * sizeof(AgFinding));
+
+		if (o == NULL)
+			goto oom;
+		sc->out = o;
+		sc->capout = sc->npend;
+	}
+	for (int i = 0; i < sc->npend; i++)
+	{
+		const PendingFinding *p = &sc->pend[i];
+		AgFinding  *f = &sc->out[i];
+
+		f->alert_type = p->alert_type;
+		f->rule_id = p->rule_id;
+		f->confidence = p->confidence;
+		f->start = p->start;
+		f->end = p->end;
+		f->details = sc->arena.data + p->details_off;
+	}
+	qsort(sc->out, sc->npend, sizeof(AgFinding), CompareFindings);
+	*findings = sc->out;
+	return sc->npend;
+
+oom:
+	AgSetError(errbuf, errlen, "out of memory");
+	return -1;
+}

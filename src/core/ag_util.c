@@ -1,0 +1,184 @@
+/*
+ * ag_util.c
+ *	  Growable buffers, JSON escaping and UTF-8 helpers for the core.
+ */
+#include "ag_util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+AgBufReserve(AgBuf *buf, size_t extra)
+{
+	size_t		need = buf->len + extra + 1;
+
+	if (need <= buf->cap)
+		return 0;
+	size_t		ncap = buf->cap ? buf->cap : 256;
+
+	while (ncap < need)
+		ncap *= 2;
+	char	   *n = realloc(buf->data, ncap);
+
+	if (n == NULL)
+		return -1;
+	buf->data = n;
+	buf->cap = ncap;
+	return 0;
+}
+
+int
+AgBufAppend(AgBuf *buf, const char *data, size_t len)
+{
+	if (AgBufReserve(buf, len) != 0)
+		return -1;
+	memcpy(buf->data + buf->len, data, len);
+	buf->len += len;
+	buf->data[buf->len] = '\0';
+	return 0;
+}
+
+int
+AgBufAppendStr(AgBuf *buf, const char *str)
+{
+	return AgBufAppend(buf, str, strlen(str));
+}
+
+int
+AgBufAppendf(AgBuf *buf, const char *fmt,...)
+{
+	va_list		ap;
+	char		small[256];
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t) n < sizeof(small))
+		return AgBufAppend(buf, small, (size_t) n);
+	if (AgBufReserve(buf, (size_t) n) != 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(buf->data + buf->len, (size_t) n + 1, fmt, ap);
+	va_end(ap);
+	buf->len += (size_t) n;
+	return 0;
+}
+
+int
+AgBufAppendJsonString(AgBuf *buf, const char *str, size_t len)
+{
+	if (AgBufReserve(buf, len + 2) != 0)
+		return -1;
+	AgBufAppend(buf, "\"", 1);
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) str[i];
+		char		esc[8];
+
+		switch (c)
+		{
+			case '"':
+				AgBufAppend(buf, "\\\"", 2);
+				break;
+			case '\\':
+				AgBufAppend(buf, "\\\\", 2);
+				break;
+			case '\n':
+				AgBufAppend(buf, "\\n", 2);
+				break;
+			case '\r':
+				AgBufAppend(buf, "\\r", 2);
+				break;
+			case '\t':
+				AgBufAppend(buf, "\\t", 2);
+				break;
+			default:
+				if (c < 0x20 || c == 0x7f)
+				{
+					snprintf(esc, sizeof(esc), "\\u%04x", c);
+					AgBufAppend(buf, esc, 6);
+				}
+				else if (AgBufAppend(buf, (const char *) &str[i], 1) != 0)
+					return -1;
+		}
+	}
+	return AgBufAppend(buf, "\"", 1);
+}
+
+void
+AgBufFree(AgBuf *buf)
+{
+	free(buf->data);
+	buf->data = NULL;
+	buf->len = buf->cap = 0;
+}
+
+int
+AgUtf8Decode(const unsigned char *s, size_t len, int32_t *cp)
+{
+	int			n = AgUtf8SeqLen(s[0]);
+
+	if ((size_t) n > len || n == 1)
+	{
+		*cp = s[0] < 0x80 ? s[0] : 0xFFFD;
+		return 1;
+	}
+	int32_t		v = s[0] & (0x7F >> n);
+
+	for (int i = 1; i < n; i++)
+	{
+		if ((s[i] & 0xC0) != 0x80)
+		{
+			*cp = 0xFFFD;
+			return 1;
+		}
+		v = (v << 6) | (s[i] & 0x3F);
+	}
+	*cp = v;
+	return n;
+}
+
+int
+AgUtf8Encode(int32_t cp, unsigned char *out)
+{
+	if (cp < 0x80)
+	{
+		out[0] = (unsigned char) cp;
+		return 1;
+	}
+	if (cp < 0x800)
+	{
+		out[0] = 0xC0 | (cp >> 6);
+		out[1] = 0x80 | (cp & 0x3F);
+		return 2;
+	}
+	if (cp < 0x10000)
+	{
+		out[0] = 0xE0 | (cp >> 12);
+		out[1] = 0x80 | ((cp >> 6) & 0x3F);
+		out[2] = 0x80 | (cp & 0x3F);
+		return 3;
+	}
+	out[0] = 0xF0 | (cp >> 18);
+	out[1] = 0x80 | ((cp >> 12) & 0x3F);
+	out[2] = 0x80 | ((cp >> 6) & 0x3F);
+	out[3] = 0x80 | (cp & 0x3F);
+	return 4;
+}
+
+void
+AgSetError(char *errbuf, size_t errlen, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (errbuf == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+}

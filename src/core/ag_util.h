@@ -1,0 +1,66 @@
+/*
+ * ag_util.h
+ *	  Small helpers shared by the scanning core: a growable byte buffer,
+ *	  JSON string escaping, UTF-8 stepping and hashing.
+ */
+#ifndef AG_UTIL_H
+#define AG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct AgBuf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+} AgBuf;
+
+extern int	AgBufReserve(AgBuf *buf, size_t extra);
+extern int	AgBufAppend(AgBuf *buf, const char *data, size_t len);
+extern int	AgBufAppendStr(AgBuf *buf, const char *str);
+extern int	AgBufAppendf(AgBuf *buf, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+/* Appends str as a JSON string literal, quotes included. */
+extern int	AgBufAppendJsonString(AgBuf *buf, const char *str, size_t len);
+extern void AgBufFree(AgBuf *buf);
+
+/* Length of the UTF-8 sequence starting with lead byte c (1 for bad bytes). */
+static inline int
+AgUtf8SeqLen(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xE0) == 0xC0)
+		return 2;
+	if ((c & 0xF0) == 0xE0)
+		return 3;
+	if ((c & 0xF8) == 0xF0)
+		return 4;
+	return 1;
+}
+
+/* Decodes one code point at s (len bytes left); returns bytes used. */
+extern int	AgUtf8Decode(const unsigned char *s, size_t len, int32_t *cp);
+/* Encodes cp into out (4 bytes room); returns bytes written. */
+extern int	AgUtf8Encode(int32_t cp, unsigned char *out);
+
+/* 64-bit FNV-1a, continued from h (start with AG_FNV_OFFSET). */
+#define AG_FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+static inline uint64_t
+AgFnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		h ^= p[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+extern void AgSetError(char *errbuf, size_t errlen, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+
+#endif							/* AG_UTIL_H */

@@ -1,0 +1,115 @@
+/*
+ * ag_corpus.c
+ *	  See ag_corpus.h.
+ */
+#include "ag_corpus.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ag_jsonl.h"
+
+static int
+CompareNames(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int
+LoadFile(Corpus *c, const char *path, const char *relname)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *buf = NULL;
+	size_t		cap = 0;
+	long		n;
+
+	if (f == NULL)
+	{
+		fprintf(stderr, "could not open \"%s\"\n", path);
+		return -1;
+	}
+	while ((n = ReadLine(f, &buf, &cap)) >= 0)
+	{
+		size_t		tl,
+					ll;
+
+		if (n == 0)
+			continue;
+		if (c->n == c->cap)
+		{
+			c->cap = c->cap ? c->cap * 2 : 1024;
+			c->docs = realloc(c->docs, c->cap * sizeof(CorpusDoc));
+		}
+		CorpusDoc  *d = &c->docs[c->n];
+
+		d->text = JsonGetString(buf, "text", &tl);
+		d->label = JsonGetString(buf, "label", &ll);
+		if (d->text == NULL || d->label == NULL)
+		{
+			free(d->text);
+			free(d->label);
+			continue;
+		}
+		d->len = tl;
+		d->source_file = strdup(relname);
+		d->line = strdup(buf);
+		c->n++;
+	}
+	free(buf);
+	fclose(f);
+	return 0;
+}
+
+int
+CorpusLoadFolder(Corpus *c, const char *dir, const char *sub)
+{
+	char		path[4096];
+	DIR		   *d;
+	struct dirent *de;
+	char	   *names[256];
+	int			nn = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	d = opendir(path);
+	if (d == NULL)
+	{
+		fprintf(stderr, "could not open corpus folder \"%s\"\n", path);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL && nn < 256)
+	{
+		size_t		l = strlen(de->d_name);
+
+		if (l > 6 && strcmp(de->d_name + l - 6, ".jsonl") == 0)
+			names[nn++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, nn, sizeof(char *), CompareNames);
+	for (int i = 0; i < nn; i++)
+	{
+		char		rel[512];
+
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, names[i]);
+		snprintf(rel, sizeof(rel), "%s/%s", sub, names[i]);
+		if (LoadFile(c, path, rel) != 0)
+			return -1;
+		free(names[i]);
+	}
+	return 0;
+}
+
+void
+CorpusFree(Corpus *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+	{
+		free(c->docs[i].text);
+		free(c->docs[i].label);
+		free(c->docs[i].source_file);
+		free(c->docs[i].line);
+	}
+	free(c->docs);
+	memset(c, 0, sizeof(*c));
+}

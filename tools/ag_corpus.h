@@ -1,0 +1,31 @@
+/*
+ * ag_corpus.h
+ *	  Loading labelled prompts from ../shared/corpus for training and the
+ *	  quality benchmark.
+ */
+#ifndef AG_CORPUS_H
+#define AG_CORPUS_H
+
+#include <stddef.h>
+
+typedef struct CorpusDoc
+{
+	char	   *text;
+	size_t		len;
+	char	   *label;
+	char	   *source_file;	/* e.g. "jailbreak/tensortrust_hijacking.jsonl" */
+	char	   *line;			/* the whole JSON line, for extra members */
+} CorpusDoc;
+
+typedef struct Corpus
+{
+	CorpusDoc  *docs;
+	size_t		n;
+	size_t		cap;
+} Corpus;
+
+/* Appends every line of dir/sub/ *.jsonl (sorted by name); -1 on error. */
+extern int	CorpusLoadFolder(Corpus *c, const char *dir, const char *sub);
+extern void CorpusFree(Corpus *c);
+
+#endif
