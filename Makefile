@@ -24,6 +24,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The core is plain C99 (declarations where they are used), not server code.
+$(CORE_OBJS): CFLAGS += -Wno-declaration-after-statement
+
 # Stand-alone tools and tests of the core: no PostgreSQL involved.
 TOOL_CC ?= cc
 TOOL_CFLAGS ?= -O2 -g -Wall -Wextra -D_GNU_SOURCE -Isrc/core -Itools

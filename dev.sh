@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# dev.sh: one entry point for newcomers, developers and CI.
+#
+#   ./dev.sh demo     install dependencies, build, start a throwaway
+#                     PostgreSQL, run the demo (chat table, attacks, alerts)
+#   ./dev.sh test     the same set-up, then the whole test suite
+#   ./dev.sh stop     stop the throwaway server
+#
+# Run as root on Debian 12 (it installs packages with apt-get and runs the
+# server as the unprivileged "postgres" user), or as a user with sudo.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+
+PGVER=15
+PGBIN=/usr/lib/postgresql/$PGVER/bin
+export PGPORT=${PGPORT:-5499}
+export PGHOST=${PGHOST:-/tmp}
+CLUSTER=${AIGUARD_CLUSTER:-/tmp/aiguard-cluster}
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+deps() {
+	local pkgs="postgresql-$PGVER postgresql-server-dev-$PGVER libpcre2-dev libutf8proc-dev build-essential pkg-config"
+	if ! dpkg -s $pkgs >/dev/null 2>&1; then
+		echo "== installing packages: $pkgs"
+		$SUDO apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $pkgs >/dev/null
+	fi
+}
+
+build() {
+	echo "== building"
+	make -s PG_CONFIG=$PGBIN/pg_config >/dev/null
+	$SUDO make -s PG_CONFIG=$PGBIN/pg_config install >/dev/null
+}
+
+as_postgres() {
+	if [ "$(id -un)" = postgres ]; then "$@"; else $SUDO -u postgres "$@" 2>/dev/null || su postgres -s /bin/bash -c "$(printf '%q ' "$@")"; fi
+}
+
+start() {
+	if [ ! -f "$CLUSTER/PG_VERSION" ]; then
+		echo "== creating a throwaway cluster in $CLUSTER"
+		$SUDO mkdir -p "$CLUSTER"
+		$SUDO chown postgres:postgres "$CLUSTER"
+		as_postgres $PGBIN/initdb -D "$CLUSTER" -E UTF8 --locale=C.UTF-8 -A trust >/dev/null
+		{
+			echo "port = $PGPORT"
+			echo "unix_socket_directories = '$PGHOST'"
+			echo "listen_addresses = ''"
+			echo "max_connections = 40"
+			echo "fsync = off"
+		} | as_postgres tee -a "$CLUSTER/postgresql.conf" >/dev/null
+	fi
+	if ! as_postgres $PGBIN/pg_ctl -D "$CLUSTER" status >/dev/null 2>&1; then
+		echo "== starting PostgreSQL on port $PGPORT"
+		as_postgres $PGBIN/pg_ctl -D "$CLUSTER" -l "$CLUSTER/server.log" -w start >/dev/null
+	fi
+	# make installcheck and psql run as the current user: give it a superuser role
+	local me; me=$(id -un)
+	psql -U postgres -d postgres -qtAc "SELECT 1 FROM pg_roles WHERE rolname = '$me'" | grep -q 1 ||
+		psql -U postgres -d postgres -qc "CREATE ROLE \"$me\" SUPERUSER LOGIN"
+	psql -U postgres -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname = '$me'" | grep -q 1 ||
+		psql -U postgres -d postgres -qc "CREATE DATABASE \"$me\""
+}
+
+stop() {
+	if [ -f "$CLUSTER/PG_VERSION" ]; then
+		as_postgres $PGBIN/pg_ctl -D "$CLUSTER" -m fast stop >/dev/null 2>&1 || true
+	fi
+}
+
+demo() {
+	deps; build; start
+	psql -d postgres -qc "DROP DATABASE IF EXISTS aiguard_demo" >/dev/null
+	psql -d postgres -qc "CREATE DATABASE aiguard_demo"
+	psql -d aiguard_demo -X -v ON_ERROR_STOP=1 -f demo/demo.sql
+}
+
+run_tests() {
+	deps; build; start
+	local core_pass=0 core_fail=0 reg_pass=0 reg_fail=0 status=0
+
+	echo "== core unit tests and rule examples (no server)"
+	make -s check-core PG_CONFIG=$PGBIN/pg_config > /tmp/aiguard-core.out 2>&1 || status=1
+	cat /tmp/aiguard-core.out
+	read -r core_pass core_fail < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' /tmp/aiguard-core.out | tail -1)
+
+	echo "== regression tests (pg_regress)"
+	make -s installcheck PG_CONFIG=$PGBIN/pg_config > /tmp/aiguard-regress.out 2>&1 || status=1
+	cat /tmp/aiguard-regress.out
+	if [ -f regression.diffs ] && [ -s regression.diffs ]; then head -200 regression.diffs; fi
+	reg_fail=$(grep -cE '^(not ok|test .* \.\.\. FAILED|     [a-z_]+ +\.\.\. FAILED)' /tmp/aiguard-regress.out || true)
+	reg_pass=$(grep -cE '(^ok |\.\.\. ok)' /tmp/aiguard-regress.out || true)
+
+	echo
+	echo "core: ${core_pass:-0} passed, ${core_fail:-0} failed; regression: $reg_pass passed, $reg_fail failed"
+	echo "$(( ${core_pass:-0} + reg_pass )) passed, $(( ${core_fail:-0} + reg_fail )) failed"
+	return $status
+}
+
+case "${1:-}" in
+	demo) demo ;;
+	test) run_tests ;;
+	start) deps; build; start ;;
+	stop) stop ;;
+	*) echo "usage: $0 demo|test|start|stop" >&2; exit 2 ;;
+esac

@@ -1,0 +1,264 @@
+-- schema/functions.sql
+--	  SQL functions of aiguard: the scan, rule maintenance, and protection
+--	  of chat-log tables.
+
+-- Catalog triggers: validate rules as they are saved; tell every backend
+-- to rebuild its compiled rule set after a change.
+CREATE FUNCTION aiguard_rule_check() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'aiguard_rule_check' LANGUAGE C;
+CREATE FUNCTION aiguard_catalog_changed() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'aiguard_catalog_changed' LANGUAGE C;
+REVOKE ALL ON FUNCTION aiguard_rule_check() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aiguard_catalog_changed() FROM PUBLIC;
+
+CREATE TRIGGER rules_check BEFORE INSERT OR UPDATE ON aiguard.rules
+	FOR EACH ROW EXECUTE FUNCTION aiguard_rule_check();
+CREATE TRIGGER rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.rules
+	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
+CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.models
+	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
+CREATE TRIGGER alert_types_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.alert_types
+	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
+
+CREATE FUNCTION aiguard.touch_updated_at() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog AS
+$$
+BEGIN
+	NEW.updated_at := now();
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER rules_touch BEFORE UPDATE ON aiguard.rules
+	FOR EACH ROW EXECUTE FUNCTION aiguard.touch_updated_at();
+CREATE TRIGGER models_touch BEFORE UPDATE ON aiguard.models
+	FOR EACH ROW EXECUTE FUNCTION aiguard.touch_updated_at();
+
+-- The pure scan.
+CREATE FUNCTION aiguard_scan(content text, role text DEFAULT 'prompt')
+	RETURNS TABLE (alert_type text, severity aiguard.severity, confidence real,
+				   rule_id text, tactics text[], start_pos int, length int,
+				   evidence text, details jsonb)
+	AS 'MODULE_PATHNAME', 'aiguard_scan'
+	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION aiguard_scan(text, text) IS
+	'Scans a text as a prompt, response or tool output and returns the findings; writes nothing';
+
+CREATE FUNCTION aiguard_check_rules()
+	RETURNS TABLE (rule_id text, example text, should_match boolean, ok boolean)
+	AS 'MODULE_PATHNAME', 'aiguard_check_rules'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION aiguard_check_rules() IS
+	'Runs every enabled rule''s match and near-miss examples through the full scanner';
+REVOKE ALL ON FUNCTION aiguard_check_rules() FROM PUBLIC;
+
+-- The protection trigger: its arguments carry the column mapping.
+CREATE FUNCTION aiguard_protect_trigger() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'aiguard_protect_trigger' LANGUAGE C;
+
+-- Resolves one mapping ("column" or "column:jsonpath") against tbl.
+-- Returns {column, path}; raises an error naming what is wrong.
+CREATE FUNCTION aiguard.resolve_mapping(tbl regclass, field text, spec text)
+	RETURNS text[]
+	LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS
+$$
+DECLARE
+	col text;
+	path text := '';
+	typ oid;
+BEGIN
+	IF spec IS NULL OR spec = '' THEN
+		RETURN ARRAY['', ''];
+	END IF;
+	-- a whole existing column name wins, even one containing ':'
+	SELECT a.attname, a.atttypid INTO col, typ FROM pg_attribute a
+	 WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped
+	   AND (a.attname = spec OR quote_ident(a.attname) = spec);
+	IF col IS NULL THEN
+		IF strpos(spec, ':') = 0 THEN
+			RAISE EXCEPTION 'column "%" of relation % does not exist', spec, tbl
+				USING ERRCODE = 'undefined_column',
+					  HINT = format('Map %s to an existing column, or to "column:jsonpath" for a json or jsonb column.', field);
+		END IF;
+		col := split_part(spec, ':', 1);
+		path := substr(spec, length(col) + 2);
+		SELECT a.attname, a.atttypid INTO col, typ FROM pg_attribute a
+		 WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped
+		   AND (a.attname = split_part(spec, ':', 1) OR quote_ident(a.attname) = split_part(spec, ':', 1));
+		IF col IS NULL THEN
+			RAISE EXCEPTION 'column "%" of relation % does not exist', split_part(spec, ':', 1), tbl
+				USING ERRCODE = 'undefined_column';
+		END IF;
+		IF typ NOT IN ('json'::regtype, 'jsonb'::regtype, 'text'::regtype) THEN
+			RAISE EXCEPTION 'column "%" of relation % is of type %, not json or jsonb', col, tbl, typ::regtype
+				USING ERRCODE = 'datatype_mismatch',
+					  DETAIL = format('The %s mapping uses the jsonpath %s.', field, path);
+		END IF;
+		PERFORM path::jsonpath;		-- raises a syntax error for a bad path
+	END IF;
+	RETURN ARRAY[col, path];
+END
+$$;
+
+CREATE FUNCTION aiguard_protect(
+	tbl regclass,
+	prompt text DEFAULT NULL,
+	response text DEFAULT NULL,
+	tool text DEFAULT NULL,
+	content text DEFAULT NULL,
+	role_column text DEFAULT NULL,
+	system text DEFAULT NULL,
+	conversation text DEFAULT NULL,
+	user_id text DEFAULT NULL,
+	client_ip text DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	resource text DEFAULT NULL,
+	created_at text DEFAULT NULL,
+	tokens text DEFAULT NULL,
+	mode text DEFAULT 'detect',
+	preset text DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql SET search_path = pg_catalog AS
+$$
+DECLARE
+	fields text[] := ARRAY['prompt', 'response', 'tool', 'content', 'role_column', 'system',
+						   'conversation', 'user_id', 'client_ip', 'user_agent', 'resource',
+						   'created_at', 'tokens'];
+	specs text[] := ARRAY[prompt, response, tool, content, role_column, system,
+						  conversation, user_id, client_ip, user_agent, resource,
+						  created_at, tokens];
+	defaults text[];
+	args text[] := ARRAY[]::text[];
+	mapping jsonb := '{}';
+	keycols text[];
+	resolved text[];
+	i int;
+	relkind "char";
+BEGIN
+	SELECT c.relkind INTO relkind FROM pg_class c WHERE c.oid = tbl;
+	IF relkind NOT IN ('r', 'p') THEN
+		RAISE EXCEPTION '% is not a table', tbl
+			USING ERRCODE = 'wrong_object_type';
+	END IF;
+	IF mode IS NULL OR mode NOT IN ('detect', 'block', 'async') THEN
+		RAISE EXCEPTION 'invalid protection mode "%"', mode
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Valid modes are "detect", "block" and "async".';
+	END IF;
+	IF mode <> 'detect' THEN
+		RAISE EXCEPTION 'protection mode "%" is not available in this version', mode
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Use mode => ''detect''.';
+	END IF;
+
+	IF preset IS NOT NULL THEN
+		IF preset = 'litellm' THEN
+			defaults := ARRAY[
+				'messages:$[*] ? (@.role == "user").content',
+				'response:$.choices[*].message.content',
+				'messages:$[*] ? (@.role == "tool").content',
+				NULL, NULL,
+				'messages:$[*] ? (@.role == "system").content',
+				'session_id', 'end_user', 'requester_ip_address', NULL, 'model',
+				'startTime', 'total_tokens'];
+		ELSIF preset = 'langchain' THEN
+			defaults := ARRAY[NULL, NULL, NULL,
+				'message:$.data.content', 'message:$.type', NULL,
+				'session_id', NULL, NULL, NULL, NULL, 'created_at', NULL];
+		ELSE
+			RAISE EXCEPTION 'unknown preset "%"', preset
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Known presets are "litellm" and "langchain".';
+		END IF;
+		FOR i IN 1 .. array_length(fields, 1) LOOP
+			-- a preset fills what the caller left out, where the column exists
+			IF specs[i] IS NULL AND defaults[i] IS NOT NULL AND EXISTS (
+				SELECT 1 FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0
+				   AND NOT a.attisdropped AND a.attname = split_part(defaults[i], ':', 1)) THEN
+				specs[i] := defaults[i];
+			END IF;
+		END LOOP;
+	END IF;
+
+	IF specs[1] IS NULL AND specs[2] IS NULL AND specs[3] IS NULL AND specs[4] IS NULL THEN
+		RAISE EXCEPTION 'no text column to scan in %', tbl
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Map prompt and/or response (or tool), or content with role_column for one message per row.';
+	END IF;
+	IF specs[4] IS NOT NULL AND (specs[1] IS NOT NULL OR specs[2] IS NOT NULL) THEN
+		RAISE EXCEPTION 'content cannot be mapped together with prompt or response'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use content and role_column for one message per row, prompt and response for one exchange per row.';
+	END IF;
+
+	FOR i IN 1 .. array_length(fields, 1) LOOP
+		resolved := aiguard.resolve_mapping(tbl, fields[i], specs[i]);
+		args := args || resolved;
+		IF specs[i] IS NOT NULL THEN
+			mapping := mapping || jsonb_build_object(fields[i],
+				CASE WHEN resolved[2] = '' THEN to_jsonb(resolved[1])
+					 ELSE jsonb_build_object('column', resolved[1], 'path', resolved[2]) END);
+		END IF;
+	END LOOP;
+
+	SELECT array_agg(a.attname ORDER BY k.ord) INTO keycols
+	  FROM pg_index x
+	  CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, ord)
+	  JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+	 WHERE x.indrelid = tbl AND x.indisprimary;
+	IF keycols IS NULL THEN
+		RAISE NOTICE 'table % has no primary key', tbl
+			USING DETAIL = 'Alerts on its rows will have no source_key and are not de-duplicated.',
+				  HINT = 'Add a primary key so that alerts point at the row that raised them.';
+		keycols := ARRAY[]::text[];
+	END IF;
+	mapping := mapping || jsonb_build_object('key', to_jsonb(keycols));
+
+	IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'aiguard_protect') THEN
+		EXECUTE format('DROP TRIGGER aiguard_protect ON %s', tbl);
+	END IF;
+	EXECUTE format('CREATE TRIGGER aiguard_protect AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION @extschema@.aiguard_protect_trigger(%s)',
+				   tbl,
+				   (SELECT string_agg(quote_literal(x), ', ' ORDER BY o)
+					  FROM unnest(ARRAY[mode] || args || keycols) WITH ORDINALITY AS u(x, o)));
+
+	INSERT INTO aiguard.protected_tables AS p (relid, mode, mapping)
+	VALUES (tbl, mode, mapping)
+	ON CONFLICT (relid) DO UPDATE
+		SET mode = excluded.mode, mapping = excluded.mapping, protected_at = now();
+END
+$$;
+COMMENT ON FUNCTION aiguard_protect(regclass, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text) IS
+	'Protects a chat-log table: every inserted row is scanned and findings become alerts';
+
+CREATE FUNCTION aiguard_unprotect(tbl regclass) RETURNS void
+	LANGUAGE plpgsql SET search_path = pg_catalog AS
+$$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM aiguard.protected_tables WHERE relid = tbl) THEN
+		RAISE NOTICE 'table % is not protected by aiguard, skipping', tbl;
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'aiguard_protect') THEN
+		EXECUTE format('DROP TRIGGER aiguard_protect ON %s', tbl);
+	END IF;
+	DELETE FROM aiguard.protected_tables WHERE relid = tbl;
+END
+$$;
+COMMENT ON FUNCTION aiguard_unprotect(regclass) IS
+	'Removes aiguard protection from a table; its alerts are kept';
+
+REVOKE ALL ON FUNCTION aiguard_protect(regclass, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aiguard_unprotect(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aiguard.resolve_mapping(regclass, text, text) FROM PUBLIC;
+
+-- Forget protected tables that are dropped.
+CREATE FUNCTION aiguard.forget_dropped_tables() RETURNS event_trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog AS
+$$
+BEGIN
+	DELETE FROM aiguard.protected_tables
+	 WHERE relid::oid IN (SELECT objid FROM pg_event_trigger_dropped_objects()
+						   WHERE classid = 'pg_class'::regclass);
+END
+$$;
+CREATE EVENT TRIGGER aiguard_forget_dropped_tables ON sql_drop
+	EXECUTE FUNCTION aiguard.forget_dropped_tables();

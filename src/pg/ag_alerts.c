@@ -1,0 +1,291 @@
+/*
+ * ag_alerts.c
+ *	  Writing alerts.
+ *
+ * One alert per (alert type, table, row, field): the fingerprint is the MD5
+ * of those, so rescanning a row or a retried insert of the same key bumps
+ * occurrences and last_seen_at instead of adding a row.  Rows of tables
+ * without a primary key cannot be told apart and are never de-duplicated.
+ *
+ * Alerts are inserted as the extension owner (the application role that
+ * inserted the chat row cannot read or write aiguard.alerts), through one
+ * prepared statement kept for the backend's life.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "common/pg_prng.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/json.h"
+#include "utils/timestamp.h"
+
+#include "ag_alerts.h"
+#include "ag_guc.h"
+#include "ag_scan_sql.h"
+
+#define NARGS 15
+
+static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr error_plan = NULL;
+
+static const char *insert_sql =
+"INSERT INTO aiguard.alerts (alert_type, severity, tactics, action, confidence, "
+"  rule_ids, source_table, source_key, role, conversation_id, user_id, client_ip, "
+"  user_agent, resource, evidence, details, fingerprint) "
+"SELECT $1, t.severity, t.tactics, $2, $3, $4, $5, $6, $7, $8, $9, $10::inet, "
+"  $11, $12, $13, $14, pg_catalog.md5($15) "
+"FROM aiguard.alert_types t WHERE t.code = $1 "
+"ON CONFLICT (fingerprint) DO UPDATE SET "
+"  occurrences = aiguard.alerts.occurrences + 1, last_seen_at = pg_catalog.now(), "
+"  confidence = GREATEST(aiguard.alerts.confidence, excluded.confidence) "
+"RETURNING alert_id, (xmax = 0) AS inserted, severity::text";
+
+typedef struct InsertArgs
+{
+	Datum		values[NARGS];
+	char		nulls[NARGS];
+	int64		alert_id;
+	bool		inserted;
+	char	   *severity;
+	bool		found_type;
+} InsertArgs;
+
+static void
+RunInsert(void *arg)
+{
+	InsertArgs *a = (InsertArgs *) arg;
+	static Oid	argtypes[NARGS] = {TEXTOID, TEXTOID, FLOAT4OID, TEXTARRAYOID,
+		TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, JSONBOID, TEXTOID};
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (insert_plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(insert_sql, NARGS, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare the alert insert: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		insert_plan = p;
+	}
+	rc = SPI_execute_plan(insert_plan, a->values, a->nulls, false, 1);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not insert alert: %s", SPI_result_code_string(rc));
+	a->found_type = SPI_processed == 1;
+	if (a->found_type)
+	{
+		bool		isnull;
+		MemoryContext spicxt;
+
+		a->alert_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+		a->inserted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 2, &isnull));
+		spicxt = MemoryContextSwitchTo(CurTransactionContext);
+		a->severity = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+}
+
+static Datum
+TextArrayFromStrings(const char **items, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(items[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static Datum
+JsonbFromText(const char *json)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+}
+
+static void
+SetText(InsertArgs *a, int i, const char *s)
+{
+	if (s == NULL)
+		a->nulls[i] = 'n';
+	else
+	{
+		a->values[i] = CStringGetTextDatum(s);
+		a->nulls[i] = ' ';
+	}
+}
+
+int
+AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
+				 const char *text, size_t len, const AgFinding *f, int n,
+				 bool truncated, const char *action)
+{
+	int			created = 0;
+	bool	   *done = palloc0(sizeof(bool) * (n > 0 ? n : 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		const char **rule_ids;
+		int			nrules = 0;
+		int			best = i;
+		InsertArgs	a;
+		StringInfoData details,
+					fp;
+
+		if (done[i])
+			continue;
+		rule_ids = palloc(sizeof(char *) * n);
+		for (int j = i; j < n; j++)
+		{
+			bool		dup = false;
+
+			if (done[j] || strcmp(f[j].alert_type, f[i].alert_type) != 0)
+				continue;
+			done[j] = true;
+			if (f[j].confidence > f[best].confidence)
+				best = j;
+			for (int k = 0; k < nrules; k++)
+				dup |= strcmp(rule_ids[k], f[j].rule_id) == 0;
+			if (!dup)
+				rule_ids[nrules++] = f[j].rule_id;
+		}
+
+		/* details: the strongest finding's, plus where it is */
+		initStringInfo(&details);
+		appendBinaryStringInfo(&details, f[best].details, strlen(f[best].details) - 1);
+		appendStringInfo(&details, "%sfield\": ", strlen(f[best].details) > 2 ? ", \"" : "\"");
+		escape_json(&details, src->field ? src->field : AgRoleName(role));
+		appendStringInfo(&details, ", \"start_pos\": %zu, \"length\": %zu",
+						 AgCharCount(text, f[best].start) + 1,
+						 AgCharCount(text + f[best].start, f[best].end - f[best].start));
+		if (truncated)
+			appendStringInfo(&details, ", \"truncated\": true, \"scanned_bytes\": %d",
+							 aiguard_max_scan_bytes);
+		if (src->extra_details)
+			appendStringInfo(&details, ", %s", src->extra_details);
+		appendStringInfoChar(&details, '}');
+
+		/* fingerprint: same type on the same field of the same row */
+		initStringInfo(&fp);
+		appendStringInfo(&fp, "%s|%s|%s|%s|%s", f[i].alert_type,
+						 src->source_table ? src->source_table : "",
+						 src->source_key ? src->source_key : "",
+						 AgRoleName(role), src->field ? src->field : "");
+		if (src->source_key == NULL)
+		{
+			/* no key: nothing identifies the row, so never merge */
+			appendStringInfo(&fp, "|%d|" INT64_FORMAT "|%u", MyProcPid,
+							 GetCurrentTimestamp(), pg_prng_uint32(&pg_global_prng_state));
+		}
+
+		memset(&a, 0, sizeof(a));
+		memset(a.nulls, ' ', sizeof(a.nulls));
+		SetText(&a, 0, f[i].alert_type);
+		SetText(&a, 1, action);
+		a.values[2] = Float4GetDatum((float4) f[best].confidence);
+		a.values[3] = TextArrayFromStrings(rule_ids, nrules);
+		SetText(&a, 4, src->source_table);
+		if (src->source_key)
+			a.values[5] = JsonbFromText(src->source_key);
+		else
+			a.nulls[5] = 'n';
+		SetText(&a, 6, AgRoleName(role));
+		SetText(&a, 7, src->conversation_id);
+		SetText(&a, 8, src->user_id);
+		SetText(&a, 9, src->client_ip);
+		SetText(&a, 10, src->user_agent);
+		SetText(&a, 11, src->resource);
+		SetText(&a, 12, aiguard_include_evidence ?
+				AgEvidenceSnippet(text, len, f[best].start, f[best].end, 60) : NULL);
+		a.values[13] = JsonbFromText(details.data);
+		SetText(&a, 14, fp.data);
+
+		AgRunAsOwner(cat->owner, RunInsert, &a);
+		if (!a.found_type)
+			ereport(WARNING,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("aiguard alert type \"%s\" is not in aiguard.alert_types", f[i].alert_type),
+					 errdetail("The finding of rule \"%s\" was not recorded.", f[best].rule_id)));
+		else if (a.inserted)
+		{
+			StringInfoData payload;
+
+			initStringInfo(&payload);
+			appendStringInfo(&payload, "{\"alert_id\": " INT64_FORMAT ", \"alert_type\": ", a.alert_id);
+			escape_json(&payload, f[i].alert_type);
+			appendStringInfoString(&payload, ", \"severity\": ");
+			escape_json(&payload, a.severity);
+			appendStringInfoString(&payload, ", \"action\": ");
+			escape_json(&payload, action);
+			appendStringInfoString(&payload, ", \"source_table\": ");
+			if (src->source_table)
+				escape_json(&payload, src->source_table);
+			else
+				appendStringInfoString(&payload, "null");
+			appendStringInfoString(&payload, ", \"source_key\": ");
+			appendStringInfoString(&payload, src->source_key ? src->source_key : "null");
+			appendStringInfoChar(&payload, '}');
+			Async_Notify("aiguard_alerts", payload.data);
+			created++;
+		}
+	}
+	return created;
+}
+
+typedef struct ErrorArgs
+{
+	Datum		values[4];
+	char		nulls[4];
+} ErrorArgs;
+
+static void
+RunErrorInsert(void *arg)
+{
+	ErrorArgs  *a = (ErrorArgs *) arg;
+	static Oid	argtypes[4] = {TEXTOID, JSONBOID, TEXTOID, TEXTOID};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (error_plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("INSERT INTO aiguard.scan_errors (source_table, source_key, sqlstate, message) "
+									"VALUES ($1, $2, $3, $4)", 4, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare the scan error insert");
+		SPI_keepplan(p);
+		error_plan = p;
+	}
+	SPI_execute_plan(error_plan, a->values, a->nulls, false, 0);
+	SPI_finish();
+}
+
+void
+AgRecordScanError(AgCatalog *cat, const char *source_table,
+				  const char *source_key, const char *sqlstate,
+				  const char *message)
+{
+	ErrorArgs	a;
+
+	memset(a.nulls, ' ', sizeof(a.nulls));
+	if (source_table)
+		a.values[0] = CStringGetTextDatum(source_table);
+	else
+		a.nulls[0] = 'n';
+	if (source_key)
+		a.values[1] = JsonbFromText(source_key);
+	else
+		a.nulls[1] = 'n';
+	a.values[2] = CStringGetTextDatum(sqlstate);
+	a.values[3] = CStringGetTextDatum(message);
+	AgRunAsOwner(cat ? cat->owner : AgExtensionOwner(), RunErrorInsert, &a);
+}

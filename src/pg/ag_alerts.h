@@ -1,0 +1,40 @@
+/*
+ * ag_alerts.h
+ *	  Turning findings into rows of aiguard.alerts.
+ */
+#ifndef AG_ALERTS_H
+#define AG_ALERTS_H
+
+#include "ag_catalog.h"
+
+/* Where a scanned text came from, for the alert's context columns. */
+typedef struct AgAlertSource
+{
+	const char *source_table;	/* qualified, quoted name */
+	const char *source_key;		/* JSON object text, or NULL */
+	const char *field;			/* mapped field name: prompt, response, ... */
+	const char *conversation_id;
+	const char *user_id;
+	const char *client_ip;		/* validated address text, or NULL */
+	const char *user_agent;
+	const char *resource;
+	const char *extra_details;	/* JSON members to add, or NULL */
+} AgAlertSource;
+
+/*
+ * Groups the findings of one scanned text by alert type and writes one
+ * alert per type (de-duplicated by fingerprint), as the extension owner.
+ * New alerts are announced with NOTIFY aiguard_alerts at commit.  Returns
+ * the number of new alerts.
+ */
+extern int	AgRecordFindings(AgCatalog *cat, const AgAlertSource *src,
+							 AgRole role, const char *text, size_t len,
+							 const AgFinding *f, int n, bool truncated,
+							 const char *action);
+
+/* Records a failed scan in aiguard.scan_errors. */
+extern void AgRecordScanError(AgCatalog *cat, const char *source_table,
+							  const char *source_key, const char *sqlstate,
+							  const char *message);
+
+#endif

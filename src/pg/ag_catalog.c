@@ -1,0 +1,284 @@
+/*
+ * ag_catalog.c
+ *	  Per-backend cache of the compiled rule set.
+ *
+ * Compiling ~100 PCRE2 patterns with JIT and loading the model costs a few
+ * milliseconds, so it is done once per backend and reused by every scan.
+ * Changes to aiguard.rules, aiguard.models or aiguard.alert_types fire a
+ * statement trigger (aiguard_catalog_changed) that sends a relcache
+ * invalidation for that table to every backend; our relcache callback only
+ * flips a flag, and the next scan rebuilds.  So a rule edit takes effect in
+ * every session at the next statement after it commits, with no reconnect.
+ *
+ * The catalog is read as the extension owner: the application role that
+ * inserts chat rows has no access to rules or alerts.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "ag_catalog.h"
+
+static AgCatalog catalog;
+static bool catalog_valid = false;
+static Oid	watched_relids[3];
+
+static void
+CatalogInvalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == watched_relids[0] ||
+		relid == watched_relids[1] || relid == watched_relids[2])
+		catalog_valid = false;
+}
+
+void
+AgCatalogInit(void)
+{
+	CacheRegisterRelcacheCallback(CatalogInvalidate, (Datum) 0);
+}
+
+Oid
+AgExtensionOwner(void)
+{
+	Oid			owner = InvalidOid;
+	bool		isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'aiguard'",
+					true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+											   SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	if (!OidIsValid(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"aiguard\" is not installed in this database"),
+				 errhint("Run CREATE EXTENSION aiguard.")));
+	return owner;
+}
+
+void
+AgRunAsOwner(Oid owner, void (*fn) (void *), void *arg)
+{
+	Oid			save_user;
+	int			save_sec;
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+}
+
+static void
+FreeCatalog(AgCatalog *cat)
+{
+	if (cat->scanner)
+		AgScannerFree(cat->scanner);
+	if (cat->set)
+		AgRuleSetFree(cat->set);
+	for (int i = 0; i < cat->ntypes; i++)
+	{
+		pfree(cat->types[i].code);
+		pfree(cat->types[i].severity);
+		pfree(DatumGetPointer(cat->types[i].tactics));
+	}
+	if (cat->types)
+		pfree(cat->types);
+	memset(cat, 0, sizeof(*cat));
+}
+
+static char *
+TextArrayElem(Datum *elems, bool *nulls, int i)
+{
+	return nulls[i] ? "" : TextDatumGetCString(elems[i]);
+}
+
+/* Loads rules, model and alert types through SPI into cat. */
+static void
+LoadCatalog(void *arg)
+{
+	AgCatalog  *cat = (AgCatalog *) arg;
+	char		err[512];
+	uint64		i;
+	Oid			nsp;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	nsp = get_namespace_oid("aiguard", false);
+	watched_relids[0] = get_relname_relid("rules", nsp);
+	watched_relids[1] = get_relname_relid("models", nsp);
+	watched_relids[2] = get_relname_relid("alert_types", nsp);
+
+	cat->set = AgRuleSetCreate();
+	if (cat->set == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+
+	if (SPI_execute("SELECT rule_id, alert_type, pattern, keywords, confidence, roles, description "
+					"FROM aiguard.rules WHERE enabled ORDER BY rule_id COLLATE \"C\"",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read aiguard.rules");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		AgRuleDef	def;
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		const char **kws;
+
+		def.id = SPI_getvalue(tup, td, 1);
+		def.alert_type = SPI_getvalue(tup, td, 2);
+		def.pattern = SPI_getvalue(tup, td, 3);
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, td, 4, &isnull)),
+						  TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		kws = palloc0(sizeof(char *) * (n + 1));
+		for (int k = 0; k < n; k++)
+			kws[k] = TextArrayElem(elems, nulls, k);
+		def.keywords = kws;
+		def.nkeywords = n;
+		def.confidence = DatumGetFloat4(SPI_getbinval(tup, td, 5, &isnull));
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(tup, td, 6, &isnull)),
+						  TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+		def.roles = 0;
+		for (int k = 0; k < n; k++)
+		{
+			int			r = AgRoleFromName(TextArrayElem(elems, nulls, k));
+
+			if (r >= 0)
+				def.roles |= AG_ROLE_MASK(r);
+		}
+		def.description = SPI_getvalue(tup, td, 7);
+		if (AgRuleSetAddRule(cat->set, &def, err, sizeof(err)) != 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("aiguard rule \"%s\" is skipped", def.id),
+					 errdetail("%s", err),
+					 errhint("Fix or disable the rule in aiguard.rules.")));
+		else
+			cat->nrules++;
+	}
+
+	if (SPI_execute("SELECT name, body FROM aiguard.models WHERE enabled AND name = 'jailbreak'",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read aiguard.models");
+	if (SPI_processed == 1)
+	{
+		char	   *body = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		if (AgRuleSetSetModel(cat->set, body, strlen(body), err, sizeof(err)) != 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("aiguard model \"jailbreak\" is not used"),
+					 errdetail("%s", err)));
+		else
+			cat->have_model = true;
+		pfree(body);
+	}
+	if (AgRuleSetFinalize(cat->set, err, sizeof(err)) != 0)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("%s", err)));
+
+	if (SPI_execute("SELECT code, severity::text, tactics FROM aiguard.alert_types",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read aiguard.alert_types");
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		cat->types = palloc0(sizeof(AgAlertTypeInfo) * (SPI_processed + 1));
+		for (i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			bool		isnull;
+			Datum		arr = SPI_getbinval(tup, td, 3, &isnull);
+			ArrayType  *a = DatumGetArrayTypePCopy(arr);
+
+			cat->types[i].code = SPI_getvalue(tup, td, 1);
+			cat->types[i].severity = SPI_getvalue(tup, td, 2);
+			cat->types[i].tactics = PointerGetDatum(a);
+			cat->ntypes++;
+		}
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+
+	cat->scanner = AgScannerCreate(cat->set);
+	if (cat->scanner == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+}
+
+AgCatalog *
+AgCatalogGet(void)
+{
+	AgCatalog	fresh;
+
+	AcceptInvalidationMessages();
+	if (catalog_valid)
+		return &catalog;
+
+	memset(&fresh, 0, sizeof(fresh));
+	fresh.owner = AgExtensionOwner();
+	PG_TRY();
+	{
+		AgRunAsOwner(fresh.owner, LoadCatalog, &fresh);
+	}
+	PG_CATCH();
+	{
+		FreeCatalog(&fresh);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	FreeCatalog(&catalog);
+	catalog = fresh;
+	catalog_valid = true;
+	return &catalog;
+}
+
+const AgAlertTypeInfo *
+AgCatalogAlertType(const AgCatalog *cat, const char *code)
+{
+	for (int i = 0; i < cat->ntypes; i++)
+		if (strcmp(cat->types[i].code, code) == 0)
+			return &cat->types[i];
+	return NULL;
+}
+
+/*
+ * Statement trigger on the rule, model and alert-type tables: tell every
+ * backend to rebuild its cache.
+ */
+PG_FUNCTION_INFO_V1(aiguard_catalog_changed);
+Datum
+aiguard_catalog_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("aiguard_catalog_changed() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}

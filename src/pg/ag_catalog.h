@@ -1,0 +1,39 @@
+/*
+ * ag_catalog.h
+ *	  Per-backend cache of the compiled rule set, model and alert catalog.
+ */
+#ifndef AG_CATALOG_H
+#define AG_CATALOG_H
+
+#include "ag_core.h"
+
+typedef struct AgAlertTypeInfo
+{
+	char	   *code;
+	char	   *severity;		/* enum label: low, medium, high */
+	Datum		tactics;		/* text[] in TopMemoryContext */
+} AgAlertTypeInfo;
+
+typedef struct AgCatalog
+{
+	AgRuleSet  *set;
+	AgScanner  *scanner;
+	AgAlertTypeInfo *types;
+	int			ntypes;
+	Oid			owner;			/* extension owner: alerts are written as it */
+	int			nrules;
+	bool		have_model;
+} AgCatalog;
+
+extern void AgCatalogInit(void);
+
+/* The current catalog, rebuilt if a rule, model or alert type changed. */
+extern AgCatalog *AgCatalogGet(void);
+extern const AgAlertTypeInfo *AgCatalogAlertType(const AgCatalog *cat,
+												 const char *code);
+
+/* Runs fn(arg) with the extension owner's privileges. */
+extern void AgRunAsOwner(Oid owner, void (*fn) (void *), void *arg);
+extern Oid	AgExtensionOwner(void);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * ag_protect.c
+ *	  The protection trigger of chat-log tables (detect mode).
+ *
+ * aiguard_protect() (schema/functions.sql) validates the column mapping and
+ * creates an AFTER INSERT OR UPDATE row trigger whose arguments carry it:
+ *
+ *	 argv[0]			mode
+ *	 argv[1 + 2k]		column of field k ('' if unmapped)
+ *	 argv[2 + 2k]		jsonpath into that column ('' for the whole value)
+ *	 argv[1 + 2*NFIELDS ...]	primary key columns
+ *
+ * with the fields in the order of FieldNames below.  Everything the
+ * trigger needs is in its arguments, so protecting a table again simply
+ * replaces the trigger.
+ *
+ * A scan never loses the row: all the work happens in a subtransaction;
+ * if anything fails, the subtransaction is rolled back, a WARNING is
+ * raised, the failure is recorded in aiguard.scan_errors, and the row is
+ * kept as inserted.
+ */
+#include "postgres.h"
+
+#include <arpa/inet.h>
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/formatting.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+
+#include "ag_alerts.h"
+#include "ag_catalog.h"
+#include "ag_guc.h"
+#include "ag_scan_sql.h"
+
+typedef enum Field
+{
+	F_PROMPT,
+	F_RESPONSE,
+	F_TOOL,
+	F_CONTENT,
+	F_ROLE,
+	F_SYSTEM,
+	F_CONVERSATION,
+	F_USER,
+	F_CLIENT_IP,
+	F_USER_AGENT,
+	F_RESOURCE,
+	F_CREATED_AT,
+	F_TOKENS,
+	NFIELDS
+} Field;
+
+static const char *const FieldNames[NFIELDS] = {
+	"prompt", "response", "tool", "content", "role_column", "system",
+	"conversation", "user_id", "client_ip", "user_agent", "resource",
+	"created_at", "tokens"
+};
+
+typedef struct RowContext
+{
+	TriggerData *trigdata;
+	HeapTuple	tuple;
+	TupleDesc	tupdesc;
+	char	  **args;
+	int			nargs;
+	char	   *source_table;
+	char	   *source_key;
+} RowContext;
+
+/* Appends the JSON of one jsonb value: strings raw, the rest as JSON. */
+static void
+AppendJsonbScalar(StringInfo out, JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			appendBinaryStringInfo(out, v->val.string.val, v->val.string.len);
+			break;
+		case jbvNumeric:
+			appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
+																			  NumericGetDatum(v->val.numeric))));
+			break;
+		case jbvBool:
+			appendStringInfoString(out, v->val.boolean ? "true" : "false");
+			break;
+		case jbvBinary:
+			appendStringInfoString(out, JsonbToCString(NULL, v->val.binary.data,
+													   v->val.binary.len));
+			break;
+		default:
+			break;
+	}
+}
+
+/* Value of one mapped field as text (jsonpath results joined by newlines). */
+static char *
+FieldValue(RowContext *rc, Field field)
+{
+	const char *col = rc->args[1 + 2 * field];
+	const char *path = rc->args[2 + 2 * field];
+	int			attno;
+	bool		isnull;
+	Datum		value;
+	Oid			typid;
+
+	if (col[0] == '\0')
+		return NULL;
+	attno = SPI_fnumber(rc->tupdesc, col);
+	if (attno <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" mapped as %s does not exist in table %s",
+						col, FieldNames[field], rc->source_table),
+				 errhint("Call aiguard_protect() again with the current column names.")));
+	if (path[0] == '\0')
+		return SPI_getvalue(rc->tuple, rc->tupdesc, attno);
+
+	value = heap_getattr(rc->tuple, attno, rc->tupdesc, &isnull);
+	if (isnull)
+		return NULL;
+	typid = SPI_gettypeid(rc->tupdesc, attno);
+	if (typid == JSONOID || typid == TEXTOID || typid == VARCHAROID)
+		value = DirectFunctionCall1(jsonb_in, CStringGetDatum(TextDatumGetCString(value)));
+	else if (typid != JSONBOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of table %s is not json or jsonb", col, rc->source_table),
+				 errdetail("A jsonpath mapping (\"%s\") needs a json or jsonb column.", path)));
+	{
+		Datum		jp = DirectFunctionCall1(jsonpath_in, CStringGetDatum(path));
+		Datum		vars = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+		Jsonb	   *res = DatumGetJsonbP(DirectFunctionCall4(jsonb_path_query_array,
+															 value, jp, vars,
+															 BoolGetDatum(true)));
+		JsonbIterator *it = JsonbIteratorInit(&res->root);
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+		StringInfoData out;
+		int			count = 0;
+
+		initStringInfo(&out);
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			if (tok != WJB_ELEM || v.type == jbvNull)
+				continue;
+			if (count++ > 0)
+				appendStringInfoChar(&out, '\n');
+			AppendJsonbScalar(&out, &v);
+		}
+		return count > 0 ? out.data : NULL;
+	}
+}
+
+static char *
+BuildSourceKey(RowContext *rc)
+{
+	StringInfoData buf;
+	int			first = 1 + 2 * NFIELDS;
+
+	if (rc->nargs <= first)
+		return NULL;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int i = first; i < rc->nargs; i++)
+	{
+		int			attno = SPI_fnumber(rc->tupdesc, rc->args[i]);
+		char	   *val;
+		Oid			typid;
+
+		if (attno <= 0)
+			return NULL;
+		val = SPI_getvalue(rc->tuple, rc->tupdesc, attno);
+		typid = SPI_gettypeid(rc->tupdesc, attno);
+		if (i > first)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, rc->args[i]);
+		appendStringInfoString(&buf, ": ");
+		if (val == NULL)
+			appendStringInfoString(&buf, "null");
+		else if (typid == INT2OID || typid == INT4OID || typid == INT8OID)
+			appendStringInfoString(&buf, val);
+		else
+			escape_json(&buf, val);
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* The address in a client IP value, or NULL when it is not one. */
+static char *
+ValidClientIp(char *ip)
+{
+	unsigned char addr[16];
+	char	   *slash;
+
+	if (ip == NULL)
+		return NULL;
+	slash = strchr(ip, '/');
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, ip, addr) == 1 || inet_pton(AF_INET6, ip, addr) == 1)
+		return ip;
+	return NULL;
+}
+
+static void
+ScanField(AgCatalog *cat, AgAlertSource *src, const char *field, AgRole role,
+		  const char *text)
+{
+	const AgFinding *f;
+	bool		truncated;
+	int			n;
+
+	if (text == NULL || text[0] == '\0')
+		return;
+	n = AgScanText(cat, text, strlen(text), role, &f, &truncated);
+	if (n > 0)
+	{
+		src->field = field;
+		AgRecordFindings(cat, src, role, text, strlen(text), f, n, truncated, "detected");
+	}
+}
+
+static void
+ScanRow(RowContext *rc)
+{
+	AgCatalog  *cat = AgCatalogGet();
+	AgAlertSource src;
+	char	   *raw_ip;
+
+	memset(&src, 0, sizeof(src));
+	src.source_table = rc->source_table;
+	src.source_key = rc->source_key;
+	src.conversation_id = FieldValue(rc, F_CONVERSATION);
+	src.user_id = FieldValue(rc, F_USER);
+	raw_ip = FieldValue(rc, F_CLIENT_IP);
+	src.client_ip = ValidClientIp(raw_ip ? pstrdup(raw_ip) : NULL);
+	src.user_agent = FieldValue(rc, F_USER_AGENT);
+	src.resource = FieldValue(rc, F_RESOURCE);
+	if (raw_ip && src.client_ip == NULL)
+	{
+		StringInfoData x;
+
+		initStringInfo(&x);
+		appendStringInfoString(&x, "\"client_ip_raw\": ");
+		escape_json(&x, raw_ip);
+		src.extra_details = x.data;
+	}
+
+	ScanField(cat, &src, "prompt", AG_ROLE_PROMPT, FieldValue(rc, F_PROMPT));
+	ScanField(cat, &src, "response", AG_ROLE_RESPONSE, FieldValue(rc, F_RESPONSE));
+	ScanField(cat, &src, "tool", AG_ROLE_TOOL, FieldValue(rc, F_TOOL));
+
+	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
+	{
+		char	   *rolev = FieldValue(rc, F_ROLE);
+		int			role = AG_ROLE_PROMPT;
+
+		if (rolev != NULL)
+		{
+			char	   *lower = str_tolower(rolev, strlen(rolev), DEFAULT_COLLATION_OID);
+
+			if (strcmp(lower, "system") == 0 || strcmp(lower, "developer") == 0)
+				return;			/* the application's own instructions */
+			role = AgRoleFromName(lower);
+			if (role < 0)
+				role = AG_ROLE_PROMPT;	/* unknown speakers are treated as users */
+		}
+		ScanField(cat, &src, "content", (AgRole) role, FieldValue(rc, F_CONTENT));
+	}
+}
+
+static char *
+SourceTableName(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+
+	/* a partition's rows are reported under the partitioned table */
+	if (rel->rd_rel->relispartition)
+	{
+		List	   *anc = get_partition_ancestors(relid);
+
+		if (anc != NIL)
+			relid = llast_oid(anc);
+	}
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+PG_FUNCTION_INFO_V1(aiguard_protect_trigger);
+Datum
+aiguard_protect_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	RowContext	rc;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("aiguard_protect_trigger() must be called as a row trigger")));
+	if (trigdata->tg_trigger->tgnargs < 1 + 2 * NFIELDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("aiguard protection trigger on table \"%s\" has a malformed mapping",
+						RelationGetRelationName(trigdata->tg_relation)),
+				 errhint("Call aiguard_protect() again for this table.")));
+
+	rc.trigdata = trigdata;
+	rc.tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	if (!aiguard_enabled)
+		return PointerGetDatum(rc.tuple);
+
+	rc.tupdesc = trigdata->tg_relation->rd_att;
+	rc.args = trigdata->tg_trigger->tgargs;
+	rc.nargs = trigdata->tg_trigger->tgnargs;
+	rc.source_table = SourceTableName(trigdata->tg_relation);
+	rc.source_key = BuildSourceKey(&rc);
+
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aiguard did not scan a row of %s", rc.source_table),
+				 errdetail("aiguard requires a UTF-8 database; this one is \"%s\".",
+						   GetDatabaseEncodingName())));
+		return PointerGetDatum(rc.tuple);
+	}
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		ScanRow(&rc);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("aiguard could not scan a row of %s; the row was kept", rc.source_table),
+				 errdetail("%s", edata->message),
+				 errhint("The failure is recorded in aiguard.scan_errors.")));
+		AgRecordScanError(NULL, rc.source_table, rc.source_key,
+						  unpack_sql_state(edata->sqlerrcode), edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return PointerGetDatum(rc.tuple);
+}

@@ -1,0 +1,155 @@
+/*
+ * ag_scan_sql.c
+ *	  aiguard_scan(content, role): the pure scan exposed to SQL.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+
+#include "ag_catalog.h"
+#include "ag_guc.h"
+#include "ag_scan_sql.h"
+
+AgRole
+AgRoleFromSql(const char *name)
+{
+	int			r = AgRoleFromName(name);
+
+	if (r < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid role \"%s\"", name),
+				 errhint("Valid roles are \"prompt\", \"response\" and \"tool\".")));
+	return (AgRole) r;
+}
+
+int
+AgScanText(AgCatalog *cat, const char *text, size_t len, AgRole role,
+		   const AgFinding **findings, bool *truncated)
+{
+	char		err[512];
+	int			n;
+
+	*truncated = false;
+	if (len > (size_t) aiguard_max_scan_bytes)
+	{
+		/* cut at a character boundary */
+		len = pg_mbcliplen(text, (int) len, aiguard_max_scan_bytes);
+		*truncated = true;
+	}
+	n = AgScan(cat->scanner, text, len, role, NULL, findings, err, sizeof(err));
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("aiguard could not scan the text"),
+				 errdetail("%s", err)));
+	return n;
+}
+
+char *
+AgEvidenceSnippet(const char *text, size_t len, size_t start, size_t end,
+				  int context)
+{
+	StringInfoData buf;
+	size_t		s = start,
+				e = end;
+	int			k;
+
+	/* widen by whole characters */
+	for (k = 0; k < context && s > 0; k++)
+	{
+		s--;
+		while (s > 0 && ((unsigned char) text[s] & 0xC0) == 0x80)
+			s--;
+	}
+	for (k = 0; k < context && e < len; k++)
+	{
+		e++;
+		while (e < len && ((unsigned char) text[e] & 0xC0) == 0x80)
+			e++;
+	}
+	if (end - start > 400)
+	{
+		/* very long findings (a whole prompt): head only */
+		e = start + pg_mbcliplen(text + start, (int) (len - start), 400);
+	}
+	initStringInfo(&buf);
+	if (s > 0 && context > 0)
+		appendStringInfoString(&buf, "...");
+	appendBinaryStringInfo(&buf, text + s, (int) (e - s));
+	if (e < len && (context > 0 || e < end))
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+PG_FUNCTION_INFO_V1(aiguard_scan);
+Datum
+aiguard_scan(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	text	   *content = PG_GETARG_TEXT_PP(0);
+	char	   *rolename = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	AgRole		role = AgRoleFromSql(rolename);
+	const char *data = VARDATA_ANY(content);
+	size_t		len = VARSIZE_ANY_EXHDR(content);
+	AgCatalog  *cat;
+	const AgFinding *f;
+	bool		truncated;
+	int			n;
+	AttInMetadata *attinmeta;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (GetDatabaseEncoding() != PG_UTF8)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("aiguard requires a UTF-8 database"),
+				 errdetail("The database encoding is \"%s\".", GetDatabaseEncodingName())));
+	cat = AgCatalogGet();
+	n = AgScanText(cat, data, len, role, &f, &truncated);
+	attinmeta = TupleDescGetAttInMetadata(rsinfo->setDesc);
+
+	for (int i = 0; i < n; i++)
+	{
+		const AgAlertTypeInfo *info = AgCatalogAlertType(cat, f[i].alert_type);
+		char	   *values[9];
+		char		conf[32],
+					startbuf[32],
+					lenbuf[32];
+		size_t		start_chars = AgCharCount(data, f[i].start);
+		size_t		len_chars = AgCharCount(data + f[i].start, f[i].end - f[i].start);
+		HeapTuple	tup;
+
+		snprintf(conf, sizeof(conf), "%.3f", f[i].confidence);
+		snprintf(startbuf, sizeof(startbuf), "%zu", start_chars + 1);
+		snprintf(lenbuf, sizeof(lenbuf), "%zu", len_chars);
+		values[0] = (char *) f[i].alert_type;
+		values[1] = info ? info->severity : NULL;
+		values[2] = conf;
+		values[3] = (char *) f[i].rule_id;
+		values[4] = info ? OidOutputFunctionCall(F_ARRAY_OUT, info->tactics) : NULL;
+		values[5] = startbuf;
+		values[6] = lenbuf;
+		values[7] = AgEvidenceSnippet(data, len, f[i].start, f[i].end, 0);
+		if (truncated)
+		{
+			/* splice "truncated" into the details object */
+			StringInfoData d;
+
+			initStringInfo(&d);
+			appendBinaryStringInfo(&d, f[i].details, strlen(f[i].details) - 1);
+			appendStringInfo(&d, "%s\"truncated\": true, \"scanned_bytes\": %d}",
+							 strlen(f[i].details) > 2 ? ", " : "", aiguard_max_scan_bytes);
+			values[8] = d.data;
+		}
+		else
+			values[8] = f[i].details;
+		tup = BuildTupleFromCStrings(attinmeta, values);
+		tuplestore_puttuple(rsinfo->setResult, tup);
+	}
+	return (Datum) 0;
+}

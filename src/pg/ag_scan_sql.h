@@ -1,0 +1,26 @@
+/*
+ * ag_scan_sql.h
+ *	  Scanning a text with the cached rule set, from SQL functions and
+ *	  triggers alike.
+ */
+#ifndef AG_SCAN_SQL_H
+#define AG_SCAN_SQL_H
+
+#include "ag_catalog.h"
+
+/*
+ * Scans text (at most aiguard.max_scan_bytes of it; *truncated says whether
+ * it was cut) and returns the number of findings; ERRORs on failure.
+ */
+extern int	AgScanText(AgCatalog *cat, const char *text, size_t len,
+					   AgRole role, const AgFinding **findings,
+					   bool *truncated);
+
+/* Parses a role name or raises an error naming the valid ones. */
+extern AgRole AgRoleFromSql(const char *name);
+
+/* Snippet of text around [start, end), at most ~context chars each side. */
+extern char *AgEvidenceSnippet(const char *text, size_t len, size_t start,
+							   size_t end, int context);
+
+#endif
