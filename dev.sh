@@ -22,7 +22,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 deps() {
-	local pkgs="postgresql-$PGVER postgresql-server-dev-$PGVER libpcre2-dev libutf8proc-dev build-essential pkg-config"
+	local pkgs="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib libpcre2-dev libutf8proc-dev build-essential pkg-config"
 	if ! dpkg -s $pkgs >/dev/null 2>&1; then
 		echo "== installing packages: $pkgs"
 		$SUDO apt-get update -qq
