@@ -68,3 +68,12 @@ bench-quality: bench/bench_quality
 
 tools/ag_scan: tools/ag_scan.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz/fuzz_scan: fuzz/fuzz_scan.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc/core -Itools -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+fuzz: fuzz/fuzz_scan
+	mkdir -p fuzz/corpus
+	fuzz/fuzz_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus
+
+.PHONY: fuzz
