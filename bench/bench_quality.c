@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "ag_corpus.h"
+#include "ag_jsonl.h"
 #include "ag_load_rules.h"
 
 typedef struct Tally
@@ -60,6 +61,162 @@ static double
 Pct(long a, long b)
 {
 	return b ? 100.0 * a / b : 0.0;
+}
+
+/* Byte offset of the cp-th code point of s (gold spans count code points). */
+static size_t
+ByteOffset(const char *s, size_t len, long cp)
+{
+	size_t		i = 0;
+
+	while (i < len && cp > 0)
+	{
+		i++;
+		while (i < len && ((unsigned char) s[i] & 0xC0) == 0x80)
+			i++;
+		cp--;
+	}
+	return i;
+}
+
+static const struct
+{
+	const char *gold;			/* presidio entity type */
+	const char *ours;			/* our data_type */
+}			pii_types[] = {
+	{"CREDIT_CARD", "credit_card"},
+	{"EMAIL_ADDRESS", "email"},
+	{"PHONE_NUMBER", "phone"},
+	{"US_SSN", "us_ssn"},
+	{"IBAN_CODE", "iban"},
+	{"IP_ADDRESS", "ip_address"},
+};
+#define NPII (int) (sizeof(pii_types) / sizeof(pii_types[0]))
+
+/*
+ * Secrets: a row is flagged when a response containing it raises
+ * credential_theft.  PII: a gold entity of a covered type is found when a
+ * sensitive_data_exposure finding of the same data type overlaps its span.
+ */
+static void
+SecretsAndPii(const char *dir, AgScanner *sc)
+{
+	Corpus		c = {0};
+	char		err[256];
+	long		rows[3] = {0},
+				hits[3] = {0};	/* secret, not_secret, ambiguous */
+	long		gold[NPII] = {0},
+				found[NPII] = {0},
+				spurious[NPII] = {0};
+	long		nopii_rows = 0,
+				nopii_hits = 0;
+
+	if (CorpusLoadFolder(&c, dir, "secrets") != 0 || CorpusLoadFolder(&c, dir, "pii") != 0)
+		return;
+	printf("\nCredentials (role response)\n");
+	printf("%-52s %-11s %6s %8s\n", "source file", "label", "rows", "flagged");
+	const char *lastfile = "";
+
+	for (size_t i = 0; i < c.n; i++)
+	{
+		const CorpusDoc *d = &c.docs[i];
+		const AgFinding *f;
+		int			n = AgScan(sc, d->text, d->len, AG_ROLE_RESPONSE, NULL, &f, err, sizeof(err));
+
+		if (n < 0)
+			continue;
+		if (strncmp(d->source_file, "secrets/", 8) == 0)
+		{
+			int			k = strcmp(d->label, "secret") == 0 ? 0 :
+				strcmp(d->label, "not_secret") == 0 ? 1 : 2;
+			int			flagged = 0;
+
+			for (int j = 0; j < n; j++)
+				flagged |= strcmp(f[j].alert_type, "credential_theft") == 0;
+			rows[k]++;
+			hits[k] += flagged;
+			GetTally(d->source_file, d->label)->rows++;
+			GetTally(d->source_file, d->label)->any += flagged;
+			continue;
+		}
+		/* PII */
+		char	   *ents = JsonGetRaw(d->line, "entities");
+		int			any = 0;
+
+		for (int j = 0; j < n; j++)
+			any |= strcmp(f[j].alert_type, "sensitive_data_exposure") == 0;
+		if (strcmp(d->label, "no_pii") == 0)
+		{
+			nopii_rows++;
+			nopii_hits += any;
+		}
+		int			used[256] = {0};
+
+		for (const char *p = ents; p && (p = strstr(p, "{")) != NULL; p++)
+		{
+			const char *close = strchr(p, '}');
+			char		obj[2048];
+			size_t		tl;
+
+			if (close == NULL || (size_t) (close - p + 1) >= sizeof(obj))
+				break;
+			memcpy(obj, p, close - p + 1);
+			obj[close - p + 1] = '\0';
+			char	   *type = JsonGetString(obj, "type", &tl);
+			char	   *st = JsonGetRaw(obj, "start");
+			char	   *en = JsonGetRaw(obj, "end");
+
+			for (int t = 0; type && st && en && t < NPII; t++)
+			{
+				if (strcmp(type, pii_types[t].gold) != 0)
+					continue;
+				size_t		gs = ByteOffset(d->text, d->len, atol(st));
+				size_t		ge = ByteOffset(d->text, d->len, atol(en));
+				int			hit = 0;
+
+				gold[t]++;
+				for (int j = 0; j < n && j < 256; j++)
+					if (f[j].data_type && strcmp(f[j].data_type, pii_types[t].ours) == 0 &&
+						f[j].value_start < ge && f[j].value_end > gs)
+					{
+						hit = 1;
+						used[j] = 1;
+					}
+				found[t] += hit;
+			}
+			free(type);
+			free(st);
+			free(en);
+			p = close;
+		}
+		for (int j = 0; j < n && j < 256; j++)
+			for (int t = 0; t < NPII; t++)
+				if (!used[j] && f[j].data_type && strcmp(f[j].data_type, pii_types[t].ours) == 0)
+					spurious[t]++;
+		free(ents);
+	}
+	for (int i = 0; i < ntallies; i++)
+	{
+		const Tally *t = &tallies[i];
+
+		if (strncmp(t->file, "secrets/", 8) != 0)
+			continue;
+		if (strcmp(t->file, lastfile) != 0 || 1)
+			printf("%-52s %-11s %6ld %7.2f%%\n", t->file, t->label, t->rows, Pct(t->any, t->rows));
+		lastfile = t->file;
+	}
+	printf("\nSecrets recall: %.4f (%ld of %ld)   false positives on look-alikes: %.4f (%ld of %ld)   ambiguous flagged: %ld of %ld\n",
+		   rows[0] ? (double) hits[0] / rows[0] : 0, hits[0], rows[0],
+		   rows[1] ? (double) hits[1] / rows[1] : 0, hits[1], rows[1], hits[2], rows[2]);
+
+	printf("\nPersonal data (role response), recall by span overlap\n");
+	printf("%-16s %6s %6s %8s %10s\n", "entity type", "gold", "found", "recall", "unmatched");
+	for (int t = 0; t < NPII; t++)
+		printf("%-16s %6ld %6ld %8.4f %10ld\n", pii_types[t].gold, gold[t], found[t],
+			   gold[t] ? (double) found[t] / gold[t] : 0, spurious[t]);
+	printf("(unmatched: findings of that type overlapping no gold entity of the type)\n");
+	printf("no_pii rows with a sensitive_data_exposure finding: %ld of %ld\n", nopii_hits, nopii_rows);
+	CorpusFree(&c);
 }
 
 int
@@ -177,6 +334,7 @@ main(int argc, char **argv)
 			printf("%-56s %-22s %4ld rows, any alert raised:       %ld (rate %.4f)\n",
 				   t->file, t->label, t->rows, t->any, (double) t->any / t->rows);
 	}
+	SecretsAndPii(argv[1], sc);
 	AgScannerFree(sc);
 	AgRuleSetFree(set);
 	CorpusFree(&c);

@@ -46,6 +46,11 @@ typedef struct AgRuleDef
 	int			nkeywords;
 	double		confidence;		/* 0..1 */
 	unsigned	roles;			/* AG_ROLE_MASK bits */
+	/* for secrets and personal data (NULL / 0 otherwise): */
+	int			raw;			/* match the original text, case-sensitive */
+	const char *validators;		/* e.g. "luhn" or "entropy(3.5), no_placeholder" */
+	int			secret_group;	/* capture group holding the value, 0 = all */
+	const char *data_type;		/* e.g. "aws_access_key", "credit_card" */
 } AgRuleDef;
 
 typedef struct AgRuleSet AgRuleSet;
@@ -68,6 +73,15 @@ extern int	AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def,
 extern int	AgRuleSetSetModel(AgRuleSet *set, const char *model_text,
 							  size_t len, char *errbuf, size_t errlen);
 
+/*
+ * Registers a canary or secret (e.g. from a system prompt) whose appearance
+ * in a response or tool output is reported as instruction_leakage.  It is
+ * matched after normalisation and with spaces removed, so case, spacing and
+ * invisible characters do not hide it.  id names it in findings.
+ */
+extern int	AgRuleSetAddCanary(AgRuleSet *set, const char *id,
+							   const char *value, char *errbuf, size_t errlen);
+
 /* Builds the keyword prefilter; no rule can be added afterwards. */
 extern int	AgRuleSetFinalize(AgRuleSet *set, char *errbuf, size_t errlen);
 extern int	AgRuleSetRuleCount(const AgRuleSet *set);
@@ -86,6 +100,9 @@ typedef struct AgFinding
 	size_t		start;			/* byte offset of the first matched byte */
 	size_t		end;			/* byte offset one past the match */
 	char	   *details;		/* JSON object text, never NULL */
+	const char *data_type;		/* secrets and personal data, else NULL */
+	size_t		value_start;	/* the secret / personal value itself */
+	size_t		value_end;		/* (equal to start/end when not split) */
 } AgFinding;
 
 typedef struct AgScanOptions

@@ -8,7 +8,8 @@
  * with punctuation kept (which catches machine-made adversarial suffixes).
  * Each distinct feature is hashed into one of nbuckets and counted once;
  * values are 1/sqrt(distinct features) so long and short texts are on the
- * same scale.  The model is a weight per bucket and a bias, trained by
+ * same scale, but with a floor (AG_FEAT_NORM_FLOOR, see ag_model.h) so the
+ * few features of a very short text do not get extreme values.  The model is a weight per bucket and a bias, trained by
  * tools/ag_train.c from labelled data; its text format is
  *
  *     aiguard-model 1
@@ -198,7 +199,8 @@ AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 
 	if (fv->n > 0)
 	{
-		float		v = (float) (1.0 / sqrt((double) fv->n));
+		size_t		norm = fv->n > AG_FEAT_NORM_FLOOR ? fv->n : AG_FEAT_NORM_FLOOR;
+		float		v = (float) (1.0 / sqrt((double) norm));
 
 		for (size_t k = 0; k < fv->n; k++)
 			fv->f[k].value = v;

@@ -38,8 +38,20 @@ typedef struct AgFeatures
 } AgFeatures;
 
 /*
+ * Feature values are 1/sqrt(max(n, AG_FEAT_NORM_FLOOR)) for n distinct
+ * features.  Plain L2 normalisation (floor 1) gives each feature of a
+ * five-word text a value several times that of a paragraph's, so a couple
+ * of common words ("please", "this") decide short texts on their own; the
+ * floor keeps short texts near the bias unless their words are telling.
+ * Changing it changes every score: retrain the model (make train-model).
+ */
+#ifndef AG_FEAT_NORM_FLOOR
+#define AG_FEAT_NORM_FLOOR 1
+#endif
+
+/*
  * Extracts the distinct hashed features of normalised text into fv, values
- * L2-normalised; nbuckets must be a power of two.  0 or -1 (no memory).
+ * as above; nbuckets must be a power of two.  0 or -1 (no memory).
  */
 extern int	AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 							  uint32_t nbuckets);

@@ -48,6 +48,7 @@ struct AgPrefilter
 	int		   *outs;			/* rule numbers */
 	int			nouts;
 	int			built;
+	int			caseless;
 };
 
 AgPrefilter *
@@ -80,6 +81,16 @@ FindEdge(const AgPrefilter *pf, int32_t from, unsigned char byte)
 	return -1;
 }
 
+AgPrefilter *
+AgPrefilterCreateCaseless(void)
+{
+	AgPrefilter *pf = AgPrefilterCreate();
+
+	if (pf)
+		pf->caseless = 1;
+	return pf;
+}
+
 int
 AgPrefilterAdd(AgPrefilter *pf, const char *keyword, size_t len, int rule)
 {
@@ -90,7 +101,11 @@ AgPrefilterAdd(AgPrefilter *pf, const char *keyword, size_t len, int rule)
 	for (size_t i = 0; i < len; i++)
 	{
 		unsigned char b = (unsigned char) keyword[i];
-		int32_t		t = FindEdge(pf, s, b);
+		int32_t		t;
+
+		if (pf->caseless && b >= 'A' && b <= 'Z')
+			b += 'a' - 'A';
+		t = FindEdge(pf, s, b);
 
 		if (t < 0)
 		{
@@ -162,6 +177,9 @@ AgPrefilterBuild(AgPrefilter *pf)
 
 	if (pf->nclasses >= 255)
 		return -1;
+	if (pf->caseless)
+		for (int c = 'A'; c <= 'Z'; c++)
+			pf->classes[c] = pf->classes[c + ('a' - 'A')];
 	pf->delta = malloc((size_t) pf->nstates * nc * sizeof(int32_t));
 	queue = malloc((size_t) pf->nstates * sizeof(int32_t));
 	if (pf->delta == NULL || queue == NULL)

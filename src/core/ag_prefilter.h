@@ -12,6 +12,8 @@
 typedef struct AgPrefilter AgPrefilter;
 
 extern AgPrefilter *AgPrefilterCreate(void);
+/* Same, matching ASCII letters without regard to case. */
+extern AgPrefilter *AgPrefilterCreateCaseless(void);
 /* Adds keyword for rule number rule; 0 or -1 (out of memory). */
 extern int	AgPrefilterAdd(AgPrefilter *pf, const char *keyword, size_t len,
 						   int rule);

@@ -48,6 +48,8 @@ FreeEntry(AgRuleFileEntry *e)
 	free((char *) e->def.alert_type);
 	free((char *) e->def.pattern);
 	free((char *) e->def.description);
+	free((char *) e->def.validators);
+	free((char *) e->def.data_type);
 	for (int i = 0; i < e->def.nkeywords; i++)
 		free(e->keywords[i]);
 	free(e->keywords);
@@ -229,6 +231,30 @@ AgRuleFileParse(const char *text, size_t len, const char *filename,
 			}
 			cur->def.keywords = (const char *const *) cur->keywords;
 		}
+		else if (strcmp(key, "match_on") == 0)
+		{
+			if (strcmp(val, "raw") == 0)
+				cur->def.raw = 1;
+			else if (strcmp(val, "normalized") == 0 || strcmp(val, "normalised") == 0)
+				cur->def.raw = 0;
+			else
+			{
+				AgSetError(errbuf, errlen, "%s:%d: match_on must be \"raw\" or \"normalized\"", filename, startline);
+				goto fail;
+			}
+		}
+		else if (strcmp(key, "validate") == 0)
+		{
+			free((char *) cur->def.validators);
+			cur->def.validators = strdup(val);
+		}
+		else if (strcmp(key, "data_type") == 0)
+		{
+			free((char *) cur->def.data_type);
+			cur->def.data_type = strdup(val);
+		}
+		else if (strcmp(key, "secret_group") == 0)
+			cur->def.secret_group = atoi(val);
 		else if (strcmp(key, "match") == 0)
 		{
 			if (PushString(&cur->matches, &cur->nmatches, val) != 0)

@@ -16,6 +16,7 @@
 #include "ag_util.h"
 
 #define AG_PCRE2_OPTIONS (PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP | PCRE2_DOTALL)
+#define AG_PCRE2_RAW_OPTIONS (PCRE2_UTF | PCRE2_DOTALL)
 
 AgRuleSet *
 AgRuleSetCreate(void)
@@ -25,18 +26,26 @@ AgRuleSetCreate(void)
 	if (set == NULL)
 		return NULL;
 	set->prefilter = AgPrefilterCreate();
-	if (set->prefilter == NULL)
+	set->raw_prefilter = AgPrefilterCreateCaseless();
+	if (set->prefilter == NULL || set->raw_prefilter == NULL)
 	{
+		AgPrefilterFree(set->prefilter);
+		AgPrefilterFree(set->raw_prefilter);
 		free(set);
 		return NULL;
 	}
 	return set;
 }
 
+/*
+ * Compiles a rule's pattern: for normalised-text rules the literals are
+ * normalised and matching is caseless; raw rules (secrets, personal data)
+ * match the original text exactly, since case is part of a token.
+ */
 static pcre2_code *
-CompilePattern(const char *pattern, char *errbuf, size_t errlen)
+CompilePattern(const char *pattern, int raw, char *errbuf, size_t errlen)
 {
-	char	   *norm = AgNormalizePatternLiterals(pattern);
+	char	   *norm = raw ? strdup(pattern) : AgNormalizePatternLiterals(pattern);
 	int			errcode;
 	PCRE2_SIZE	erroff;
 	pcre2_code *code;
@@ -47,7 +56,8 @@ CompilePattern(const char *pattern, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	code = pcre2_compile((PCRE2_SPTR) norm, PCRE2_ZERO_TERMINATED,
-						 AG_PCRE2_OPTIONS, &errcode, &erroff, NULL);
+						 raw ? AG_PCRE2_RAW_OPTIONS : AG_PCRE2_OPTIONS,
+						 &errcode, &erroff, NULL);
 	free(norm);
 	if (code == NULL)
 	{
@@ -66,7 +76,7 @@ CompilePattern(const char *pattern, char *errbuf, size_t errlen)
 int
 AgValidatePattern(const char *pattern, char *errbuf, size_t errlen)
 {
-	pcre2_code *code = CompilePattern(pattern, errbuf, errlen);
+	pcre2_code *code = CompilePattern(pattern, 0, errbuf, errlen);
 
 	if (code == NULL)
 		return -1;
@@ -130,7 +140,20 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	idx = set->nrules;
 	r = &set->rules[idx];
 	memset(r, 0, sizeof(*r));
-	r->code = CompilePattern(def->pattern, errbuf, errlen);
+	if (def->validators && def->validators[0])
+	{
+		char		verr[200];
+
+		r->nvalidators = AgParseValidators(def->validators, r->validators,
+										   verr, sizeof(verr));
+		if (r->nvalidators < 0)
+		{
+			AgSetError(errbuf, errlen, "rule \"%s\": %s", def->id, verr);
+			return -1;
+		}
+	}
+	r->raw = def->raw;
+	r->code = CompilePattern(def->pattern, def->raw, errbuf, errlen);
 	if (r->code == NULL)
 	{
 		char		tmp[300];
@@ -140,10 +163,34 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		return -1;
 	}
 	pcre2_pattern_info(r->code, PCRE2_INFO_SIZE, &r->code_bytes);
+	{
+		uint32_t	ncaptures = 0;
+
+		pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &ncaptures);
+		if (def->secret_group < 0 || (uint32_t) def->secret_group > ncaptures)
+		{
+			pcre2_code_free(r->code);
+			AgSetError(errbuf, errlen, "rule \"%s\": secret_group %d does not exist in the pattern",
+					   def->id, def->secret_group);
+			return -1;
+		}
+		r->secret_group = def->secret_group;
+	}
 	for (int k = 0; k < def->nkeywords; k++)
 	{
 		const char *kw = def->keywords[k];
 
+		if (def->raw)
+		{
+			if (AgPrefilterAdd(set->raw_prefilter, kw, strlen(kw), idx) != 0)
+			{
+				pcre2_code_free(r->code);
+				AgSetError(errbuf, errlen, "out of memory");
+				return -1;
+			}
+			set->keyword_bytes += strlen(kw);
+			continue;
+		}
 		if (AgNormalize(&nt, kw, strlen(kw)) != 0 ||
 			AgPrefilterAdd(set->prefilter, nt.out.data, nt.out.len, idx) != 0)
 		{
@@ -160,6 +207,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	r->description = Dup(def->description);
 	r->confidence = def->confidence;
 	r->roles = def->roles;
+	r->data_type = def->data_type && def->data_type[0] ? strdup(def->data_type) : NULL;
 	if (strcmp(def->alert_type, "jailbreak_detected") == 0 ||
 		strcmp(def->alert_type, "indirect_prompt_injection") == 0)
 		r->family = AG_FAMILY_JAILBREAK;
@@ -183,10 +231,70 @@ AgRuleSetSetModel(AgRuleSet *set, const char *model_text, size_t len,
 }
 
 int
+AgRuleSetAddCanary(AgRuleSet *set, const char *id, const char *value,
+				   char *errbuf, size_t errlen)
+{
+	AgNormText	nt = {0};
+	AgCanary   *c;
+	char	   *needle;
+	size_t		n = 0;
+	size_t		idlen;
+
+	if (set->finalized)
+	{
+		AgSetError(errbuf, errlen, "rule set is already finalized");
+		return -1;
+	}
+	if (AgNormalize(&nt, value, strlen(value)) != 0)
+	{
+		AgSetError(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	needle = malloc(nt.out.len + 1);
+	for (size_t i = 0; needle && i < nt.out.len; i++)
+		if (nt.out.data[i] != ' ')
+			needle[n++] = nt.out.data[i];
+	AgNormFree(&nt);
+	if (needle == NULL)
+	{
+		AgSetError(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	needle[n] = '\0';
+	if (n < 4)
+	{
+		free(needle);
+		AgSetError(errbuf, errlen, "canary \"%s\" is shorter than 4 characters after normalisation", id);
+		return -1;
+	}
+	c = realloc(set->canaries, (set->ncanaries + 1) * sizeof(AgCanary));
+	if (c == NULL)
+	{
+		free(needle);
+		AgSetError(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	set->canaries = c;
+	c = &set->canaries[set->ncanaries++];
+	idlen = strlen(id) + 8;
+	c->id = malloc(idlen);
+	if (c->id)
+		snprintf(c->id, idlen, "canary:%s", id);
+	c->needle = needle;
+	c->len = n;
+	return c->id ? 0 : -1;
+}
+
+int
 AgRuleSetFinalize(AgRuleSet *set, char *errbuf, size_t errlen)
 {
 	if (set->finalized)
 		return 0;
+	if (AgPrefilterBuild(set->raw_prefilter) != 0)
+	{
+		AgSetError(errbuf, errlen, "could not build the keyword prefilter");
+		return -1;
+	}
 	if (AgPrefilterBuild(set->prefilter) != 0)
 	{
 		AgSetError(errbuf, errlen, "could not build the keyword prefilter");
@@ -211,6 +319,7 @@ AgRuleSetMemoryBytes(const AgRuleSet *set)
 		total += set->rules[i].code_bytes + strlen(set->rules[i].id) +
 			strlen(set->rules[i].alert_type) + strlen(set->rules[i].description) + 3;
 	total += AgPrefilterMemoryBytes(set->prefilter);
+	total += AgPrefilterMemoryBytes(set->raw_prefilter);
 	if (set->model)
 		total += sizeof(AgModel) + (size_t) set->model->nbuckets * sizeof(float);
 	return total;
@@ -227,9 +336,17 @@ AgRuleSetFree(AgRuleSet *set)
 		free(set->rules[i].id);
 		free(set->rules[i].alert_type);
 		free(set->rules[i].description);
+		free(set->rules[i].data_type);
 	}
 	free(set->rules);
+	for (int i = 0; i < set->ncanaries; i++)
+	{
+		free(set->canaries[i].id);
+		free(set->canaries[i].needle);
+	}
+	free(set->canaries);
 	AgPrefilterFree(set->prefilter);
+	AgPrefilterFree(set->raw_prefilter);
 	AgModelFree(set->model);
 	free(set);
 }

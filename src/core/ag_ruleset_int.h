@@ -12,6 +12,7 @@
 #include "ag_core.h"
 #include "ag_model.h"
 #include "ag_prefilter.h"
+#include "ag_validate.h"
 
 typedef enum AgRuleFamily
 {
@@ -30,15 +31,30 @@ typedef struct AgRule
 	unsigned	roles;
 	AgRuleFamily family;
 	size_t		code_bytes;
+	int			raw;
+	int			secret_group;
+	char	   *data_type;		/* NULL unless a secret / personal-data rule */
+	AgValidator validators[AG_MAX_VALIDATORS];
+	int			nvalidators;
 } AgRule;
+
+typedef struct AgCanary
+{
+	char	   *id;				/* "canary:<id>" */
+	char	   *needle;			/* normalised, spaces removed */
+	size_t		len;
+} AgCanary;
 
 struct AgRuleSet
 {
 	AgRule	   *rules;
 	int			nrules;
 	int			caprules;
-	AgPrefilter *prefilter;
+	AgPrefilter *prefilter;		/* keywords over normalised text */
+	AgPrefilter *raw_prefilter; /* keywords over original text, ASCII case-insensitive */
 	AgModel    *model;
+	AgCanary   *canaries;
+	int			ncanaries;
 	int			finalized;
 	size_t		keyword_bytes;
 };

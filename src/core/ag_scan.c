@@ -5,11 +5,16 @@
  * Order of work for one text:
  *	 1. ASCII smuggling on the raw bytes (any role): tag characters are
  *		decoded; the hidden text is then scanned like a prompt.
- *	 2. For prompts and tool output: normalise, run the keyword prefilter
+ *	 2. Secrets and personal data (raw rules) on the original text, case
+ *		kept, gated by a caseless keyword prefilter; every match is checked
+ *		by the rule's validators (checksums, entropy, placeholders).
+ *	 3. For responses and tool output: registered canaries, compared on
+ *		the normalised text with spaces removed.
+ *	 4. For prompts and tool output: normalise, run the keyword prefilter
  *		over the normalised text, run the regex of each rule whose keyword
  *		was seen, and score the learned model.  Encoded runs (base64, hex,
  *		percent) that decode to text get the same treatment.
- *	 3. Policy: a text that only asks about the system's instructions (a
+ *	 5. Policy: a text that only asks about the system's instructions (a
  *		reconnaissance rule fired, no override rule did) is reported as
  *		reconnaissance even when the model scores it high: the model learnt
  *		extraction attempts as injections, but without an override there is
@@ -41,6 +46,9 @@ typedef struct PendingFinding
 	size_t		details_off;	/* into scanner->arena */
 	AgRuleFamily family;
 	int			from_model;
+	const char *data_type;
+	size_t		value_start;
+	size_t		value_end;
 } PendingFinding;
 
 struct AgScanner
@@ -55,6 +63,9 @@ struct AgScanner
 	pcre2_jit_stack *jit_stack;
 	uint64_t   *hits;
 	int			nhitwords;
+	AgBuf		stripped;		/* normalised text without spaces (canaries) */
+	uint32_t   *stripped_map;	/* stripped byte -> normalised byte */
+	size_t		stripped_cap;
 	PendingFinding *pend;
 	int			npend;
 	int			cappend;
@@ -104,6 +115,8 @@ AgScannerFree(AgScanner *sc)
 	if (sc->jit_stack)
 		pcre2_jit_stack_free(sc->jit_stack);
 	free(sc->hits);
+	AgBufFree(&sc->stripped);
+	free(sc->stripped_map);
 	free(sc->pend);
 	free(sc->out);
 	AgBufFree(&sc->arena);
@@ -187,7 +200,7 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 		const AgRule *r = &set->rules[i];
 		int			rc;
 
-		if (!(r->roles & AG_ROLE_MASK(role)))
+		if (r->raw || !(r->roles & AG_ROLE_MASK(role)))
 			continue;
 		if (!opts->naive && !(sc->hits[i >> 6] & (UINT64_C(1) << (i & 63))))
 			continue;
@@ -295,6 +308,159 @@ oom:
 	return -1;
 }
 
+#define MAX_MATCHES_PER_RULE 32
+
+/*
+ * Secrets and personal data: raw rules over the original text, every match
+ * (a response can leak several keys), each confirmed by the rule's
+ * validators before it becomes a finding.
+ */
+static int
+ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
+		const AgScanOptions *opts, char *errbuf, size_t errlen)
+{
+	const AgRuleSet *set = sc->set;
+
+	memset(sc->hits, 0, sc->nhitwords * sizeof(uint64_t));
+	if (!opts->naive)
+		AgPrefilterScan(set->raw_prefilter, text, len, sc->hits);
+	for (int i = 0; i < set->nrules; i++)
+	{
+		const AgRule *r = &set->rules[i];
+		PCRE2_SIZE	offset = 0;
+
+		if (!r->raw || !(r->roles & AG_ROLE_MASK(role)))
+			continue;
+		if (!opts->naive && !(sc->hits[i >> 6] & (UINT64_C(1) << (i & 63))))
+			continue;
+		for (int m = 0; m < MAX_MATCHES_PER_RULE && offset <= len; m++)
+		{
+			int			rc = pcre2_match(r->code, (PCRE2_SPTR) text, len, offset,
+										 PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
+			PCRE2_SIZE *ov;
+			size_t		vs,
+						ve;
+
+			if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_MATCHLIMIT ||
+				rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT ||
+				rc == PCRE2_ERROR_HEAPLIMIT)
+				break;
+			if (rc < 0)
+			{
+				PCRE2_UCHAR msg[128];
+
+				pcre2_get_error_message(rc, msg, sizeof(msg));
+				AgSetError(errbuf, errlen, "rule \"%s\" failed: %s", r->id,
+						   (const char *) msg);
+				return -1;
+			}
+			ov = pcre2_get_ovector_pointer(sc->md);
+			/* next search starts after this match (at least one byte on) */
+			offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+			while (offset < len && ((unsigned char) text[offset] & 0xC0) == 0x80)
+				offset++;
+			vs = ov[0];
+			ve = ov[1];
+			if (r->secret_group > 0 && rc > r->secret_group &&
+				ov[2 * r->secret_group] != PCRE2_UNSET)
+			{
+				vs = ov[2 * r->secret_group];
+				ve = ov[2 * r->secret_group + 1];
+			}
+			if (ve <= vs || !AgValidate(r->validators, r->nvalidators, text + vs, ve - vs))
+				continue;
+
+			PendingFinding *f = NewFinding(sc);
+
+			if (f == NULL)
+				goto oom;
+			f->alert_type = r->alert_type;
+			f->rule_id = r->id;
+			f->confidence = r->confidence;
+			f->start = ov[0];
+			f->end = ov[1];
+			f->data_type = r->data_type;
+			f->value_start = vs;
+			f->value_end = ve;
+			if (AgBufAppendStr(&sc->arena, "{\"rule\": ") != 0 ||
+				AgBufAppendJsonString(&sc->arena, r->description,
+									  strlen(r->description)) != 0 ||
+				(r->data_type &&
+				 (AgBufAppendStr(&sc->arena, ", \"data_type\": ") != 0 ||
+				  AgBufAppendJsonString(&sc->arena, r->data_type,
+										strlen(r->data_type)) != 0)) ||
+				AgBufAppend(&sc->arena, "}", 1) != 0 || EndDetails(sc) != 0)
+				goto oom;
+		}
+	}
+	return 0;
+
+oom:
+	AgSetError(errbuf, errlen, "out of memory");
+	return -1;
+}
+
+/*
+ * Registered canaries in a response or tool output.  sc->nt holds the
+ * normalised text; spaces are dropped too, so "B a t m a n" and
+ * "bat man" both contain "batman".
+ */
+static int
+ScanCanaries(AgScanner *sc, const char *text, size_t len)
+{
+	const AgRuleSet *set = sc->set;
+	const AgNormText *nt = &sc->nt;
+	size_t		n = 0;
+
+	if (set->ncanaries == 0 || nt->out.len == 0)
+		return 0;
+	if (AgBufReserve(&sc->stripped, nt->out.len) != 0)
+		return -1;
+	if (sc->stripped_cap < nt->out.len)
+	{
+		uint32_t   *m = realloc(sc->stripped_map, nt->out.len * sizeof(uint32_t));
+
+		if (m == NULL)
+			return -1;
+		sc->stripped_map = m;
+		sc->stripped_cap = nt->out.len;
+	}
+	for (size_t i = 0; i < nt->out.len; i++)
+		if (nt->out.data[i] != ' ')
+		{
+			sc->stripped.data[n] = nt->out.data[i];
+			sc->stripped_map[n] = (uint32_t) i;
+			n++;
+		}
+	sc->stripped.len = n;
+	for (int c = 0; c < set->ncanaries; c++)
+	{
+		const AgCanary *cn = &set->canaries[c];
+		const char *hit = memmem(sc->stripped.data, n, cn->needle, cn->len);
+
+		if (hit == NULL)
+			continue;
+		size_t		ns = sc->stripped_map[hit - sc->stripped.data];
+		size_t		ne = sc->stripped_map[hit - sc->stripped.data + cn->len - 1] + 1;
+		PendingFinding *f = NewFinding(sc);
+
+		if (f == NULL)
+			return -1;
+		f->alert_type = "instruction_leakage";
+		f->rule_id = cn->id;
+		f->confidence = 0.95;
+		AgNormMapRange(nt, text, len, ns, ne, &f->start, &f->end);
+		f->data_type = "canary";
+		f->value_start = f->start;
+		f->value_end = f->end;
+		if (AgBufAppendStr(&sc->arena, "{\"rule\": \"Registered canary or secret appears in the text\", \"data_type\": \"canary\", \"canary\": ") != 0 ||
+			AgBufAppendJsonString(&sc->arena, cn->id + 7, strlen(cn->id + 7)) != 0 ||
+			AgBufAppend(&sc->arena, "}", 1) != 0 || EndDetails(sc) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Reconnaissance that the model alone would call a jailbreak stays recon. */
 static void
 ApplyReconPolicy(AgScanner *sc)
@@ -375,9 +541,20 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 			goto oom;
 	}
 
+	/* 2. secrets and personal data, on the original text */
+	if (ScanRaw(sc, text, len, role, opts, errbuf, errlen) != 0)
+		return -1;
+
+	/* 3. registered canaries in what the model or a tool produced */
+	if ((role == AG_ROLE_RESPONSE || role == AG_ROLE_TOOL) && sc->set->ncanaries > 0)
+	{
+		if (AgNormalize(&sc->nt, text, len) != 0 || ScanCanaries(sc, text, len) != 0)
+			goto oom;
+	}
+
 	if (role == AG_ROLE_PROMPT || role == AG_ROLE_TOOL)
 	{
-		/* 2. the text itself */
+		/* 4. jailbreaks: the text itself */
 		if (AgNormalize(&sc->nt, text, len) != 0)
 			goto oom;
 		if (ScanNormalized(sc, text, len, role, opts, &plain, errbuf, errlen) != 0)
@@ -414,7 +591,7 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 		ApplyReconPolicy(sc);
 	}
 
-	/* 3. publish: details pointers are stable now that the arena is done */
+	/* publish: details pointers are stable now that the arena is done */
 	if (sc->npend > sc->capout)
 	{
 		AgFinding  *o = realloc(sc->out, sc->npend * sizeof(AgFinding));
@@ -435,6 +612,9 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 		f->start = p->start;
 		f->end = p->end;
 		f->details = sc->arena.data + p->details_off;
+		f->data_type = p->data_type;
+		f->value_start = p->data_type ? p->value_start : p->start;
+		f->value_end = p->data_type ? p->value_end : p->end;
 	}
 	qsort(sc->out, sc->npend, sizeof(AgFinding), CompareFindings);
 	*findings = sc->out;

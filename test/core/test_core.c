@@ -132,16 +132,16 @@ TestLimits(void)
 {
 	AgRuleSet  *set = AgRuleSetCreate();
 	const char *kw[] = {"aaaa"};
-	AgRuleDef	def = {"test.evil", "jailbreak_detected", "(a+)+$", "catastrophic", kw, 1, 0.5, AG_ROLE_MASK_ALL};
+	AgRuleDef	def = {.id = "test.evil", .alert_type = "jailbreak_detected", .pattern = "(a+)+$", .description = "catastrophic", .keywords = kw, .nkeywords = 1, .confidence = 0.5, .roles = AG_ROLE_MASK_ALL};
 	char		err[256];
 	char	   *text = malloc(30001);
 	const AgFinding *f;
 
 	CHECK(AgRuleSetAddRule(set, &def, err, sizeof(err)) == 0, "add: %s", err);
-	AgRuleDef	bad = {"test.bad", "jailbreak_detected", "(unclosed", "", kw, 1, 0.5, AG_ROLE_MASK_ALL};
+	AgRuleDef	bad = {.id = "test.bad", .alert_type = "jailbreak_detected", .pattern = "(unclosed", .description = "", .keywords = kw, .nkeywords = 1, .confidence = 0.5, .roles = AG_ROLE_MASK_ALL};
 
 	CHECK(AgRuleSetAddRule(set, &bad, err, sizeof(err)) != 0 && strstr(err, "test.bad"), "bad pattern rejected: %s", err);
-	AgRuleDef	nokw = {"test.nokw", "jailbreak_detected", "x", "", kw, 0, 0.5, AG_ROLE_MASK_ALL};
+	AgRuleDef	nokw = {.id = "test.nokw", .alert_type = "jailbreak_detected", .pattern = "x", .description = "", .keywords = kw, .nkeywords = 0, .confidence = 0.5, .roles = AG_ROLE_MASK_ALL};
 
 	CHECK(AgRuleSetAddRule(set, &nokw, err, sizeof(err)) != 0, "rule without keyword rejected");
 	AgRuleSetFinalize(set, err, sizeof(err));

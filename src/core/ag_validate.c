@@ -1,0 +1,474 @@
+/*
+ * ag_validate.c
+ *	  Confirmation of candidate secrets and personal data.
+ *
+ * A pattern finds what looks like a card number or a token; these checks
+ * decide whether it is one.  Checksums (Luhn, IBAN mod 97, GitHub's CRC32)
+ * reject random digit runs; entropy rejects "aaaaaaaa" and "12345678";
+ * the placeholder check rejects documentation examples and templates.
+ */
+#include "ag_validate.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ag_util.h"
+
+static const struct
+{
+	const char *name;
+	AgValidatorKind kind;
+	int			has_param;
+}			validator_names[] = {
+	{"luhn", AG_VALID_LUHN, 0},
+	{"iban", AG_VALID_IBAN, 0},
+	{"ssn", AG_VALID_SSN, 0},
+	{"github_checksum", AG_VALID_GITHUB_CHECKSUM, 0},
+	{"entropy", AG_VALID_ENTROPY, 1},
+	{"no_placeholder", AG_VALID_NO_PLACEHOLDER, 0},
+	{"mixed", AG_VALID_MIXED, 0},
+	{"jwt", AG_VALID_JWT, 0},
+	{"phone", AG_VALID_PHONE, 0},
+	{"public_ip", AG_VALID_PUBLIC_IP, 0},
+};
+
+int
+AgParseValidators(const char *spec, AgValidator *out, char *errbuf,
+				  size_t errlen)
+{
+	int			n = 0;
+	const char *p = spec;
+
+	while (*p)
+	{
+		char		name[64];
+		size_t		k = 0;
+		double		param = 0;
+		int			found = 0;
+
+		while (*p == ' ' || *p == ',' || *p == '|')
+			p++;
+		if (*p == '\0')
+			break;
+		while (*p && (isalnum((unsigned char) *p) || *p == '_') && k < sizeof(name) - 1)
+			name[k++] = *p++;
+		name[k] = '\0';
+		if (*p == '(')
+		{
+			char	   *end;
+
+			param = strtod(p + 1, &end);
+			if (*end != ')')
+			{
+				AgSetError(errbuf, errlen, "validator \"%s\": expected a number in parentheses", name);
+				return -1;
+			}
+			p = end + 1;
+		}
+		if (k == 0)
+		{
+			AgSetError(errbuf, errlen, "bad validator list \"%s\"", spec);
+			return -1;
+		}
+		for (size_t i = 0; i < sizeof(validator_names) / sizeof(validator_names[0]); i++)
+			if (strcmp(validator_names[i].name, name) == 0)
+			{
+				if (n >= AG_MAX_VALIDATORS)
+				{
+					AgSetError(errbuf, errlen, "at most %d validators per rule", AG_MAX_VALIDATORS);
+					return -1;
+				}
+				if (validator_names[i].has_param && param <= 0)
+				{
+					AgSetError(errbuf, errlen, "validator \"%s\" needs a parameter, e.g. %s(3.0)", name, name);
+					return -1;
+				}
+				out[n].kind = validator_names[i].kind;
+				out[n].param = param;
+				n++;
+				found = 1;
+				break;
+			}
+		if (!found)
+		{
+			AgSetError(errbuf, errlen, "unknown validator \"%s\"", name);
+			return -1;
+		}
+	}
+	return n;
+}
+
+/* Copies the digits of s into out (at most outlen-1); returns how many. */
+static size_t
+Digits(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < len && n + 1 < outlen; i++)
+		if (isdigit((unsigned char) s[i]))
+			out[n++] = s[i];
+	out[n] = '\0';
+	return n;
+}
+
+int
+AgLuhnValid(const char *s, size_t len)
+{
+	char		d[32];
+	size_t		n = Digits(s, len, d, sizeof(d));
+	int			sum = 0;
+
+	if (n < 12 || n > 19)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		int			v = d[n - 1 - i] - '0';
+
+		if (i % 2 == 1)
+		{
+			v *= 2;
+			if (v > 9)
+				v -= 9;
+		}
+		sum += v;
+	}
+	/* all one digit passes Luhn for some lengths; never a real card */
+	int			same = 1;
+
+	for (size_t i = 1; i < n; i++)
+		same &= d[i] == d[0];
+	return sum % 10 == 0 && !same;
+}
+
+static const struct
+{
+	const char	cc[3];
+	int			len;
+}			iban_lengths[] = {
+	{"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20},
+	{"BE", 16}, {"BG", 22}, {"BH", 22}, {"BR", 29}, {"BY", 28}, {"CH", 21},
+	{"CR", 22}, {"CY", 28}, {"CZ", 24}, {"DE", 22}, {"DK", 18}, {"DO", 28},
+	{"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18}, {"FO", 18}, {"FR", 27},
+	{"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27}, {"GT", 28},
+	{"HR", 21}, {"HU", 28}, {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26},
+	{"IT", 27}, {"JO", 30}, {"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LC", 32},
+	{"LI", 21}, {"LT", 20}, {"LU", 20}, {"LV", 21}, {"MC", 27}, {"MD", 24},
+	{"ME", 22}, {"MK", 19}, {"MR", 27}, {"MT", 31}, {"MU", 30}, {"NL", 18},
+	{"NO", 15}, {"PK", 24}, {"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29},
+	{"RO", 24}, {"RS", 22}, {"SA", 24}, {"SC", 31}, {"SE", 24}, {"SI", 19},
+	{"SK", 24}, {"SM", 27}, {"ST", 25}, {"SV", 28}, {"TL", 23}, {"TN", 24},
+	{"TR", 26}, {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20},
+};
+
+int
+AgIbanValid(const char *s, size_t len)
+{
+	char		c[40];
+	size_t		n = 0;
+	int			want = 0;
+	unsigned	rem = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		if (s[i] == ' ' || s[i] == '-')
+			continue;
+		if (!isalnum((unsigned char) s[i]) || n >= sizeof(c) - 1)
+			return 0;
+		c[n++] = (char) toupper((unsigned char) s[i]);
+	}
+	c[n] = '\0';
+	if (n < 15 || !isalpha((unsigned char) c[0]) || !isalpha((unsigned char) c[1]) ||
+		!isdigit((unsigned char) c[2]) || !isdigit((unsigned char) c[3]))
+		return 0;
+	for (size_t i = 0; i < sizeof(iban_lengths) / sizeof(iban_lengths[0]); i++)
+		if (c[0] == iban_lengths[i].cc[0] && c[1] == iban_lengths[i].cc[1])
+			want = iban_lengths[i].len;
+	if (want == 0 || (size_t) want != n)
+		return 0;
+	/* move the first four characters to the end, letters to numbers */
+	for (size_t k = 0; k < n; k++)
+	{
+		char		ch = c[(k + 4) % n];
+
+		if (isdigit((unsigned char) ch))
+			rem = (rem * 10 + (unsigned) (ch - '0')) % 97;
+		else
+			rem = (rem * 100 + (unsigned) (ch - 'A' + 10)) % 97;
+	}
+	return rem == 1;
+}
+
+int
+AgSsnValid(const char *s, size_t len)
+{
+	char		d[16];
+	size_t		n = Digits(s, len, d, sizeof(d));
+	int			area,
+				group,
+				serial;
+
+	if (n != 9)
+		return 0;
+	area = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+	group = (d[3] - '0') * 10 + (d[4] - '0');
+	serial = atoi(d + 5);
+	if (area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0)
+		return 0;
+	/* numbers published in advertising and by the SSA as examples */
+	if (strcmp(d, "078051120") == 0 || strcmp(d, "219099999") == 0 ||
+		strcmp(d, "123456789") == 0)
+		return 0;
+	return 1;
+}
+
+static uint32_t
+Crc32(const unsigned char *p, size_t len)
+{
+	uint32_t	crc = 0xFFFFFFFFu;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		crc ^= p[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+int
+AgGithubChecksumValid(const char *s, size_t len)
+{
+	static const char b62[] =
+		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	const char *us = memchr(s, '_', len);
+	char		enc[7];
+	uint32_t	crc;
+
+	/* ghp_ + 30 random + 6 checksum */
+	if (us == NULL || (size_t) (s + len - (us + 1)) != 36)
+		return 0;
+	crc = Crc32((const unsigned char *) us + 1, 30);
+	for (int i = 5; i >= 0; i--)
+	{
+		enc[i] = b62[crc % 62];
+		crc /= 62;
+	}
+	enc[6] = '\0';
+	return memcmp(enc, us + 31, 6) == 0;
+}
+
+double
+AgShannonEntropy(const char *s, size_t len)
+{
+	int			counts[256] = {0};
+	double		h = 0;
+
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		counts[(unsigned char) s[i]]++;
+	for (int c = 0; c < 256; c++)
+		if (counts[c])
+		{
+			double		p = (double) counts[c] / len;
+
+			h -= p * log2(p);
+		}
+	return h;
+}
+
+/* Case-insensitive substring search within s[0..len). */
+static int
+ContainsCI(const char *s, size_t len, const char *needle)
+{
+	size_t		nl = strlen(needle);
+
+	for (size_t i = 0; i + nl <= len; i++)
+	{
+		size_t		k = 0;
+
+		while (k < nl && tolower((unsigned char) s[i + k]) == needle[k])
+			k++;
+		if (k == nl)
+			return 1;
+	}
+	return 0;
+}
+
+int
+AgLooksLikePlaceholder(const char *s, size_t len)
+{
+	static const char *const words[] = {
+		"example", "sample", "placeholder", "your_", "your-", "yourkey",
+		"insert", "replace", "changeme", "change_me", "redacted", "dummy",
+		"xxxx", "****", "....", "<", ">", "${", "{{", "%s", "todo", "fixme",
+		"abcdef", "123456", "000000", "foobar", "lorem", "here", "put_",
+		"not_a_real", "notreal", "fake", "test_key", "testkey", "secret_key_",
+		NULL
+	};
+	int			run = 1,
+				maxrun = 1;
+
+	for (int i = 0; words[i]; i++)
+		if (ContainsCI(s, len, words[i]))
+			return 1;
+	/* long runs of one character: "aaaaaaaa", "00000000" */
+	for (size_t i = 1; i < len; i++)
+	{
+		run = s[i] == s[i - 1] ? run + 1 : 1;
+		if (run > maxrun)
+			maxrun = run;
+	}
+	return maxrun >= 6;
+}
+
+static int
+IsMixed(const char *s, size_t len)
+{
+	int			alpha = 0,
+				digit = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		alpha |= isalpha((unsigned char) s[i]) != 0;
+		digit |= isdigit((unsigned char) s[i]) != 0;
+	}
+	return alpha && digit;
+}
+
+static int
+JwtHeaderValid(const char *s, size_t len)
+{
+	const char *dot = memchr(s, '.', len);
+	char		dec[256];
+	size_t		n = 0;
+	uint32_t	acc = 0;
+	int			bits = 0;
+
+	if (dot == NULL || dot - s < 10)
+		return 0;
+	for (const char *p = s; p < dot && n < sizeof(dec) - 1; p++)
+	{
+		int			v;
+		char		c = *p;
+
+		if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			v = c - '0' + 52;
+		else if (c == '-' || c == '+')
+			v = 62;
+		else if (c == '_' || c == '/')
+			v = 63;
+		else
+			return 0;
+		acc = (acc << 6) | (uint32_t) v;
+		bits += 6;
+		if (bits >= 8)
+		{
+			bits -= 8;
+			dec[n++] = (char) ((acc >> bits) & 0xFF);
+		}
+	}
+	dec[n] = '\0';
+	return dec[0] == '{' && strstr(dec, "\"alg\"") != NULL;
+}
+
+static int
+PhoneValid(const char *s, size_t len)
+{
+	char		d[32];
+	size_t		n = Digits(s, len, d, sizeof(d));
+	int			same = 1;
+
+	if (n < 7 || n > 15)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		same &= d[i] == d[0];
+	return !same;
+}
+
+static int
+PublicIpValid(const char *s, size_t len)
+{
+	unsigned	a[4];
+	char		buf[64];
+
+	if (len >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (memchr(buf, ':', len))
+	{
+		/* IPv6: reject loopback, link-local, unique-local, documentation */
+		if (strcmp(buf, "::1") == 0 || strncasecmp(buf, "fe80", 4) == 0 ||
+			strncasecmp(buf, "fc", 2) == 0 || strncasecmp(buf, "fd", 2) == 0 ||
+			strncasecmp(buf, "2001:db8", 8) == 0 || strncmp(buf, "::", 2) == 0)
+			return 0;
+		return 1;
+	}
+	if (sscanf(buf, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]) != 4)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (a[i] > 255)
+			return 0;
+	if (a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 ||
+		(a[0] == 169 && a[1] == 254) || (a[0] == 172 && a[1] >= 16 && a[1] <= 31) ||
+		(a[0] == 192 && a[1] == 168) || (a[0] == 100 && a[1] >= 64 && a[1] <= 127) ||
+		(a[0] == 192 && a[1] == 0 && a[2] == 2) ||
+		(a[0] == 198 && a[1] == 51 && a[2] == 100) ||
+		(a[0] == 203 && a[1] == 0 && a[2] == 113))
+		return 0;
+	return 1;
+}
+
+int
+AgValidate(const AgValidator *v, int n, const char *value, size_t len)
+{
+	for (int i = 0; i < n; i++)
+	{
+		int			ok = 1;
+
+		switch (v[i].kind)
+		{
+			case AG_VALID_LUHN:
+				ok = AgLuhnValid(value, len);
+				break;
+			case AG_VALID_IBAN:
+				ok = AgIbanValid(value, len);
+				break;
+			case AG_VALID_SSN:
+				ok = AgSsnValid(value, len);
+				break;
+			case AG_VALID_GITHUB_CHECKSUM:
+				ok = AgGithubChecksumValid(value, len);
+				break;
+			case AG_VALID_ENTROPY:
+				ok = AgShannonEntropy(value, len) >= v[i].param;
+				break;
+			case AG_VALID_NO_PLACEHOLDER:
+				ok = !AgLooksLikePlaceholder(value, len);
+				break;
+			case AG_VALID_MIXED:
+				ok = IsMixed(value, len);
+				break;
+			case AG_VALID_JWT:
+				ok = JwtHeaderValid(value, len);
+				break;
+			case AG_VALID_PHONE:
+				ok = PhoneValid(value, len);
+				break;
+			case AG_VALID_PUBLIC_IP:
+				ok = PublicIpValid(value, len);
+				break;
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
