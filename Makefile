@@ -17,12 +17,15 @@ PG_CPPFLAGS = -Isrc/core -DPCRE2_CODE_UNIT_WIDTH=8
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 SHLIB_LINK = -lpcre2-8 -lutf8proc -lm
 
-REGRESS = install catalog scan smuggling rules protect reference security
+REGRESS = install catalog scan smuggling rules protect reference leakage security
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# PGXS does not track headers: rebuild objects when any header changes.
+$(OBJS): $(wildcard src/core/*.h src/pg/*.h)
 
 # The core is plain C99 (declarations where they are used), not server code.
 $(CORE_OBJS): CFLAGS += -Wno-declaration-after-statement

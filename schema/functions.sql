@@ -17,6 +17,10 @@ CREATE TRIGGER rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aig
 	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
 CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.models
 	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
+CREATE TRIGGER canaries_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.canaries
+	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
+CREATE TRIGGER hash_key_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.hash_key
+	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
 CREATE TRIGGER alert_types_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.alert_types
 	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
 
@@ -50,6 +54,46 @@ CREATE FUNCTION aiguard_check_rules()
 COMMENT ON FUNCTION aiguard_check_rules() IS
 	'Runs every enabled rule''s match and near-miss examples through the full scanner';
 REVOKE ALL ON FUNCTION aiguard_check_rules() FROM PUBLIC;
+
+-- Canaries: secrets whose appearance in a response is a leak.
+CREATE FUNCTION aiguard_add_canary(value text, description text DEFAULT '')
+	RETURNS bigint
+	LANGUAGE plpgsql SET search_path = pg_catalog AS
+$$
+DECLARE
+	id bigint;
+BEGIN
+	IF value IS NULL OR length(btrim(value)) < 4 THEN
+		RAISE EXCEPTION 'canary value must have at least 4 characters'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Short values would match ordinary text; use aiguard_new_canary() for a random token.';
+	END IF;
+	INSERT INTO aiguard.canaries AS c (value, description)
+	VALUES (btrim(aiguard_add_canary.value), coalesce(aiguard_add_canary.description, ''))
+	ON CONFLICT ON CONSTRAINT canaries_value_key
+		DO UPDATE SET description = excluded.description, enabled = true
+	RETURNING c.canary_id INTO id;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION aiguard_add_canary(text, text) IS
+	'Registers a secret or canary token; a response containing it raises instruction_leakage';
+
+CREATE FUNCTION aiguard_new_canary(description text DEFAULT 'generated canary')
+	RETURNS text
+	LANGUAGE plpgsql SET search_path = pg_catalog AS
+$$
+DECLARE
+	token text := 'AG-' || upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 20));
+BEGIN
+	PERFORM @extschema@.aiguard_add_canary(token, description);
+	RETURN token;
+END
+$$;
+COMMENT ON FUNCTION aiguard_new_canary(text) IS
+	'Returns a fresh random canary token, already registered, to embed in a system prompt';
+REVOKE ALL ON FUNCTION aiguard_add_canary(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION aiguard_new_canary(text) FROM PUBLIC;
 
 -- The protection trigger: its arguments carry the column mapping.
 CREATE FUNCTION aiguard_protect_trigger() RETURNS trigger
@@ -88,7 +132,7 @@ BEGIN
 			RAISE EXCEPTION 'column "%" of relation % does not exist', split_part(spec, ':', 1), tbl
 				USING ERRCODE = 'undefined_column';
 		END IF;
-		IF typ NOT IN ('json'::regtype, 'jsonb'::regtype, 'text'::regtype) THEN
+		IF typ NOT IN ('json'::regtype, 'jsonb'::regtype) THEN
 			RAISE EXCEPTION 'column "%" of relation % is of type %, not json or jsonb', col, tbl, typ::regtype
 				USING ERRCODE = 'datatype_mismatch',
 					  DETAIL = format('The %s mapping uses the jsonpath %s.', field, path);

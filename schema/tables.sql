@@ -63,6 +63,11 @@ CREATE TABLE aiguard.rules (
 		CHECK (confidence > 0 AND confidence <= 1),
 	roles			text[] NOT NULL DEFAULT '{prompt,tool}'
 		CHECK (roles <@ '{prompt,response,tool}'::text[] AND cardinality(roles) > 0),
+	match_on		text NOT NULL DEFAULT 'normalized'
+		CHECK (match_on IN ('normalized', 'raw')),
+	validate		text,
+	secret_group	integer NOT NULL DEFAULT 0 CHECK (secret_group >= 0),
+	data_type		text,
 	enabled			boolean NOT NULL DEFAULT true,
 	builtin			boolean NOT NULL DEFAULT false,
 	match_examples	text[] NOT NULL DEFAULT '{}',
@@ -107,3 +112,27 @@ SELECT pg_catalog.pg_extension_config_dump('aiguard.protected_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('aiguard.scan_errors', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aiguard.alerts', 'alert_id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aiguard.scan_errors', 'error_id'), '');
+
+CREATE TABLE aiguard.canaries (
+	canary_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	value			text NOT NULL UNIQUE CHECK (length(value) >= 4),
+	description		text NOT NULL DEFAULT '',
+	enabled			boolean NOT NULL DEFAULT true,
+	created_at		timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE aiguard.canaries IS 'Secrets and canary tokens whose appearance in a response raises instruction_leakage';
+
+-- Key for the keyed hashes of leaked values in alert details: analysts can
+-- see that the same secret leaked twice without the alert storing it.
+CREATE TABLE aiguard.hash_key (
+	only_one		boolean PRIMARY KEY DEFAULT true CHECK (only_one),
+	key				text NOT NULL
+);
+INSERT INTO aiguard.hash_key (key)
+	VALUES (replace(pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text, '-', ''));
+COMMENT ON TABLE aiguard.hash_key IS 'Per-installation key of the HMAC-SHA256 value hashes in alert details';
+
+REVOKE ALL ON aiguard.canaries, aiguard.hash_key FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aiguard.canaries', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aiguard.canaries', 'canary_id'), '');
+SELECT pg_catalog.pg_extension_config_dump('aiguard.hash_key', '');

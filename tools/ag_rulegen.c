@@ -66,7 +66,7 @@ main(int argc, char **argv)
 			for (int k = 0; k < AG_ROLE_COUNT; k++)
 				if (e->def.roles & AG_ROLE_MASK(k))
 					roles[nroles++] = (char *) AgRoleName((AgRole) k);
-			printf("INSERT INTO aiguard.rules (rule_id, alert_type, description, pattern, keywords, confidence, roles, builtin, match_examples, nomatch_examples) VALUES (");
+			printf("INSERT INTO aiguard.rules (rule_id, alert_type, description, pattern, keywords, confidence, roles, match_on, validate, secret_group, data_type, builtin, match_examples, nomatch_examples) VALUES (");
 			PutLiteral(e->def.id);
 			printf(", ");
 			PutLiteral(e->def.alert_type);
@@ -78,6 +78,16 @@ main(int argc, char **argv)
 			PutArray(e->keywords, e->def.nkeywords);
 			printf(", %g, ", e->def.confidence);
 			PutArray(roles, nroles);
+			printf(", '%s', ", e->def.raw ? "raw" : "normalized");
+			if (e->def.validators)
+				PutLiteral(e->def.validators);
+			else
+				printf("NULL");
+			printf(", %d, ", e->def.secret_group);
+			if (e->def.data_type)
+				PutLiteral(e->def.data_type);
+			else
+				printf("NULL");
 			printf(", true, ");
 			PutArray(e->matches, e->nmatches);
 			printf(", ");

@@ -3,24 +3,44 @@
  *	  Trains the jailbreak / prompt-injection model shipped in
  *	  rules/jailbreak.model from the labelled corpus.
  *
- *	  ag_train CORPUS_DIR OUTPUT_MODEL [--folds K]
+ *	  ag_train CORPUS_DIR OUTPUT_MODEL [--folds K] [--negatives FILE]...
+ *			   [--sanity FILE] [--no-negatives] [tuning options]
  *
  * Positives: jailbreak/ rows labelled "jailbreak" or "prompt_injection".
- * Negatives: benign/ rows, and the plain harmful questions of jailbreak/
+ * Negatives: benign/ rows, the plain harmful questions of jailbreak/
  * (label "harmful_request": a harmful topic is not a jailbreak, and the
- * model must learn the framing, not the topic).
+ * model must learn the framing, not the topic), and hand-written benign
+ * prompts in nine languages (tools/negatives/benign_multilingual_train.txt,
+ * "LANG<TAB>text" per line).  The corpus' benign prompts are all English
+ * while every non-English prompt in it is a (machine-translated) injection,
+ * so without those extra negatives the model learns "not English" as a
+ * jailbreak signal and flags any Chinese or Russian small talk.
+ *
+ * Sanity check: tools/negatives/benign_multilingual_sanity.txt holds other
+ * benign prompts in the same nine languages (short generic requests, and
+ * innocent uses of "rules", "instructions", "password", "forget", ...).  It
+ * is never trained on; the final model's flag rate on it, per language, is
+ * printed as an honest estimate of false alarms off the corpus' benign
+ * distribution.  The two default files are read relative to the current
+ * directory (the Makefile runs from the repository root); when absent the
+ * tool says so and goes on without them.
  *
  * Features come from the scanning core itself (AgNormalize, then
  * AgFeaturesExtract), so training and scanning can never disagree.  The
  * learner is L2-regularised logistic regression with AdaGrad, a fixed
- * number of epochs and a fixed-seed shuffle: the same corpus gives the same
- * model, byte for byte.
+ * number of epochs and a fixed-seed shuffle: the same inputs give the same
+ * model, byte for byte.  Buckets that fewer than MIN_DF training documents
+ * hit are left at weight zero: a feature seen once or twice is mostly a
+ * memorised quirk of one prompt, and dropping those generalises better and
+ * keeps the shipped model small.  Weights below PRUNE in magnitude are not
+ * written out, for the same reason.
  *
  * With --folds K it first runs K-fold cross-validation (folds by a hash of
- * the text), prints out-of-fold recall per source file and the benign
- * false-positive rate, and picks the reporting threshold: the lowest
- * probability >= 0.5 at which out-of-fold false positives on benign
- * prompts stay under 0.5%.  The final model is then trained on everything.
+ * the text), prints out-of-fold recall per source file, the benign
+ * false-positive rate and the harmful-question flag rate, and picks the
+ * reporting threshold: the lowest probability >= 0.5 at which out-of-fold
+ * false positives on the corpus' benign prompts stay under 0.5%.  The final
+ * model is then trained on everything and checked against the sanity set.
  */
 #include <math.h>
 #include <stdio.h>
@@ -32,12 +52,48 @@
 #include "ag_normalize.h"
 #include "ag_util.h"
 
-#define NBUCKETS (1u << 18)
-#define EPOCHS 12
-#define LAMBDA 1e-6
-#define LEARNING_RATE 0.5
-#define NEG_WEIGHT 2.0
+#define DEFAULT_NEGATIVES "tools/negatives/benign_multilingual_train.txt"
+#define DEFAULT_SANITY "tools/negatives/benign_multilingual_sanity.txt"
+#define MAX_NEG_FILES 8
 #define TARGET_FPR 0.005
+
+/* Tuning knobs; the defaults are what rules/jailbreak.model is made with. */
+typedef struct TrainConfig
+{
+	uint32_t	nbuckets;
+	int			epochs;
+	double		lambda;			/* L2, per update */
+	double		learning_rate;
+	double		benign_weight;	/* corpus benign/ rows */
+	double		harmful_weight; /* harmful_request rows */
+	double		extra_weight;	/* hand-written negatives */
+	int			min_df;
+	double		prune;
+	double		min_threshold;	/* lowest reporting threshold allowed */
+} TrainConfig;
+
+static TrainConfig cfg = {
+	.nbuckets = 1u << 18,
+	.epochs = 12,
+	.lambda = 1e-6,
+	.learning_rate = 0.5,
+	.benign_weight = 2.0,
+	.harmful_weight = 1.0,
+	.extra_weight = 2.0,
+	.min_df = 1,
+	.prune = 0.002,
+	.min_threshold = 0.5,
+};
+
+/* One labelled text, from the corpus or from a negatives file. */
+typedef struct Doc
+{
+	const char *text;
+	size_t		len;
+	const char *label;			/* corpus label, or "benign" */
+	const char *source;			/* source file, for the report */
+	char		lang[8];		/* only for negatives files */
+} Doc;
 
 typedef struct Example
 {
@@ -47,10 +103,11 @@ typedef struct Example
 	int			y;				/* 1 positive, 0 negative */
 	double		weight;
 	int			fold;
-	const CorpusDoc *doc;
+	int			extra;			/* from a negatives file */
+	Doc			doc;
 } Example;
 
-static uint64_t rng_state = UINT64_C(0x9E3779B97F4A7C15);
+static uint64_t rng_state;
 
 static uint64_t
 Rand64(void)
@@ -61,19 +118,28 @@ Rand64(void)
 	return rng_state;
 }
 
+/*
+ * Trains on every example not in skip_fold.  Buckets hit by fewer than
+ * cfg.min_df of those examples are never updated, so they stay zero.
+ */
 static void
 Train(Example *ex, size_t n, int skip_fold, float *w, double *bias)
 {
-	float	   *g2 = calloc(NBUCKETS, sizeof(float));
+	float	   *g2 = calloc(cfg.nbuckets, sizeof(float));
+	uint32_t   *df = calloc(cfg.nbuckets, sizeof(uint32_t));
 	double		bias_g2 = 0;
 	size_t	   *order = malloc(n * sizeof(size_t));
 
-	memset(w, 0, NBUCKETS * sizeof(float));
+	memset(w, 0, cfg.nbuckets * sizeof(float));
 	*bias = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ex[i].fold != skip_fold)
+			for (int f = 0; f < ex[i].n; f++)
+				df[ex[i].bucket[f]]++;
 	rng_state = UINT64_C(0x9E3779B97F4A7C15);
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	for (int epoch = 0; epoch < EPOCHS; epoch++)
+	for (int epoch = 0; epoch < cfg.epochs; epoch++)
 	{
 		for (size_t i = n - 1; i > 0; i--)
 		{
@@ -99,16 +165,24 @@ Train(Example *ex, size_t n, int skip_fold, float *w, double *bias)
 			for (int f = 0; f < e->n; f++)
 			{
 				uint32_t	b = e->bucket[f];
-				double		gi = g * e->value[f] + LAMBDA * w[b];
+
+				if (df[b] < (uint32_t) cfg.min_df)
+					continue;
+				double		gi = g * e->value[f] + cfg.lambda * w[b];
 
 				g2[b] += (float) (gi * gi);
-				w[b] -= (float) (LEARNING_RATE * gi / sqrt(g2[b] + 1e-8));
+				w[b] -= (float) (cfg.learning_rate * gi / sqrt(g2[b] + 1e-8));
 			}
 			bias_g2 += g * g;
-			*bias -= LEARNING_RATE * g / sqrt(bias_g2 + 1e-8);
+			*bias -= cfg.learning_rate * g / sqrt(bias_g2 + 1e-8);
 		}
 	}
+	/* what is not written out must not count in cross-validation either */
+	for (uint32_t b = 0; b < cfg.nbuckets; b++)
+		if (fabsf(w[b]) < cfg.prune)
+			w[b] = 0;
 	free(order);
+	free(df);
 	free(g2);
 }
 
@@ -128,6 +202,197 @@ IsPositive(const char *label)
 	return strcmp(label, "jailbreak") == 0 || strcmp(label, "prompt_injection") == 0;
 }
 
+/*
+ * Reads a negatives file ("LANG<TAB>text" per line, '#' comments) into
+ * docs[]; the buffer is kept for the texts.  Returns the number of lines
+ * read, or -1 when the file cannot be opened.
+ */
+static long
+LoadTextFile(const char *path, Doc **docs, size_t *ndocs)
+{
+	FILE	   *f = fopen(path, "rb");
+	char	   *buf;
+	long		size;
+	long		got = 0;
+
+	if (f == NULL)
+		return -1;
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(size + 1);
+	if (buf == NULL || fread(buf, 1, size, f) != (size_t) size)
+	{
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	buf[size] = '\0';
+	for (char *p = buf; *p;)
+	{
+		char	   *nl = strchr(p, '\n');
+		char	   *tab;
+
+		if (nl)
+			*nl = '\0';
+		tab = strchr(p, '\t');
+		if (p[0] != '#' && tab != NULL && tab[1] != '\0')
+		{
+			Doc		   *d;
+
+			*docs = realloc(*docs, (*ndocs + 1) * sizeof(Doc));
+			d = &(*docs)[(*ndocs)++];
+			memset(d, 0, sizeof(Doc));
+			snprintf(d->lang, sizeof(d->lang), "%.*s", (int) (tab - p), p);
+			d->text = tab + 1;
+			d->len = strlen(tab + 1);
+			if (d->len > 0 && d->text[d->len - 1] == '\r')
+				d->len--;
+			d->label = "benign";
+			d->source = path;
+			got++;
+		}
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return got;
+}
+
+static int
+MakeExample(Example *e, const Doc *d, AgNormText *nt, AgFeatures *fv, int folds)
+{
+	if (AgNormalize(nt, d->text, d->len) != 0 ||
+		AgFeaturesExtract(fv, nt->out.data, nt->out.len, cfg.nbuckets) != 0)
+		return -1;
+	e->n = (int) fv->n;
+	e->bucket = malloc(fv->n * sizeof(uint32_t) + 1);
+	e->value = malloc(fv->n * sizeof(float) + 1);
+	if (e->bucket == NULL || e->value == NULL)
+		return -1;
+	for (size_t f = 0; f < fv->n; f++)
+	{
+		e->bucket[f] = fv->f[f].bucket;
+		e->value[f] = fv->f[f].value;
+	}
+	e->fold = folds > 0 ?
+		(int) (AgFnv1a(AG_FNV_OFFSET, d->text, d->len) % (uint64_t) folds) : -1;
+	e->doc = *d;
+	return 0;
+}
+
+/* Flag rate of the sanity set per language; lists what it flags. */
+static void
+ReportSanity(const Example *san, size_t nsan, const float *w, double bias,
+			 double threshold)
+{
+	char		langs[32][8];
+	int			nlangs = 0;
+	size_t		hit_all = 0;
+
+	for (size_t i = 0; i < nsan; i++)
+	{
+		int			k;
+
+		for (k = 0; k < nlangs; k++)
+			if (strcmp(langs[k], san[i].doc.lang) == 0)
+				break;
+		if (k == nlangs && nlangs < 32)
+			strcpy(langs[nlangs++], san[i].doc.lang);
+	}
+	printf("sanity set (held aside, never trained on), final model, threshold %.2f\n",
+		   threshold);
+	for (int k = 0; k < nlangs; k++)
+	{
+		size_t		rows = 0,
+					hit = 0;
+		double		maxp = 0;
+
+		for (size_t i = 0; i < nsan; i++)
+			if (strcmp(san[i].doc.lang, langs[k]) == 0)
+			{
+				double		p = Predict(&san[i], w, bias);
+
+				rows++;
+				hit += p >= threshold;
+				if (p > maxp)
+					maxp = p;
+			}
+		hit_all += hit;
+		printf("  %-4s %4zu rows %3zu flagged %6.2f%%  (max score %.3f)\n",
+			   langs[k], rows, hit, 100.0 * hit / rows, maxp);
+	}
+	printf("  all  %4zu rows %3zu flagged %6.2f%%\n", nsan, hit_all,
+		   nsan ? 100.0 * hit_all / nsan : 0.0);
+	for (size_t i = 0; i < nsan; i++)
+	{
+		double		p = Predict(&san[i], w, bias);
+
+		if (p >= threshold)
+			printf("  flagged %.3f [%s] %.*s\n", p, san[i].doc.lang,
+				   (int) san[i].doc.len, san[i].doc.text);
+	}
+}
+
+static int
+ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
+		  const char **sanity)
+{
+	for (int i = 3; i < argc; i++)
+	{
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--no-negatives") == 0)
+		{
+			*nnegs = 0;
+			continue;
+		}
+		if (v == NULL)
+			return -1;
+		i++;
+		if (strcmp(a, "--folds") == 0)
+			*folds = atoi(v);
+		else if (strcmp(a, "--negatives") == 0)
+		{
+			/* the first explicit file replaces the default */
+			static int	explicit = 0;
+
+			if (!explicit)
+				*nnegs = 0, explicit = 1;
+			if (*nnegs < MAX_NEG_FILES)
+				negs[(*nnegs)++] = v;
+		}
+		else if (strcmp(a, "--sanity") == 0)
+			*sanity = v;
+		else if (strcmp(a, "--buckets") == 0)
+			cfg.nbuckets = (uint32_t) strtoul(v, NULL, 10);
+		else if (strcmp(a, "--epochs") == 0)
+			cfg.epochs = atoi(v);
+		else if (strcmp(a, "--lambda") == 0)
+			cfg.lambda = atof(v);
+		else if (strcmp(a, "--lr") == 0)
+			cfg.learning_rate = atof(v);
+		else if (strcmp(a, "--benign-weight") == 0)
+			cfg.benign_weight = atof(v);
+		else if (strcmp(a, "--harmful-weight") == 0)
+			cfg.harmful_weight = atof(v);
+		else if (strcmp(a, "--extra-weight") == 0)
+			cfg.extra_weight = atof(v);
+		else if (strcmp(a, "--min-df") == 0)
+			cfg.min_df = atoi(v);
+		else if (strcmp(a, "--prune") == 0)
+			cfg.prune = atof(v);
+		else if (strcmp(a, "--min-threshold") == 0)
+			cfg.min_threshold = atof(v);
+		else
+			return -1;
+	}
+	if (cfg.nbuckets < 16 || (cfg.nbuckets & (cfg.nbuckets - 1)) != 0)
+		return -1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -136,61 +401,96 @@ main(int argc, char **argv)
 	AgFeatures	fv = {0};
 	int			folds = 0;
 	double		threshold = 0.5;
+	const char *negs[MAX_NEG_FILES] = {DEFAULT_NEGATIVES};
+	int			nnegs = 1;
+	const char *sanity_path = DEFAULT_SANITY;
+	Doc		   *extra = NULL;
+	size_t		nextra = 0;
+	Doc		   *sandocs = NULL;
+	size_t		nsandocs = 0;
 
-	if (argc < 3)
+	if (argc < 3 || ParseArgs(argc, argv, &folds, negs, &nnegs, &sanity_path) != 0)
 	{
-		fprintf(stderr, "usage: %s CORPUS_DIR OUTPUT_MODEL [--folds K]\n", argv[0]);
+		fprintf(stderr, "usage: %s CORPUS_DIR OUTPUT_MODEL [--folds K] [--negatives FILE]...\n"
+				"          [--no-negatives] [--sanity FILE] [--buckets N] [--epochs N]\n"
+				"          [--lambda X] [--lr X] [--benign-weight X] [--harmful-weight X]\n"
+				"          [--extra-weight X] [--min-df N] [--prune X]\n", argv[0]);
 		return 2;
 	}
-	if (argc >= 5 && strcmp(argv[3], "--folds") == 0)
-		folds = atoi(argv[4]);
 	if (CorpusLoadFolder(&c, argv[1], "jailbreak") != 0 ||
 		CorpusLoadFolder(&c, argv[1], "benign") != 0)
 		return 1;
+	for (int k = 0; k < nnegs; k++)
+	{
+		long		got = LoadTextFile(negs[k], &extra, &nextra);
 
-	Example    *ex = calloc(c.n, sizeof(Example));
+		if (got < 0)
+			fprintf(stderr, "extra negatives \"%s\" not found: training without them\n",
+					negs[k]);
+		else
+			fprintf(stderr, "extra negatives \"%s\": %ld prompts\n", negs[k], got);
+	}
+	if (LoadTextFile(sanity_path, &sandocs, &nsandocs) < 0)
+		fprintf(stderr, "sanity set \"%s\" not found: no sanity check\n", sanity_path);
+
+	Example    *ex = calloc(c.n + nextra, sizeof(Example));
+	Example    *san = calloc(nsandocs + 1, sizeof(Example));
 	size_t		n = 0;
 
-	for (size_t i = 0; i < c.n; i++)
+	for (size_t i = 0; i < c.n + nextra; i++)
 	{
-		const CorpusDoc *d = &c.docs[i];
 		Example    *e = &ex[n];
+		Doc			d;
 
-		if (IsPositive(d->label))
+		if (i < c.n)
+		{
+			d.text = c.docs[i].text;
+			d.len = c.docs[i].len;
+			d.label = c.docs[i].label;
+			d.source = c.docs[i].source_file;
+			d.lang[0] = '\0';
+		}
+		else
+		{
+			d = extra[i - c.n];
+			e->extra = 1;
+		}
+		if (IsPositive(d.label))
 			e->y = 1, e->weight = 1.0;
-		else if (strcmp(d->label, "benign") == 0)
-			e->y = 0, e->weight = NEG_WEIGHT;
-		else if (strcmp(d->label, "harmful_request") == 0)
-			e->y = 0, e->weight = 1.0;
+		else if (e->extra)
+			e->y = 0, e->weight = cfg.extra_weight;
+		else if (strcmp(d.label, "benign") == 0)
+			e->y = 0, e->weight = cfg.benign_weight;
+		else if (strcmp(d.label, "harmful_request") == 0)
+			e->y = 0, e->weight = cfg.harmful_weight;
 		else
 			continue;
-		if (AgNormalize(&nt, d->text, d->len) != 0 ||
-			AgFeaturesExtract(&fv, nt.out.data, nt.out.len, NBUCKETS) != 0)
+		if (MakeExample(e, &d, &nt, &fv, folds) != 0)
 		{
 			fprintf(stderr, "out of memory\n");
 			return 1;
 		}
-		e->n = (int) fv.n;
-		e->bucket = malloc(fv.n * sizeof(uint32_t) + 1);
-		e->value = malloc(fv.n * sizeof(float) + 1);
-		for (size_t f = 0; f < fv.n; f++)
-		{
-			e->bucket[f] = fv.f[f].bucket;
-			e->value[f] = fv.f[f].value;
-		}
-		e->fold = folds > 0 ?
-			(int) (AgFnv1a(AG_FNV_OFFSET, d->text, d->len) % (uint64_t) folds) : -1;
-		e->doc = d;
 		n++;
 	}
-	fprintf(stderr, "%zu training examples\n", n);
+	for (size_t i = 0; i < nsandocs; i++)
+		if (MakeExample(&san[i], &sandocs[i], &nt, &fv, 0) != 0)
+		{
+			fprintf(stderr, "out of memory\n");
+			return 1;
+		}
+	fprintf(stderr, "%zu training examples (%zu extra negatives), %zu sanity prompts\n",
+			n, nextra, nsandocs);
 
-	float	   *w = malloc(NBUCKETS * sizeof(float));
+	float	   *w = malloc(cfg.nbuckets * sizeof(float));
 	double		bias;
 
 	if (folds > 1)
 	{
 		double	   *oof = malloc(n * sizeof(double));
+		size_t		pos = 0,
+					tp = 0,
+					neg = 0,
+					fp = 0;
 
 		for (int k = 0; k < folds; k++)
 		{
@@ -200,13 +500,11 @@ main(int argc, char **argv)
 					oof[i] = Predict(&ex[i], w, bias);
 		}
 		/* threshold: lowest t >= 0.5 keeping benign out-of-fold FPR <= target */
-		for (threshold = 0.5; threshold < 0.99; threshold += 0.01)
+		for (threshold = cfg.min_threshold; threshold < 0.99; threshold += 0.01)
 		{
-			size_t		fp = 0,
-						neg = 0;
-
+			fp = neg = 0;
 			for (size_t i = 0; i < n; i++)
-				if (strcmp(ex[i].doc->label, "benign") == 0)
+				if (!ex[i].extra && strcmp(ex[i].doc.label, "benign") == 0)
 				{
 					neg++;
 					fp += oof[i] >= threshold;
@@ -215,12 +513,12 @@ main(int argc, char **argv)
 				break;
 		}
 		printf("%d-fold cross-validation, model alone, threshold %.2f\n", folds, threshold);
-		printf("%-55s %6s %8s\n", "source file", "rows", "flagged");
+		printf("%-60s %6s %8s\n", "source file", "rows", "flagged");
 		const char *last = "";
 
 		for (size_t i = 0; i < n; i++)
 		{
-			const char *src = ex[i].doc->source_file;
+			const char *src = ex[i].doc.source;
 
 			if (strcmp(src, last) == 0)
 				continue;
@@ -229,19 +527,29 @@ main(int argc, char **argv)
 						hit = 0;
 
 			for (size_t j = 0; j < n; j++)
-				if (strcmp(ex[j].doc->source_file, src) == 0 &&
-					strcmp(ex[j].doc->label, ex[i].doc->label) == 0)
+				if (strcmp(ex[j].doc.source, src) == 0 &&
+					strcmp(ex[j].doc.label, ex[i].doc.label) == 0)
 				{
 					rows++;
 					hit += oof[j] >= threshold;
 				}
-			printf("%-55s %6zu %7.2f%%  (%s)\n", src, rows, 100.0 * hit / rows,
-				   ex[i].doc->label);
+			printf("%-60s %6zu %7.2f%%  (%s)\n", src, rows, 100.0 * hit / rows,
+				   ex[i].doc.label);
 		}
+		for (size_t i = 0; i < n; i++)
+			if (ex[i].y == 1)
+			{
+				pos++;
+				tp += oof[i] >= threshold;
+			}
+		printf("out-of-fold recall %.2f%% (%zu/%zu), corpus benign FPR %.2f%% (%zu/%zu)\n",
+			   100.0 * tp / pos, tp, pos, 100.0 * fp / neg, fp, neg);
 		free(oof);
 	}
 
 	Train(ex, n, -1, w, &bias);
+	if (nsandocs > 0)
+		ReportSanity(san, nsandocs, w, bias, threshold);
 
 	FILE	   *out = fopen(argv[2], "w");
 	size_t		nz = 0;
@@ -253,14 +561,15 @@ main(int argc, char **argv)
 	}
 	fprintf(out, "aiguard-model 1\n");
 	fprintf(out, "# Jailbreak / prompt-injection model, made by tools/ag_train from\n");
-	fprintf(out, "# ../shared/corpus (jailbreak/ positives; benign/ and harmful_request negatives).\n");
+	fprintf(out, "# ../shared/corpus (jailbreak/ positives; benign/ and harmful_request\n");
+	fprintf(out, "# negatives) and tools/negatives/ (multilingual benign negatives).\n");
 	fprintf(out, "# Regenerate with: make train-model\n");
 	fprintf(out, "name jailbreak\nbuckets %u\nbias %.6f\nthreshold %.2f\n",
-			NBUCKETS, bias, threshold);
-	for (uint32_t b = 0; b < NBUCKETS; b++)
-		if (fabsf(w[b]) >= 0.002f)
+			cfg.nbuckets, bias, threshold);
+	for (uint32_t b = 0; b < cfg.nbuckets; b++)
+		if (w[b] != 0)
 		{
-			fprintf(out, "%u %.4f\n", b, w[b]);
+			fprintf(out, "%u %.3f\n", b, w[b]);
 			nz++;
 		}
 	fclose(out);

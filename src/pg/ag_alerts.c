@@ -124,6 +124,32 @@ SetText(InsertArgs *a, int i, const char *s)
 	}
 }
 
+/*
+ * Adds "leaked": [{data_type, value_hash}, ...] for the findings of one
+ * alert type that carry a value: the keyed hash lets an analyst see the
+ * same secret leak twice; the value itself is never stored.
+ */
+static void
+AppendLeakedValues(AgCatalog *cat, StringInfo details, const char *text,
+				   const AgFinding *f, int n, const char *alert_type)
+{
+	int			count = 0;
+
+	for (int j = 0; j < n; j++)
+	{
+		if (f[j].data_type == NULL || strcmp(f[j].alert_type, alert_type) != 0)
+			continue;
+		appendStringInfoString(details, count++ == 0 ? ", \"leaked\": [" : ", ");
+		appendStringInfoString(details, "{\"data_type\": ");
+		escape_json(details, f[j].data_type);
+		appendStringInfo(details, ", \"value_hash\": \"%s\"}",
+						 AgValueHash(cat, text + f[j].value_start,
+									 f[j].value_end - f[j].value_start));
+	}
+	if (count > 0)
+		appendStringInfoChar(details, ']');
+}
+
 int
 AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 				 const char *text, size_t len, const AgFinding *f, int n,
@@ -170,6 +196,7 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 		if (truncated)
 			appendStringInfo(&details, ", \"truncated\": true, \"scanned_bytes\": %d",
 							 aiguard_max_scan_bytes);
+		AppendLeakedValues(cat, &details, text, f, n, f[i].alert_type);
 		if (src->extra_details)
 			appendStringInfo(&details, ", %s", src->extra_details);
 		appendStringInfoChar(&details, '}');
@@ -205,7 +232,7 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 		SetText(&a, 10, src->user_agent);
 		SetText(&a, 11, src->resource);
 		SetText(&a, 12, aiguard_include_evidence ?
-				AgEvidenceSnippet(text, len, f[best].start, f[best].end, 60) : NULL);
+				AgMaskedEvidence(text, len, f[best].start, f[best].end, 60, f, n) : NULL);
 		a.values[13] = JsonbFromText(details.data);
 		SetText(&a, 14, fp.data);
 

@@ -18,6 +18,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hmac.h"
+#include "common/sha2.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -33,14 +35,16 @@
 
 static AgCatalog catalog;
 static bool catalog_valid = false;
-static Oid	watched_relids[3];
+static Oid	watched_relids[5];
 
 static void
 CatalogInvalidate(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == watched_relids[0] ||
-		relid == watched_relids[1] || relid == watched_relids[2])
+	if (relid == InvalidOid)
 		catalog_valid = false;
+	for (int i = 0; i < lengthof(watched_relids); i++)
+		if (relid == watched_relids[i])
+			catalog_valid = false;
 }
 
 void
@@ -104,6 +108,8 @@ FreeCatalog(AgCatalog *cat)
 	}
 	if (cat->types)
 		pfree(cat->types);
+	if (cat->hash_key)
+		pfree(cat->hash_key);
 	memset(cat, 0, sizeof(*cat));
 }
 
@@ -129,12 +135,15 @@ LoadCatalog(void *arg)
 	watched_relids[0] = get_relname_relid("rules", nsp);
 	watched_relids[1] = get_relname_relid("models", nsp);
 	watched_relids[2] = get_relname_relid("alert_types", nsp);
+	watched_relids[3] = get_relname_relid("canaries", nsp);
+	watched_relids[4] = get_relname_relid("hash_key", nsp);
 
 	cat->set = AgRuleSetCreate();
 	if (cat->set == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 
-	if (SPI_execute("SELECT rule_id, alert_type, pattern, keywords, confidence, roles, description "
+	if (SPI_execute("SELECT rule_id, alert_type, pattern, keywords, confidence, roles, description, "
+					"match_on = 'raw', validate, secret_group, data_type "
 					"FROM aiguard.rules WHERE enabled ORDER BY rule_id COLLATE \"C\"",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read aiguard.rules");
@@ -149,6 +158,7 @@ LoadCatalog(void *arg)
 		int			n;
 		const char **kws;
 
+		memset(&def, 0, sizeof(def));
 		def.id = SPI_getvalue(tup, td, 1);
 		def.alert_type = SPI_getvalue(tup, td, 2);
 		def.pattern = SPI_getvalue(tup, td, 3);
@@ -171,6 +181,10 @@ LoadCatalog(void *arg)
 				def.roles |= AG_ROLE_MASK(r);
 		}
 		def.description = SPI_getvalue(tup, td, 7);
+		def.raw = DatumGetBool(SPI_getbinval(tup, td, 8, &isnull));
+		def.validators = SPI_getvalue(tup, td, 9);
+		def.secret_group = DatumGetInt32(SPI_getbinval(tup, td, 10, &isnull));
+		def.data_type = SPI_getvalue(tup, td, 11);
 		if (AgRuleSetAddRule(cat->set, &def, err, sizeof(err)) != 0)
 			ereport(WARNING,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -197,6 +211,28 @@ LoadCatalog(void *arg)
 			cat->have_model = true;
 		pfree(body);
 	}
+	if (SPI_execute("SELECT canary_id::text, value FROM aiguard.canaries WHERE enabled ORDER BY canary_id",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read aiguard.canaries");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+		if (AgRuleSetAddCanary(cat->set, id, value, err, sizeof(err)) != 0)
+			ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("aiguard canary %s is skipped", id),
+					 errdetail("%s", err)));
+		else
+			cat->ncanaries++;
+	}
+	if (SPI_execute("SELECT key FROM aiguard.hash_key", true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+		cat->hash_key = MemoryContextStrdup(TopMemoryContext,
+											SPI_getvalue(SPI_tuptable->vals[0],
+														 SPI_tuptable->tupdesc, 1));
+
 	if (AgRuleSetFinalize(cat->set, err, sizeof(err)) != 0)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("%s", err)));
 
@@ -254,6 +290,30 @@ AgCatalogGet(void)
 	catalog = fresh;
 	catalog_valid = true;
 	return &catalog;
+}
+
+char *
+AgValueHash(const AgCatalog *cat, const char *value, size_t len)
+{
+	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	const char *key = cat->hash_key ? cat->hash_key : "";
+	char	   *hex = palloc(33);
+
+	if (ctx == NULL ||
+		pg_hmac_init(ctx, (const uint8 *) key, strlen(key)) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) value, len) < 0 ||
+		pg_hmac_final(ctx, digest, sizeof(digest)) < 0)
+	{
+		pg_hmac_free(ctx);
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute the value hash")));
+	}
+	pg_hmac_free(ctx);
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	return hex;
 }
 
 const AgAlertTypeInfo *

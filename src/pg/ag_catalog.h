@@ -23,9 +23,14 @@ typedef struct AgCatalog
 	Oid			owner;			/* extension owner: alerts are written as it */
 	int			nrules;
 	bool		have_model;
+	int			ncanaries;
+	char	   *hash_key;		/* HMAC key of value hashes, TopMemoryContext */
 } AgCatalog;
 
 extern void AgCatalogInit(void);
+
+/* Hex HMAC-SHA256 (first 32 hex digits) of a leaked value, palloc'd. */
+extern char *AgValueHash(const AgCatalog *cat, const char *value, size_t len);
 
 /* The current catalog, rebuilt if a rule, model or alert type changed. */
 extern AgCatalog *AgCatalogGet(void);

@@ -34,6 +34,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
 #include "utils/formatting.h"
 #include "utils/json.h"
@@ -46,6 +47,7 @@
 #include "ag_alerts.h"
 #include "ag_catalog.h"
 #include "ag_guc.h"
+#include "ag_overlap.h"
 #include "ag_scan_sql.h"
 
 typedef enum Field
@@ -72,6 +74,8 @@ static const char *const FieldNames[NFIELDS] = {
 	"created_at", "tokens"
 };
 
+static char *SourceTableName(Relation rel);
+
 typedef struct RowContext
 {
 	TriggerData *trigdata;
@@ -81,6 +85,7 @@ typedef struct RowContext
 	int			nargs;
 	char	   *source_table;
 	char	   *source_key;
+	MemoryContext cxt;			/* where results outlive SPI */
 } RowContext;
 
 /* Appends the JSON of one jsonb value: strings raw, the rest as JSON. */
@@ -135,7 +140,7 @@ FieldValue(RowContext *rc, Field field)
 	if (isnull)
 		return NULL;
 	typid = SPI_gettypeid(rc->tupdesc, attno);
-	if (typid == JSONOID || typid == TEXTOID || typid == VARCHAROID)
+	if (typid == JSONOID)
 		value = DirectFunctionCall1(jsonb_in, CStringGetDatum(TextDatumGetCString(value)));
 	else if (typid != JSONBOID)
 		ereport(ERROR,
@@ -193,8 +198,19 @@ BuildSourceKey(RowContext *rc)
 		appendStringInfoString(&buf, ": ");
 		if (val == NULL)
 			appendStringInfoString(&buf, "null");
-		else if (typid == INT2OID || typid == INT4OID || typid == INT8OID)
+		else if (typid == INT2OID || typid == INT4OID || typid == INT8OID ||
+				 typid == NUMERICOID)
 			appendStringInfoString(&buf, val);
+		else if (typid == DATEOID || typid == TIMESTAMPOID ||
+				 typid == TIMESTAMPTZOID || typid == TIMEOID || typid == TIMETZOID)
+		{
+			/* ISO 8601 like to_jsonb(), whatever the session's DateStyle */
+			bool		isnull;
+			Datum		d = heap_getattr(rc->tuple, attno, rc->tupdesc, &isnull);
+			char		iso[MAXDATELEN + 1];
+
+			escape_json(&buf, JsonEncodeDateTime(iso, d, typid, NULL));
+		}
 		else
 			escape_json(&buf, val);
 	}
@@ -219,22 +235,95 @@ ValidClientIp(char *ip)
 	return NULL;
 }
 
+#define REPRODUCTION_THRESHOLD 0.5
+
+/*
+ * Scans one mapped text.  For a response, system holds the conversation's
+ * system prompt (or NULL): a response that reproduces most of it is an
+ * instruction_leakage finding of its own.
+ */
 static void
 ScanField(AgCatalog *cat, AgAlertSource *src, const char *field, AgRole role,
-		  const char *text)
+		  const char *text, const char *system)
 {
 	const AgFinding *f;
 	bool		truncated;
 	int			n;
+	size_t		len;
 
 	if (text == NULL || text[0] == '\0')
 		return;
-	n = AgScanText(cat, text, strlen(text), role, &f, &truncated);
+	len = strlen(text);
+	n = AgScanText(cat, text, len, role, &f, &truncated);
+	if (role == AG_ROLE_RESPONSE && system != NULL && system[0] != '\0')
+	{
+		double		frac = AgReproducedFraction(system, strlen(system), text, len);
+
+		if (frac >= REPRODUCTION_THRESHOLD)
+		{
+			AgFinding  *all = palloc(sizeof(AgFinding) * (n + 1));
+
+			memcpy(all, f, sizeof(AgFinding) * n);
+			all[n].alert_type = "instruction_leakage";
+			all[n].rule_id = "system_prompt.reproduced";
+			all[n].confidence = Min(0.99, 0.6 + 0.4 * frac);
+			all[n].start = 0;
+			all[n].end = len;
+			all[n].details = psprintf("{\"rule\": \"Response reproduces the conversation's system prompt\", \"reproduced_fraction\": %.2f}", frac);
+			all[n].data_type = NULL;
+			all[n].value_start = 0;
+			all[n].value_end = len;
+			f = all;
+			n++;
+		}
+	}
 	if (n > 0)
 	{
 		src->field = field;
-		AgRecordFindings(cat, src, role, text, strlen(text), f, n, truncated, "detected");
+		AgRecordFindings(cat, src, role, text, len, f, n, truncated, "detected");
 	}
+}
+
+typedef struct SystemLookup
+{
+	RowContext *rc;
+	const char *conversation;
+	char	   *result;
+} SystemLookup;
+
+/*
+ * System messages stored earlier in the same conversation, for tables that
+ * keep one message per row in plain columns.  Read as the extension owner:
+ * the application may be allowed to insert without being allowed to read.
+ */
+static void
+LookupSystemMessages(void *arg)
+{
+	SystemLookup *sl = (SystemLookup *) arg;
+	RowContext *rc = sl->rc;
+	Relation	rel = rc->trigdata->tg_relation;
+	char	   *sql;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+
+	sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s "
+				   "WHERE %s::text = $1 AND lower(%s::text) IN ('system', 'developer')",
+				   quote_identifier(rc->args[1 + 2 * F_CONTENT]),
+				   SourceTableName(rel),
+				   quote_identifier(rc->args[1 + 2 * F_CONVERSATION]),
+				   quote_identifier(rc->args[1 + 2 * F_ROLE]));
+	values[0] = CStringGetTextDatum(sl->conversation);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (v)
+			sl->result = MemoryContextStrdup(rc->cxt, v);
+	}
+	SPI_finish();
 }
 
 static void
@@ -263,14 +352,17 @@ ScanRow(RowContext *rc)
 		src.extra_details = x.data;
 	}
 
-	ScanField(cat, &src, "prompt", AG_ROLE_PROMPT, FieldValue(rc, F_PROMPT));
-	ScanField(cat, &src, "response", AG_ROLE_RESPONSE, FieldValue(rc, F_RESPONSE));
-	ScanField(cat, &src, "tool", AG_ROLE_TOOL, FieldValue(rc, F_TOOL));
+	ScanField(cat, &src, "prompt", AG_ROLE_PROMPT, FieldValue(rc, F_PROMPT), NULL);
+	ScanField(cat, &src, "response", AG_ROLE_RESPONSE, FieldValue(rc, F_RESPONSE),
+			  FieldValue(rc, F_SYSTEM));
+	ScanField(cat, &src, "tool", AG_ROLE_TOOL, FieldValue(rc, F_TOOL), NULL);
 
 	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
 	{
 		char	   *rolev = FieldValue(rc, F_ROLE);
 		int			role = AG_ROLE_PROMPT;
+		SystemLookup sl;
+		char	   *system = NULL;
 
 		if (rolev != NULL)
 		{
@@ -282,7 +374,19 @@ ScanRow(RowContext *rc)
 			if (role < 0)
 				role = AG_ROLE_PROMPT;	/* unknown speakers are treated as users */
 		}
-		ScanField(cat, &src, "content", (AgRole) role, FieldValue(rc, F_CONTENT));
+		if (role == AG_ROLE_RESPONSE && src.conversation_id != NULL &&
+			rc->args[2 + 2 * F_CONTENT][0] == '\0' &&
+			rc->args[1 + 2 * F_ROLE][0] != '\0' && rc->args[2 + 2 * F_ROLE][0] == '\0' &&
+			rc->args[1 + 2 * F_CONVERSATION][0] != '\0' &&
+			rc->args[2 + 2 * F_CONVERSATION][0] == '\0')
+		{
+			sl.rc = rc;
+			sl.conversation = src.conversation_id;
+			sl.result = NULL;
+			AgRunAsOwner(cat->owner, LookupSystemMessages, &sl);
+			system = sl.result;
+		}
+		ScanField(cat, &src, "content", (AgRole) role, FieldValue(rc, F_CONTENT), system);
 	}
 }
 
@@ -333,6 +437,7 @@ aiguard_protect_trigger(PG_FUNCTION_ARGS)
 	rc.args = trigdata->tg_trigger->tgargs;
 	rc.nargs = trigdata->tg_trigger->tgnargs;
 	rc.source_table = SourceTableName(trigdata->tg_relation);
+	rc.cxt = CurrentMemoryContext;
 	rc.source_key = BuildSourceKey(&rc);
 
 	if (GetDatabaseEncoding() != PG_UTF8)

@@ -110,6 +110,17 @@ aiguard_rule_check(PG_FUNCTION_ARGS)
 	def.pattern = GetTextAttr(tup, td, "pattern");
 	def.description = GetTextAttr(tup, td, "description");
 	def.confidence = 0.5;		/* checked by the table's CHECK constraint */
+	{
+		char	   *match_on = GetTextAttr(tup, td, "match_on");
+		int			att = SPI_fnumber(td, "secret_group");
+		bool		isnull;
+		Datum		d = heap_getattr(tup, att, td, &isnull);
+
+		def.raw = match_on != NULL && strcmp(match_on, "raw") == 0;
+		def.secret_group = isnull ? 0 : DatumGetInt32(d);
+		def.validators = GetTextAttr(tup, td, "validate");
+		def.data_type = GetTextAttr(tup, td, "data_type");
+	}
 	GetTextArrayAttr(tup, td, "keywords", (const char ***) &def.keywords, &def.nkeywords);
 	GetTextArrayAttr(tup, td, "roles", &roles, &nroles);
 	GetTextArrayAttr(tup, td, "match_examples", &matches, &nmatches);

@@ -12,6 +12,7 @@
 #include "utils/lsyscache.h"
 
 #include "ag_catalog.h"
+#include "ag_mask.h"
 #include "ag_guc.h"
 #include "ag_scan_sql.h"
 
@@ -52,39 +53,17 @@ AgScanText(AgCatalog *cat, const char *text, size_t len, AgRole role,
 }
 
 char *
-AgEvidenceSnippet(const char *text, size_t len, size_t start, size_t end,
-				  int context)
+AgMaskedEvidence(const char *text, size_t len, size_t start, size_t end,
+				 int context, const AgFinding *f, int n)
 {
-	StringInfoData buf;
-	size_t		s = start,
-				e = end;
-	int			k;
+	char	   *m = AgMaskedSnippet(text, len, start, end, context, f, n);
+	char	   *p;
 
-	/* widen by whole characters */
-	for (k = 0; k < context && s > 0; k++)
-	{
-		s--;
-		while (s > 0 && ((unsigned char) text[s] & 0xC0) == 0x80)
-			s--;
-	}
-	for (k = 0; k < context && e < len; k++)
-	{
-		e++;
-		while (e < len && ((unsigned char) text[e] & 0xC0) == 0x80)
-			e++;
-	}
-	if (end - start > 400)
-	{
-		/* very long findings (a whole prompt): head only */
-		e = start + pg_mbcliplen(text + start, (int) (len - start), 400);
-	}
-	initStringInfo(&buf);
-	if (s > 0 && context > 0)
-		appendStringInfoString(&buf, "...");
-	appendBinaryStringInfo(&buf, text + s, (int) (e - s));
-	if (e < len && (context > 0 || e < end))
-		appendStringInfoString(&buf, "...");
-	return buf.data;
+	if (m == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	p = pstrdup(m);
+	free(m);
+	return p;
 }
 
 PG_FUNCTION_INFO_V1(aiguard_scan);
@@ -134,16 +113,26 @@ aiguard_scan(PG_FUNCTION_ARGS)
 		values[4] = info ? OidOutputFunctionCall(F_ARRAY_OUT, info->tactics) : NULL;
 		values[5] = startbuf;
 		values[6] = lenbuf;
-		values[7] = AgEvidenceSnippet(data, len, f[i].start, f[i].end, 0);
-		if (truncated)
+		values[7] = AgMaskedEvidence(data, len, f[i].start, f[i].end, 0, f, n);
+		if (truncated || f[i].data_type)
 		{
-			/* splice "truncated" into the details object */
+			/* splice extra members into the details object */
 			StringInfoData d;
+			bool		empty = strlen(f[i].details) <= 2;
 
 			initStringInfo(&d);
 			appendBinaryStringInfo(&d, f[i].details, strlen(f[i].details) - 1);
-			appendStringInfo(&d, "%s\"truncated\": true, \"scanned_bytes\": %d}",
-							 strlen(f[i].details) > 2 ? ", " : "", aiguard_max_scan_bytes);
+			if (f[i].data_type)
+			{
+				appendStringInfo(&d, "%s\"value_hash\": \"%s\"", empty ? "" : ", ",
+								 AgValueHash(cat, data + f[i].value_start,
+											 f[i].value_end - f[i].value_start));
+				empty = false;
+			}
+			if (truncated)
+				appendStringInfo(&d, "%s\"truncated\": true, \"scanned_bytes\": %d",
+								 empty ? "" : ", ", aiguard_max_scan_bytes);
+			appendStringInfoChar(&d, '}');
 			values[8] = d.data;
 		}
 		else

@@ -19,8 +19,12 @@ extern int	AgScanText(AgCatalog *cat, const char *text, size_t len,
 /* Parses a role name or raises an error naming the valid ones. */
 extern AgRole AgRoleFromSql(const char *name);
 
-/* Snippet of text around [start, end), at most ~context chars each side. */
-extern char *AgEvidenceSnippet(const char *text, size_t len, size_t start,
-							   size_t end, int context);
+/*
+ * Snippet of text around [start, end), at most ~context chars each side,
+ * with every secret and personal value among the findings masked; palloc'd.
+ */
+extern char *AgMaskedEvidence(const char *text, size_t len, size_t start,
+							  size_t end, int context, const AgFinding *f,
+							  int n);
 
 #endif
