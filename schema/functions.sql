@@ -274,6 +274,14 @@ $$;
 COMMENT ON FUNCTION aiguard_protect(regclass, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text) IS
 	'Protects a chat-log table: every inserted row is scanned and findings become alerts';
 
+CREATE FUNCTION aiguard_rescan(tbl regclass, since timestamptz DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'aiguard_rescan'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aiguard_rescan(regclass, timestamptz) IS
+	'Scans rows already stored (since created_at >= since) with the current rules; returns the number of new alerts';
+REVOKE ALL ON FUNCTION aiguard_rescan(regclass, timestamptz) FROM PUBLIC;
+
 CREATE FUNCTION aiguard_unprotect(tbl regclass) RETURNS void
 	LANGUAGE plpgsql SET search_path = pg_catalog AS
 $$

@@ -46,7 +46,7 @@ typedef struct AgFeatures
  * Changing it changes every score: retrain the model (make train-model).
  */
 #ifndef AG_FEAT_NORM_FLOOR
-#define AG_FEAT_NORM_FLOOR 1
+#define AG_FEAT_NORM_FLOOR 256
 #endif
 
 /*

@@ -28,7 +28,7 @@
 #include "ag_guc.h"
 #include "ag_scan_sql.h"
 
-#define NARGS 15
+#define NARGS 16
 
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr error_plan = NULL;
@@ -41,7 +41,8 @@ static const char *insert_sql =
 "  $11, $12, $13, $14, pg_catalog.md5($15) "
 "FROM aiguard.alert_types t WHERE t.code = $1 "
 "ON CONFLICT (fingerprint) DO UPDATE SET "
-"  occurrences = aiguard.alerts.occurrences + 1, last_seen_at = pg_catalog.now(), "
+"  occurrences = aiguard.alerts.occurrences + CASE WHEN $16 THEN 0 ELSE 1 END, "
+"  last_seen_at = CASE WHEN $16 THEN aiguard.alerts.last_seen_at ELSE pg_catalog.now() END, "
 "  confidence = GREATEST(aiguard.alerts.confidence, excluded.confidence) "
 "RETURNING alert_id, (xmax = 0) AS inserted, severity::text";
 
@@ -61,7 +62,7 @@ RunInsert(void *arg)
 	InsertArgs *a = (InsertArgs *) arg;
 	static Oid	argtypes[NARGS] = {TEXTOID, TEXTOID, FLOAT4OID, TEXTARRAYOID,
 		TEXTOID, JSONBOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, JSONBOID, TEXTOID};
+	TEXTOID, TEXTOID, JSONBOID, TEXTOID, BOOLOID};
 	int			rc;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -235,6 +236,7 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 				AgMaskedEvidence(text, len, f[best].start, f[best].end, 60, f, n) : NULL);
 		a.values[13] = JsonbFromText(details.data);
 		SetText(&a, 14, fp.data);
+		a.values[15] = BoolGetDatum(src->rescan);
 
 		AgRunAsOwner(cat->owner, RunInsert, &a);
 		if (!a.found_type)

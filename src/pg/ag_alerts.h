@@ -19,6 +19,7 @@ typedef struct AgAlertSource
 	const char *user_agent;
 	const char *resource;
 	const char *extra_details;	/* JSON members to add, or NULL */
+	bool		rescan;			/* a rescan: a known finding is not a new sighting */
 } AgAlertSource;
 
 /*

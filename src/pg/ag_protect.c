@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
@@ -33,6 +34,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
@@ -78,7 +80,8 @@ static char *SourceTableName(Relation rel);
 
 typedef struct RowContext
 {
-	TriggerData *trigdata;
+	TriggerData *trigdata;		/* NULL when rescanning */
+	Relation	rel;
 	HeapTuple	tuple;
 	TupleDesc	tupdesc;
 	char	  **args;
@@ -242,7 +245,7 @@ ValidClientIp(char *ip)
  * system prompt (or NULL): a response that reproduces most of it is an
  * instruction_leakage finding of its own.
  */
-static void
+static int
 ScanField(AgCatalog *cat, AgAlertSource *src, const char *field, AgRole role,
 		  const char *text, const char *system)
 {
@@ -252,7 +255,7 @@ ScanField(AgCatalog *cat, AgAlertSource *src, const char *field, AgRole role,
 	size_t		len;
 
 	if (text == NULL || text[0] == '\0')
-		return;
+		return 0;
 	len = strlen(text);
 	n = AgScanText(cat, text, len, role, &f, &truncated);
 	if (role == AG_ROLE_RESPONSE && system != NULL && system[0] != '\0')
@@ -277,11 +280,10 @@ ScanField(AgCatalog *cat, AgAlertSource *src, const char *field, AgRole role,
 			n++;
 		}
 	}
-	if (n > 0)
-	{
-		src->field = field;
-		AgRecordFindings(cat, src, role, text, len, f, n, truncated, "detected");
-	}
+	if (n == 0)
+		return 0;
+	src->field = field;
+	return AgRecordFindings(cat, src, role, text, len, f, n, truncated, "detected");
 }
 
 typedef struct SystemLookup
@@ -301,7 +303,7 @@ LookupSystemMessages(void *arg)
 {
 	SystemLookup *sl = (SystemLookup *) arg;
 	RowContext *rc = sl->rc;
-	Relation	rel = rc->trigdata->tg_relation;
+	Relation	rel = rc->rel;
 	char	   *sql;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
@@ -326,16 +328,19 @@ LookupSystemMessages(void *arg)
 	SPI_finish();
 }
 
-static void
+/* Scans every mapped text of one row; returns the number of new alerts. */
+static int
 ScanRow(RowContext *rc)
 {
 	AgCatalog  *cat = AgCatalogGet();
 	AgAlertSource src;
 	char	   *raw_ip;
+	int			created = 0;
 
 	memset(&src, 0, sizeof(src));
 	src.source_table = rc->source_table;
 	src.source_key = rc->source_key;
+	src.rescan = rc->trigdata == NULL;
 	src.conversation_id = FieldValue(rc, F_CONVERSATION);
 	src.user_id = FieldValue(rc, F_USER);
 	raw_ip = FieldValue(rc, F_CLIENT_IP);
@@ -352,10 +357,10 @@ ScanRow(RowContext *rc)
 		src.extra_details = x.data;
 	}
 
-	ScanField(cat, &src, "prompt", AG_ROLE_PROMPT, FieldValue(rc, F_PROMPT), NULL);
-	ScanField(cat, &src, "response", AG_ROLE_RESPONSE, FieldValue(rc, F_RESPONSE),
-			  FieldValue(rc, F_SYSTEM));
-	ScanField(cat, &src, "tool", AG_ROLE_TOOL, FieldValue(rc, F_TOOL), NULL);
+	created += ScanField(cat, &src, "prompt", AG_ROLE_PROMPT, FieldValue(rc, F_PROMPT), NULL);
+	created += ScanField(cat, &src, "response", AG_ROLE_RESPONSE, FieldValue(rc, F_RESPONSE),
+						 FieldValue(rc, F_SYSTEM));
+	created += ScanField(cat, &src, "tool", AG_ROLE_TOOL, FieldValue(rc, F_TOOL), NULL);
 
 	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
 	{
@@ -369,7 +374,7 @@ ScanRow(RowContext *rc)
 			char	   *lower = str_tolower(rolev, strlen(rolev), DEFAULT_COLLATION_OID);
 
 			if (strcmp(lower, "system") == 0 || strcmp(lower, "developer") == 0)
-				return;			/* the application's own instructions */
+				return created; /* the application's own instructions */
 			role = AgRoleFromName(lower);
 			if (role < 0)
 				role = AG_ROLE_PROMPT;	/* unknown speakers are treated as users */
@@ -386,8 +391,9 @@ ScanRow(RowContext *rc)
 			AgRunAsOwner(cat->owner, LookupSystemMessages, &sl);
 			system = sl.result;
 		}
-		ScanField(cat, &src, "content", (AgRole) role, FieldValue(rc, F_CONTENT), system);
+		created += ScanField(cat, &src, "content", (AgRole) role, FieldValue(rc, F_CONTENT), system);
 	}
+	return created;
 }
 
 static char *
@@ -407,15 +413,57 @@ SourceTableName(Relation rel)
 									  get_rel_name(relid));
 }
 
+/*
+ * Scans a row in a subtransaction: whatever fails, the row stays, the
+ * failure is reported as a WARNING and recorded in aiguard.scan_errors.
+ * Returns the number of new alerts.
+ */
+static int
+ScanRowSafely(RowContext *rc, MemoryContext cxt)
+{
+	ResourceOwner oldowner = CurrentResourceOwner;
+	int			created = 0;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		created = ScanRow(rc);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = oldowner;
+
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("aiguard could not scan a row of %s; the row was kept", rc->source_table),
+				 errdetail("%s", edata->message),
+				 errhint("The failure is recorded in aiguard.scan_errors.")));
+		AgRecordScanError(NULL, rc->source_table, rc->source_key,
+						  unpack_sql_state(edata->sqlerrcode), edata->message);
+		FreeErrorData(edata);
+		created = 0;
+	}
+	PG_END_TRY();
+	return created;
+}
+
 PG_FUNCTION_INFO_V1(aiguard_protect_trigger);
 Datum
 aiguard_protect_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	RowContext	rc;
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -428,6 +476,7 @@ aiguard_protect_trigger(PG_FUNCTION_ARGS)
 				 errhint("Call aiguard_protect() again for this table.")));
 
 	rc.trigdata = trigdata;
+	rc.rel = trigdata->tg_relation;
 	rc.tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	if (!aiguard_enabled)
@@ -450,35 +499,107 @@ aiguard_protect_trigger(PG_FUNCTION_ARGS)
 		return PointerGetDatum(rc.tuple);
 	}
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		ScanRow(&rc);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("aiguard could not scan a row of %s; the row was kept", rc.source_table),
-				 errdetail("%s", edata->message),
-				 errhint("The failure is recorded in aiguard.scan_errors.")));
-		AgRecordScanError(NULL, rc.source_table, rc.source_key,
-						  unpack_sql_state(edata->sqlerrcode), edata->message);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	(void) ScanRowSafely(&rc, CurrentMemoryContext);
 	return PointerGetDatum(rc.tuple);
+}
+
+/*
+ * aiguard_rescan(tbl, since): scans rows already stored, with the table's
+ * current mapping and the current rules, raising only alerts not raised
+ * before (the fingerprint de-duplicates).  Rows whose scan fails are
+ * recorded in aiguard.scan_errors and skipped.  Returns the number of new
+ * alerts.
+ */
+PG_FUNCTION_INFO_V1(aiguard_rescan);
+Datum
+aiguard_rescan(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	bool		have_since = !PG_ARGISNULL(1);
+	Relation	rel;
+	Trigger    *trig = NULL;
+	char	  **args;
+	int			nargs;
+	char	   *sql;
+	Portal		portal;
+	int64		created = 0;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+	Datum		since = have_since ? PG_GETARG_DATUM(1) : (Datum) 0;
+
+	rel = table_open(relid, AccessShareLock);
+	if (rel->trigdesc)
+		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
+			if (strcmp(rel->trigdesc->triggers[i].tgname, "aiguard_protect") == 0)
+				trig = &rel->trigdesc->triggers[i];
+	if (trig == NULL || trig->tgnargs < 1 + 2 * NFIELDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" is not protected by aiguard", RelationGetRelationName(rel)),
+				 errhint("Call aiguard_protect() first.")));
+	nargs = trig->tgnargs;
+	args = palloc(sizeof(char *) * nargs);
+	for (int i = 0; i < nargs; i++)
+		args[i] = pstrdup(trig->tgargs[i]);
+	if (have_since && args[1 + 2 * F_CREATED_AT][0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" has no created_at mapping", RelationGetRelationName(rel)),
+				 errhint("Map created_at in aiguard_protect(), or call aiguard_rescan() without since.")));
+	if (have_since && args[2 + 2 * F_CREATED_AT][0] != '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("since cannot be used with a jsonpath created_at mapping")));
+
+	sql = psprintf("SELECT * FROM %s%s%s",
+				   quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											  RelationGetRelationName(rel)),
+				   have_since ? " WHERE " : "",
+				   have_since ? psprintf("%s >= $1", quote_identifier(args[1 + 2 * F_CREATED_AT])) : "");
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	{
+		Oid			argtypes[1] = {TIMESTAMPTZOID};
+		Datum		values[1] = {since};
+
+		portal = SPI_cursor_open_with_args(NULL, sql, have_since ? 1 : 0, argtypes,
+										   values, NULL, true, 0);
+	}
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aiguard rescan row",
+								   ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		SPITupleTable *tt;
+
+		SPI_cursor_fetch(portal, true, 500);
+		if (SPI_processed == 0)
+			break;
+		tt = SPI_tuptable;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			RowContext	rc;
+
+			CHECK_FOR_INTERRUPTS();
+			oldcxt = MemoryContextSwitchTo(rowcxt);
+			memset(&rc, 0, sizeof(rc));
+			rc.trigdata = NULL;
+			rc.rel = rel;
+			rc.tuple = tt->vals[i];
+			rc.tupdesc = tt->tupdesc;
+			rc.args = args;
+			rc.nargs = nargs;
+			rc.source_table = SourceTableName(rel);
+			rc.source_key = BuildSourceKey(&rc);
+			rc.cxt = rowcxt;
+			created += ScanRowSafely(&rc, rowcxt);
+			MemoryContextSwitchTo(oldcxt);
+			MemoryContextReset(rowcxt);
+		}
+		SPI_freetuptable(tt);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	table_close(rel, AccessShareLock);
+	PG_RETURN_INT64(created);
 }
