@@ -282,8 +282,9 @@ MakeExample(Example *e, const Doc *d, AgNormText *nt, AgFeatures *fv, int folds)
 		e->bucket[f] = fv->f[f].bucket;
 		e->value[f] = fv->f[f].value;
 	}
-	e->fold = folds > 0 ?
-		(int) (AgFnv1a(AG_FNV_OFFSET, d->text, d->len) % (uint64_t) folds) : -1;
+	/* without folds every example is in fold 0, so Train(..., -1) uses all */
+	e->fold = folds > 1 ?
+		(int) (AgFnv1a(AG_FNV_OFFSET, d->text, d->len) % (uint64_t) folds) : 0;
 	e->doc = *d;
 	return 0;
 }
@@ -553,6 +554,8 @@ main(int argc, char **argv)
 			   100.0 * tp / pos, tp, pos, 100.0 * fp / neg, fp, neg);
 		free(oof);
 	}
+	else
+		fprintf(stderr, "no --folds: threshold not tuned, writing %.2f\n", threshold);
 
 	Train(ex, n, -1, w, &bias);
 	if (nsandocs > 0)
