@@ -13,9 +13,13 @@
  * labelled prompt injection in the corpus), or ascii_smuggling.
  *
  * The shipped model was trained on this same development data, so its
- * figures here are in-sample; `make train-model` prints the out-of-fold
- * (cross-validated) figures, which are the honest estimate for unseen
- * data.  The rules were written without training on it.
+ * figures on it are in-sample and say little about unseen data.  With
+ * --oof FILE (written by `ag_train --folds 5 --oof-out FILE`) the model's
+ * part of every jailbreak decision uses the score of a model that never saw
+ * that text (5-fold cross-validation): the "flagged" columns are then an
+ * honest estimate of the whole detector (rules + model) on unseen data.
+ * The rules were written by hand, looking at this data; the held-out half
+ * will tell how well they generalise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +28,7 @@
 #include "ag_corpus.h"
 #include "ag_jsonl.h"
 #include "ag_load_rules.h"
+#include "ag_util.h"
 
 typedef struct Tally
 {
@@ -219,26 +224,121 @@ SecretsAndPii(const char *dir, AgScanner *sc)
 	CorpusFree(&c);
 }
 
+/* Out-of-fold scores: text hash -> probability, sorted for bsearch. */
+typedef struct OofScore
+{
+	uint64_t	hash;
+	double		p;
+} OofScore;
+
+static OofScore *oof;
+static size_t noof;
+static double oof_threshold = 0.5;
+
+static int
+CompareOof(const void *a, const void *b)
+{
+	uint64_t	x = ((const OofScore *) a)->hash;
+	uint64_t	y = ((const OofScore *) b)->hash;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+LoadOof(const char *path)
+{
+	FILE	   *f = fopen(path, "r");
+	char		line[128];
+	size_t		cap = 0;
+
+	if (f == NULL)
+	{
+		fprintf(stderr, "could not open \"%s\"\n", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f))
+	{
+		unsigned long long h;
+		double		p;
+
+		if (sscanf(line, "threshold %lf", &oof_threshold) == 1)
+			continue;
+		if (sscanf(line, "%llx %lf", &h, &p) != 2)
+			continue;
+		if (noof == cap)
+		{
+			cap = cap ? cap * 2 : 4096;
+			oof = realloc(oof, cap * sizeof(OofScore));
+		}
+		oof[noof].hash = h;
+		oof[noof].p = p;
+		noof++;
+	}
+	fclose(f);
+	qsort(oof, noof, sizeof(OofScore), CompareOof);
+	return 0;
+}
+
+/* The out-of-fold score of a text, or -1 if the trainer did not see it. */
+static double
+OofScoreOf(const char *text, size_t len)
+{
+	OofScore	key = {AgFnv1a(AG_FNV_OFFSET, text, len), 0};
+	OofScore   *hit = bsearch(&key, oof, noof, sizeof(OofScore), CompareOof);
+
+	return hit ? hit->p : -1;
+}
+
 int
 main(int argc, char **argv)
 {
 	Corpus		c = {0};
 	AgRuleSet  *set = NULL;
+	const char *model = NULL;
+	int			argi = 1;
 
-	if (argc < 4)
+	FILE	   *misses = NULL;
+
+	while (argc - argi > 3 && strncmp(argv[argi], "--", 2) == 0)
 	{
-		fprintf(stderr, "usage: %s CORPUS_DIR MODEL RULEFILE...\n", argv[0]);
+		if (strcmp(argv[argi], "--oof") == 0)
+		{
+			if (LoadOof(argv[argi + 1]) != 0)
+				return 1;
+		}
+		else if (strcmp(argv[argi], "--misses") == 0)
+		{
+			/* missed positives and flagged negatives, for rule writers */
+			misses = fopen(argv[argi + 1], "w");
+			if (misses == NULL)
+				return 1;
+		}
+		else
+			break;
+		argi += 2;
+	}
+	if (argc - argi < 3)
+	{
+		fprintf(stderr, "usage: %s [--oof FILE] [--misses FILE] CORPUS_DIR MODEL RULEFILE...\n", argv[0]);
 		return 2;
 	}
-	int			nfiles = argc - 3;
+	const char *corpus_dir = argv[argi];
+	int			nfiles = argc - argi - 2;
 	AgRuleFile *files = calloc(nfiles, sizeof(AgRuleFile));
 
-	if (LoadRuleFiles(argv[2], argv + 3, nfiles, files, &set) != 0)
+	/* with out-of-fold scores the shipped model stays out of the scan */
+	model = oof ? NULL : argv[argi + 1];
+	if (LoadRuleFiles(model, argv + argi + 2, nfiles, files, &set) != 0)
 		return 1;
-	if (CorpusLoadFolder(&c, argv[1], "jailbreak") != 0 ||
-		CorpusLoadFolder(&c, argv[1], "benign") != 0 ||
-		CorpusLoadFolder(&c, argv[1], "smuggling") != 0)
+	if (CorpusLoadFolder(&c, corpus_dir, "jailbreak") != 0 ||
+		CorpusLoadFolder(&c, corpus_dir, "benign") != 0 ||
+		CorpusLoadFolder(&c, corpus_dir, "smuggling") != 0)
 		return 1;
+	if (oof)
+		printf("Model part: out-of-fold scores from 5-fold cross-validation (threshold %.2f); rules as shipped.\n\n",
+			   oof_threshold);
+	else
+		printf("Model part: the shipped model, which was trained on this data (in-sample figures).\n\n");
 
 	AgScanner  *sc = AgScannerCreate(set);
 	char		err[256];
@@ -251,6 +351,8 @@ main(int argc, char **argv)
 		int			by_rule = 0,
 					by_model = 0,
 					jb = 0,
+					rule_jb = 0,
+					recon = 0,
 					smug = 0;
 
 		if (n < 0)
@@ -268,13 +370,40 @@ main(int argc, char **argv)
 			if (!is_jb && !is_recon)
 				continue;
 			jb |= is_jb;
+			recon |= is_recon;
 			if (strcmp(f[k].rule_id, "model.jailbreak") == 0)
 				by_model = 1;
 			else
+			{
 				by_rule = 1;
+				rule_jb |= is_jb;
+			}
+		}
+		if (oof && strncmp(d->source_file, "smuggling/", 10) != 0)
+		{
+			double		p = OofScoreOf(d->text, d->len);
+
+			if (p < 0)
+			{
+				fprintf(stderr, "no out-of-fold score for a row of %s: retrain with --oof-out\n",
+						d->source_file);
+				return 1;
+			}
+			/* the scanner's recon policy: reconnaissance alone stays recon */
+			if (p >= oof_threshold)
+			{
+				by_model = 1;
+				if (rule_jb || !recon)
+					jb = 1;
+			}
 		}
 		Tally	   *t = GetTally(d->source_file, d->label);
 
+		if (misses && strncmp(d->source_file, "smuggling/", 10) != 0 &&
+			(IsPositive(d->label) ? !(by_rule || by_model) :
+			 strcmp(d->label, "benign") == 0 && (by_rule || by_model)))
+			fprintf(misses, "%s\t%s\t%.*s\n", IsPositive(d->label) ? "MISSED" : "FALSE_POSITIVE",
+					d->source_file, (int) (d->len < 400 ? d->len : 400), d->text);
 		t->rows++;
 		t->any += by_rule || by_model || smug;
 		t->rules += by_rule;
@@ -334,7 +463,7 @@ main(int argc, char **argv)
 			printf("%-56s %-22s %4ld rows, any alert raised:       %ld (rate %.4f)\n",
 				   t->file, t->label, t->rows, t->any, (double) t->any / t->rows);
 	}
-	SecretsAndPii(argv[1], sc);
+	SecretsAndPii(corpus_dir, sc);
 	AgScannerFree(sc);
 	AgRuleSetFree(set);
 	CorpusFree(&c);

@@ -62,7 +62,6 @@
 #define DEFAULT_NEGATIVES "tools/negatives/benign_multilingual_train.txt"
 #define DEFAULT_SANITY "tools/negatives/benign_multilingual_sanity.txt"
 #define MAX_NEG_FILES 8
-#define TARGET_FPR 0.005
 
 /* Tuning knobs; the defaults are what rules/jailbreak.model is made with. */
 typedef struct TrainConfig
@@ -77,6 +76,7 @@ typedef struct TrainConfig
 	int			min_df;
 	double		prune;
 	double		min_threshold;	/* lowest reporting threshold allowed */
+	double		target_fpr;		/* out-of-fold corpus benign FPR allowed */
 } TrainConfig;
 
 static TrainConfig cfg = {
@@ -90,6 +90,7 @@ static TrainConfig cfg = {
 	.min_df = 5,
 	.prune = 0.1,
 	.min_threshold = 0.2,
+	.target_fpr = 0.005,
 };
 
 /* One labelled text, from the corpus or from a negatives file. */
@@ -201,6 +202,40 @@ Predict(const Example *e, const float *w, double bias)
 	for (int f = 0; f < e->n; f++)
 		z += w[e->bucket[f]] * e->value[f];
 	return 1.0 / (1.0 + exp(-z));
+}
+
+/* A benign prompt of the corpus (not one of the hand-written negatives). */
+static int
+IsCorpusBenign(const Example *e)
+{
+	return !e->extra && strcmp(e->doc.label, "benign") == 0;
+}
+
+/*
+ * The lowest threshold >= cfg.min_threshold (in steps of 0.01) at which
+ * out-of-fold false positives on the corpus' benign prompts are at most
+ * target_fpr of them.
+ */
+static double
+PickThreshold(const Example *ex, size_t n, const double *oof, double target_fpr)
+{
+	double		t;
+
+	for (t = cfg.min_threshold; t < 0.99; t += 0.01)
+	{
+		size_t		neg = 0,
+					fp = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (IsCorpusBenign(&ex[i]))
+			{
+				neg++;
+				fp += oof[i] >= t;
+			}
+		if (fp <= target_fpr * neg)
+			break;
+	}
+	return t;
 }
 
 static int
@@ -342,6 +377,8 @@ ReportSanity(const Example *san, size_t nsan, const float *w, double bias,
 	}
 }
 
+static const char *oof_out_path = NULL;
+
 static int
 ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 		  const char **sanity)
@@ -373,6 +410,8 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 		}
 		else if (strcmp(a, "--sanity") == 0)
 			*sanity = v;
+		else if (strcmp(a, "--oof-out") == 0)
+			oof_out_path = v;
 		else if (strcmp(a, "--buckets") == 0)
 			cfg.nbuckets = (uint32_t) strtoul(v, NULL, 10);
 		else if (strcmp(a, "--epochs") == 0)
@@ -393,6 +432,8 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 			cfg.prune = atof(v);
 		else if (strcmp(a, "--min-threshold") == 0)
 			cfg.min_threshold = atof(v);
+		else if (strcmp(a, "--target-fpr") == 0)
+			cfg.target_fpr = atof(v);
 		else
 			return -1;
 	}
@@ -422,7 +463,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s CORPUS_DIR OUTPUT_MODEL [--folds K] [--negatives FILE]...\n"
 				"          [--no-negatives] [--sanity FILE] [--buckets N] [--epochs N]\n"
 				"          [--lambda X] [--lr X] [--benign-weight X] [--harmful-weight X]\n"
-				"          [--extra-weight X] [--min-df N] [--prune X]\n", argv[0]);
+				"          [--extra-weight X] [--min-df N] [--prune X] [--oof-out FILE]\n", argv[0]);
 		return 2;
 	}
 	if (CorpusLoadFolder(&c, argv[1], "jailbreak") != 0 ||
@@ -507,19 +548,14 @@ main(int argc, char **argv)
 				if (ex[i].fold == k)
 					oof[i] = Predict(&ex[i], w, bias);
 		}
-		/* threshold: lowest t >= 0.5 keeping benign out-of-fold FPR <= target */
-		for (threshold = cfg.min_threshold; threshold < 0.99; threshold += 0.01)
-		{
-			fp = neg = 0;
-			for (size_t i = 0; i < n; i++)
-				if (!ex[i].extra && strcmp(ex[i].doc.label, "benign") == 0)
-				{
-					neg++;
-					fp += oof[i] >= threshold;
-				}
-			if (fp <= TARGET_FPR * neg)
-				break;
-		}
+		threshold = PickThreshold(ex, n, oof, cfg.target_fpr);
+		fp = neg = 0;
+		for (size_t i = 0; i < n; i++)
+			if (IsCorpusBenign(&ex[i]))
+			{
+				neg++;
+				fp += oof[i] >= threshold;
+			}
 		printf("%d-fold cross-validation, model alone, threshold %.2f\n", folds, threshold);
 		printf("%-60s %6s %8s\n", "source file", "rows", "flagged");
 		const char *last = "";
@@ -552,6 +588,47 @@ main(int argc, char **argv)
 			}
 		printf("out-of-fold recall %.2f%% (%zu/%zu), corpus benign FPR %.2f%% (%zu/%zu)\n",
 			   100.0 * tp / pos, tp, pos, 100.0 * fp / neg, fp, neg);
+		/* the trade-off around the chosen point, to judge the target */
+		for (int k = 0; k < 4; k++)
+		{
+			static const double targets[4] = {0.003, 0.005, 0.007, 0.010};
+			double		t = PickThreshold(ex, n, oof, targets[k]);
+			size_t		p = 0,
+						b = 0,
+						h = 0,
+						hn = 0;
+
+			for (size_t i = 0; i < n; i++)
+			{
+				if (ex[i].y == 1)
+					p += oof[i] >= t;
+				else if (IsCorpusBenign(&ex[i]))
+					b += oof[i] >= t;
+				else if (strcmp(ex[i].doc.label, "harmful_request") == 0)
+					hn++, h += oof[i] >= t;
+			}
+			printf("  fpr<=%.1f%%: threshold %.2f recall %.2f%% benign FPR %.2f%% harmful %.2f%%\n",
+				   100 * targets[k], t, 100.0 * p / pos, 100.0 * b / neg,
+				   hn ? 100.0 * h / hn : 0.0);
+		}
+		if (oof_out_path)
+		{
+			/* for bench_quality: each corpus text's out-of-fold score */
+			FILE	   *of = fopen(oof_out_path, "w");
+
+			if (of == NULL)
+			{
+				fprintf(stderr, "could not write \"%s\"\n", oof_out_path);
+				return 1;
+			}
+			fprintf(of, "threshold %.2f\n", threshold);
+			for (size_t i = 0; i < n; i++)
+				if (!ex[i].extra)
+					fprintf(of, "%016llx %.4f\n",
+							(unsigned long long) AgFnv1a(AG_FNV_OFFSET, ex[i].doc.text, ex[i].doc.len),
+							oof[i]);
+			fclose(of);
+		}
 		free(oof);
 	}
 	else

@@ -122,6 +122,14 @@ extern int	AgScan(AgScanner *scanner, const char *text, size_t len,
 				   AgRole role, const AgScanOptions *opts,
 				   const AgFinding **findings, char *errbuf, size_t errlen);
 
+/*
+ * Per-rule cost accounting for benchmarks: once enabled, every regex run
+ * is timed.  AgScannerRuleStats returns rule i's id, runs and nanoseconds.
+ */
+extern void AgScannerEnableStats(AgScanner *scanner);
+extern const char *AgScannerRuleStats(const AgScanner *scanner, int rule,
+									  long *runs, double *nanoseconds);
+
 /* Number of UTF-8 characters in text[0..bytes), for 1-based positions. */
 extern size_t AgCharCount(const char *text, size_t bytes);
 

@@ -35,7 +35,7 @@
 static int
 SeenInsert(AgFeatures *fv, uint32_t bucket)
 {
-	size_t		mask = fv->seencap - 1;
+	size_t		mask = fv->seenmask;
 	size_t		i = (bucket * 2654435761u) & mask;
 
 	while (fv->seen[i] != UINT32_MAX)
@@ -97,7 +97,9 @@ AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 		fv->seen = ns;
 		fv->seencap = need_seen;
 	}
-	memset(fv->seen, 0xFF, fv->seencap * sizeof(uint32_t));
+	/* only the part this text needs: the array keeps its largest size */
+	fv->seenmask = need_seen - 1;
+	memset(fv->seen, 0xFF, need_seen * sizeof(uint32_t));
 
 	/* char n-grams over byte-offset positions of code points */
 	size_t		pos[6];

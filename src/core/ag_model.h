@@ -35,6 +35,7 @@ typedef struct AgFeatures
 	size_t		cap;
 	uint32_t   *seen;			/* open-addressing set of buckets */
 	size_t		seencap;
+	size_t		seenmask;		/* size in use - 1 (a power of two) */
 } AgFeatures;
 
 /*

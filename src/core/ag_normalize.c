@@ -54,7 +54,7 @@ AgIsIdeographCp(int32_t cp)
 		(cp >= 0xAC00 && cp <= 0xD7AF);
 }
 
-static int
+static inline int
 IsLetterCp(int32_t cp)
 {
 	if (cp < 0x80)
@@ -74,13 +74,19 @@ IsLetterCp(int32_t cp)
 	}
 }
 
-int
-AgIsWordCp(int32_t cp)
+static inline int
+IsWordCp(int32_t cp)
 {
 	if (cp < 0x80)
 		return (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9') ||
 			(cp >= 'A' && cp <= 'Z');
 	return IsLetterCp(cp) || utf8proc_category(cp) == UTF8PROC_CATEGORY_ND;
+}
+
+int
+AgIsWordCp(int32_t cp)
+{
+	return IsWordCp(cp);
 }
 
 static int
@@ -250,14 +256,17 @@ IsSpacingSeparator(int32_t cp)
 }
 
 /* Is cps[i] a letter that stands alone between non-word characters? */
-static int
+static inline int
 IsSingleLetter(const AgNormCp *cps, long n, long i)
 {
-	if (i < 0 || i >= n || !IsLetterCp(cps[i].cp) || AgIsIdeographCp(cps[i].cp))
+	if (i < 0 || i >= n)
 		return 0;
-	if (i > 0 && AgIsWordCp(cps[i - 1].cp))
+	/* cheapest test first: most letters have a letter after them */
+	if (i + 1 < n && IsWordCp(cps[i + 1].cp))
 		return 0;
-	if (i + 1 < n && AgIsWordCp(cps[i + 1].cp))
+	if (!IsLetterCp(cps[i].cp) || AgIsIdeographCp(cps[i].cp))
+		return 0;
+	if (i > 0 && IsWordCp(cps[i - 1].cp))
 		return 0;
 	return 1;
 }
@@ -302,7 +311,7 @@ RewriteWords(AgNormText *nt, long n)
 	i = 0;
 	while (i < n)
 	{
-		if (!AgIsWordCp(c[i].cp) && LeetToLatin(c[i].cp) == 0)
+		if (!IsWordCp(c[i].cp) && LeetToLatin(c[i].cp) == 0)
 		{
 			i++;
 			continue;
@@ -313,9 +322,9 @@ RewriteWords(AgNormText *nt, long n)
 					leet = 0,
 					other = 0;
 
-		while (i < n && (AgIsWordCp(c[i].cp) ||
+		while (i < n && (IsWordCp(c[i].cp) ||
 						 (LeetToLatin(c[i].cp) != 0 && i > start &&
-						  i + 1 < n && AgIsWordCp(c[i + 1].cp))))
+						  i + 1 < n && IsWordCp(c[i + 1].cp))))
 		{
 			int32_t		cp = c[i].cp;
 
@@ -371,12 +380,119 @@ RewriteWords(AgNormText *nt, long n)
 	return w;
 }
 
+static int
+IsAsciiAlnum(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int
+IsAsciiAlpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * The fast path: ASCII text in which no word mixes letters with digits or
+ * '$' and no letters stand alone in a spaced-out run, i.e. text the word
+ * rewrites would leave unchanged.  Then normalising is lower-casing and
+ * collapsing whitespace, one table-driven pass.  Returns 1 when it did the
+ * work, 0 when the text needs the general path.
+ */
+static int
+NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
+{
+	const unsigned char *s = (const unsigned char *) src;
+	unsigned char *o;
+	size_t		ob = 0;
+	int			letters = 0,
+				digits = 0;
+
+	/* any byte >= 0x80, or a word the rewrites would touch: general path */
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = s[i];
+
+		if (c >= 0x80)
+			return 0;
+		if (IsAsciiAlnum(c))
+		{
+			letters |= IsAsciiAlpha(c);
+			digits |= !IsAsciiAlpha(c);
+			if (letters && digits)
+				return 0;
+			/* three lone letters in a row: "i g n ..." */
+			if (IsAsciiAlpha(c) && (i == 0 || !IsAsciiAlnum(s[i - 1])) &&
+				i + 4 < len && IsSpacingSeparator(s[i + 1]) && IsAsciiAlpha(s[i + 2]) &&
+				s[i + 3] == s[i + 1] && IsAsciiAlpha(s[i + 4]) &&
+				(i + 5 == len || !IsAsciiAlnum(s[i + 5])))
+				return 0;
+		}
+		else
+		{
+			if (c == '$')
+				return 0;
+			letters = digits = 0;
+		}
+	}
+
+	if (AgBufReserve(&nt->out, len + 1) != 0)
+		return -1;
+	if (nt->mapcap < len + 1)
+	{
+		size_t		cap = len + 64;
+		uint32_t   *m = realloc(nt->map, cap * sizeof(uint32_t));
+
+		if (m == NULL)
+			return -1;
+		nt->map = m;
+		nt->mapcap = cap;
+	}
+	o = (unsigned char *) nt->out.data;
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = s[i];
+
+		if (c == ' ' || (c >= 0x09 && c <= 0x0D))
+		{
+			if (ob == 0 || o[ob - 1] == ' ')
+				continue;
+			c = ' ';
+		}
+		else if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		o[ob] = c;
+		nt->map[ob] = (uint32_t) i;
+		ob++;
+	}
+	if (ob > 0 && o[ob - 1] == ' ')
+		ob--;
+	o[ob] = '\0';
+	nt->out.len = ob;
+	return 1;
+}
+
 int
 AgNormalize(AgNormText *nt, const char *src, size_t len)
+{
+	return AgNormalizeEx(nt, src, len, 1);
+}
+
+int
+AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 {
 	long		n;
 
 	nt->out.len = 0;
+	nt->changed_invisible = 0;
+	nt->changed_confusable = 0;
+	if (allow_fast)
+	{
+		int			rc = NormalizeAsciiFast(nt, src, len);
+
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
 	nt->changed_invisible = 0;
 	nt->changed_confusable = 0;
 	n = MapCodePoints(nt, src, len);

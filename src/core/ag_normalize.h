@@ -36,6 +36,10 @@ typedef struct AgNormText
  */
 extern int	AgNormalize(AgNormText *nt, const char *src, size_t len);
 
+/* The same; allow_fast = 0 forces the general path (tests compare both). */
+extern int	AgNormalizeEx(AgNormText *nt, const char *src, size_t len,
+						  int allow_fast);
+
 /*
  * Normalises only the non-ASCII characters of a regular expression (ASCII
  * is left alone so escapes like \S or \W keep their meaning).  Result is

@@ -161,7 +161,8 @@ AgPrefilterAdd(AgPrefilter *pf, const char *keyword, size_t len, int rule)
 		pf->raw_rule = b;
 		pf->capraw = cap;
 	}
-	pf->raw_rule[pf->nraw] = rule;
+	/* outputs carry the keyword's length too, for hit positions */
+	pf->raw_rule[pf->nraw] = (rule << 8) | (int) (len < 255 ? len : 255);
 	pf->raw_next[pf->nraw] = pf->raw_out[s];
 	pf->raw_out[s] = pf->nraw++;
 	return 0;
@@ -275,9 +276,38 @@ AgPrefilterScan(const AgPrefilter *pf, const char *text, size_t len,
 
 			for (int k = 0; k < st->out_count; k++)
 			{
-				int			r = pf->outs[st->out_first + k];
+				int			r = pf->outs[st->out_first + k] >> 8;
 
 				hits[r >> 6] |= UINT64_C(1) << (r & 63);
+			}
+		}
+	}
+}
+
+void
+AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
+					AgPrefilterHitFn fn, void *arg)
+{
+	const unsigned char *s = (const unsigned char *) text;
+	const int32_t *delta = pf->delta;
+	const int	nc = pf->nclasses + 1;
+	int32_t		state = 0;
+
+	if (!pf->built || pf->nstates <= 1)
+		return;
+	for (size_t i = 0; i < len; i++)
+	{
+		state = delta[state * nc + pf->classes[s[i]]];
+		if (pf->states[state].out_count)
+		{
+			const PfState *st = &pf->states[state];
+
+			for (int k = 0; k < st->out_count; k++)
+			{
+				int			v = pf->outs[st->out_first + k];
+				size_t		kwlen = (size_t) (v & 0xFF);
+
+				fn(arg, v >> 8, i + 1 >= kwlen ? i + 1 - kwlen : 0, i + 1);
 			}
 		}
 	}

@@ -25,6 +25,10 @@ extern int	AgPrefilterBuild(AgPrefilter *pf);
  */
 extern void AgPrefilterScan(const AgPrefilter *pf, const char *text,
 							size_t len, uint64_t *hits);
+/* Calls fn(arg, rule, start, end) for every keyword occurrence. */
+typedef void (*AgPrefilterHitFn) (void *arg, int rule, size_t start, size_t end);
+extern void AgPrefilterScanHits(const AgPrefilter *pf, const char *text,
+								size_t len, AgPrefilterHitFn fn, void *arg);
 extern size_t AgPrefilterMemoryBytes(const AgPrefilter *pf);
 extern void AgPrefilterFree(AgPrefilter *pf);
 

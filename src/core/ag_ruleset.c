@@ -15,7 +15,7 @@
 #include "ag_ruleset_int.h"
 #include "ag_util.h"
 
-#define AG_PCRE2_OPTIONS (PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP | PCRE2_DOTALL)
+#define AG_PCRE2_OPTIONS (PCRE2_CASELESS | PCRE2_UTF | PCRE2_DOTALL)
 #define AG_PCRE2_RAW_OPTIONS (PCRE2_UTF | PCRE2_DOTALL)
 
 AgRuleSet *
@@ -41,6 +41,11 @@ AgRuleSetCreate(void)
  * Compiles a rule's pattern: for normalised-text rules the literals are
  * normalised and matching is caseless; raw rules (secrets, personal data)
  * match the original text exactly, since case is part of a token.
+ *
+ * Unicode properties for \b, \w and friends (PCRE2_UCP) are only turned
+ * on for patterns that contain non-ASCII characters, i.e. rules written
+ * for another script: they halve the speed of every match, and an
+ * ASCII-written rule means ASCII word boundaries.
  */
 static pcre2_code *
 CompilePattern(const char *pattern, int raw, char *errbuf, size_t errlen)
@@ -49,14 +54,20 @@ CompilePattern(const char *pattern, int raw, char *errbuf, size_t errlen)
 	int			errcode;
 	PCRE2_SIZE	erroff;
 	pcre2_code *code;
+	uint32_t	options = raw ? AG_PCRE2_RAW_OPTIONS : AG_PCRE2_OPTIONS;
 
 	if (norm == NULL)
 	{
 		AgSetError(errbuf, errlen, "out of memory");
 		return NULL;
 	}
-	code = pcre2_compile((PCRE2_SPTR) norm, PCRE2_ZERO_TERMINATED,
-						 raw ? AG_PCRE2_RAW_OPTIONS : AG_PCRE2_OPTIONS,
+	for (const unsigned char *p = (const unsigned char *) norm; *p; p++)
+		if (*p >= 0x80)
+		{
+			options |= PCRE2_UCP;
+			break;
+		}
+	code = pcre2_compile((PCRE2_SPTR) norm, PCRE2_ZERO_TERMINATED, options,
 						 &errcode, &erroff, NULL);
 	free(norm);
 	if (code == NULL)
@@ -88,6 +99,13 @@ static char *
 Dup(const char *s)
 {
 	return strdup(s ? s : "");
+}
+
+static void
+FreeRuleCodes(AgRule *r)
+{
+	pcre2_code_free(r->code);
+	r->code = NULL;
 }
 
 int
@@ -169,7 +187,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &ncaptures);
 		if (def->secret_group < 0 || (uint32_t) def->secret_group > ncaptures)
 		{
-			pcre2_code_free(r->code);
+			FreeRuleCodes(r);
 			AgSetError(errbuf, errlen, "rule \"%s\": secret_group %d does not exist in the pattern",
 					   def->id, def->secret_group);
 			return -1;
@@ -184,7 +202,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		{
 			if (AgPrefilterAdd(set->raw_prefilter, kw, strlen(kw), idx) != 0)
 			{
-				pcre2_code_free(r->code);
+				FreeRuleCodes(r);
 				AgSetError(errbuf, errlen, "out of memory");
 				return -1;
 			}
@@ -195,7 +213,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 			AgPrefilterAdd(set->prefilter, nt.out.data, nt.out.len, idx) != 0)
 		{
 			AgNormFree(&nt);
-			pcre2_code_free(r->code);
+			FreeRuleCodes(r);
 			AgSetError(errbuf, errlen, "out of memory");
 			return -1;
 		}

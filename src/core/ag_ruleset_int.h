@@ -6,6 +6,17 @@
 #ifndef AG_RULESET_INT_H
 #define AG_RULESET_INT_H
 
+/*
+ * The regex of a rule runs only near its keywords: from this many bytes
+ * before a keyword occurrence to this many after it (normalised-text
+ * rules), or from this many bytes before to the end of the text (raw
+ * rules, whose matches such as key blocks can be long).  Every match of a
+ * rule must contain one of its keywords and fit in such a window.
+ */
+#define AG_WINDOW_BEFORE 400
+#define AG_WINDOW_AFTER 400
+#define AG_MAX_WINDOWS 8
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 

@@ -26,6 +26,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ag_decode.h"
 #include "ag_normalize.h"
@@ -63,6 +64,12 @@ struct AgScanner
 	pcre2_jit_stack *jit_stack;
 	uint64_t   *hits;
 	int			nhitwords;
+	uint32_t   *win;			/* per rule: AG_MAX_WINDOWS [start, end) pairs */
+	uint8_t    *nwin;			/* per rule: windows in use */
+	int		   *touched;		/* rules with windows, to reset cheaply */
+	int			ntouched;
+	size_t		winlen;			/* length of the text the windows are for */
+	int			raw_windows;	/* windows extend to the end of the text */
 	AgBuf		stripped;		/* normalised text without spaces (canaries) */
 	uint32_t   *stripped_map;	/* stripped byte -> normalised byte */
 	size_t		stripped_cap;
@@ -72,6 +79,8 @@ struct AgScanner
 	AgFinding  *out;
 	int			capout;
 	AgBuf		arena;			/* details JSON, NUL-separated */
+	long	   *stat_runs;		/* per rule, when stats are enabled */
+	double	   *stat_ns;
 };
 
 AgScanner *
@@ -87,7 +96,11 @@ AgScannerCreate(const AgRuleSet *set)
 	sc->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
 	sc->nhitwords = (set->nrules + 63) / 64 + 1;
 	sc->hits = calloc(sc->nhitwords, sizeof(uint64_t));
-	if (sc->md == NULL || sc->mctx == NULL || sc->hits == NULL)
+	sc->win = malloc(sizeof(uint32_t) * 2 * AG_MAX_WINDOWS * (set->nrules + 1));
+	sc->nwin = calloc(set->nrules + 1, 1);
+	sc->touched = malloc(sizeof(int) * (set->nrules + 1));
+	if (sc->md == NULL || sc->mctx == NULL || sc->hits == NULL ||
+		sc->win == NULL || sc->nwin == NULL || sc->touched == NULL)
 	{
 		AgScannerFree(sc);
 		return NULL;
@@ -115,12 +128,131 @@ AgScannerFree(AgScanner *sc)
 	if (sc->jit_stack)
 		pcre2_jit_stack_free(sc->jit_stack);
 	free(sc->hits);
+	free(sc->win);
+	free(sc->nwin);
+	free(sc->touched);
+	free(sc->stat_runs);
+	free(sc->stat_ns);
 	AgBufFree(&sc->stripped);
 	free(sc->stripped_map);
 	free(sc->pend);
 	free(sc->out);
 	AgBufFree(&sc->arena);
 	free(sc);
+}
+
+void
+AgScannerEnableStats(AgScanner *sc)
+{
+	if (sc->stat_runs == NULL)
+	{
+		sc->stat_runs = calloc(sc->set->nrules + 1, sizeof(long));
+		sc->stat_ns = calloc(sc->set->nrules + 1, sizeof(double));
+	}
+}
+
+const char *
+AgScannerRuleStats(const AgScanner *sc, int rule, long *runs, double *ns)
+{
+	if (rule < 0 || rule >= sc->set->nrules || sc->stat_runs == NULL)
+		return NULL;
+	*runs = sc->stat_runs[rule];
+	*ns = sc->stat_ns[rule];
+	return sc->set->rules[rule].id;
+}
+
+/* pcre2_match of rule idx, timed per rule when stats are on. */
+static int
+MatchRule(AgScanner *sc, int idx, const char *subject, size_t len, size_t offset)
+{
+	struct timespec t0,
+				t1;
+	int			rc;
+	pcre2_code *code = sc->set->rules[idx].code;
+
+	if (sc->stat_runs == NULL)
+		return pcre2_match(code, (PCRE2_SPTR) subject, len,
+						   offset, PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = pcre2_match(code, (PCRE2_SPTR) subject, len,
+					 offset, PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	sc->stat_runs[idx]++;
+	sc->stat_ns[idx] += (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+	return rc;
+}
+
+/* Prefilter callback: widen the keyword hit into a window for its rule. */
+static void
+AddWindow(void *arg, int rule, size_t start, size_t end)
+{
+	AgScanner  *sc = (AgScanner *) arg;
+	uint32_t   *w = &sc->win[(size_t) rule * 2 * AG_MAX_WINDOWS];
+	int			n = sc->nwin[rule];
+	size_t		ws = start > AG_WINDOW_BEFORE ? start - AG_WINDOW_BEFORE : 0;
+	size_t		we = sc->raw_windows ? sc->winlen :
+		(end + AG_WINDOW_AFTER < sc->winlen ? end + AG_WINDOW_AFTER : sc->winlen);
+
+	if (n == 0)
+		sc->touched[sc->ntouched++] = rule;
+	else if (ws <= w[2 * (n - 1) + 1] || n == AG_MAX_WINDOWS)
+	{
+		/* overlaps the last window, or no room: extend it */
+		if (we > w[2 * (n - 1) + 1])
+			w[2 * (n - 1) + 1] = (uint32_t) we;
+		return;
+	}
+	w[2 * n] = (uint32_t) ws;
+	w[2 * n + 1] = (uint32_t) we;
+	sc->nwin[rule] = (uint8_t) (n + 1);
+}
+
+/* Windows of text for every rule with a keyword in it. */
+static void
+CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
+			   size_t len, int raw)
+{
+	for (int i = 0; i < sc->ntouched; i++)
+		sc->nwin[sc->touched[i]] = 0;
+	sc->ntouched = 0;
+	sc->winlen = len;
+	sc->raw_windows = raw;
+	AgPrefilterScanHits(pf, text, len, AddWindow, sc);
+}
+
+/* Moves a byte offset back (or forward) to the start of a UTF-8 character. */
+static size_t
+CharStart(const char *text, size_t len, size_t off, int forward)
+{
+	if (forward)
+		while (off < len && ((unsigned char) text[off] & 0xC0) == 0x80)
+			off++;
+	else
+		while (off > 0 && off < len && ((unsigned char) text[off] & 0xC0) == 0x80)
+			off--;
+	return off;
+}
+
+/*
+ * First match of rule i in text: over the whole text in naive mode,
+ * otherwise in the rule's keyword windows, in order.  Returns pcre2's code.
+ */
+static int
+FirstMatch(AgScanner *sc, int i, const char *text, size_t len, int naive)
+{
+	if (naive)
+		return MatchRule(sc, i, text, len, 0);
+	for (int k = 0; k < sc->nwin[i]; k++)
+	{
+		const uint32_t *w = &sc->win[(size_t) i * 2 * AG_MAX_WINDOWS + 2 * k];
+		size_t		ws = CharStart(text, len, w[0], 0);
+		size_t		we = CharStart(text, len, w[1], 1);
+		int			rc = MatchRule(sc, i, text, we, ws);
+
+		if (rc != PCRE2_ERROR_NOMATCH)
+			return rc;
+	}
+	return PCRE2_ERROR_NOMATCH;
 }
 
 static PendingFinding *
@@ -191,9 +323,8 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 
 	if (nlen == 0)
 		return 0;
-	memset(sc->hits, 0, sc->nhitwords * sizeof(uint64_t));
 	if (!opts->naive)
-		AgPrefilterScan(set->prefilter, norm, nlen, sc->hits);
+		CollectWindows(sc, set->prefilter, norm, nlen, 0);
 
 	for (int i = 0; i < set->nrules; i++)
 	{
@@ -202,10 +333,9 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 
 		if (r->raw || !(r->roles & AG_ROLE_MASK(role)))
 			continue;
-		if (!opts->naive && !(sc->hits[i >> 6] & (UINT64_C(1) << (i & 63))))
+		if (!opts->naive && sc->nwin[i] == 0)
 			continue;
-		rc = pcre2_match(r->code, (PCRE2_SPTR) norm, nlen, 0,
-						 PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
+		rc = FirstMatch(sc, i, norm, nlen, opts->naive);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			continue;
 		if (rc < 0)
@@ -321,9 +451,8 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 {
 	const AgRuleSet *set = sc->set;
 
-	memset(sc->hits, 0, sc->nhitwords * sizeof(uint64_t));
 	if (!opts->naive)
-		AgPrefilterScan(set->raw_prefilter, text, len, sc->hits);
+		CollectWindows(sc, set->raw_prefilter, text, len, 1);
 	for (int i = 0; i < set->nrules; i++)
 	{
 		const AgRule *r = &set->rules[i];
@@ -331,12 +460,16 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 
 		if (!r->raw || !(r->roles & AG_ROLE_MASK(role)))
 			continue;
-		if (!opts->naive && !(sc->hits[i >> 6] & (UINT64_C(1) << (i & 63))))
-			continue;
+		if (!opts->naive)
+		{
+			/* from shortly before the first keyword to the end */
+			if (sc->nwin[i] == 0)
+				continue;
+			offset = CharStart(text, len, sc->win[(size_t) i * 2 * AG_MAX_WINDOWS], 0);
+		}
 		for (int m = 0; m < MAX_MATCHES_PER_RULE && offset <= len; m++)
 		{
-			int			rc = pcre2_match(r->code, (PCRE2_SPTR) text, len, offset,
-										 PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
+			int			rc = MatchRule(sc, i, text, len, offset);
 			PCRE2_SIZE *ov;
 			size_t		vs,
 						ve;

@@ -298,23 +298,62 @@ ContainsCI(const char *s, size_t len, const char *needle)
 	return 0;
 }
 
+/*
+ * True when "here" ends a word in s: "key_here", "TokenHere", "GOES-HERE".
+ * A bare substring test also rejected real values that merely contain the
+ * letters ("sphere", "wHEREx7..." in a random token, "thereafter").
+ */
+static int
+EndsWordHere(const char *s, size_t len)
+{
+	for (size_t i = 0; i + 4 <= len; i++)
+	{
+		if (tolower((unsigned char) s[i]) != 'h' ||
+			tolower((unsigned char) s[i + 1]) != 'e' ||
+			tolower((unsigned char) s[i + 2]) != 'r' ||
+			tolower((unsigned char) s[i + 3]) != 'e')
+			continue;
+		if (i + 4 == len || !isalnum((unsigned char) s[i + 4]))
+			return 1;
+	}
+	return 0;
+}
+
 int
 AgLooksLikePlaceholder(const char *s, size_t len)
 {
+	/*
+	 * Substrings that mark a template or documentation value.  Deliberately
+	 * absent: "123456" (real passwords such as "Summer123456" contain it;
+	 * the entropy check rejects "123456" itself), "<" and ">" alone (real
+	 * passwords and JWT secrets contain them; a template "<...>" is caught
+	 * below) and "here" as a bare substring (see EndsWordHere).
+	 */
 	static const char *const words[] = {
 		"example", "sample", "placeholder", "your_", "your-", "yourkey",
 		"insert", "replace", "changeme", "change_me", "redacted", "dummy",
-		"xxxx", "****", "....", "<", ">", "${", "{{", "%s", "todo", "fixme",
-		"abcdef", "123456", "000000", "foobar", "lorem", "here", "put_",
+		"xxxx", "****", "....", "${", "{{", "$(", "%s", "todo", "fixme",
+		"abcdef", "1234567890", "000000", "foobar", "lorem", "put_",
 		"not_a_real", "notreal", "fake", "test_key", "testkey", "secret_key_",
+		"a1b2c3", "abc123", "qwerty", "asdf",
 		NULL
 	};
 	int			run = 1,
 				maxrun = 1;
+	const char *lt;
 
 	for (int i = 0; words[i]; i++)
 		if (ContainsCI(s, len, words[i]))
 			return 1;
+	if (EndsWordHere(s, len))
+		return 1;
+	/* "<your token>", "<TOKEN>": an opening bracket closed later on */
+	lt = memchr(s, '<', len);
+	if (lt != NULL && memchr(lt, '>', len - (lt - s)) != NULL)
+		return 1;
+	/* a value that is only a bracketed name: "<token", "key>" */
+	if (len > 0 && (s[0] == '<' || s[len - 1] == '>'))
+		return 1;
 	/* long runs of one character: "aaaaaaaa", "00000000" */
 	for (size_t i = 1; i < len; i++)
 	{

@@ -4,6 +4,9 @@
  *
  *	  test_core MODEL RULEFILE...
  *
+ * With AIGUARD_CORPUS set to the corpus folder, it also checks that fast
+ * and naive scans agree on every corpus text.
+ *
  * Covers normalisation, decoding, smuggling, the prefilter, match limits,
  * and every rule's own examples (each "match" must be reported under that
  * rule's id, each "nomatch" must not).  Ends with "N passed, N failed".
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "ag_core.h"
+#include "ag_corpus.h"
 #include "ag_decode.h"
 #include "ag_load_rules.h"
 #include "ag_normalize.h"
@@ -235,6 +239,51 @@ TestReferenceScenario(AgRuleSet *set)
 	AgScannerFree(sc);
 }
 
+/*
+ * The prefilter and keyword windows must never change a result: every
+ * corpus text gives the same findings as the naive run of every rule over
+ * the whole text.  (A rule whose match can lack all of its keywords shows
+ * up here.)
+ */
+static void
+TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
+{
+	static const char *folders[] = {"benign", "jailbreak", "secrets", "pii", "smuggling", NULL};
+	Corpus		c = {0};
+	AgScanner  *fast = AgScannerCreate(set);
+	AgScanner  *naive = AgScannerCreate(set);
+	AgScanOptions nopts = {1, -1.0};
+	long		differ = 0;
+	char		err[256];
+
+	for (int i = 0; folders[i]; i++)
+		if (CorpusLoadFolder(&c, corpus_dir, folders[i]) != 0)
+		{
+			CHECK(0, "could not read the corpus in %s", corpus_dir);
+			return;
+		}
+	for (size_t i = 0; i < c.n; i++)
+		for (int role = 0; role < AG_ROLE_COUNT; role += 1)
+		{
+			const AgFinding *f1,
+					   *f2;
+			int			n1 = AgScan(fast, c.docs[i].text, c.docs[i].len, (AgRole) role, NULL, &f1, err, sizeof(err));
+			int			n2 = AgScan(naive, c.docs[i].text, c.docs[i].len, (AgRole) role, &nopts, &f2, err, sizeof(err));
+			int			same = n1 == n2;
+
+			for (int k = 0; same && k < n1; k++)
+				same = strcmp(f1[k].rule_id, f2[k].rule_id) == 0 &&
+					f1[k].start == f2[k].start && f1[k].end == f2[k].end;
+			if (!same && differ++ < 5)
+				printf("FAIL fast and naive differ on a %s text, role %d\n", c.docs[i].source_file, role);
+		}
+	CHECK(differ == 0, "fast and naive scans differ on %ld of %zu corpus texts", differ, c.n);
+	printf("compared fast and naive scans on %zu corpus texts x 3 roles\n", c.n);
+	AgScannerFree(fast);
+	AgScannerFree(naive);
+	CorpusFree(&c);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -252,8 +301,12 @@ main(int argc, char **argv)
 			failed++;
 		else
 		{
+			const char *corpus = getenv("AIGUARD_CORPUS");
+
 			TestRuleExamples(set, files, nfiles);
 			TestReferenceScenario(set);
+			if (corpus && corpus[0])
+				TestFastEqualsNaive(set, corpus);
 		}
 	}
 	printf("%d passed, %d failed\n", passed, failed);

@@ -1,0 +1,268 @@
+/*
+ * bench_speed.c
+ *	  Throughput of the scanning core, single core, against baselines
+ *	  measured in the same run:
+ *
+ *	  bench_speed CORPUS_DIR MODEL RULEFILE...
+ *
+ * Workloads: (a) benign prompts, scanned as prompts and as responses, cut
+ * into ~2 KiB documents; (b) the mixed corpus (every folder, every text as
+ * it is); (c) one 2 MiB document of benign text.  For each: the core with
+ * the prefilter (production), the core in naive mode (every rule over the
+ * whole text), and a memchr pass over the same bytes.  Also checks that the
+ * fast and naive modes report identical findings on the whole corpus, and
+ * prints the memory of the compiled rule set.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "ag_corpus.h"
+#include "ag_load_rules.h"
+#include "ag_util.h"
+
+typedef struct Doc
+{
+	const char *text;
+	size_t		len;
+	AgRole		role;
+} Doc;
+
+static double
+Now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static volatile size_t sink;
+
+typedef struct RuleCost
+{
+	const char *id;
+	long		runs;
+	double		ns;
+} RuleCost;
+
+static int
+CompareCost(const void *a, const void *b)
+{
+	double		x = ((const RuleCost *) a)->ns;
+	double		y = ((const RuleCost *) b)->ns;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Runs the workload repeatedly for at least min_seconds; returns seconds per pass. */
+static double
+TimeScan(AgScanner *sc, const Doc *docs, int ndocs, int naive, double min_seconds)
+{
+	AgScanOptions opts = {naive, -1.0};
+	const AgFinding *f;
+	char		err[256];
+	int			passes = 0;
+	double		start = Now(),
+				elapsed;
+
+	do
+	{
+		for (int i = 0; i < ndocs; i++)
+			sink += (size_t) AgScan(sc, docs[i].text, docs[i].len, docs[i].role, &opts, &f, err, sizeof(err));
+		passes++;
+		elapsed = Now() - start;
+	} while (elapsed < min_seconds);
+	return elapsed / passes;
+}
+
+static double
+TimeMemchr(const Doc *docs, int ndocs, double min_seconds)
+{
+	int			passes = 0;
+	double		start = Now(),
+				elapsed;
+
+	do
+	{
+		for (int i = 0; i < ndocs; i++)
+			sink += memchr(docs[i].text, 0x01, docs[i].len) != NULL;
+		passes++;
+		elapsed = Now() - start;
+	} while (elapsed < min_seconds);
+	return elapsed / passes;
+}
+
+static void
+Report(const char *name, AgScanner *sc, const Doc *docs, int ndocs)
+{
+	size_t		bytes = 0;
+	double		t_fast,
+				t_naive,
+				t_memchr;
+
+	for (int i = 0; i < ndocs; i++)
+		bytes += docs[i].len;
+	t_memchr = TimeMemchr(docs, ndocs, 0.5);
+	t_fast = TimeScan(sc, docs, ndocs, 0, 2.0);
+	t_naive = TimeScan(sc, docs, ndocs, 1, 2.0);
+	printf("%-34s %9.2f MB %6d docs | core %8.1f MB/s %8.2f us/2KiB | naive %7.1f MB/s | memchr %8.1f MB/s | core/memchr 1/%.0f\n",
+		   name, bytes / 1e6, ndocs,
+		   bytes / t_fast / 1e6, t_fast / (bytes / 2048.0) * 1e6,
+		   bytes / t_naive / 1e6, bytes / t_memchr / 1e6, t_fast / t_memchr);
+}
+
+int
+main(int argc, char **argv)
+{
+	Corpus		c = {0};
+	AgRuleSet  *set = NULL;
+	struct rusage ru0,
+				ru1;
+
+	if (argc < 4)
+	{
+		fprintf(stderr, "usage: %s CORPUS_DIR MODEL RULEFILE...\n", argv[0]);
+		return 2;
+	}
+	int			nfiles = argc - 3;
+	AgRuleFile *files = calloc(nfiles, sizeof(AgRuleFile));
+
+	getrusage(RUSAGE_SELF, &ru0);
+	if (LoadRuleFiles(argv[2], argv + 3, nfiles, files, &set) != 0)
+		return 1;
+	getrusage(RUSAGE_SELF, &ru1);
+	static const char *folders[] = {"benign", "jailbreak", "secrets", "pii", "smuggling", "urls", "user_agents", NULL};
+
+	for (int i = 0; folders[i]; i++)
+		if (CorpusLoadFolder(&c, argv[1], folders[i]) != 0)
+			return 1;
+
+	AgScanner  *sc = AgScannerCreate(set);
+
+	/* (a) benign prompts as ~2 KiB documents, as prompts and as responses */
+	AgBuf		benign = {0};
+
+	for (size_t i = 0; i < c.n; i++)
+		if (strcmp(c.docs[i].label, "benign") == 0 && strncmp(c.docs[i].source_file, "benign/", 7) == 0)
+		{
+			AgBufAppend(&benign, c.docs[i].text, c.docs[i].len);
+			AgBufAppend(&benign, "\n", 1);
+		}
+	int			nchunks = 0;
+	Doc		   *chunks = malloc(sizeof(Doc) * (benign.len / 1024 + 2) * 2);
+
+	for (size_t off = 0; off < benign.len;)
+	{
+		size_t		len = benign.len - off < 2048 ? benign.len - off : 2048;
+
+		while (off + len < benign.len && ((unsigned char) benign.data[off + len] & 0xC0) == 0x80)
+			len--;			/* whole characters */
+		chunks[nchunks].text = benign.data + off;
+		chunks[nchunks].len = len;
+		chunks[nchunks].role = AG_ROLE_PROMPT;
+		nchunks++;
+		off += len;
+	}
+	int			nprompts = nchunks;
+
+	for (int i = 0; i < nprompts; i++)
+	{
+		chunks[nchunks] = chunks[i];
+		chunks[nchunks].role = AG_ROLE_RESPONSE;
+		nchunks++;
+	}
+
+	/* (b) the mixed corpus, each text as it is, as a prompt */
+	Doc		   *mixed = malloc(sizeof(Doc) * c.n);
+
+	for (size_t i = 0; i < c.n; i++)
+	{
+		mixed[i].text = c.docs[i].text;
+		mixed[i].len = c.docs[i].len;
+		mixed[i].role = strncmp(c.docs[i].source_file, "secrets/", 8) == 0 ||
+			strncmp(c.docs[i].source_file, "pii/", 4) == 0 ? AG_ROLE_RESPONSE : AG_ROLE_PROMPT;
+	}
+
+	/* (c) one 2 MiB document */
+	AgBuf		big = {0};
+
+	while (big.len < 2 * 1024 * 1024)
+		AgBufAppend(&big, benign.data, benign.len < 2 * 1024 * 1024 - big.len ? benign.len : 2 * 1024 * 1024 - big.len);
+	while (big.len > 0 && ((unsigned char) big.data[big.len - 1] & 0xC0) == 0x80)
+		big.len--;
+	if (big.len > 0 && (unsigned char) big.data[big.len - 1] >= 0xC0)
+		big.len--;
+	Doc			bigdoc = {big.data, big.len, AG_ROLE_PROMPT};
+
+	printf("aiguard core throughput, single core; %d rules, model %s\n",
+		   AgRuleSetRuleCount(set), argv[2]);
+	printf("compiled rule set: %.2f MiB (AgRuleSetMemoryBytes); process RSS growth while loading: %.2f MiB\n\n",
+		   AgRuleSetMemoryBytes(set) / 1048576.0, (ru1.ru_maxrss - ru0.ru_maxrss) / 1024.0);
+	Report("(a) benign prompts, 2 KiB, prompt", sc, chunks, nprompts);
+	Report("(a) benign text, 2 KiB, response", sc, chunks + nprompts, nprompts);
+	Report("(b) mixed corpus, as stored", sc, mixed, (int) c.n);
+	Report("(c) one 2 MiB document", sc, &bigdoc, 1);
+
+	/* where the time goes: the costliest rules on the mixed corpus */
+	{
+		AgScanner  *st = AgScannerCreate(set);
+		int			nr = AgRuleSetRuleCount(set);
+		RuleCost   *costs = calloc(nr, sizeof(RuleCost));
+		const AgFinding *f;
+		char		err[256];
+		double		total = 0;
+
+		AgScannerEnableStats(st);
+		for (size_t i = 0; i < c.n; i++)
+			AgScan(st, mixed[i].text, mixed[i].len, mixed[i].role, NULL, &f, err, sizeof(err));
+		for (int r = 0; r < nr; r++)
+		{
+			costs[r].id = AgScannerRuleStats(st, r, &costs[r].runs, &costs[r].ns);
+			total += costs[r].ns;
+		}
+		qsort(costs, nr, sizeof(RuleCost), CompareCost);
+		printf("\nregex time on the mixed corpus: %.1f ms in all; costliest rules:\n", total / 1e6);
+		for (int k = 0; k < 10 && k < nr; k++)
+			printf("  %-40s %7ld runs %9.1f ms\n", costs[k].id, costs[k].runs, costs[k].ns / 1e6);
+		free(costs);
+		AgScannerFree(st);
+	}
+
+	/* fast and naive must agree on every text */
+	AgScanner  *naive = AgScannerCreate(set);
+	AgScanOptions nopts = {1, -1.0};
+	long		differ = 0;
+
+	for (size_t i = 0; i < c.n; i++)
+	{
+		const AgFinding *f1,
+				   *f2;
+		char		err[256];
+		int			n1 = AgScan(sc, mixed[i].text, mixed[i].len, mixed[i].role, NULL, &f1, err, sizeof(err));
+		int			n2 = AgScan(naive, mixed[i].text, mixed[i].len, mixed[i].role, &nopts, &f2, err, sizeof(err));
+		int			same = n1 == n2;
+
+		for (int k = 0; same && k < n1; k++)
+			same = strcmp(f1[k].rule_id, f2[k].rule_id) == 0 && f1[k].start == f2[k].start &&
+				f1[k].end == f2[k].end;
+		if (!same && differ < 10)
+		{
+			printf("  differ: %s: fast", c.docs[i].source_file);
+			for (int k = 0; k < n1; k++)
+				printf(" %s@%zu", f1[k].rule_id, f1[k].start);
+			printf(" / naive");
+			for (int k = 0; k < n2; k++)
+				printf(" %s@%zu", f2[k].rule_id, f2[k].start);
+			printf("\n");
+		}
+		differ += !same;
+	}
+	printf("\nfast vs naive findings on %zu corpus texts: %ld differ\n", c.n, differ);
+	AgScannerFree(naive);
+	AgScannerFree(sc);
+	AgRuleSetFree(set);
+	return differ ? 1 : 0;
+}
