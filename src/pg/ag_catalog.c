@@ -266,6 +266,13 @@ LoadCatalog(void *arg)
 }
 
 AgCatalog *
+AgCatalogPeek(void)
+{
+	AcceptInvalidationMessages();
+	return catalog_valid ? &catalog : NULL;
+}
+
+AgCatalog *
 AgCatalogGet(void)
 {
 	AgCatalog	fresh;

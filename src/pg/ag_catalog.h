@@ -34,6 +34,8 @@ extern char *AgValueHash(const AgCatalog *cat, const char *value, size_t len);
 
 /* The current catalog, rebuilt if a rule, model or alert type changed. */
 extern AgCatalog *AgCatalogGet(void);
+/* The current catalog if it needs no rebuild, else NULL; never errors. */
+extern AgCatalog *AgCatalogPeek(void);
 extern const AgAlertTypeInfo *AgCatalogAlertType(const AgCatalog *cat,
 												 const char *code);
 

@@ -414,6 +414,101 @@ SourceTableName(Relation rel)
 }
 
 /*
+ * Text of a plain text/varchar column, or NULL (*ok = false when the field
+ * is mapped in a way the quick path does not handle).
+ */
+static char *
+QuickText(RowContext *rc, Field field, bool *ok, size_t *len)
+{
+	const char *col = rc->args[1 + 2 * field];
+	int			attno;
+	Oid			typid;
+	bool		isnull;
+	Datum		d;
+	text	   *t;
+
+	*len = 0;
+	if (col[0] == '\0')
+		return NULL;
+	attno = SPI_fnumber(rc->tupdesc, col);
+	if (rc->args[2 + 2 * field][0] != '\0' || attno <= 0)
+	{
+		*ok = false;
+		return NULL;
+	}
+	typid = SPI_gettypeid(rc->tupdesc, attno);
+	if (typid != TEXTOID && typid != VARCHAROID)
+	{
+		*ok = false;
+		return NULL;
+	}
+	d = heap_getattr(rc->tuple, attno, rc->tupdesc, &isnull);
+	if (isnull)
+		return NULL;
+	t = DatumGetTextPP(d);
+	*len = VARSIZE_ANY_EXHDR(t);
+	return VARDATA_ANY(t);
+}
+
+/*
+ * The common case costs no subtransaction: with the rule set already
+ * compiled and the texts in plain text columns, scan them directly; when
+ * nothing at all is found, the row needs nothing more.  Anything else (a
+ * finding, a jsonpath mapping, a system prompt to compare with, any scan
+ * error) returns false and the row takes the full, subtransaction-guarded
+ * path, which scans again and records what it finds.
+ */
+static bool
+QuickScanFindsNothing(RowContext *rc)
+{
+	AgCatalog  *cat = AgCatalogPeek();
+	static const Field texts[] = {F_PROMPT, F_RESPONSE, F_TOOL, F_CONTENT};
+	static const AgRole roles[] = {AG_ROLE_PROMPT, AG_ROLE_RESPONSE, AG_ROLE_TOOL, AG_ROLE_PROMPT};
+	bool		ok = true;
+
+	if (cat == NULL || rc->args[1 + 2 * F_SYSTEM][0] != '\0')
+		return false;
+	for (int i = 0; i < lengthof(texts); i++)
+	{
+		size_t		len;
+		char	   *text = QuickText(rc, texts[i], &ok, &len);
+		AgRole		role = roles[i];
+		const AgFinding *f;
+		char		err[256];
+
+		if (!ok)
+			return false;
+		if (text == NULL || len == 0)
+			continue;
+		if (texts[i] == F_CONTENT && rc->args[1 + 2 * F_ROLE][0] != '\0')
+		{
+			size_t		rlen;
+			char	   *r = QuickText(rc, F_ROLE, &ok, &rlen);
+			char		name[16];
+			int			rr;
+
+			if (!ok || r == NULL || rlen == 0 || rlen >= sizeof(name))
+				return false;
+			for (size_t k = 0; k < rlen; k++)
+				name[k] = (char) pg_ascii_tolower((unsigned char) r[k]);
+			name[rlen] = '\0';
+			rr = AgRoleFromName(name);
+			if (rr < 0)
+				return false;
+			role = (AgRole) rr;
+			/* a reply may reproduce the conversation's system prompt */
+			if (role == AG_ROLE_RESPONSE && rc->args[1 + 2 * F_CONVERSATION][0] != '\0')
+				return false;
+		}
+		if (len > (size_t) aiguard_max_scan_bytes)
+			len = pg_mbcliplen(text, (int) len, aiguard_max_scan_bytes);
+		if (AgScan(cat->scanner, text, len, role, NULL, &f, err, sizeof(err)) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Scans a row in a subtransaction: whatever fails, the row stays, the
  * failure is reported as a WARNING and recorded in aiguard.scan_errors.
  * Returns the number of new alerts.
@@ -485,10 +580,13 @@ aiguard_protect_trigger(PG_FUNCTION_ARGS)
 	rc.tupdesc = trigdata->tg_relation->rd_att;
 	rc.args = trigdata->tg_trigger->tgargs;
 	rc.nargs = trigdata->tg_trigger->tgnargs;
-	rc.source_table = SourceTableName(trigdata->tg_relation);
 	rc.cxt = CurrentMemoryContext;
-	rc.source_key = BuildSourceKey(&rc);
 
+	if (GetDatabaseEncoding() == PG_UTF8 && QuickScanFindsNothing(&rc))
+		return PointerGetDatum(rc.tuple);
+
+	rc.source_table = SourceTableName(trigdata->tg_relation);
+	rc.source_key = BuildSourceKey(&rc);
 	if (GetDatabaseEncoding() != PG_UTF8)
 	{
 		ereport(WARNING,
