@@ -42,12 +42,16 @@
  * With --folds K it first runs K-fold cross-validation (folds by a hash of
  * the text), prints out-of-fold recall per source file, the benign
  * false-positive rate and the harmful-question flag rate, and picks the
- * reporting threshold: the lowest probability >= 0.2 at which out-of-fold
- * false positives on the corpus' benign prompts (not the hand-written ones)
- * stay under 0.5%.  The floor is below 0.5 because strong L2 squeezes the
- * probabilities towards the middle: the threshold is an operating point,
- * not a calibrated probability.  The final model is then trained on
- * everything and checked against the sanity set.
+ * reporting threshold: the lowest probability >= 0.2 (in steps of 0.01) at
+ * which out-of-fold false positives on the corpus' benign prompts (not the
+ * hand-written ones) stay under 0.7% (--target-fpr).  The product target is
+ * at most 1% on unseen data from the same sources; 0.7% leaves room for the
+ * difference between folds and a fresh sample, and for the rules' own false
+ * positives.  It also prints recall, benign FPR and harmful-question rate
+ * at 0.3/0.5/0.7/1% to show the trade-off.  The floor is below 0.5 because
+ * strong L2 squeezes the probabilities towards the middle: the threshold is
+ * an operating point, not a calibrated probability.  The final model is
+ * then trained on everything and checked against the sanity set.
  */
 #include <math.h>
 #include <stdio.h>
@@ -90,7 +94,7 @@ static TrainConfig cfg = {
 	.min_df = 5,
 	.prune = 0.1,
 	.min_threshold = 0.2,
-	.target_fpr = 0.005,
+	.target_fpr = 0.007,
 };
 
 /* One labelled text, from the corpus or from a negatives file. */
@@ -463,7 +467,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s CORPUS_DIR OUTPUT_MODEL [--folds K] [--negatives FILE]...\n"
 				"          [--no-negatives] [--sanity FILE] [--buckets N] [--epochs N]\n"
 				"          [--lambda X] [--lr X] [--benign-weight X] [--harmful-weight X]\n"
-				"          [--extra-weight X] [--min-df N] [--prune X] [--oof-out FILE]\n", argv[0]);
+				"          [--extra-weight X] [--min-df N] [--prune X] [--min-threshold X]\n"
+				"          [--target-fpr X] [--oof-out FILE]\n", argv[0]);
 		return 2;
 	}
 	if (CorpusLoadFolder(&c, argv[1], "jailbreak") != 0 ||

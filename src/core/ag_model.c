@@ -2,14 +2,34 @@
  * ag_model.c
  *	  Hashed n-gram features and a logistic linear model.
  *
- * Features of a normalised text: words (runs of letters and digits; every
- * CJK ideograph or kana is a word of its own, since those scripts do not
- * separate words), word bigrams, and character 3- and 5-grams over the text
- * with punctuation kept (which catches machine-made adversarial suffixes).
+ * Features of a normalised text, all from one pass over its code points:
+ *
+ *  - words (runs of letters and digits; every CJK ideograph or kana is a
+ *    word of its own, since those scripts do not separate words) and word
+ *    bigrams (sentence punctuation breaks them, spaces do not);
+ *  - character 3- and 5-grams over the text with punctuation and spaces
+ *    kept;
+ *  - the shape of each whitespace-delimited token (letters 'a', digits '0',
+ *    ASCII punctuation as itself, other symbols '*', repeats collapsed, at
+ *    most SHAPE_MAX long: "textit{[newcommand" is "a{[a", "](/" itself)
+ *    and of each pair of adjacent tokens;
+ *  - binned statistics of "odd" tokens, those with two or more code/markup
+ *    punctuation characters ([]{}()<>\|`^~=$#@%*_+): their share of all
+ *    tokens, and their number among the last TAIL_TOKENS tokens.
+ *
+ * The last two target machine-made adversarial suffixes (GCG and kin: a
+ * plain harmful request followed by punctuation-laden gibberish), which
+ * word features cannot tell from the same request without a suffix, a
+ * negative in training.  Hashes are cheap multiply-adds over code points
+ * (FNV-1a over the bytes for words), finished by one mixing step.
+ *
  * Each distinct feature is hashed into one of nbuckets and counted once;
  * values are 1/sqrt(distinct features) so long and short texts are on the
  * same scale, but with a floor (AG_FEAT_NORM_FLOOR, see ag_model.h) so the
- * few features of a very short text do not get extreme values.  The model is a weight per bucket and a bias, trained by
+ * few features of a very short text do not get extreme values; statistics
+ * get AG_FEAT_STAT_VALUE times that.  Any change here changes every score:
+ * retrain (make train-model).  The model is a weight per bucket and a bias,
+ * trained by
  * tools/ag_train.c from labelled data; its text format is
  *
  *     aiguard-model 1
@@ -30,31 +50,29 @@
 #include "ag_normalize.h"
 #include "ag_util.h"
 
-#define MAX_WORDS_TRACKED 4096
-
-static int
-SeenInsert(AgFeatures *fv, uint32_t bucket)
+/*
+ * Set of the buckets already in fv: a bitmap over all buckets, so a lookup
+ * is one bit test, and only the bits that were set get cleared afterwards
+ * (no clearing of the whole set per text).
+ */
+static inline int
+SeenTest(const AgFeatures *fv, uint32_t bucket)
 {
-	size_t		mask = fv->seenmask;
-	size_t		i = (bucket * 2654435761u) & mask;
-
-	while (fv->seen[i] != UINT32_MAX)
-	{
-		if (fv->seen[i] == bucket)
-			return 0;
-		i = (i + 1) & mask;
-	}
-	fv->seen[i] = bucket;
-	return 1;
+	return (fv->seen[bucket >> 5] >> (bucket & 31)) & 1;
 }
 
 static int
-AddFeature(AgFeatures *fv, uint64_t h, uint32_t nbuckets, uint8_t kind,
-		   uint32_t off, uint32_t len)
+AddFeature(AgFeatures *fv, uint64_t h, uint32_t mask, uint8_t kind,
+		   uint32_t off, uint32_t len, float value)
 {
-	uint32_t	bucket = (uint32_t) (h ^ (h >> 29)) & (nbuckets - 1);
+	uint32_t	bucket;
 
-	if (!SeenInsert(fv, bucket))
+	/* the low bits of a multiplicative hash are weak: mix first */
+	h ^= h >> 32;
+	h *= UINT64_C(0xd6e8feb86659fd93);
+	h ^= h >> 32;
+	bucket = (uint32_t) h & mask;
+	if (SeenTest(fv, bucket))
 		return 0;
 	if (fv->n == fv->cap)
 	{
@@ -66,148 +84,314 @@ AddFeature(AgFeatures *fv, uint64_t h, uint32_t nbuckets, uint8_t kind,
 		fv->f = nf;
 		fv->cap = cap;
 	}
+	fv->seen[bucket >> 5] |= UINT32_C(1) << (bucket & 31);
+
 	AgFeature  *f = &fv->f[fv->n++];
 
 	f->bucket = bucket;
-	f->value = 1.0f;
+	f->value = value;
 	f->off = off;
 	f->len = len;
 	f->kind = kind;
 	return 0;
 }
 
+/*
+ * A statistic is one feature standing for many tokens: worth more than one
+ * n-gram.  2 let it move the score of a short suffixed request without
+ * making every harmful question with a stray bracket suspicious.
+ */
+#define AG_FEAT_STAT_VALUE 2.0f
+
+#define GRAM_MUL UINT64_C(0x9E3779B97F4A7C15)
+#define MAX_WORD_BYTES 40
+#define SHAPE_MAX 8
+#define TAIL_TOKENS 16
+
+/* Extraction state: the text is read once, code point by code point. */
+typedef struct Extract
+{
+	AgFeatures *fv;
+	uint32_t	mask;
+	/* word in progress and the one before it (for bigrams) */
+	int			inword;
+	uint32_t	wstart;
+	uint64_t	wh;
+	int			have_prev;
+	uint64_t	prevh;
+	uint32_t	prevoff;
+	/* whitespace-delimited token in progress, as its shape */
+	int			intok;
+	uint32_t	tstart;
+	char		shape[SHAPE_MAX + 1];
+	int			shapelen;
+	int			tpunct;
+	uint64_t	prevshape;
+	int			have_prevshape;
+	/* token statistics */
+	uint32_t	ntok;
+	uint32_t	nodd;
+	uint32_t	tailodd;		/* one bit per token of the last TAIL_TOKENS */
+} Extract;
+
+static int
+EndWord(Extract *x, uint32_t end)
+{
+	uint32_t	wlen = end - x->wstart;
+
+	x->inword = 0;
+	if (wlen > MAX_WORD_BYTES)
+	{
+		x->have_prev = 0;
+		return 0;
+	}
+	if (AddFeature(x->fv, x->wh, x->mask, AG_FEAT_WORD, x->wstart, wlen,
+				   1.0f) != 0)
+		return -1;
+	if (x->have_prev &&
+		AddFeature(x->fv, (x->prevh ^ 2) * GRAM_MUL + x->wh, x->mask,
+				   AG_FEAT_BIGRAM, x->prevoff, end - x->prevoff, 1.0f) != 0)
+		return -1;
+	x->prevh = x->wh;
+	x->prevoff = x->wstart;
+	x->have_prev = 1;
+	return 0;
+}
+
+static int
+EndToken(Extract *x, uint32_t end)
+{
+	uint64_t	h = UINT64_C(0x5348415045);	/* "SHAPE" */
+
+	x->intok = 0;
+	x->ntok++;
+	x->tailodd <<= 1;
+	if (x->tpunct >= 2)
+	{
+		x->nodd++;
+		x->tailodd |= 1;
+	}
+	for (int k = 0; k < x->shapelen; k++)
+		h = (h + (unsigned char) x->shape[k]) * GRAM_MUL;
+	if (AddFeature(x->fv, h, x->mask, AG_FEAT_SHAPE, x->tstart,
+				   end - x->tstart, 1.0f) != 0)
+		return -1;
+	if (x->have_prevshape &&
+		AddFeature(x->fv, (x->prevshape ^ 8) * GRAM_MUL + h, x->mask,
+				   AG_FEAT_SHAPE, x->tstart, end - x->tstart, 1.0f) != 0)
+		return -1;
+	x->prevshape = h;
+	x->have_prevshape = 1;
+	return 0;
+}
+
+/* ASCII letters and digits: word characters without a utf8proc call */
+static const unsigned char ascii_word[128] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+	['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+	['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+	['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1,
+};
+
+/*
+ * ASCII punctuation of code and markup rather than of prose: a word with two
+ * of these ("](/", "{\\!", "`[newcommand") is rare in prompts people write
+ * and common in machine-made adversarial suffixes.
+ */
+static const unsigned char code_punct[128] = {
+	['['] = 1, [']'] = 1, ['{'] = 1, ['}'] = 1, ['('] = 1, [')'] = 1,
+	['<'] = 1, ['>'] = 1, ['\\'] = 1, ['|'] = 1, ['`'] = 1, ['^'] = 1,
+	['~'] = 1, ['='] = 1, ['$'] = 1, ['#'] = 1, ['@'] = 1, ['%'] = 1,
+	['*'] = 1, ['_'] = 1, ['+'] = 1,
+};
+
 int
 AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 				  uint32_t nbuckets)
 {
 	const unsigned char *s = (const unsigned char *) norm;
-	/* character offsets of code points, for char n-grams */
-	size_t		ncp_max = len + 1;
-	size_t		need_seen = 16;
+	size_t		words = (nbuckets + 31) / 32;
+	Extract		x;
+	/* the last five code points and their byte offsets */
+	uint32_t	cps[5] = {0};
+	uint32_t	cpoff[5] = {0};
+	unsigned	ncp = 0;
+	int			rc = -1;
 
 	fv->n = 0;
-	while (need_seen < ncp_max * 6 + 64)
-		need_seen *= 2;
-	if (fv->seencap < need_seen)
+	if (len > UINT32_MAX - 8)
+		len = UINT32_MAX - 8;
+	if (fv->seencap < words)
 	{
-		uint32_t   *ns = realloc(fv->seen, need_seen * sizeof(uint32_t));
+		uint32_t   *ns = realloc(fv->seen, words * sizeof(uint32_t));
 
 		if (ns == NULL)
 			return -1;
+		memset(ns + fv->seencap, 0, (words - fv->seencap) * sizeof(uint32_t));
 		fv->seen = ns;
-		fv->seencap = need_seen;
+		fv->seencap = words;
 	}
-	/* only the part this text needs: the array keeps its largest size */
-	fv->seenmask = need_seen - 1;
-	memset(fv->seen, 0xFF, need_seen * sizeof(uint32_t));
+	memset(&x, 0, sizeof(x));
+	x.fv = fv;
+	x.mask = nbuckets - 1;
 
-	/* char n-grams over byte-offset positions of code points */
-	size_t		pos[6];
-	int			npos = 0;
-	size_t		i = 0;
-
-	while (i < len)
-	{
-		int			n = AgUtf8SeqLen(s[i]);
-
-		if (i + n > len)
-			n = (int) (len - i);
-		if (npos == 6)
-		{
-			memmove(pos, pos + 1, 5 * sizeof(size_t));
-			npos = 5;
-		}
-		pos[npos++] = i;
-		i += n;
-		/* gram ending at i: 3 and 5 code points */
-		if (npos >= 3)
-		{
-			size_t		st = pos[npos - 3];
-
-			if (AddFeature(fv, AgFnv1a(AG_FNV_OFFSET ^ 3, s + st, i - st),
-						   nbuckets, AG_FEAT_CHAR3, (uint32_t) st,
-						   (uint32_t) (i - st)) != 0)
-				return -1;
-		}
-		if (npos >= 5)
-		{
-			size_t		st = pos[npos - 5];
-
-			if (AddFeature(fv, AgFnv1a(AG_FNV_OFFSET ^ 5, s + st, i - st),
-						   nbuckets, AG_FEAT_CHAR5, (uint32_t) st,
-						   (uint32_t) (i - st)) != 0)
-				return -1;
-		}
-	}
-
-	/* words and bigrams */
-	size_t		prev_off = 0,
-				prev_len = 0;
-	int			have_prev = 0;
-
-	i = 0;
-	while (i < len)
+	for (size_t i = 0; i < len;)
 	{
 		int32_t		cp;
-		int			n = AgUtf8Decode(s + i, len - i, &cp);
+		int			n;
+		int			isword;
 
-		if (!AgIsWordCp(cp))
+		if (s[i] < 0x80)
 		{
-			/* sentence punctuation breaks bigrams, spaces do not */
-			if (cp != ' ')
-				have_prev = 0;
-			i += n;
-			continue;
+			cp = s[i];
+			n = 1;
+			isword = ascii_word[cp];
 		}
-		size_t		start = i;
-
-		if (AgIsIdeographCp(cp))
-			i += n;
 		else
 		{
-			while (i < len)
+			n = AgUtf8Decode(s + i, len - i, &cp);
+			isword = AgIsWordCp(cp);
+		}
+
+		/*
+		 * character 3- and 5-grams, punctuation and spaces included; hashed
+		 * from code points, multiply-add per code point
+		 */
+		cps[ncp % 5] = (uint32_t) cp;
+		cpoff[ncp % 5] = (uint32_t) i;
+		ncp++;
+		if (ncp >= 3)
+		{
+			uint64_t	h3 = 3;
+			uint64_t	h5 = 5;
+
+			for (unsigned k = ncp - 3; k < ncp; k++)
+				h3 = (h3 + cps[k % 5]) * GRAM_MUL;
+			if (AddFeature(fv, h3, x.mask, AG_FEAT_CHAR3, cpoff[(ncp - 3) % 5],
+						   (uint32_t) (i + n) - cpoff[(ncp - 3) % 5], 1.0f) != 0)
+				goto done;
+			if (ncp >= 5)
 			{
-				n = AgUtf8Decode(s + i, len - i, &cp);
-				if (!AgIsWordCp(cp) || AgIsIdeographCp(cp))
-					break;
-				i += n;
+				for (unsigned k = ncp - 5; k < ncp; k++)
+					h5 = (h5 + cps[k % 5]) * GRAM_MUL;
+				if (AddFeature(fv, h5, x.mask, AG_FEAT_CHAR5, cpoff[(ncp - 5) % 5],
+							   (uint32_t) (i + n) - cpoff[(ncp - 5) % 5], 1.0f) != 0)
+					goto done;
 			}
 		}
-		size_t		wlen = i - start;
 
-		if (wlen > 40)
+		/* words: letter/digit runs; each CJK ideograph or kana alone */
+		if (isword && cp >= 0x1100 && AgIsIdeographCp(cp))
 		{
-			have_prev = 0;
-			continue;
+			if (x.inword && EndWord(&x, (uint32_t) i) != 0)
+				goto done;
+			x.inword = 1;
+			x.wstart = (uint32_t) i;
+			x.wh = AgFnv1a(AG_FNV_OFFSET ^ 1, s + i, n);
+			if (EndWord(&x, (uint32_t) (i + n)) != 0)
+				goto done;
 		}
-		if (AddFeature(fv, AgFnv1a(AG_FNV_OFFSET ^ 1, s + start, wlen),
-					   nbuckets, AG_FEAT_WORD, (uint32_t) start,
-					   (uint32_t) wlen) != 0)
-			return -1;
-		if (have_prev)
+		else if (isword)
 		{
-			uint64_t	h = AgFnv1a(AG_FNV_OFFSET ^ 2, s + prev_off, prev_len);
+			if (!x.inword)
+			{
+				x.inword = 1;
+				x.wstart = (uint32_t) i;
+				x.wh = AG_FNV_OFFSET ^ 1;
+			}
+			x.wh = AgFnv1a(x.wh, s + i, n);
+		}
+		else
+		{
+			if (x.inword && EndWord(&x, (uint32_t) i) != 0)
+				goto done;
+			/* sentence punctuation breaks bigrams, spaces do not */
+			if (cp != ' ')
+				x.have_prev = 0;
+		}
 
-			h = AgFnv1a(h, " ", 1);
-			h = AgFnv1a(h, s + start, wlen);
-			if (AddFeature(fv, h, nbuckets, AG_FEAT_BIGRAM, (uint32_t) prev_off,
-						   (uint32_t) (start + wlen - prev_off)) != 0)
-				return -1;
+		/* token shapes: letters 'a', digits '0', punctuation as itself */
+		if (cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r')
+		{
+			if (x.intok && EndToken(&x, (uint32_t) i) != 0)
+				goto done;
 		}
-		prev_off = start;
-		prev_len = wlen;
-		have_prev = 1;
+		else
+		{
+			char		c;
+
+			if (!x.intok)
+			{
+				x.intok = 1;
+				x.tstart = (uint32_t) i;
+				x.shapelen = 0;
+				x.tpunct = 0;
+			}
+			if (isword)
+				c = (cp >= '0' && cp <= '9') ? '0' : 'a';
+			else
+			{
+				c = cp < 0x80 ? (char) cp : '*';
+				x.tpunct += code_punct[cp < 0x80 ? cp : 0];
+			}
+			if (x.shapelen == 0 || x.shape[x.shapelen - 1] != c)
+			{
+				if (x.shapelen < SHAPE_MAX)
+					x.shape[x.shapelen++] = c;
+				else
+					x.shape[SHAPE_MAX - 1] = '~';
+			}
+		}
+		i += n;
 	}
+	if (x.inword && EndWord(&x, (uint32_t) len) != 0)
+		goto done;
+	if (x.intok && EndToken(&x, (uint32_t) len) != 0)
+		goto done;
+	if (x.ntok > 0)
+	{
+		/* share of odd tokens, and odd tokens at the end (adversarial suffix) */
+		static const double ratio_bins[] = {0.03, 0.06, 0.1, 0.15, 0.25, 0.4};
+		uint32_t	bits = x.tailodd & ((UINT32_C(1) << TAIL_TOKENS) - 1);
+		int			tail = 0;
 
-	if (fv->n > 0)
+		for (; bits != 0; bits &= bits - 1)
+			tail++;
+
+		for (int k = 0; k < 6; k++)
+			if (x.nodd >= ratio_bins[k] * x.ntok && x.nodd > 0 &&
+				AddFeature(fv, UINT64_C(0x524154) + k, x.mask, AG_FEAT_STAT, 0, 0,
+						   AG_FEAT_STAT_VALUE) != 0)
+				goto done;
+		for (int k = 1; k <= 8; k *= 2)
+			if (tail >= k &&
+				AddFeature(fv, UINT64_C(0x5441494C) + k, x.mask, AG_FEAT_STAT, 0, 0,
+						   AG_FEAT_STAT_VALUE) != 0)
+				goto done;
+	}
+	rc = 0;
+
+done:
+	/* leave the bitmap empty for the next text */
+	for (size_t k = 0; k < fv->n; k++)
+		fv->seen[fv->f[k].bucket >> 5] = 0;
+	if (rc == 0 && fv->n > 0)
 	{
 		size_t		norm = fv->n > AG_FEAT_NORM_FLOOR ? fv->n : AG_FEAT_NORM_FLOOR;
 		float		v = (float) (1.0 / sqrt((double) norm));
 
 		for (size_t k = 0; k < fv->n; k++)
-			fv->f[k].value = v;
+			fv->f[k].value *= v;
 	}
-	return 0;
+	return rc;
 }
 
 void

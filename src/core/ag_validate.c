@@ -301,7 +301,7 @@ ContainsCI(const char *s, size_t len, const char *needle)
 /*
  * True when "here" ends a word in s: "key_here", "TokenHere", "GOES-HERE".
  * A bare substring test also rejected real values that merely contain the
- * letters ("sphere", "wHEREx7..." in a random token, "thereafter").
+ * letters ("sphere7", "thereafter", "...wHEREx7..." inside a random token).
  */
 static int
 EndsWordHere(const char *s, size_t len)
@@ -323,9 +323,12 @@ int
 AgLooksLikePlaceholder(const char *s, size_t len)
 {
 	/*
-	 * Substrings that mark a template or documentation value.  Deliberately
-	 * absent: "123456" (real passwords such as "Summer123456" contain it;
-	 * the entropy check rejects "123456" itself), "<" and ">" alone (real
+	 * Substrings that mark a template or documentation value: "$(" is shell
+	 * command substitution, "a1b2c3", "abc123", "qwerty" and "asdf" are the
+	 * keyboard fillers of hand-made examples (a random token contains one
+	 * with negligible probability).  Deliberately absent: "123456" (real
+	 * passwords such as "Summer123456" contain it; each rule's length and
+	 * entropy limits judge short digit runs), "<" and ">" alone (real
 	 * passwords and JWT secrets contain them; a template "<...>" is caught
 	 * below) and "here" as a bare substring (see EndsWordHere).
 	 */

@@ -1,0 +1,32 @@
+-- pii: personal data in responses, validated by checksum where one exists,
+-- each type with a real-looking positive and a near-miss.
+SELECT r.rule_id,
+	   r.data_type,
+	   (SELECT s.evidence FROM aiguard_scan(r.match_examples[1], 'response') s
+		 WHERE s.rule_id = r.rule_id LIMIT 1)::varchar(64) AS positive_masked,
+	   (SELECT count(*) FROM aiguard_scan(r.nomatch_examples[1], 'response') s
+		 WHERE s.rule_id = r.rule_id) AS near_miss_hits
+  FROM aiguard.rules r
+ WHERE r.alert_type = 'sensitive_data_exposure'
+ ORDER BY r.rule_id COLLATE "C";
+
+CREATE FUNCTION pii(t text) RETURNS TABLE (data_type text, evidence text, severity aiguard.severity)
+LANGUAGE sql AS $$
+	SELECT details->>'data_type', evidence, severity FROM aiguard_scan(t, 'response')
+	 WHERE alert_type = 'sensitive_data_exposure' ORDER BY start_pos
+$$;
+-- payment cards: Luhn decides
+SELECT * FROM pii('Card on file: 4539 1488 0343 6467, exp 04/27.');
+SELECT * FROM pii('Card on file: 4539 1488 0343 6468, exp 04/27.');
+-- IBAN: mod 97 decides
+SELECT * FROM pii('Wire it to GB82 WEST 1234 5698 7654 32 please.');
+SELECT * FROM pii('Wire it to GB82 WEST 1234 5698 7654 33 please.');
+-- US SSN: area, group and serial rules
+SELECT * FROM pii('His SSN is 536-22-8726.');
+SELECT * FROM pii('His SSN is 666-22-8726, or 000-12-3456, or 536-00-8726.');
+-- email, phone, IP
+SELECT * FROM pii('Write to jane.doe@northwind-mail.com or call +1 415-555-0199.');
+SELECT * FROM pii('Her home router is at 81.2.69.160; 10.0.0.1 and 127.0.0.1 are private.');
+-- not personal data: versions, dates, prices, order numbers
+SELECT count(*) AS findings FROM pii('Version 2.14.3 shipped on 2024-05-06 for $1,299.00, order 20240506-1182.');
+DROP FUNCTION pii(text);
