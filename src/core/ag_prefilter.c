@@ -257,34 +257,6 @@ AgPrefilterBuild(AgPrefilter *pf)
 }
 
 void
-AgPrefilterScan(const AgPrefilter *pf, const char *text, size_t len,
-				uint64_t *hits)
-{
-	const unsigned char *s = (const unsigned char *) text;
-	const int32_t *delta = pf->delta;
-	const int	nc = pf->nclasses + 1;
-	int32_t		state = 0;
-
-	if (!pf->built || pf->nstates <= 1)
-		return;
-	for (size_t i = 0; i < len; i++)
-	{
-		state = delta[state * nc + pf->classes[s[i]]];
-		if (pf->states[state].out_count)
-		{
-			const PfState *st = &pf->states[state];
-
-			for (int k = 0; k < st->out_count; k++)
-			{
-				int			r = pf->outs[st->out_first + k] >> 8;
-
-				hits[r >> 6] |= UINT64_C(1) << (r & 63);
-			}
-		}
-	}
-}
-
-void
 AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 					AgPrefilterHitFn fn, void *arg)
 {

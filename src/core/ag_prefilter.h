@@ -1,7 +1,8 @@
 /*
  * ag_prefilter.h
- *	  Aho-Corasick keyword automaton: one pass over the normalised text tells
- *	  which rules have a keyword present and so need their regex run.
+ *	  Aho-Corasick keyword automaton: one pass over the text tells which
+ *	  rules have a keyword present, and where, so only those rules run their
+ *	  regex, and only near their keywords.
  */
 #ifndef AG_PREFILTER_H
 #define AG_PREFILTER_H
@@ -19,12 +20,6 @@ extern int	AgPrefilterAdd(AgPrefilter *pf, const char *keyword, size_t len,
 						   int rule);
 /* Builds the automaton; 0 or -1. */
 extern int	AgPrefilterBuild(AgPrefilter *pf);
-/*
- * Sets bit r of hits (an array of nrules bits, cleared by the caller) for
- * every rule r with a keyword in text.
- */
-extern void AgPrefilterScan(const AgPrefilter *pf, const char *text,
-							size_t len, uint64_t *hits);
 /* Calls fn(arg, rule, start, end) for every keyword occurrence. */
 typedef void (*AgPrefilterHitFn) (void *arg, int rule, size_t start, size_t end);
 extern void AgPrefilterScanHits(const AgPrefilter *pf, const char *text,

@@ -62,8 +62,6 @@ struct AgScanner
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit_stack;
-	uint64_t   *hits;
-	int			nhitwords;
 	uint32_t   *win;			/* per rule: AG_MAX_WINDOWS [start, end) pairs */
 	uint8_t    *nwin;			/* per rule: windows in use */
 	int		   *touched;		/* rules with windows, to reset cheaply */
@@ -94,12 +92,10 @@ AgScannerCreate(const AgRuleSet *set)
 	sc->md = pcre2_match_data_create(8, NULL);
 	sc->mctx = pcre2_match_context_create(NULL);
 	sc->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
-	sc->nhitwords = (set->nrules + 63) / 64 + 1;
-	sc->hits = calloc(sc->nhitwords, sizeof(uint64_t));
 	sc->win = malloc(sizeof(uint32_t) * 2 * AG_MAX_WINDOWS * (set->nrules + 1));
 	sc->nwin = calloc(set->nrules + 1, 1);
 	sc->touched = malloc(sizeof(int) * (set->nrules + 1));
-	if (sc->md == NULL || sc->mctx == NULL || sc->hits == NULL ||
+	if (sc->md == NULL || sc->mctx == NULL ||
 		sc->win == NULL || sc->nwin == NULL || sc->touched == NULL)
 	{
 		AgScannerFree(sc);
@@ -127,7 +123,6 @@ AgScannerFree(AgScanner *sc)
 		pcre2_match_context_free(sc->mctx);
 	if (sc->jit_stack)
 		pcre2_jit_stack_free(sc->jit_stack);
-	free(sc->hits);
 	free(sc->win);
 	free(sc->nwin);
 	free(sc->touched);
