@@ -11,6 +11,8 @@
  * smuggling figures.  A row counts as flagged when the scan reports
  * jailbreak_detected or llm_reconnaissance (system-prompt extraction is
  * labelled prompt injection in the corpus), or ascii_smuggling.
+ * Then credentials / personal data (role response) and user agents (role
+ * user_agent: share of each label raising suspicious_user_agent).
  *
  * The shipped model was trained on this same development data, so its
  * figures on it are in-sample and say little about unseen data.  With
@@ -221,6 +223,59 @@ SecretsAndPii(const char *dir, AgScanner *sc)
 			   gold[t] ? (double) found[t] / gold[t] : 0, spurious[t]);
 	printf("(unmatched: findings of that type overlapping no gold entity of the type)\n");
 	printf("no_pii rows with a sensitive_data_exposure finding: %ld of %ld\n", nopii_hits, nopii_rows);
+	CorpusFree(&c);
+}
+
+/*
+ * User agents: a row is flagged when scanning its text as the request's
+ * User-Agent (role user_agent) reports suspicious_user_agent.  Only
+ * `scanner` is a positive label; `bad_bot` and `crawler` are informational
+ * (the bad-bot list mixes SEO crawlers and archivers with attack tools).
+ * With --misses, missed scanners and flagged browsers / libraries / good
+ * bots are written there too.
+ */
+static void
+UserAgents(const char *dir, AgScanner *sc, FILE *misses)
+{
+	Corpus		c = {0};
+	char		err[256];
+	static const char *const labels[] = {
+		"scanner", "bad_bot", "crawler", "good_bot", "http_library", "browser"
+	};
+#define NUALABELS (int) (sizeof(labels) / sizeof(labels[0]))
+	long		rows[NUALABELS + 1] = {0},
+				hits[NUALABELS + 1] = {0};	/* last slot: other labels */
+
+	if (CorpusLoadFolder(&c, dir, "user_agents") != 0)
+		return;
+	for (size_t i = 0; i < c.n; i++)
+	{
+		const CorpusDoc *d = &c.docs[i];
+		const AgFinding *f;
+		int			n = AgScan(sc, d->text, d->len, AG_ROLE_USER_AGENT, NULL, &f, err, sizeof(err));
+		int			flagged = 0,
+					k = 0;
+
+		if (n < 0)
+			continue;
+		for (int j = 0; j < n; j++)
+			flagged |= strcmp(f[j].alert_type, "suspicious_user_agent") == 0;
+		while (k < NUALABELS && strcmp(d->label, labels[k]) != 0)
+			k++;
+		rows[k]++;
+		hits[k] += flagged;
+		if (misses && (k == 0 ? !flagged : k >= 3 && k < NUALABELS && flagged))
+			fprintf(misses, "%s\t%s\t%s\t%.*s\n", k == 0 ? "UA_MISSED" : "UA_FALSE_POSITIVE",
+					d->source_file, d->label, (int) (d->len < 400 ? d->len : 400), d->text);
+	}
+	printf("\nUser agents (role user_agent), share raising suspicious_user_agent\n");
+	printf("%-14s %6s %8s %8s\n", "label", "rows", "flagged", "share");
+	for (int k = 0; k <= NUALABELS; k++)
+		if (rows[k])
+			printf("%-14s %6ld %8ld %7.2f%%\n", k < NUALABELS ? labels[k] : "(other)",
+				   rows[k], hits[k], Pct(hits[k], rows[k]));
+	printf("(scanner = recall; good_bot, http_library, browser = false positives; "
+		   "bad_bot, crawler informational)\n");
 	CorpusFree(&c);
 }
 
@@ -464,6 +519,7 @@ main(int argc, char **argv)
 				   t->file, t->label, t->rows, t->any, (double) t->any / t->rows);
 	}
 	SecretsAndPii(corpus_dir, sc);
+	UserAgents(corpus_dir, sc, misses);
 	AgScannerFree(sc);
 	AgRuleSetFree(set);
 	CorpusFree(&c);

@@ -36,7 +36,7 @@ CREATE TABLE aiguard.alerts (
 	rule_ids		text[] NOT NULL DEFAULT '{}',
 	source_table	text,
 	source_key		jsonb,
-	role			text CHECK (role IN ('prompt', 'response', 'tool')),
+	role			text CHECK (role IN ('prompt', 'response', 'tool', 'user_agent', 'network')),
 	conversation_id text,
 	user_id			text,
 	client_ip		inet,
@@ -62,7 +62,7 @@ CREATE TABLE aiguard.rules (
 	confidence		real NOT NULL DEFAULT 0.8
 		CHECK (confidence > 0 AND confidence <= 1),
 	roles			text[] NOT NULL DEFAULT '{prompt,tool}'
-		CHECK (roles <@ '{prompt,response,tool}'::text[] AND cardinality(roles) > 0),
+		CHECK (roles <@ '{prompt,response,tool,user_agent}'::text[] AND cardinality(roles) > 0),
 	match_on		text NOT NULL DEFAULT 'normalized'
 		CHECK (match_on IN ('normalized', 'raw')),
 	validate		text,
@@ -136,3 +136,26 @@ REVOKE ALL ON aiguard.canaries, aiguard.hash_key FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aiguard.canaries', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aiguard.canaries', 'canary_id'), '');
 SELECT pg_catalog.pg_extension_config_dump('aiguard.hash_key', '');
+
+CREATE TABLE aiguard.indicators (
+	indicator_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	kind			text NOT NULL CHECK (kind IN ('ip', 'cidr', 'domain', 'url', 'user_agent')),
+	value			text NOT NULL,
+	net				inet,		-- the address or network of ip / cidr entries
+	category		text NOT NULL,	-- tor_exit, malicious_ip, phishing, scanner, ...
+	source			text NOT NULL,
+	first_seen		timestamptz NOT NULL DEFAULT now(),
+	last_seen		timestamptz NOT NULL DEFAULT now(),
+	expires_at		timestamptz,
+	UNIQUE (source, kind, value),
+	CHECK ((kind IN ('ip', 'cidr')) = (net IS NOT NULL))
+);
+-- IP lookups are containment queries (net >>= address), IPv4 and IPv6 alike
+CREATE INDEX indicators_net_idx ON aiguard.indicators USING gist (net inet_ops)
+	WHERE net IS NOT NULL;
+-- domains match themselves and their subdomains: lookups by the suffixes of a host
+CREATE INDEX indicators_value_idx ON aiguard.indicators (kind, value);
+COMMENT ON TABLE aiguard.indicators IS 'Threat indicators (Tor exits, threat-listed IPs and networks, phishing domains and URLs, user agents), loaded by source';
+REVOKE ALL ON aiguard.indicators FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('aiguard.indicators', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aiguard.indicators', 'indicator_id'), '');

@@ -25,13 +25,14 @@ typedef enum AgRole
 	AG_ROLE_PROMPT = 0,			/* user input */
 	AG_ROLE_RESPONSE = 1,		/* model output */
 	AG_ROLE_TOOL = 2,			/* tool output, retrieved document */
+	AG_ROLE_USER_AGENT = 3,		/* the client's HTTP User-Agent */
 	AG_ROLE_COUNT
 } AgRole;
 
 #define AG_ROLE_MASK(r)		(1u << (r))
 #define AG_ROLE_MASK_ALL	((1u << AG_ROLE_COUNT) - 1)
 
-/* Parses "prompt", "response", "tool" (and common synonyms); -1 if unknown. */
+/* Parses "prompt", "response", "tool", "user_agent" (and synonyms); -1 if unknown. */
 extern int	AgRoleFromName(const char *name);
 extern const char *AgRoleName(AgRole role);
 

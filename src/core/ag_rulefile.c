@@ -208,7 +208,8 @@ AgRuleFileParse(const char *text, size_t len, const char *filename,
 			{
 				int			r = strcmp(t, "prompt") == 0 ? AG_ROLE_PROMPT :
 					strcmp(t, "response") == 0 ? AG_ROLE_RESPONSE :
-					strcmp(t, "tool") == 0 ? AG_ROLE_TOOL : -1;
+					strcmp(t, "tool") == 0 ? AG_ROLE_TOOL :
+					strcmp(t, "user_agent") == 0 ? AG_ROLE_USER_AGENT : -1;
 
 				if (r < 0)
 				{

@@ -383,6 +383,8 @@ AgRoleFromName(const char *name)
 	if (strcmp(name, "tool") == 0 || strcmp(name, "function") == 0 ||
 		strcmp(name, "document") == 0)
 		return AG_ROLE_TOOL;
+	if (strcmp(name, "user_agent") == 0)
+		return AG_ROLE_USER_AGENT;
 	return -1;
 }
 
@@ -397,6 +399,8 @@ AgRoleName(AgRole role)
 			return "response";
 		case AG_ROLE_TOOL:
 			return "tool";
+		case AG_ROLE_USER_AGENT:
+			return "user_agent";
 		default:
 			return "unknown";
 	}

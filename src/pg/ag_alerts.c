@@ -204,11 +204,14 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 
 		/* fingerprint: same type on the same field of the same row */
 		initStringInfo(&fp);
-		appendStringInfo(&fp, "%s|%s|%s|%s|%s", f[i].alert_type,
-						 src->source_table ? src->source_table : "",
-						 src->source_key ? src->source_key : "",
-						 AgRoleName(role), src->field ? src->field : "");
-		if (src->source_key == NULL)
+		if (src->fingerprint)
+			appendStringInfoString(&fp, src->fingerprint);
+		else
+			appendStringInfo(&fp, "%s|%s|%s|%s|%s", f[i].alert_type,
+							 src->source_table ? src->source_table : "",
+							 src->source_key ? src->source_key : "",
+							 AgRoleName(role), src->field ? src->field : "");
+		if (src->source_key == NULL && src->fingerprint == NULL)
 		{
 			/* no key: nothing identifies the row, so never merge */
 			appendStringInfo(&fp, "|%d|" INT64_FORMAT "|%u", MyProcPid,
@@ -226,7 +229,7 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 			a.values[5] = JsonbFromText(src->source_key);
 		else
 			a.nulls[5] = 'n';
-		SetText(&a, 6, AgRoleName(role));
+		SetText(&a, 6, src->role_name ? src->role_name : AgRoleName(role));
 		SetText(&a, 7, src->conversation_id);
 		SetText(&a, 8, src->user_id);
 		SetText(&a, 9, src->client_ip);

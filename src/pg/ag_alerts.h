@@ -20,6 +20,8 @@ typedef struct AgAlertSource
 	const char *resource;
 	const char *extra_details;	/* JSON members to add, or NULL */
 	bool		rescan;			/* a rescan: a known finding is not a new sighting */
+	const char *fingerprint;	/* de-duplication key, NULL = per row and field */
+	const char *role_name;		/* role column, NULL = the scanned role */
 } AgAlertSource;
 
 /*

@@ -35,7 +35,7 @@
 
 static AgCatalog catalog;
 static bool catalog_valid = false;
-static Oid	watched_relids[5];
+static Oid	watched_relids[6];
 
 static void
 CatalogInvalidate(Datum arg, Oid relid)
@@ -137,6 +137,7 @@ LoadCatalog(void *arg)
 	watched_relids[2] = get_relname_relid("alert_types", nsp);
 	watched_relids[3] = get_relname_relid("canaries", nsp);
 	watched_relids[4] = get_relname_relid("hash_key", nsp);
+	watched_relids[5] = get_relname_relid("indicators", nsp);
 
 	cat->set = AgRuleSetCreate();
 	if (cat->set == NULL)
@@ -226,6 +227,14 @@ LoadCatalog(void *arg)
 					 errdetail("%s", err)));
 		else
 			cat->ncanaries++;
+	}
+	if (SPI_execute("SELECT count(*) FROM aiguard.indicators WHERE net IS NOT NULL",
+					true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+
+		cat->n_net_indicators = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	if (SPI_execute("SELECT key FROM aiguard.hash_key", true, 1) == SPI_OK_SELECT &&
 		SPI_processed == 1)

@@ -24,6 +24,7 @@ typedef struct AgCatalog
 	int			nrules;
 	bool		have_model;
 	int			ncanaries;
+	int64		n_net_indicators;	/* ip / cidr entries: 0 = no lookups needed */
 	char	   *hash_key;		/* HMAC key of value hashes, TopMemoryContext */
 } AgCatalog;
 

@@ -21,8 +21,6 @@
  */
 #include "postgres.h"
 
-#include <arpa/inet.h>
-
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -49,6 +47,7 @@
 #include "ag_alerts.h"
 #include "ag_catalog.h"
 #include "ag_guc.h"
+#include "ag_network.h"
 #include "ag_overlap.h"
 #include "ag_scan_sql.h"
 
@@ -221,22 +220,6 @@ BuildSourceKey(RowContext *rc)
 	return buf.data;
 }
 
-/* The address in a client IP value, or NULL when it is not one. */
-static char *
-ValidClientIp(char *ip)
-{
-	unsigned char addr[16];
-	char	   *slash;
-
-	if (ip == NULL)
-		return NULL;
-	slash = strchr(ip, '/');
-	if (slash)
-		*slash = '\0';
-	if (inet_pton(AF_INET, ip, addr) == 1 || inet_pton(AF_INET6, ip, addr) == 1)
-		return ip;
-	return NULL;
-}
 
 #define REPRODUCTION_THRESHOLD 0.5
 
@@ -344,7 +327,7 @@ ScanRow(RowContext *rc)
 	src.conversation_id = FieldValue(rc, F_CONVERSATION);
 	src.user_id = FieldValue(rc, F_USER);
 	raw_ip = FieldValue(rc, F_CLIENT_IP);
-	src.client_ip = ValidClientIp(raw_ip ? pstrdup(raw_ip) : NULL);
+	src.client_ip = AgParseAddress(raw_ip);
 	src.user_agent = FieldValue(rc, F_USER_AGENT);
 	src.resource = FieldValue(rc, F_RESOURCE);
 	if (raw_ip && src.client_ip == NULL)
@@ -357,6 +340,7 @@ ScanRow(RowContext *rc)
 		src.extra_details = x.data;
 	}
 
+	created += AgCheckNetworkSignals(cat, &src, rc->args[1 + 2 * F_USER_AGENT][0] != '\0');
 	created += ScanField(cat, &src, "prompt", AG_ROLE_PROMPT, FieldValue(rc, F_PROMPT), NULL);
 	created += ScanField(cat, &src, "response", AG_ROLE_RESPONSE, FieldValue(rc, F_RESPONSE),
 						 FieldValue(rc, F_SYSTEM));
@@ -468,6 +452,22 @@ QuickScanFindsNothing(RowContext *rc)
 
 	if (cat == NULL || rc->args[1 + 2 * F_SYSTEM][0] != '\0')
 		return false;
+	/* a client address needs an indicator lookup when any list is loaded */
+	if (rc->args[1 + 2 * F_CLIENT_IP][0] != '\0' && cat->n_net_indicators > 0)
+		return false;
+	if (rc->args[1 + 2 * F_USER_AGENT][0] != '\0')
+	{
+		size_t		ualen;
+		char	   *ua = QuickText(rc, F_USER_AGENT, &ok, &ualen);
+		const AgFinding *f;
+		char		err[256];
+
+		/* empty or malformed agents are signals of their own */
+		if (!ok || (ua != NULL && AgUserAgentMalformed(ua, ualen)))
+			return false;
+		if (ua != NULL && AgScan(cat->scanner, ua, ualen, AG_ROLE_USER_AGENT, NULL, &f, err, sizeof(err)) != 0)
+			return false;
+	}
 	for (int i = 0; i < lengthof(texts); i++)
 	{
 		size_t		len;

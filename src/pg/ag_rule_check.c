@@ -133,7 +133,7 @@ aiguard_rule_check(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid role \"%s\" in rule \"%s\"", roles[i], def.id),
-					 errhint("Roles are \"prompt\", \"response\" and \"tool\".")));
+					 errhint("Roles are \"prompt\", \"response\", \"tool\" and \"user_agent\".")));
 		def.roles |= AG_ROLE_MASK(r);
 	}
 	if (def.nkeywords == 0)
@@ -157,7 +157,8 @@ aiguard_rule_check(PG_FUNCTION_ARGS)
 	}
 
 	role = (def.roles & AG_ROLE_MASK(AG_ROLE_PROMPT)) ? AG_ROLE_PROMPT :
-		(def.roles & AG_ROLE_MASK(AG_ROLE_RESPONSE)) ? AG_ROLE_RESPONSE : AG_ROLE_TOOL;
+		(def.roles & AG_ROLE_MASK(AG_ROLE_RESPONSE)) ? AG_ROLE_RESPONSE :
+		(def.roles & AG_ROLE_MASK(AG_ROLE_TOOL)) ? AG_ROLE_TOOL : AG_ROLE_USER_AGENT;
 	PG_TRY();
 	{
 		sc = AgScannerCreate(set);

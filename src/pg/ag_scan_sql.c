@@ -25,7 +25,7 @@ AgRoleFromSql(const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid role \"%s\"", name),
-				 errhint("Valid roles are \"prompt\", \"response\" and \"tool\".")));
+				 errhint("Valid roles are \"prompt\", \"response\", \"tool\" and \"user_agent\".")));
 	return (AgRole) r;
 }
 

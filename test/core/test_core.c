@@ -184,7 +184,8 @@ TestRuleExamples(AgRuleSet *set, AgRuleFile *files, int nfiles)
 		{
 			const AgRuleFileEntry *e = &files[i].entries[r];
 			AgRole		role = (e->def.roles & AG_ROLE_MASK(AG_ROLE_PROMPT)) ? AG_ROLE_PROMPT :
-				(e->def.roles & AG_ROLE_MASK(AG_ROLE_RESPONSE)) ? AG_ROLE_RESPONSE : AG_ROLE_TOOL;
+				(e->def.roles & AG_ROLE_MASK(AG_ROLE_RESPONSE)) ? AG_ROLE_RESPONSE :
+				(e->def.roles & AG_ROLE_MASK(AG_ROLE_TOOL)) ? AG_ROLE_TOOL : AG_ROLE_USER_AGENT;
 			const AgFinding *f;
 
 			for (int k = 0; k < e->nmatches; k++)
