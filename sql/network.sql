@@ -41,5 +41,9 @@ INSERT INTO api_log VALUES
 SELECT alert_type, role, rule_ids, user_id, client_ip, left(user_agent, 20) AS agent, occurrences, source_key,
 	   details->>'indicator' AS indicator, details->>'category' AS category
   FROM aiguard.alerts ORDER BY alert_id;
+-- an address seen clean becomes listed: the next row raises the alert
+SELECT aiguard_load_indicators('ip', 'malicious_ip', 'late-list', '198.51.100.2');
+INSERT INTO api_log VALUES (11, 'u5', '198.51.100.2', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Version/17.4 Safari/605.1.15', 'gpt-4o', 'hi');
+SELECT alert_type, user_id, client_ip, source_key FROM aiguard.alerts WHERE client_ip = '198.51.100.2';
 DROP TABLE api_log;
 DELETE FROM aiguard.indicators;

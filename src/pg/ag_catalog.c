@@ -302,6 +302,11 @@ AgCatalogGet(void)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	{
+		static uint64 generations = 0;
+
+		fresh.generation = ++generations;
+	}
 	FreeCatalog(&catalog);
 	catalog = fresh;
 	catalog_valid = true;

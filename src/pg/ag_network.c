@@ -110,6 +110,55 @@ aiguard_parse_address(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(inet_in, CStringGetDatum(s)));
 }
 
+/*
+ * Recent lookups of addresses that are on no list, so that the common
+ * case (a known, clean client) needs no query.  Direct-mapped by a hash of
+ * the address; an entry is only valid for the catalog generation it was
+ * made in, and the catalog is rebuilt whenever indicators change.
+ */
+#define CLEAN_CACHE_SLOTS 1024
+#define CLEAN_CACHE_KEY 48
+
+typedef struct CleanEntry
+{
+	uint64		generation;
+	char		ip[CLEAN_CACHE_KEY];
+} CleanEntry;
+
+static CleanEntry clean_cache[CLEAN_CACHE_SLOTS];
+
+static CleanEntry *
+CleanSlot(const char *ip)
+{
+	uint32		h = 2166136261u;
+
+	for (const char *p = ip; *p; p++)
+		h = (h ^ (unsigned char) *p) * 16777619u;
+	return &clean_cache[h % CLEAN_CACHE_SLOTS];
+}
+
+bool
+AgAddressKnownClean(const AgCatalog *cat, const char *ip)
+{
+	CleanEntry *e;
+
+	if (ip == NULL || cat->n_net_indicators == 0)
+		return true;
+	e = CleanSlot(ip);
+	return e->generation == cat->generation && strcmp(e->ip, ip) == 0;
+}
+
+static void
+RememberClean(const AgCatalog *cat, const char *ip)
+{
+	CleanEntry *e = CleanSlot(ip);
+
+	if (strlen(ip) >= CLEAN_CACHE_KEY)
+		return;
+	strcpy(e->ip, ip);
+	e->generation = cat->generation;
+}
+
 typedef struct IpLookup
 {
 	const char *ip;
@@ -171,7 +220,7 @@ AgCheckNetworkSignals(AgCatalog *cat, AgAlertSource *src, bool user_agent_mapped
 {
 	int			created = 0;
 
-	if (src->client_ip && cat->n_net_indicators > 0)
+	if (src->client_ip && !AgAddressKnownClean(cat, src->client_ip))
 	{
 		IpLookup	l = {src->client_ip, NULL, NULL, NULL, CurrentMemoryContext};
 
@@ -200,6 +249,8 @@ AgCheckNetworkSignals(AgCatalog *cat, AgAlertSource *src, bool user_agent_mapped
 			f.details = d.data;
 			created += RecordSignal(cat, src, "client_ip", "network", src->client_ip, &f, src->client_ip);
 		}
+		else
+			RememberClean(cat, src->client_ip);
 	}
 
 	/* NULL means the application did not log one; '' is a request without */

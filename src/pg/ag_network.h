@@ -12,6 +12,9 @@
 /* Canonical text of an address or network, or NULL; never errors. */
 extern char *AgParseAddress(const char *value);
 
+/* Was the address looked up recently and found on no list? (No query.) */
+extern bool AgAddressKnownClean(const AgCatalog *cat, const char *ip);
+
 /* Empty, under 4 characters, without letters, or with control characters. */
 extern bool AgUserAgentMalformed(const char *ua, size_t len);
 

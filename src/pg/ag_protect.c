@@ -452,9 +452,18 @@ QuickScanFindsNothing(RowContext *rc)
 
 	if (cat == NULL || rc->args[1 + 2 * F_SYSTEM][0] != '\0')
 		return false;
-	/* a client address needs an indicator lookup when any list is loaded */
+	/* a client address needs an indicator lookup, unless known to be clean */
 	if (rc->args[1 + 2 * F_CLIENT_IP][0] != '\0' && cat->n_net_indicators > 0)
-		return false;
+	{
+		int			attno = SPI_fnumber(rc->tupdesc, rc->args[1 + 2 * F_CLIENT_IP]);
+		char	   *raw;
+
+		if (rc->args[2 + 2 * F_CLIENT_IP][0] != '\0' || attno <= 0)
+			return false;
+		raw = SPI_getvalue(rc->tuple, rc->tupdesc, attno);
+		if (raw != NULL && !AgAddressKnownClean(cat, AgParseAddress(raw)))
+			return false;
+	}
 	if (rc->args[1 + 2 * F_USER_AGENT][0] != '\0')
 	{
 		size_t		ualen;
