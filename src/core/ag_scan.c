@@ -250,6 +250,25 @@ FirstMatch(AgScanner *sc, int i, const char *text, size_t len, int naive)
 	return PCRE2_ERROR_NOMATCH;
 }
 
+/* A rule that hits a match, depth or stack limit is skipped, not fatal. */
+static inline int
+IsLimitError(int rc)
+{
+	return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+		rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT;
+}
+
+/* Any other matching error: report it with the rule's id; returns -1. */
+static int
+MatchError(const AgRule *r, int rc, char *errbuf, size_t errlen)
+{
+	PCRE2_UCHAR msg[128];
+
+	pcre2_get_error_message(rc, msg, sizeof(msg));
+	AgSetError(errbuf, errlen, "rule \"%s\" failed: %s", r->id, (const char *) msg);
+	return -1;
+}
+
 static PendingFinding *
 NewFinding(AgScanner *sc)
 {
@@ -335,16 +354,10 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 			continue;
 		if (rc < 0)
 		{
-			/* match or depth limit: report, never run away */
-			if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
-				rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
+			/* a limit skips the rule: it never runs away */
+			if (IsLimitError(rc))
 				continue;
-			PCRE2_UCHAR msg[128];
-
-			pcre2_get_error_message(rc, msg, sizeof(msg));
-			AgSetError(errbuf, errlen, "rule \"%s\" failed: %s", r->id,
-					   (const char *) msg);
-			return -1;
+			return MatchError(r, rc, errbuf, errlen);
 		}
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
 		PendingFinding *f = NewFinding(sc);
@@ -469,19 +482,10 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 			size_t		vs,
 						ve;
 
-			if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_MATCHLIMIT ||
-				rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT ||
-				rc == PCRE2_ERROR_HEAPLIMIT)
+			if (rc == PCRE2_ERROR_NOMATCH || IsLimitError(rc))
 				break;
 			if (rc < 0)
-			{
-				PCRE2_UCHAR msg[128];
-
-				pcre2_get_error_message(rc, msg, sizeof(msg));
-				AgSetError(errbuf, errlen, "rule \"%s\" failed: %s", r->id,
-						   (const char *) msg);
-				return -1;
-			}
+				return MatchError(r, rc, errbuf, errlen);
 			ov = pcre2_get_ovector_pointer(sc->md);
 			/* next search starts after this match (at least one byte on) */
 			offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
