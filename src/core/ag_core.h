@@ -89,9 +89,6 @@ extern int	AgRuleSetRuleCount(const AgRuleSet *set);
 extern size_t AgRuleSetMemoryBytes(const AgRuleSet *set);
 extern void AgRuleSetFree(AgRuleSet *set);
 
-/* Checks a pattern without keeping it (used to validate catalog edits). */
-extern int	AgValidatePattern(const char *pattern, char *errbuf, size_t errlen);
-
 /* One finding.  Offsets are byte offsets into the scanned text. */
 typedef struct AgFinding
 {

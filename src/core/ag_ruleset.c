@@ -84,17 +84,6 @@ CompilePattern(const char *pattern, int raw, char *errbuf, size_t errlen)
 	return code;
 }
 
-int
-AgValidatePattern(const char *pattern, char *errbuf, size_t errlen)
-{
-	pcre2_code *code = CompilePattern(pattern, 0, errbuf, errlen);
-
-	if (code == NULL)
-		return -1;
-	pcre2_code_free(code);
-	return 0;
-}
-
 static char *
 Dup(const char *s)
 {

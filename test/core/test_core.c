@@ -279,6 +279,23 @@ TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
 				printf("FAIL fast and naive differ on a %s text, role %d\n", c.docs[i].source_file, role);
 		}
 	CHECK(differ == 0, "fast and naive scans differ on %ld of %zu corpus texts", differ, c.n);
+
+	/* the ASCII fast path of normalisation gives what the general path gives */
+	AgNormText	a = {0},
+				b = {0};
+	long		normdiff = 0;
+
+	for (size_t i = 0; i < c.n; i++)
+	{
+		AgNormalizeEx(&a, c.docs[i].text, c.docs[i].len, 1);
+		AgNormalizeEx(&b, c.docs[i].text, c.docs[i].len, 0);
+		normdiff += a.out.len != b.out.len ||
+			memcmp(a.out.data, b.out.data, a.out.len) != 0 ||
+			memcmp(a.map, b.map, a.out.len * sizeof(uint32_t)) != 0;
+	}
+	CHECK(normdiff == 0, "normalisation fast path differs on %ld corpus texts", normdiff);
+	AgNormFree(&a);
+	AgNormFree(&b);
 	printf("compared fast and naive scans on %zu corpus texts x 3 roles\n", c.n);
 	AgScannerFree(fast);
 	AgScannerFree(naive);
