@@ -21,7 +21,7 @@ double		aiguard_block_threshold = 0.8;
 char	   *aiguard_block_message = NULL;
 int			aiguard_max_scan_bytes = 1024 * 1024;
 char	   *aiguard_database = NULL;
-int			aiguard_naptime_ms = 1000;
+int			aiguard_worker_naptime_ms = 1000;
 int			aiguard_batch_size = 200;
 int			aiguard_wallet_window_s = 600;
 int			aiguard_wallet_threshold = 100;
@@ -64,10 +64,10 @@ AgGucInit(void)
 								   "Takes effect at server start; needs shared_preload_libraries = 'aiguard'.",
 								   &aiguard_database, "postgres",
 								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("aiguard.naptime",
+	DefineCustomIntVariable("aiguard.worker_naptime",
 							"How long the background worker sleeps when the scan queue is empty.",
 							NULL,
-							&aiguard_naptime_ms, 1000, 10, 3600 * 1000,
+							&aiguard_worker_naptime_ms, 1000, 10, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("aiguard.batch_size",
 							"Queued rows the background worker scans per transaction.",

@@ -11,7 +11,7 @@ extern double aiguard_block_threshold;
 extern char *aiguard_block_message;
 extern int	aiguard_max_scan_bytes;
 extern char *aiguard_database;
-extern int	aiguard_naptime_ms;
+extern int	aiguard_worker_naptime_ms;
 extern int	aiguard_batch_size;
 extern int	aiguard_wallet_window_s;
 extern int	aiguard_wallet_threshold;
