@@ -6,6 +6,9 @@
 #   ./dev.sh test     the same set-up, then the whole test suite
 #   ./dev.sh stop     stop the throwaway server
 #
+# PGBIN, PGPORT and AIGUARD_CLUSTER choose another PostgreSQL installation,
+# port and cluster directory (to run several checkouts side by side).
+#
 # Run as root on Debian 12 (it installs packages with apt-get and runs the
 # server as the unprivileged "postgres" user), or as a user with sudo.
 set -euo pipefail
@@ -14,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 
 PGVER=15
-PGBIN=/usr/lib/postgresql/$PGVER/bin
+PGBIN=${PGBIN:-/usr/lib/postgresql/$PGVER/bin}
 export PGPORT=${PGPORT:-5499}
 export PGHOST=${PGHOST:-/tmp}
 CLUSTER=${AIGUARD_CLUSTER:-/tmp/aiguard-cluster}
@@ -84,16 +87,16 @@ run_tests() {
 	local core_pass=0 core_fail=0 reg_pass=0 reg_fail=0 status=0
 
 	echo "== core unit tests and rule examples (no server)"
-	make -s check-core PG_CONFIG=$PGBIN/pg_config > /tmp/aiguard-core.out 2>&1 || status=1
-	cat /tmp/aiguard-core.out
-	read -r core_pass core_fail < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' /tmp/aiguard-core.out | tail -1)
+	make -s check-core PG_CONFIG=$PGBIN/pg_config > "$CLUSTER.core.out" 2>&1 || status=1
+	cat "$CLUSTER.core.out"
+	read -r core_pass core_fail < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$CLUSTER.core.out" | tail -1)
 
 	echo "== regression tests (pg_regress)"
-	make -s installcheck PG_CONFIG=$PGBIN/pg_config > /tmp/aiguard-regress.out 2>&1 || status=1
-	cat /tmp/aiguard-regress.out
+	make -s installcheck PG_CONFIG=$PGBIN/pg_config > "$CLUSTER.regress.out" 2>&1 || status=1
+	cat "$CLUSTER.regress.out"
 	if [ -f regression.diffs ] && [ -s regression.diffs ]; then head -200 regression.diffs; fi
-	reg_fail=$(grep -cE '^(not ok|test .* \.\.\. FAILED|     [a-z_]+ +\.\.\. FAILED)' /tmp/aiguard-regress.out || true)
-	reg_pass=$(grep -cE '(^ok |\.\.\. ok)' /tmp/aiguard-regress.out || true)
+	reg_fail=$(grep -cE '^(not ok|test .* \.\.\. FAILED|     [a-z_]+ +\.\.\. FAILED)' "$CLUSTER.regress.out" || true)
+	reg_pass=$(grep -cE '(^ok |\.\.\. ok)' "$CLUSTER.regress.out" || true)
 
 	echo
 	echo "core: ${core_pass:-0} passed, ${core_fail:-0} failed; regression: $reg_pass passed, $reg_fail failed"
