@@ -189,9 +189,8 @@ BEGIN
 				  HINT = 'Valid modes are "detect", "block" and "async".';
 	END IF;
 	IF mode <> 'detect' THEN
-		RAISE EXCEPTION 'protection mode "%" is not available in this version', mode
-			USING ERRCODE = 'feature_not_supported',
-				  HINT = 'Use mode => ''detect''.';
+		-- async scans and the alerts of blocked rows are the worker's job
+		PERFORM aiguard.require_worker(format('protection mode "%s"', mode));
 	END IF;
 
 	IF preset IS NOT NULL THEN
@@ -249,6 +248,12 @@ BEGIN
 	  CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, ord)
 	  JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
 	 WHERE x.indrelid = tbl AND x.indisprimary;
+	IF keycols IS NULL AND mode = 'async' THEN
+		RAISE EXCEPTION 'table % has no primary key', tbl
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'In async mode the worker finds queued rows by primary key.',
+				  HINT = 'Add a primary key, or use mode => ''detect''.';
+	END IF;
 	IF keycols IS NULL THEN
 		RAISE NOTICE 'table % has no primary key', tbl
 			USING DETAIL = 'Alerts on its rows will have no source_key and are not de-duplicated.',
@@ -260,8 +265,9 @@ BEGIN
 	IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'aiguard_protect') THEN
 		EXECUTE format('DROP TRIGGER aiguard_protect ON %s', tbl);
 	END IF;
-	EXECUTE format('CREATE TRIGGER aiguard_protect AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION @extschema@.aiguard_protect_trigger(%s)',
-				   tbl,
+	-- block mode must see the row before it is stored, to reject it
+	EXECUTE format('CREATE TRIGGER aiguard_protect %s INSERT ON %s FOR EACH ROW EXECUTE FUNCTION @extschema@.aiguard_protect_trigger(%s)',
+				   CASE WHEN mode = 'block' THEN 'BEFORE' ELSE 'AFTER' END, tbl,
 				   (SELECT string_agg(quote_literal(x), ', ' ORDER BY o)
 					  FROM unnest(ARRAY[mode] || args || keycols) WITH ORDINALITY AS u(x, o)));
 
@@ -285,6 +291,8 @@ REVOKE ALL ON FUNCTION aiguard_rescan(regclass, timestamptz) FROM PUBLIC;
 CREATE FUNCTION aiguard_unprotect(tbl regclass) RETURNS void
 	LANGUAGE plpgsql SET search_path = pg_catalog AS
 $$
+DECLARE
+	dropped bigint;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM aiguard.protected_tables WHERE relid = tbl) THEN
 		RAISE NOTICE 'table % is not protected by aiguard, skipping', tbl;
@@ -293,6 +301,16 @@ BEGIN
 		EXECUTE format('DROP TRIGGER aiguard_protect ON %s', tbl);
 	END IF;
 	DELETE FROM aiguard.protected_tables WHERE relid = tbl;
+	WITH gone AS (
+		DELETE FROM aiguard.scan_queue q
+		 WHERE q.relid = tbl::oid
+			OR q.relid IN (SELECT i.relid FROM pg_partition_tree(tbl) i)
+		RETURNING 1)
+	SELECT count(*) INTO dropped FROM gone;
+	IF dropped > 0 THEN
+		RAISE NOTICE '% queued rows of % will not be scanned', dropped, tbl
+			USING HINT = 'Run SELECT aiguard_process_queue() before aiguard_unprotect() to scan them first.';
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION aiguard_unprotect(regclass) IS
@@ -310,6 +328,10 @@ BEGIN
 	DELETE FROM aiguard.protected_tables
 	 WHERE relid::oid IN (SELECT objid FROM pg_event_trigger_dropped_objects()
 						   WHERE classid = 'pg_class'::regclass);
+	-- queued rows of a dropped table are gone: nothing left to scan
+	DELETE FROM aiguard.scan_queue
+	 WHERE relid IN (SELECT objid FROM pg_event_trigger_dropped_objects()
+					  WHERE classid = 'pg_class'::regclass);
 END
 $$;
 CREATE EVENT TRIGGER aiguard_forget_dropped_tables ON sql_drop

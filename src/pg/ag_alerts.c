@@ -19,12 +19,16 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/json.h"
 #include "utils/timestamp.h"
 
 #include "ag_alerts.h"
+#include "ag_blocked.h"
 #include "ag_guc.h"
 #include "ag_scan_sql.h"
 
@@ -151,13 +155,96 @@ AppendLeakedValues(AgCatalog *cat, StringInfo details, const char *text,
 		appendStringInfoChar(details, ']');
 }
 
+void
+AgNotifyAlert(int64 alert_id, const char *alert_type, const char *severity,
+			  const char *action, const char *source_table, const char *source_key)
+{
+	StringInfoData payload;
+
+	initStringInfo(&payload);
+	appendStringInfo(&payload, "{\"alert_id\": " INT64_FORMAT ", \"alert_type\": ", alert_id);
+	escape_json(&payload, alert_type);
+	appendStringInfoString(&payload, ", \"severity\": ");
+	escape_json(&payload, severity);
+	appendStringInfoString(&payload, ", \"action\": ");
+	escape_json(&payload, action);
+	appendStringInfoString(&payload, ", \"source_table\": ");
+	if (source_table)
+		escape_json(&payload, source_table);
+	else
+		appendStringInfoString(&payload, "null");
+	appendStringInfoString(&payload, ", \"source_key\": ");
+	appendStringInfoString(&payload, source_key ? source_key : "null");
+	appendStringInfoChar(&payload, '}');
+	Async_Notify("aiguard_alerts", payload.data);
+}
+
+static void
+AppendJsonMember(StringInfo buf, const char *name, const InsertArgs *a, int i)
+{
+	appendStringInfo(buf, ", \"%s\": ", name);
+	if (a->nulls[i] == 'n')
+		appendStringInfoString(buf, "null");
+	else
+		escape_json(buf, TextDatumGetCString(a->values[i]));
+}
+
+/*
+ * The alert of a blocked row as the members of a JSON object, for the
+ * durable hand-off (ag_blocked.c reads them back in SQL).
+ */
+static char *
+BlockedRecordJson(const InsertArgs *a)
+{
+	StringInfoData buf;
+	ArrayType  *rules = DatumGetArrayTypeP(a->values[3]);
+	Datum	   *items;
+	int			nitems;
+	char		iso[MAXDATELEN + 1];
+
+	initStringInfo(&buf);
+	/* ISO 8601 with the UTC offset: read back the same in any DateStyle */
+	appendStringInfoString(&buf, "\"detected_at\": ");
+	escape_json(&buf, JsonEncodeDateTime(iso, TimestampTzGetDatum(GetCurrentTimestamp()),
+										 TIMESTAMPTZOID, NULL));
+	AppendJsonMember(&buf, "alert_type", a, 0);
+	AppendJsonMember(&buf, "action", a, 1);
+	appendStringInfo(&buf, ", \"confidence\": %.4f", DatumGetFloat4(a->values[2]));
+	appendStringInfoString(&buf, ", \"rule_ids\": [");
+	deconstruct_array(rules, TEXTOID, -1, false, TYPALIGN_INT, &items, NULL, &nitems);
+	for (int k = 0; k < nitems; k++)
+	{
+		if (k > 0)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, TextDatumGetCString(items[k]));
+	}
+	appendStringInfoChar(&buf, ']');
+	AppendJsonMember(&buf, "source_table", a, 4);
+	appendStringInfoString(&buf, ", \"source_key\": ");
+	appendStringInfoString(&buf, a->nulls[5] == 'n' ? "null" :
+						   JsonbToCString(NULL, &DatumGetJsonbP(a->values[5])->root, 0));
+	AppendJsonMember(&buf, "role", a, 6);
+	AppendJsonMember(&buf, "conversation_id", a, 7);
+	AppendJsonMember(&buf, "user_id", a, 8);
+	AppendJsonMember(&buf, "client_ip", a, 9);
+	AppendJsonMember(&buf, "user_agent", a, 10);
+	AppendJsonMember(&buf, "resource", a, 11);
+	AppendJsonMember(&buf, "evidence", a, 12);
+	appendStringInfo(&buf, ", \"details\": %s",
+					 JsonbToCString(NULL, &DatumGetJsonbP(a->values[13])->root, 0));
+	AppendJsonMember(&buf, "fingerprint", a, 14);
+	return buf.data;
+}
+
 int
 AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 				 const char *text, size_t len, const AgFinding *f, int n,
-				 bool truncated, const char *action)
+				 bool truncated)
 {
+	const char *action = src->action ? src->action : "detected";
 	int			created = 0;
 	bool	   *done = palloc0(sizeof(bool) * (n > 0 ? n : 1));
+	bool		blocked = strcmp(action, "blocked") == 0;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -220,7 +307,9 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 
 		memset(&a, 0, sizeof(a));
 		memset(a.nulls, ' ', sizeof(a.nulls));
-		SetText(&a, 0, f[i].alert_type);
+		/* a blocked jailbreak has an alert type of its own */
+		SetText(&a, 0, blocked && strcmp(f[i].alert_type, "jailbreak_detected") == 0 ?
+				"jailbreak_blocked" : f[i].alert_type);
 		SetText(&a, 1, action);
 		a.values[2] = Float4GetDatum((float4) f[best].confidence);
 		a.values[3] = TextArrayFromStrings(rule_ids, nrules);
@@ -241,6 +330,13 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 		SetText(&a, 14, fp.data);
 		a.values[15] = BoolGetDatum(src->rescan);
 
+		if (blocked)
+		{
+			/* the inserting transaction will roll back: hand the alert off */
+			AgHandOffBlockedAlert(BlockedRecordJson(&a));
+			created++;
+			continue;
+		}
 		AgRunAsOwner(cat->owner, RunInsert, &a);
 		if (!a.found_type)
 			ereport(WARNING,
@@ -249,24 +345,8 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 					 errdetail("The finding of rule \"%s\" was not recorded.", f[best].rule_id)));
 		else if (a.inserted)
 		{
-			StringInfoData payload;
-
-			initStringInfo(&payload);
-			appendStringInfo(&payload, "{\"alert_id\": " INT64_FORMAT ", \"alert_type\": ", a.alert_id);
-			escape_json(&payload, f[i].alert_type);
-			appendStringInfoString(&payload, ", \"severity\": ");
-			escape_json(&payload, a.severity);
-			appendStringInfoString(&payload, ", \"action\": ");
-			escape_json(&payload, action);
-			appendStringInfoString(&payload, ", \"source_table\": ");
-			if (src->source_table)
-				escape_json(&payload, src->source_table);
-			else
-				appendStringInfoString(&payload, "null");
-			appendStringInfoString(&payload, ", \"source_key\": ");
-			appendStringInfoString(&payload, src->source_key ? src->source_key : "null");
-			appendStringInfoChar(&payload, '}');
-			Async_Notify("aiguard_alerts", payload.data);
+			AgNotifyAlert(a.alert_id, f[i].alert_type, a.severity, action,
+						  src->source_table, src->source_key);
 			created++;
 		}
 	}

@@ -22,18 +22,25 @@ typedef struct AgAlertSource
 	bool		rescan;			/* a rescan: a known finding is not a new sighting */
 	const char *fingerprint;	/* de-duplication key, NULL = per row and field */
 	const char *role_name;		/* role column, NULL = the scanned role */
+	const char *action;			/* "detected" (NULL) or "blocked" */
 } AgAlertSource;
 
 /*
  * Groups the findings of one scanned text by alert type and writes one
  * alert per type (de-duplicated by fingerprint), as the extension owner.
  * New alerts are announced with NOTIFY aiguard_alerts at commit.  Returns
- * the number of new alerts.
+ * the number of new alerts.  With src->action "blocked" the alerts are handed
+ * off durably (ag_blocked.h) instead, because the row's transaction is
+ * about to fail; a blocked jailbreak becomes jailbreak_blocked.
  */
 extern int	AgRecordFindings(AgCatalog *cat, const AgAlertSource *src,
 							 AgRole role, const char *text, size_t len,
-							 const AgFinding *f, int n, bool truncated,
-							 const char *action);
+							 const AgFinding *f, int n, bool truncated);
+
+/* Announces a new alert with NOTIFY aiguard_alerts (sent at commit). */
+extern void AgNotifyAlert(int64 alert_id, const char *alert_type,
+						  const char *severity, const char *action,
+						  const char *source_table, const char *source_key);
 
 /* Records a failed scan in aiguard.scan_errors. */
 extern void AgRecordScanError(AgCatalog *cat, const char *source_table,

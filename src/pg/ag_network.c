@@ -212,7 +212,7 @@ RecordSignal(AgCatalog *cat, AgAlertSource *src, const char *field,
 	s.fingerprint = fp.data;
 	s.role_name = role_name;
 	return AgRecordFindings(cat, &s, AG_ROLE_USER_AGENT, text, strlen(text), f, 1,
-							false, "detected");
+							false);
 }
 
 int

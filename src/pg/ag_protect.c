@@ -49,6 +49,8 @@
 #include "ag_guc.h"
 #include "ag_network.h"
 #include "ag_overlap.h"
+#include "ag_protect.h"
+#include "ag_queue.h"
 #include "ag_scan_sql.h"
 
 typedef enum Field
@@ -88,6 +90,9 @@ typedef struct RowContext
 	char	   *source_table;
 	char	   *source_key;
 	MemoryContext cxt;			/* where results outlive SPI */
+	bool		rescan;			/* scanned before: known findings are not news */
+	bool		block_mode;		/* block mode: may reject the row */
+	bool		blocked;		/* set when the row is to be rejected */
 } RowContext;
 
 /* Appends the JSON of one jsonb value: strings raw, the rest as JSON. */
@@ -266,7 +271,7 @@ ScanField(AgCatalog *cat, AgAlertSource *src, const char *field, AgRole role,
 	if (n == 0)
 		return 0;
 	src->field = field;
-	return AgRecordFindings(cat, src, role, text, len, f, n, truncated, "detected");
+	return AgRecordFindings(cat, src, role, text, len, f, n, truncated);
 }
 
 typedef struct SystemLookup
@@ -311,6 +316,62 @@ LookupSystemMessages(void *arg)
 	SPI_finish();
 }
 
+/*
+ * Role of the message in the content column of a one-message-per-row
+ * table: -1 for the application's own instructions (system, developer),
+ * which are not scanned; unknown speakers count as users.
+ */
+static int
+ContentRole(RowContext *rc)
+{
+	char	   *rolev = FieldValue(rc, F_ROLE);
+	char	   *lower;
+	int			role;
+
+	if (rolev == NULL)
+		return AG_ROLE_PROMPT;
+	lower = str_tolower(rolev, strlen(rolev), DEFAULT_COLLATION_OID);
+	if (strcmp(lower, "system") == 0 || strcmp(lower, "developer") == 0)
+		return -1;
+	role = AgRoleFromName(lower);
+	return role < 0 ? AG_ROLE_PROMPT : role;
+}
+
+/* Findings that block mode rejects (SPEC 4): attacks sent by the user. */
+static bool
+IsBlockable(const AgFinding *f)
+{
+	return f->confidence >= aiguard_block_threshold &&
+		(strcmp(f->alert_type, "jailbreak_detected") == 0 ||
+		 strcmp(f->alert_type, "ascii_smuggling") == 0 ||
+		 strcmp(f->alert_type, "phishing_url_user_prompt") == 0);
+}
+
+/* Whether the user's text in this row has a finding block mode rejects. */
+static bool
+PromptIsBlocked(RowContext *rc, AgCatalog *cat)
+{
+	char	   *texts[2];
+
+	texts[0] = FieldValue(rc, F_PROMPT);
+	texts[1] = rc->args[1 + 2 * F_CONTENT][0] != '\0' && ContentRole(rc) == AG_ROLE_PROMPT ?
+		FieldValue(rc, F_CONTENT) : NULL;
+	for (int i = 0; i < lengthof(texts); i++)
+	{
+		const AgFinding *f;
+		bool		truncated;
+		int			n;
+
+		if (texts[i] == NULL || texts[i][0] == '\0')
+			continue;
+		n = AgScanText(cat, texts[i], strlen(texts[i]), AG_ROLE_PROMPT, &f, &truncated);
+		for (int k = 0; k < n; k++)
+			if (IsBlockable(&f[k]))
+				return true;
+	}
+	return false;
+}
+
 /* Scans every mapped text of one row; returns the number of new alerts. */
 static int
 ScanRow(RowContext *rc)
@@ -323,7 +384,13 @@ ScanRow(RowContext *rc)
 	memset(&src, 0, sizeof(src));
 	src.source_table = rc->source_table;
 	src.source_key = rc->source_key;
-	src.rescan = rc->trigdata == NULL;
+	src.rescan = rc->rescan;
+	if (rc->block_mode && PromptIsBlocked(rc, cat))
+	{
+		/* every alert of a rejected row goes through the durable hand-off */
+		rc->blocked = true;
+		src.action = "blocked";
+	}
 	src.conversation_id = FieldValue(rc, F_CONVERSATION);
 	src.user_id = FieldValue(rc, F_USER);
 	raw_ip = FieldValue(rc, F_CLIENT_IP);
@@ -348,21 +415,12 @@ ScanRow(RowContext *rc)
 
 	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
 	{
-		char	   *rolev = FieldValue(rc, F_ROLE);
-		int			role = AG_ROLE_PROMPT;
+		int			role = ContentRole(rc);
 		SystemLookup sl;
 		char	   *system = NULL;
 
-		if (rolev != NULL)
-		{
-			char	   *lower = str_tolower(rolev, strlen(rolev), DEFAULT_COLLATION_OID);
-
-			if (strcmp(lower, "system") == 0 || strcmp(lower, "developer") == 0)
-				return created; /* the application's own instructions */
-			role = AgRoleFromName(lower);
-			if (role < 0)
-				role = AG_ROLE_PROMPT;	/* unknown speakers are treated as users */
-		}
+		if (role < 0)
+			return created;		/* the application's own instructions */
 		if (role == AG_ROLE_RESPONSE && src.conversation_id != NULL &&
 			rc->args[2 + 2 * F_CONTENT][0] == '\0' &&
 			rc->args[1 + 2 * F_ROLE][0] != '\0' && rc->args[2 + 2 * F_ROLE][0] == '\0' &&
@@ -562,12 +620,15 @@ ScanRowSafely(RowContext *rc, MemoryContext cxt)
 	return created;
 }
 
+#define ERRCODE_AIGUARD_BLOCKED MAKE_SQLSTATE('A','G','0','0','1')
+
 PG_FUNCTION_INFO_V1(aiguard_protect_trigger);
 Datum
 aiguard_protect_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	RowContext	rc;
+	const char *mode;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
 		ereport(ERROR,
@@ -580,6 +641,7 @@ aiguard_protect_trigger(PG_FUNCTION_ARGS)
 						RelationGetRelationName(trigdata->tg_relation)),
 				 errhint("Call aiguard_protect() again for this table.")));
 
+	memset(&rc, 0, sizeof(rc));
 	rc.trigdata = trigdata;
 	rc.rel = trigdata->tg_relation;
 	rc.tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
@@ -591,6 +653,22 @@ aiguard_protect_trigger(PG_FUNCTION_ARGS)
 	rc.args = trigdata->tg_trigger->tgargs;
 	rc.nargs = trigdata->tg_trigger->tgnargs;
 	rc.cxt = CurrentMemoryContext;
+	mode = rc.args[0];
+
+	if (strcmp(mode, "async") == 0)
+	{
+		/* the worker scans it later; only the key is queued, in this transaction */
+		rc.source_key = BuildSourceKey(&rc);
+		if (rc.source_key == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"%s\" is protected in async mode but has no primary key",
+							RelationGetRelationName(rc.rel)),
+					 errhint("Add a primary key, or protect the table in detect mode.")));
+		AgEnqueueRow(RelationGetRelid(rc.rel), rc.source_key);
+		return PointerGetDatum(rc.tuple);
+	}
+	rc.block_mode = strcmp(mode, "block") == 0;
 
 	if (GetDatabaseEncoding() == PG_UTF8 && QuickScanFindsNothing(&rc))
 		return PointerGetDatum(rc.tuple);
@@ -608,7 +686,70 @@ aiguard_protect_trigger(PG_FUNCTION_ARGS)
 	}
 
 	(void) ScanRowSafely(&rc, CurrentMemoryContext);
+	if (rc.blocked)
+		ereport(ERROR,
+				(errcode(ERRCODE_AIGUARD_BLOCKED),
+				 errmsg("%s", aiguard_block_message),
+				 errdetail_log("aiguard blocked a row of %s; the alert is recorded in aiguard.alerts.",
+							   rc.source_table)));
 	return PointerGetDatum(rc.tuple);
+}
+
+char	  **
+AgProtectionArgs(Relation rel, int *nargs)
+{
+	Trigger    *trig = NULL;
+	char	  **args;
+
+	if (rel->trigdesc)
+		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
+			if (strcmp(rel->trigdesc->triggers[i].tgname, "aiguard_protect") == 0)
+				trig = &rel->trigdesc->triggers[i];
+	if (trig == NULL || trig->tgnargs < 1 + 2 * NFIELDS)
+		return NULL;
+	*nargs = trig->tgnargs;
+	args = palloc(sizeof(char *) * trig->tgnargs);
+	for (int i = 0; i < trig->tgnargs; i++)
+		args[i] = pstrdup(trig->tgargs[i]);
+	return args;
+}
+
+char	   *
+AgProtectionKeyQuery(Relation rel, char **args, int nargs)
+{
+	StringInfoData sql;
+	char	   *table = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												   RelationGetRelationName(rel));
+	int			first = 1 + 2 * NFIELDS;
+
+	if (nargs <= first)
+		return NULL;
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT t.* FROM %s t, pg_catalog.jsonb_populate_recordset(NULL::%s, $1) k WHERE ",
+					 table, table);
+	for (int i = first; i < nargs; i++)
+		appendStringInfo(&sql, "%st.%s = k.%s", i > first ? " AND " : "",
+						 quote_identifier(args[i]), quote_identifier(args[i]));
+	return sql.data;
+}
+
+int
+AgScanStoredRow(Relation rel, HeapTuple tuple, TupleDesc tupdesc,
+				char **args, int nargs, bool rescan, MemoryContext cxt)
+{
+	RowContext	rc;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.rel = rel;
+	rc.tuple = tuple;
+	rc.tupdesc = tupdesc;
+	rc.args = args;
+	rc.nargs = nargs;
+	rc.source_table = SourceTableName(rel);
+	rc.source_key = BuildSourceKey(&rc);
+	rc.cxt = cxt;
+	rc.rescan = rescan;
+	return ScanRowSafely(&rc, cxt);
 }
 
 /*
@@ -625,7 +766,6 @@ aiguard_rescan(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	bool		have_since = !PG_ARGISNULL(1);
 	Relation	rel;
-	Trigger    *trig = NULL;
 	char	  **args;
 	int			nargs;
 	char	   *sql;
@@ -636,19 +776,12 @@ aiguard_rescan(PG_FUNCTION_ARGS)
 	Datum		since = have_since ? PG_GETARG_DATUM(1) : (Datum) 0;
 
 	rel = table_open(relid, AccessShareLock);
-	if (rel->trigdesc)
-		for (int i = 0; i < rel->trigdesc->numtriggers; i++)
-			if (strcmp(rel->trigdesc->triggers[i].tgname, "aiguard_protect") == 0)
-				trig = &rel->trigdesc->triggers[i];
-	if (trig == NULL || trig->tgnargs < 1 + 2 * NFIELDS)
+	args = AgProtectionArgs(rel, &nargs);
+	if (args == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" is not protected by aiguard", RelationGetRelationName(rel)),
 				 errhint("Call aiguard_protect() first.")));
-	nargs = trig->tgnargs;
-	args = palloc(sizeof(char *) * nargs);
-	for (int i = 0; i < nargs; i++)
-		args[i] = pstrdup(trig->tgargs[i]);
 	if (have_since && args[1 + 2 * F_CREATED_AT][0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -686,21 +819,10 @@ aiguard_rescan(PG_FUNCTION_ARGS)
 		tt = SPI_tuptable;
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
-			RowContext	rc;
-
 			CHECK_FOR_INTERRUPTS();
 			oldcxt = MemoryContextSwitchTo(rowcxt);
-			memset(&rc, 0, sizeof(rc));
-			rc.trigdata = NULL;
-			rc.rel = rel;
-			rc.tuple = tt->vals[i];
-			rc.tupdesc = tt->tupdesc;
-			rc.args = args;
-			rc.nargs = nargs;
-			rc.source_table = SourceTableName(rel);
-			rc.source_key = BuildSourceKey(&rc);
-			rc.cxt = rowcxt;
-			created += ScanRowSafely(&rc, rowcxt);
+			created += AgScanStoredRow(rel, tt->vals[i], tt->tupdesc, args, nargs,
+									   true, rowcxt);
 			MemoryContextSwitchTo(oldcxt);
 			MemoryContextReset(rowcxt);
 		}

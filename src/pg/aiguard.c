@@ -9,6 +9,7 @@
 
 #include "ag_catalog.h"
 #include "ag_guc.h"
+#include "ag_worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -19,4 +20,5 @@ _PG_init(void)
 {
 	AgGucInit();
 	AgCatalogInit();
+	AgWorkerInit();
 }

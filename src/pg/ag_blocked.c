@@ -1,0 +1,341 @@
+/*
+ * ag_blocked.c
+ *	  Durable hand-off of alerts on blocked rows (see ag_blocked.h).
+ *
+ * Each record is one file, pg_aiguard/blocked/<dboid>-<time>-<pid>-<n>.json,
+ * written to a temporary name, fsync'd and renamed, so a file either holds
+ * a whole record or does not exist.  Ingesting inserts the alert and the
+ * record id (into aiguard.blocked_ingested) in one transaction, and removes
+ * the file only after that transaction commits: a crash between the commit
+ * and the removal leaves a file whose id is already known, which the next
+ * ingest removes without a second alert.  So every record becomes exactly
+ * one alert, whatever crashes in between.
+ */
+#include "postgres.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/file_perm.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "ag_alerts.h"
+#include "ag_blocked.h"
+#include "ag_worker.h"
+
+#define BLOCKED_DIR "pg_aiguard/blocked"
+#define MAX_RECORD_BYTES (4 * 1024 * 1024)
+
+static const char *ingest_sql =
+"WITH first_time AS ("
+"  INSERT INTO aiguard.blocked_ingested (record_id) VALUES ($1::jsonb ->> 'record_id')"
+"  ON CONFLICT DO NOTHING RETURNING record_id) "
+"INSERT INTO aiguard.alerts AS a (detected_at, last_seen_at, alert_type, severity, tactics, "
+"  action, confidence, rule_ids, source_table, source_key, role, conversation_id, user_id, "
+"  client_ip, user_agent, resource, evidence, details, fingerprint) "
+"SELECT (r.j ->> 'detected_at')::timestamptz, (r.j ->> 'detected_at')::timestamptz, t.code, "
+"  t.severity, t.tactics, r.j ->> 'action', (r.j ->> 'confidence')::real, "
+"  ARRAY(SELECT pg_catalog.jsonb_array_elements_text(r.j -> 'rule_ids')), "
+"  r.j ->> 'source_table', pg_catalog.jsonb_strip_nulls(NULLIF(r.j -> 'source_key', 'null')), "
+"  r.j ->> 'role', r.j ->> 'conversation_id', r.j ->> 'user_id', (r.j ->> 'client_ip')::inet, "
+"  r.j ->> 'user_agent', r.j ->> 'resource', r.j ->> 'evidence', r.j -> 'details', "
+"  pg_catalog.md5(r.j ->> 'fingerprint') "
+"FROM (SELECT $1::jsonb AS j) r JOIN aiguard.alert_types t ON t.code = r.j ->> 'alert_type' "
+"WHERE EXISTS (SELECT 1 FROM first_time) "
+"ON CONFLICT (fingerprint) DO UPDATE SET "
+"  occurrences = a.occurrences + 1, "
+"  last_seen_at = GREATEST(a.last_seen_at, excluded.last_seen_at), "
+"  confidence = GREATEST(a.confidence, excluded.confidence) "
+"RETURNING alert_id, (xmax = 0) AS inserted, alert_type, severity::text, action, "
+"  source_table, source_key::text";
+
+static SPIPlanPtr ingest_plan = NULL;
+
+/* Files to remove when the ingesting transaction commits. */
+static List *done_files = NIL;
+static bool callback_registered = false;
+
+static void
+EnsureDirectory(const char *path)
+{
+	if (MakePGDirectory(path) == 0)
+		fsync_fname(path, true);
+	else if (errno != EEXIST)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create directory \"%s\": %m", path)));
+}
+
+void
+AgHandOffBlockedAlert(const char *json_members)
+{
+	static uint32 counter = 0;
+	char	   *record_id;
+	char	   *tmp_path;
+	char	   *path;
+	StringInfoData buf;
+	int			fd;
+
+	record_id = psprintf("%u-" INT64_FORMAT "-%d-%u", MyDatabaseId,
+						 GetCurrentTimestamp(), MyProcPid, ++counter);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"record_id\": \"%s\", \"database_oid\": %u, %s}\n",
+					 record_id, MyDatabaseId, json_members);
+
+	EnsureDirectory("pg_aiguard");
+	EnsureDirectory(BLOCKED_DIR);
+	tmp_path = psprintf("%s/%s.tmp", BLOCKED_DIR, record_id);
+	path = psprintf("%s/%s.json", BLOCKED_DIR, record_id);
+
+	fd = OpenTransientFile(tmp_path, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", tmp_path)));
+	errno = 0;
+	if (write(fd, buf.data, buf.len) != buf.len)
+	{
+		int			save_errno = errno ? errno : ENOSPC;
+
+		CloseTransientFile(fd);
+		unlink(tmp_path);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", tmp_path)));
+	}
+	if (pg_fsync(fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not fsync file \"%s\": %m", tmp_path)));
+	if (CloseTransientFile(fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not close file \"%s\": %m", tmp_path)));
+	/* fsyncs the file under its new name and the directory */
+	durable_rename(tmp_path, path, ERROR);
+
+	AgWorkerWake();
+}
+
+static void
+RemoveIngestedFiles(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
+	{
+		foreach(lc, done_files)
+		{
+			char	   *p = (char *) lfirst(lc);
+
+			if (unlink(p) != 0 && errno != ENOENT)
+				ereport(WARNING,
+						(errcode_for_file_access(),
+						 errmsg("could not remove ingested aiguard record \"%s\": %m", p),
+						 errdetail("It will not raise a second alert: its id is recorded.")));
+		}
+	}
+	list_free_deep(done_files);
+	done_files = NIL;
+}
+
+static char *
+ReadRecord(const char *path)
+{
+	int			fd;
+	struct stat st;
+	char	   *data;
+	ssize_t		got;
+
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+	{
+		if (errno == ENOENT)
+			return NULL;		/* ingested concurrently */
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	}
+	if (fstat(fd, &st) != 0 || st.st_size > MAX_RECORD_BYTES)
+	{
+		CloseTransientFile(fd);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("aiguard record \"%s\" is unreadable or too large", path)));
+	}
+	data = palloc(st.st_size + 1);
+	got = read(fd, data, st.st_size);
+	CloseTransientFile(fd);
+	if (got != st.st_size)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", path)));
+	data[got] = '\0';
+	return data;
+}
+
+/* Inserts one record; returns true if it raised a new alert. */
+static bool
+IngestRecord(const char *json)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int			rc;
+	bool		created = false;
+
+	if (ingest_plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(ingest_sql, 1, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "could not prepare the blocked alert ingest: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		ingest_plan = p;
+	}
+	values[0] = CStringGetTextDatum(json);
+	rc = SPI_execute_plan(ingest_plan, values, NULL, false, 1);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not ingest blocked alert: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		created = DatumGetBool(SPI_getbinval(tup, td, 2, &isnull));
+		if (created)
+			AgNotifyAlert(DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull)),
+						  SPI_getvalue(tup, td, 3), SPI_getvalue(tup, td, 4),
+						  SPI_getvalue(tup, td, 5), SPI_getvalue(tup, td, 6),
+						  SPI_getvalue(tup, td, 7));
+	}
+	return created;
+}
+
+static int
+CompareNames(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/* Names of the current database's pending records, sorted (oldest first). */
+static List *
+PendingRecords(void)
+{
+	DIR		   *dir;
+	struct dirent *de;
+	List	   *names = NIL;
+	char		prefix[32];
+
+	snprintf(prefix, sizeof(prefix), "%u-", MyDatabaseId);
+	dir = AllocateDir(BLOCKED_DIR);
+	if (dir == NULL)
+	{
+		if (errno == ENOENT)
+			return NIL;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open directory \"%s\": %m", BLOCKED_DIR)));
+	}
+	while ((de = ReadDir(dir, BLOCKED_DIR)) != NULL)
+	{
+		size_t		len = strlen(de->d_name);
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 && len > 5 &&
+			strcmp(de->d_name + len - 5, ".json") == 0)
+			names = lappend(names, pstrdup(de->d_name));
+	}
+	FreeDir(dir);
+	list_sort(names, CompareNames);
+	return names;
+}
+
+int
+AgPendingBlockedAlerts(void)
+{
+	return list_length(PendingRecords());
+}
+
+int
+AgIngestBlockedAlerts(void)
+{
+	List	   *names = PendingRecords();
+	ListCell   *lc;
+	int			ingested = 0;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	if (names == NIL)
+		return 0;
+	if (!callback_registered)
+	{
+		RegisterXactCallback(RemoveIngestedFiles, NULL);
+		callback_registered = true;
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	foreach(lc, names)
+	{
+		char	   *path = psprintf("%s/%s", BLOCKED_DIR, (char *) lfirst(lc));
+		char	   *json = ReadRecord(path);
+		MemoryContext old;
+
+		if (json == NULL)
+			continue;
+
+		/* a bad record must not stop the others: set it aside, loudly */
+		BeginInternalSubTransaction(NULL);
+		PG_TRY();
+		{
+			(void) IngestRecord(json);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			old = MemoryContextSwitchTo(TopMemoryContext);
+			done_files = lappend(done_files, pstrdup(path));
+			MemoryContextSwitchTo(old);
+			ingested++;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+			char	   *bad = psprintf("%s.bad", path);
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(cxt);
+			CurrentResourceOwner = owner;
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("aiguard could not ingest blocked-alert record \"%s\"; it was set aside as \"%s\"",
+							path, bad),
+					 errdetail("%s", edata->message)));
+			if (rename(path, bad) != 0)
+				ereport(WARNING,
+						(errcode_for_file_access(),
+						 errmsg("could not rename \"%s\": %m", path)));
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+	}
+	/* ids only matter until their files are gone; keep a generous margin */
+	SPI_execute("DELETE FROM aiguard.blocked_ingested "
+				"WHERE ingested_at < pg_catalog.now() - interval '30 days'", false, 0);
+	SPI_finish();
+	return ingested;
+}
