@@ -55,6 +55,13 @@ schema/rules.sql: tools/ag_rulegen $(RULE_FILES) rules/jailbreak.model
 aiguard--$(EXTVERSION).sql: $(SCHEMA_FILES) schema/rules.sql
 	cat $(SCHEMA_FILES) schema/rules.sql > $@
 
+# TAP tests (PostgreSQL::Test::Cluster): the worker, async and block modes
+# on clusters of their own.  initdb refuses root: run as an ordinary user.
+PROVE_TESTS = test/t/*.pl
+PROVE_FLAGS = -I test/perl
+check-tap:
+	$(prove_installcheck)
+
 CORPUS ?= ../shared/corpus
 
 # Core unit tests and every rule's own examples, without a server.

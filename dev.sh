@@ -25,7 +25,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 deps() {
-	local pkgs="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib libpcre2-dev libutf8proc-dev build-essential pkg-config"
+	local pkgs="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib libpcre2-dev libutf8proc-dev build-essential pkg-config libipc-run-perl"
 	if ! dpkg -s $pkgs >/dev/null 2>&1; then
 		echo "== installing packages: $pkgs"
 		$SUDO apt-get update -qq
@@ -98,9 +98,27 @@ run_tests() {
 	reg_fail=$(grep -cE '^(not ok|test .* \.\.\. FAILED|     [a-z_]+ +\.\.\. FAILED)' "$CLUSTER.regress.out" || true)
 	reg_pass=$(grep -cE '(^ok |\.\.\. ok)' "$CLUSTER.regress.out" || true)
 
+	echo "== TAP tests (worker, async and block modes, on clusters of their own)"
+	# initdb refuses root: run them as postgres, in a copy it owns
+	local tapdir="$CLUSTER.tap" tap_total=0 tap_fail=0
+	$SUDO rm -rf "$tapdir"
+	mkdir -p "$tapdir"
+	tar -C "$here" --exclude=./results --exclude=./tmp_check -cf - . | tar -C "$tapdir" -xf -
+	$SUDO chown -R postgres "$tapdir"
+	as_postgres make -s -C "$tapdir" check-tap PG_CONFIG=$PGBIN/pg_config > "$CLUSTER.tap.out" 2>&1 || status=1
+	cat "$CLUSTER.tap.out"
+	tap_total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$CLUSTER.tap.out" | tail -1)
+	tap_fail=$(cat "$tapdir"/tmp_check/log/regress_log_* 2>/dev/null | grep -c '^not ok' || true)
+	if ! grep -q '^Result: PASS' "$CLUSTER.tap.out" && [ "${tap_fail:-0}" -eq 0 ]; then
+		tap_fail=1		# a test died before reporting
+		ls "$tapdir"/tmp_check/log/ 2>/dev/null | sed 's/^/   log: /'
+	fi
+	local tap_pass=$(( ${tap_total:-0} - ${tap_fail:-0} ))
+	[ "$tap_pass" -ge 0 ] || tap_pass=0
+
 	echo
-	echo "core: ${core_pass:-0} passed, ${core_fail:-0} failed; regression: $reg_pass passed, $reg_fail failed"
-	echo "$(( ${core_pass:-0} + reg_pass )) passed, $(( ${core_fail:-0} + reg_fail )) failed"
+	echo "core: ${core_pass:-0} passed, ${core_fail:-0} failed; regression: $reg_pass passed, $reg_fail failed; TAP: $tap_pass passed, $tap_fail failed"
+	echo "$(( ${core_pass:-0} + reg_pass + tap_pass )) passed, $(( ${core_fail:-0} + reg_fail + tap_fail )) failed"
 	return $status
 }
 
