@@ -17,7 +17,7 @@ PG_CPPFLAGS = -Isrc/core -DPCRE2_CODE_UNIT_WIDTH=8
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 SHLIB_LINK = -lpcre2-8 -lutf8proc -lm
 
-REGRESS = install catalog scan smuggling rules protect rescan reference leakage credentials pii network security
+REGRESS = install catalog scan smuggling rules protect rescan reference leakage credentials pii network security wallet access
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
@@ -47,7 +47,7 @@ test/core/test_core: test/core/test_core.c $(CORE_SRCS) $(TOOL_COMMON) src/core/
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 
 RULE_FILES = $(sort $(wildcard rules/*.rules))
-SCHEMA_FILES = schema/tables.sql schema/alert_types.sql schema/functions.sql schema/worker.sql schema/indicators.sql schema/views.sql
+SCHEMA_FILES = schema/tables.sql schema/alert_types.sql schema/functions.sql schema/worker.sql schema/indicators.sql schema/window_detectors.sql schema/views.sql
 
 schema/rules.sql: tools/ag_rulegen $(RULE_FILES) rules/jailbreak.model
 	tools/ag_rulegen --sql rules/jailbreak.model $(RULE_FILES) > $@.tmp && mv $@.tmp $@

@@ -275,6 +275,11 @@ BEGIN
 	VALUES (tbl, mode, mapping)
 	ON CONFLICT (relid) DO UPDATE
 		SET mode = excluded.mode, mapping = excluded.mapping, protected_at = now();
+
+	-- the time-window detectors read by created_at: see that it is indexed
+	IF jsonb_typeof(mapping -> 'created_at') = 'string' THEN
+		PERFORM aiguard.ensure_time_index(tbl, mapping ->> 'created_at');
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION aiguard_protect(regclass, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text) IS
