@@ -71,8 +71,8 @@ static const char abused_tlds[] =
 	"online,site,live,vip,work,click,link,fun,space,website,store,tk,ml,ga,cf,"
 	"gq,pw,rip,cn,win,bid,loan,men,date,racing,review,stream,download,trade,"
 	"party,science,gdn,ink,ren,best,fit,bar,skin,hair,beauty,boats,homes,lat,"
-	"mom,pics,support,help,zip,mov,cam,su,ws,cc,today,email,asia,wang,xin,"
-	"kim,ltd,co,me,info,";
+	"mom,pics,support,help,zip,mov,cam,su,ws,today,email,asia,wang,xin,"
+	"kim,ltd,me,info,";
 
 /* Second-level labels under which ccTLD registries sell names. */
 static const char second_level[] =
