@@ -1095,7 +1095,15 @@ TryUrlAt(const char *t, size_t len, size_t i, int lenient, Candidate *c)
 	c->scheme = "http";
 	if (!ScanRest(t, len, i, c, !lenient))
 		return 0;
-	return lenient || AcceptSchemeless(t, len, c);
+	if (lenient)
+	{
+		/* an indicator: one token, a host with a dot */
+		for (size_t k = c->end; k < len; k++)
+			if (!strchr(".,;:!?'\"*", t[k]))
+				return 0;
+		return memchr(t + c->host_s, '.', c->host_e - c->host_s) != NULL;
+	}
+	return AcceptSchemeless(t, len, c);
 }
 
 static int
