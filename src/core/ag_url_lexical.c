@@ -32,12 +32,13 @@ static const char brands[] =
 	"commerzbank,postbank,rabobank,abnamro,creditagricole,laposte,ameli,"
 	"impots,correos,nubank,mercadopago,mercadolibre,interac,desjardins,"
 	"scotiabank,commbank,westpac,auspost,hmrc,steamcommunity,chase,itau,"
-	"caixa,dhl,aeon,orico,epos,kraken,ledger,steam,instagram,wechat,webmail,";
+	"caixa,dhl,aeon,orico,epos,kraken,ledger,steam,instagram,wechat,webmail,"
+	"matsui,resona,jcb,vpass,nomura,daiwa,kuroneko,";
 
 /* Brands short or common enough to need a whole token ("purchase"). */
 static const char token_brands[] =
 	"chase,itau,caixa,dhl,aeon,orico,epos,kraken,ledger,steam,amex,smbc,"
-	"mufg,usps,ebay,hsbc,apple,monex,";
+	"mufg,usps,ebay,hsbc,apple,monex,jcb,daiwa,";
 
 /* Main labels owned by the brands above (their official domains). */
 static const char brand_owned[] =
@@ -57,7 +58,7 @@ static const char brand_owned[] =
 	"aliexpress,sberbank,tinkoff,sparkasse,commerzbank,postbank,rabobank,"
 	"abnamro,credit-agricole,laposte,ameli,impots,correos,nubank,"
 	"mercadopago,mercadolibre,interac,desjardins,scotiabank,commbank,"
-	"westpac,auspost,hmrc,wechat,qq,";
+	"westpac,auspost,hmrc,wechat,qq,matsui,resona,jcb,vpass,nomura,daiwa,";
 
 /* Brands distinctive enough that one typo away still means them. */
 static const char typo_brands[] =
@@ -165,6 +166,8 @@ static const struct
 	{"page inside a CMS system folder (wp-includes, wp-admin, .well-known)", 0.45},
 #define F_KEYWORD_PATH_ONE 27
 	{"credential keyword in the path", 0.25},
+#define F_FAKE_WWW 28
+	{"host label imitates a www. prefix (www-brand, wwwbrand)", 0.40},
 };
 #define NFEATURES (int) (sizeof(features) / sizeof(features[0]))
 
@@ -700,6 +703,14 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 			path_keywords = 0;
 		}
 	}
+	/* "www-paypal-com.evil.example": the real www. is a label of its own */
+	for (int i = 0; i <= h.main; i++)
+		if (h.len[i] > 3 && ContainsWord(h.s[i], h.len[i], "www", 3, 0) &&
+			strspn(h.s[i] + 3, "0123456789") != h.len[i] - 3)	/* www2 is real */
+		{
+			Fire(r, F_FAKE_WWW);
+			break;
+		}
 	/* "paypal.com.evil.example", "amazon.co.jp.xyz.buzz" */
 	for (int i = 0; i < h.main; i++)
 		if (AgUrlInList("com,net,org,co,gov,edu", h.s[i], h.len[i]))

@@ -297,6 +297,7 @@ TestLexical(void)
 		"https://example-shop.com/wp-includes/css/chase/login.php",
 		"https://tcpknn.cn/login",
 		"https://victim.example/reset?email=alice@example.com",
+		"https://www-paypal-com.example.net/signin",
 	};
 	static const char *benign[] = {
 		"https://www.paypal.com/signin",
@@ -309,6 +310,9 @@ TestLexical(void)
 		"https://docs.python.org/3/library/urllib.parse.html",
 		"http://allegro.pl/royal-string-quartet-music-i5262876831.html",
 		"https://stackoverflow.com/questions/123/how-to-update-my-account",
+		"http://www2.example.com/index.html",
+		"https://bit.ly/3abcDEF",
+		"https://docs.google.com/forms/d/e/1FAIpQLSd/viewform",
 	};
 	AgUrlRisk	r;
 
