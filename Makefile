@@ -11,7 +11,7 @@ PG_OBJS = $(PG_SRCS:.c=.o)
 MODULE_big = aiguard
 OBJS = $(CORE_OBJS) $(PG_OBJS)
 DATA_built = aiguard--$(EXTVERSION).sql
-EXTRA_CLEAN = $(TOOLS) test/core/test_core schema/rules.sql
+EXTRA_CLEAN = $(TOOLS) test/core/test_core test/core/test_url schema/rules.sql
 
 PG_CPPFLAGS = -Isrc/core -DPCRE2_CODE_UNIT_WIDTH=8
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
@@ -45,6 +45,8 @@ bench/bench_quality: bench/bench_quality.c $(CORE_SRCS) $(TOOL_COMMON) src/core/
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 test/core/test_core: test/core/test_core.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+test/core/test_url: test/core/test_url.c $(CORE_SRCS) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_LIBS)
 
 RULE_FILES = $(sort $(wildcard rules/*.rules))
 SCHEMA_FILES = schema/tables.sql schema/alert_types.sql schema/functions.sql schema/worker.sql schema/indicators.sql schema/window_detectors.sql schema/views.sql
@@ -64,9 +66,17 @@ check-tap:
 
 CORPUS ?= ../shared/corpus
 
-# Core unit tests and every rule's own examples, without a server.
-check-core: test/core/test_core
-	AIGUARD_CORPUS=$(wildcard $(CORPUS)) test/core/test_core rules/jailbreak.model $(RULE_FILES)
+# Core unit tests and every rule's own examples, without a server.  Each
+# test program ends with "N passed, M failed"; the last line printed is
+# their sum (what dev.sh reads), a program that crashes counting as a failure.
+check-core: test/core/test_core test/core/test_url
+	@{ AIGUARD_CORPUS=$(wildcard $(CORPUS)) test/core/test_core rules/jailbreak.model $(RULE_FILES); \
+	   echo "exit status $$?"; test/core/test_url; echo "exit status $$?"; } | awk ' \
+	  /^[0-9]+ passed, [0-9]+ failed$$/ { p += $$1; f += $$3; last = $$3; seen = 1; print "  " $$0; next } \
+	  /^exit status [0-9]+$$/ { if ($$3 != 0 && (!seen || last == 0)) { f++; print "FAIL a test program exited with status " $$3 } \
+	                            seen = 0; last = 0; next } \
+	  { print } \
+	  END { printf "%d passed, %d failed\n", p, f; exit f > 0 }'
 
 train-model: tools/ag_train
 	tools/ag_train $(CORPUS) rules/jailbreak.model --folds 5

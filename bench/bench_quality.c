@@ -30,6 +30,7 @@
 #include "ag_corpus.h"
 #include "ag_jsonl.h"
 #include "ag_load_rules.h"
+#include "ag_url.h"
 #include "ag_util.h"
 
 typedef struct Tally
@@ -279,6 +280,255 @@ UserAgents(const char *dir, AgScanner *sc, FILE *misses)
 	CorpusFree(&c);
 }
 
+/* ---------- URLs ---------- */
+
+/* A set of strings (open addressing), for the simulated indicator list. */
+typedef struct StrSet
+{
+	char	  **slot;
+	size_t		cap;
+	size_t		n;
+} StrSet;
+
+static int
+StrSetHas(const StrSet *set, const char *s)
+{
+	if (set->cap == 0)
+		return 0;
+	for (size_t i = AgFnv1a(AG_FNV_OFFSET, s, strlen(s)) & (set->cap - 1);;
+		 i = (i + 1) & (set->cap - 1))
+	{
+		if (set->slot[i] == NULL)
+			return 0;
+		if (strcmp(set->slot[i], s) == 0)
+			return 1;
+	}
+}
+
+static void
+StrSetAdd(StrSet *set, const char *s)
+{
+	if (StrSetHas(set, s))
+		return;
+	if (2 * (set->n + 1) > set->cap)
+	{
+		StrSet		bigger = {calloc(set->cap ? set->cap * 2 : 1024, sizeof(char *)),
+		set->cap ? set->cap * 2 : 1024, 0};
+
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->slot[i])
+				StrSetAdd(&bigger, set->slot[i]);
+		for (size_t i = 0; i < set->cap; i++)
+			free(set->slot[i]);
+		free(set->slot);
+		*set = bigger;
+	}
+	size_t		i = AgFnv1a(AG_FNV_OFFSET, s, strlen(s)) & (set->cap - 1);
+
+	while (set->slot[i])
+		i = (i + 1) & (set->cap - 1);
+	set->slot[i] = strdup(s);
+	set->n++;
+}
+
+static void
+StrSetFree(StrSet *set)
+{
+	for (size_t i = 0; i < set->cap; i++)
+		free(set->slot[i]);
+	free(set->slot);
+	memset(set, 0, sizeof(*set));
+}
+
+/* The host or one of its parent domains (not a bare TLD) is in the set. */
+static int
+HostOrParentIn(const StrSet *hosts, const char *host)
+{
+	for (const char *h = host; h; h = strchr(h, '.') ? strchr(h, '.') + 1 : NULL)
+	{
+		if (strchr(h, '.') == NULL)
+			break;
+		if (StrSetHas(hosts, h))
+			return 1;
+	}
+	return 0;
+}
+
+#define URL_FILES 3
+
+/*
+ * URL extraction, the lexical risk score and list matching on
+ * urls/ *.jsonl.  (a) recall of the extractor on each corpus URL embedded
+ * in a sentence, with its scheme and without; (b) the lexical score alone
+ * at AG_URL_RISK_THRESHOLD, and how often each feature fires; (c) the
+ * phishing files loaded as an indicator list (normalised URLs and hosts),
+ * matched against what the extractor finds in the sentences.
+ */
+static void
+UrlQuality(const char *dir, FILE *misses)
+{
+	Corpus		c = {0};
+	AgUrlList	one = {0},
+				found = {0};
+	const char *files[URL_FILES] = {NULL};
+	long		rows[URL_FILES] = {0},
+				parsed[URL_FILES] = {0},
+				exact[2][URL_FILES] = {{0}},
+				same[2][URL_FILES] = {{0}},
+				flagged[URL_FILES] = {0},
+				url_hit[URL_FILES] = {0},
+				host_hit[URL_FILES] = {0};
+	long		fires[URL_FILES][AG_URL_RISK_MAX_REASONS * 4] = {{0}};
+	const char *reason_names[AG_URL_RISK_MAX_REASONS * 4] = {NULL};
+	int			nreason_names = 0;
+	StrSet		list_urls = {0},
+				list_hosts = {0};
+	char		sentence[8192];
+
+	if (CorpusLoadFolder(&c, dir, "urls") != 0)
+		return;
+	/* the phishing files as an indicator list, normalised as the glue would */
+	for (size_t i = 0; i < c.n; i++)
+		if (strcmp(c.docs[i].label, "phishing") == 0 &&
+			AgUrlNormalizeOne(&one, c.docs[i].text, c.docs[i].len) == 1)
+		{
+			StrSetAdd(&list_urls, one.urls[0].url_no_scheme);
+			StrSetAdd(&list_hosts, one.urls[0].host);
+		}
+
+	for (size_t i = 0; i < c.n; i++)
+	{
+		const CorpusDoc *d = &c.docs[i];
+		int			f = 0;
+
+		while (f < URL_FILES && files[f] && strcmp(files[f], d->source_file) != 0)
+			f++;
+		if (f == URL_FILES)
+			continue;
+		files[f] = d->source_file;
+		rows[f]++;
+		if (d->len + 64 > sizeof(sentence))
+			continue;
+
+		/* (b) the URL alone: normalised, then scored */
+		if (AgUrlNormalizeOne(&one, d->text, d->len) != 1)
+		{
+			if (misses)
+				fprintf(misses, "URL_NOT_PARSED\t%s\t%s\n", d->source_file, d->text);
+			continue;
+		}
+		parsed[f]++;
+		AgUrlRisk	risk;
+		int			hit = AgUrlLexicalRisk(&one.urls[0], &risk) >= AG_URL_RISK_THRESHOLD;
+		char		expected[8192];
+
+		flagged[f] += hit;
+		for (int r = 0; r < risk.nreasons; r++)
+		{
+			int			k = 0;
+
+			while (k < nreason_names && reason_names[k] != risk.reasons[r])
+				k++;
+			if (k == nreason_names && nreason_names < AG_URL_RISK_MAX_REASONS * 4)
+				reason_names[nreason_names++] = risk.reasons[r];
+			fires[f][k]++;
+		}
+		if (misses && hit != (strcmp(d->label, "phishing") == 0))
+		{
+			fprintf(misses, "%s\t%s\t%.2f\t%s", hit ? "URL_FALSE_POSITIVE" : "URL_MISSED",
+					d->source_file, risk.score, d->text);
+			for (int r = 0; r < risk.nreasons; r++)
+				fprintf(misses, "\t%s", risk.reasons[r]);
+			fputc('\n', misses);
+		}
+		snprintf(expected, sizeof(expected), "%s", one.urls[0].url_no_scheme);
+
+		/* (a) and (c): in a sentence, with and without its scheme */
+		for (int noscheme = 0; noscheme < 2; noscheme++)
+		{
+			const char *u = d->text;
+			size_t		ul = d->len;
+
+			if (noscheme)
+			{
+				const char *sep = strstr(u, "://");
+
+				if (sep == NULL || sep - u > 5)
+					continue;
+				ul -= (size_t) (sep + 3 - u);
+				u = sep + 3;
+			}
+			int			prefix = snprintf(sentence, sizeof(sentence), "Please visit ");
+
+			snprintf(sentence + prefix, sizeof(sentence) - prefix, "%.*s today.", (int) ul, u);
+			int			n = AgUrlExtract(&found, sentence, strlen(sentence));
+			int			got_exact = 0,
+						got_same = 0,
+						got_url = 0,
+						got_host = 0;
+
+			for (int k = 0; k < n; k++)
+			{
+				const AgUrl *x = &found.urls[k];
+
+				got_exact |= x->start == (size_t) prefix && x->end == (size_t) prefix + ul;
+				got_same |= strcmp(x->url_no_scheme, expected) == 0;
+				got_url |= StrSetHas(&list_urls, x->url_no_scheme);
+				got_host |= HostOrParentIn(&list_hosts, x->host);
+			}
+			exact[noscheme][f] += got_exact;
+			same[noscheme][f] += got_same;
+			if (misses && !got_same)
+				fprintf(misses, "URL_NOT_EXTRACTED\t%s\t%s\n", noscheme ? "no scheme" : "scheme", sentence);
+			if (!noscheme)
+			{
+				url_hit[f] += got_url;
+				host_hit[f] += got_host;
+			}
+		}
+	}
+
+	printf("\nURLs (urls/): extraction from \"Please visit <url> today.\"\n");
+	printf("%-34s %6s %7s %14s %14s %14s %14s\n", "source file", "rows", "parsed",
+		   "exact span", "same URL", "exact/no sch.", "same/no sch.");
+	for (int f = 0; f < URL_FILES && files[f]; f++)
+		printf("%-34s %6ld %6.2f%% %13.2f%% %13.2f%% %13.2f%% %13.2f%%\n", files[f] + 5, rows[f],
+			   Pct(parsed[f], rows[f]), Pct(exact[0][f], rows[f]), Pct(same[0][f], rows[f]),
+			   Pct(exact[1][f], rows[f]), Pct(same[1][f], rows[f]));
+	printf("(parsed: the URL alone normalises; same URL: the extracted normalised URL equals it;\n"
+		   " no sch.: written without http(s)://, so bare hosts need a known TLD)\n");
+
+	printf("\nURL lexical risk alone (no list), threshold %.2f: share flagged\n", AG_URL_RISK_THRESHOLD);
+	for (int f = 0; f < URL_FILES && files[f]; f++)
+		printf("%-34s %6ld %7.2f%%  (%s)\n", files[f] + 5, parsed[f], Pct(flagged[f], parsed[f]),
+			   strstr(files[f], "benign") ? "false-positive rate" : "recall");
+	printf("\n%-58s", "feature fires on (share of parsed URLs)");
+	for (int f = 0; f < URL_FILES && files[f]; f++)
+		printf(" %10.10s", strchr(files[f], '_') ? strchr(files[f], '_') + 1 : files[f]);
+	printf("\n");
+	for (int k = 0; k < nreason_names; k++)
+	{
+		printf("%-58.58s", reason_names[k]);
+		for (int f = 0; f < URL_FILES && files[f]; f++)
+			printf(" %9.2f%%", Pct(fires[f][k], parsed[f]));
+		printf("\n");
+	}
+
+	printf("\nURLs with the dev phishing list loaded (%zu URLs, %zu hosts): share matched\n",
+		   list_urls.n, list_hosts.n);
+	printf("%-34s %6s %12s %16s\n", "source file", "rows", "by URL", "by host/parent");
+	for (int f = 0; f < URL_FILES && files[f]; f++)
+		printf("%-34s %6ld %11.2f%% %15.2f%%\n", files[f] + 5, rows[f],
+			   Pct(url_hit[f], rows[f]), Pct(host_hit[f], rows[f]));
+	printf("(phishing: recall of extraction + normalisation against its own list; benign: false\n"
+		   " positives -- by host they are shared hosting, shorteners and big platforms)\n");
+	StrSetFree(&list_urls);
+	StrSetFree(&list_hosts);
+	AgUrlListFree(&one);
+	AgUrlListFree(&found);
+	CorpusFree(&c);
+}
+
 /* Out-of-fold scores: text hash -> probability, sorted for bsearch. */
 typedef struct OofScore
 {
@@ -354,6 +604,13 @@ main(int argc, char **argv)
 
 	FILE	   *misses = NULL;
 
+	if (argc >= 3 && strcmp(argv[1], "--urls-only") == 0)
+	{
+		/* bench_quality --urls-only CORPUS_DIR [MISSES_FILE] */
+		misses = argc >= 4 ? fopen(argv[3], "w") : NULL;
+		UrlQuality(argv[2], misses);
+		return 0;
+	}
 	while (argc - argi > 3 && strncmp(argv[argi], "--", 2) == 0)
 	{
 		if (strcmp(argv[argi], "--oof") == 0)
@@ -520,6 +777,7 @@ main(int argc, char **argv)
 	}
 	SecretsAndPii(corpus_dir, sc);
 	UserAgents(corpus_dir, sc, misses);
+	UrlQuality(corpus_dir, misses);
 	AgScannerFree(sc);
 	AgRuleSetFree(set);
 	CorpusFree(&c);

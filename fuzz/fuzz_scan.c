@@ -2,7 +2,8 @@
  * fuzz_scan.c
  *	  libFuzzer target for the scanning core: any bytes, any role, must scan
  *	  without crashing, leaking or reading out of bounds, and every finding
- *	  must lie inside the text.
+ *	  must lie inside the text.  The same bytes go through URL extraction,
+ *	  the lexical score and the image-exfiltration check.
  *
  *	  make fuzz   (builds with clang -fsanitize=fuzzer,address,undefined
  *				   and runs for FUZZ_SECONDS, default 60)
@@ -15,9 +16,11 @@
 #include <string.h>
 
 #include "ag_load_rules.h"
+#include "ag_url.h"
 
 static AgRuleSet *set;
 static AgScanner *scanner;
+static AgUrlList urls;
 
 int			LLVMFuzzerInitialize(int *argc, char ***argv);
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,5 +55,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < n; i++)
 		if (f[i].start > f[i].end || f[i].end > size - 1 || f[i].details[0] != '{')
 			abort();
+
+	n = AgUrlExtract(&urls, (const char *) data + 1, size - 1);
+	for (int i = 0; i < n; i++)
+	{
+		const AgUrl *u = &urls.urls[i];
+		AgUrlRisk	risk;
+		char		reason[128];
+
+		if (u->start >= u->end || u->end > size - 1 || strncmp(u->url, u->scheme, strlen(u->scheme)) != 0)
+			abort();
+		if (AgUrlLexicalRisk(u, &risk) < 0 || risk.score > 1.0)
+			abort();
+		AgUrlImageExfiltration(u, reason, sizeof(reason));
+	}
+	if (AgUrlNormalizeOne(&urls, (const char *) data + 1, size - 1) < 0)
+		abort();
 	return 0;
 }

@@ -612,3 +612,9 @@ AgNormFree(AgNormText *nt)
 	free(nt->cps);
 	memset(nt, 0, sizeof(*nt));
 }
+
+int32_t
+AgConfusableToLatin(int32_t cp)
+{
+	return ConfusableToLatin(cp);
+}

@@ -58,4 +58,7 @@ extern void AgNormFree(AgNormText *nt);
 extern int	AgIsWordCp(int32_t cp);
 extern int	AgIsIdeographCp(int32_t cp);
 
+/* The Latin letter a Cyrillic/Greek look-alike stands for, or 0. */
+extern int32_t AgConfusableToLatin(int32_t cp);
+
 #endif							/* AG_NORMALIZE_H */

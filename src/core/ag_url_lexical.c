@@ -1,0 +1,757 @@
+/*
+ * ag_url_lexical.c
+ *	  Lexical phishing risk of a URL that no indicator list knows.
+ *
+ * Each feature that fires contributes a weight w in (0,1); the score is
+ * 1 - prod(1 - w) ("noisy OR"), so one strong sign (a userinfo trick, an
+ * IP-literal host, a look-alike IDN, a brand name outside the brand's own
+ * domain) is enough, while weak ones (an abused TLD, a login keyword, a
+ * random-looking name) only count together.  Weights are set by hand from
+ * what each feature means, then checked against the corpus with
+ * `make bench-quality`, which prints how often each fires on benign and
+ * phishing URLs (see bench/bench_quality.c).
+ */
+#include "ag_url.h"
+
+#include <string.h>
+
+#include "ag_normalize.h"
+#include "ag_url_int.h"
+
+/* Brands phishing pages impersonate, as they appear in host names. */
+static const char brands[] =
+	"paypal,apple,appleid,icloud,itunes,microsoft,office365,outlook,hotmail,"
+	"onedrive,sharepoint,microsoftonline,gmail,google,youtube,amazon,netflix,"
+	"facebook,instagram,whatsapp,linkedin,twitter,dropbox,docusign,adobe,"
+	"wellsfargo,bankofamerica,citibank,hsbc,barclays,santander,natwest,"
+	"lloyds,bradesco,bancolombia,metamask,coinbase,binance,blockchain,trezor,"
+	"ebay,fedex,usps,royalmail,spotify,yahoo,verizon,mufg,smbc,mizuho,"
+	"rakuten,sbisec,monex,jabank,japanpost,yucho,saison,docomo,softbank,"
+	"amex,americanexpress,mastercard,sagawa,mercari,paypay,roblox,discord,"
+	"telegram,tiktok,alibaba,aliexpress,sberbank,tinkoff,sparkasse,"
+	"commerzbank,postbank,rabobank,abnamro,creditagricole,laposte,ameli,"
+	"impots,correos,nubank,mercadopago,mercadolibre,interac,desjardins,"
+	"scotiabank,commbank,westpac,auspost,hmrc,steamcommunity,chase,itau,"
+	"caixa,dhl,aeon,orico,epos,kraken,ledger,steam,instagram,wechat,webmail,"
+	"matsui,resona,jcb,vpass,nomura,daiwa,kuroneko,";
+
+/* Brands short or common enough to need a whole token ("purchase"). */
+static const char token_brands[] =
+	"chase,itau,caixa,dhl,aeon,orico,epos,kraken,ledger,steam,amex,smbc,"
+	"mufg,usps,ebay,hsbc,apple,monex,jcb,daiwa,";
+
+/* Main labels owned by the brands above (their official domains). */
+static const char brand_owned[] =
+	"paypal,paypal-objects,apple,icloud,microsoft,microsoftonline,office,"
+	"office365,live,outlook,hotmail,sharepoint,onedrive,msn,bing,azure,"
+	"windows,skype,xbox,google,gmail,youtube,googleapis,googleusercontent,"
+	"gstatic,blogger,blogspot,appspot,amazon,amazonaws,primevideo,audible,"
+	"netflix,facebook,fb,fbcdn,instagram,whatsapp,meta,messenger,linkedin,"
+	"twitter,dropbox,dropboxusercontent,docusign,adobe,chase,wellsfargo,"
+	"bankofamerica,citi,citibank,hsbc,barclays,santander,natwest,lloydsbank,"
+	"itau,bradesco,caixa,bancolombia,metamask,coinbase,binance,blockchain,"
+	"kraken,ledger,trezor,steampowered,steamcommunity,ebay,dhl,fedex,usps,"
+	"royalmail,spotify,yahoo,aol,verizon,mufg,smbc,mizuhobank,mizuho,rakuten,"
+	"aeon,sbisec,monex,jabank,japanpost,jp-bank,saisoncard,orico,eposcard,"
+	"docomo,softbank,americanexpress,amex,mastercard,visa,sagawa-exp,yamato,"
+	"kuronekoyamato,mercari,paypay,roblox,discord,telegram,tiktok,alibaba,"
+	"aliexpress,sberbank,tinkoff,sparkasse,commerzbank,postbank,rabobank,"
+	"abnamro,credit-agricole,laposte,ameli,impots,correos,nubank,"
+	"mercadopago,mercadolibre,interac,desjardins,scotiabank,commbank,"
+	"westpac,auspost,hmrc,wechat,qq,matsui,resona,jcb,vpass,nomura,daiwa,";
+
+/* Brands distinctive enough that one typo away still means them. */
+static const char typo_brands[] =
+	"paypal,netflix,microsoft,outlook,office365,facebook,instagram,whatsapp,"
+	"linkedin,dropbox,docusign,coinbase,binance,metamask,blockchain,google,"
+	"icloud,hotmail,onedrive,sharepoint,wellsfargo,bankofamerica,"
+	"americanexpress,mastercard,spotify,rakuten,mercari,appleid,";
+
+/* Words of the login step itself: strong in a path. */
+static const char login_keywords[] =
+	"login,log-in,signin,sign-in,logon,signon,verify,verification,webscr,"
+	"password,passwd,unlock,suspended,authenticate,authentication,"
+	"myaccount,reactivate,credential,validate,";
+
+/* Words of credential-harvesting pages (host names). */
+static const char keywords[] =
+	"login,log-in,signin,sign-in,logon,signon,verify,verification,validate,"
+	"secure,security,account,update,confirm,banking,password,passwd,unlock,"
+	"suspend,suspended,recover,recovery,billing,authenticate,authentication,"
+	"webscr,wallet,myaccount,authorize,reactivate,restore,limited,unusual,"
+	"credential,ssn,payment,refund,invoice,customer,support,helpdesk,"
+	"service,alert,notice,auth,session,identity,kyc,2fa,otp,bonus,reward,"
+	"claim,prize,airdrop,seed,";
+
+/* Free hosting and user-content platforms: "tenant.platform". */
+static const char hosting[] =
+	"000webhostapp.com,firebaseapp.com,web.app,appspot.com,herokuapp.com,"
+	"github.io,gitlab.io,netlify.app,vercel.app,pages.dev,workers.dev,r2.dev,"
+	"glitch.me,repl.co,replit.app,wixsite.com,weebly.com,wordpress.com,"
+	"square.site,godaddysites.com,webflow.io,myshopify.com,azurewebsites.net,"
+	"web.core.windows.net,blob.core.windows.net,s3.amazonaws.com,"
+	"cloudfront.net,ngrok.io,ngrok-free.app,duckdns.org,ddns.net,no-ip.org,"
+	"hopto.org,zapto.org,sytes.net,mybluehost.me,yolasite.com,jimdosite.com,"
+	"strikingly.com,carrd.co,surge.sh,onrender.com,fly.dev,"
+	"firebasestorage.googleapis.com,storage.googleapis.com,translate.goog,"
+	"ipfs.dweb.link,ipfs.io,on-fleek.app,blogspot.com,sharepoint.com,"
+	"formstack.com,typeform.com,jotform.com,forms.office.com,docs.google.com,"
+	"sites.google.com,drive.google.com,1drv.ms,forms.gle,";
+
+/* URL shorteners: the destination is hidden. */
+static const char shorteners[] =
+	"bit.ly,tinyurl.com,goo.gl,t.co,ow.ly,is.gd,buff.ly,rebrand.ly,cutt.ly,"
+	"shorturl.at,rb.gy,tiny.cc,s.id,t.ly,bit.do,v.gd,lnkd.in,htl.li,x.co,"
+	"shorte.st,adf.ly,bl.ink,tr.im,soo.gd,clck.ru,u.to,cli.gs,linktr.ee,"
+	"qrco.de,tiny.one,shorturl.asia,urlz.fr,";
+
+static const struct
+{
+	const char *reason;
+	double		weight;
+}			features[] = {
+#define F_USERINFO_DOMAIN 0
+	{"userinfo trick: a domain before '@' hides the real host", 0.90},
+#define F_USERINFO 1
+	{"userinfo before '@' in the URL", 0.45},
+#define F_IP_OBFUSCATED 2
+	{"IP-literal host in decimal/octal/hex form", 0.90},
+#define F_IP_HOST 3
+	{"IP-literal host", 0.60},
+#define F_IDN_BRAND 4
+	{"internationalised host imitating a brand", 0.95},
+#define F_MIXED_SCRIPT 5
+	{"host label mixes scripts (look-alike letters)", 0.80},
+#define F_CONFUSABLE 6
+	{"host label made of Latin look-alike letters", 0.80},
+#define F_TYPO_BRAND 7
+	{"host imitates a brand (look-alike characters or one typo)", 0.45},
+#define F_BRAND_SUBDOMAIN 8
+	{"brand name in a subdomain of another domain", 0.55},
+#define F_BRAND_MAIN 9
+	{"brand name inside another registrable domain", 0.40},
+#define F_EMBEDDED_DOMAIN 10
+	{"a domain name (.com, .net...) inside the host", 0.45},
+#define F_BRAND_PATH 11
+	{"brand name in the path of an unrelated site", 0.20},
+#define F_KEYWORD_HOST 12
+	{"credential keyword in the host name", 0.40},
+#define F_KEYWORD_PATH 13
+	{"credential keywords in the path", 0.20},
+#define F_ABUSED_TLD 14
+	{"TLD much abused for phishing", 0.35},
+#define F_RANDOM_LABEL 15
+	{"random-looking (unpronounceable) host label", 0.35},
+#define F_HYPHENS 16
+	{"many hyphens in the host", 0.25},
+#define F_DEEP_SUBDOMAINS 17
+	{"many subdomain levels", 0.25},
+#define F_LONG_HOST 18
+	{"very long host name", 0.20},
+#define F_FREE_HOSTING 19
+	{"free hosting or user-content platform", 0.30},
+#define F_SHORTENER 20
+	{"URL shortener hides the destination", 0.40},
+#define F_EMAIL_IN_URL 21
+	{"e-mail address inside the URL", 0.50},
+#define F_EMBEDDED_URL 22
+	{"another URL inside the path or query", 0.20},
+#define F_PORT 23
+	{"non-standard port", 0.25},
+#define F_DEFANGED 24
+	{"written defanged, as threat reports do", 0.30},
+#define F_BRAND_PATH_LOGIN 25
+	{"brand name and credential keywords in the path of an unrelated site", 0.50},
+#define F_CMS_FOLDER_PAGE 26
+	{"page inside a CMS system folder (wp-includes, wp-admin, .well-known)", 0.45},
+#define F_KEYWORD_PATH_ONE 27
+	{"credential keyword in the path", 0.25},
+#define F_FAKE_WWW 28
+	{"host label imitates a www. prefix (www-brand, wwwbrand)", 0.40},
+};
+#define NFEATURES (int) (sizeof(features) / sizeof(features[0]))
+
+/* Labels of an ASCII host. */
+typedef struct HostLabels
+{
+	const char *s[64];
+	size_t		len[64];
+	int			n;
+	int			main;			/* index of the registrable-ish label, -1 none */
+	int			hosted;			/* main label is a tenant of a hosting platform */
+} HostLabels;
+
+static int
+HostEndsWith(const char *host, const char *suffix, size_t slen)
+{
+	size_t		hl = strlen(host);
+
+	return hl > slen && host[hl - slen - 1] == '.' && memcmp(host + hl - slen, suffix, slen) == 0;
+}
+
+static int
+HostIsOrEndsWith(const char *host, const char *suffix, size_t slen)
+{
+	return (strlen(host) == slen && memcmp(host, suffix, slen) == 0) ||
+		HostEndsWith(host, suffix, slen);
+}
+
+/* Does host match (or is a subdomain of) a domain of the list? */
+static const char *
+HostInDomainList(const char *host, const char *list, int subdomains_only)
+{
+	for (const char *p = list; *p;)
+	{
+		const char *comma = strchr(p, ',');
+		size_t		n = comma ? (size_t) (comma - p) : strlen(p);
+
+		if (subdomains_only ? HostEndsWith(host, p, n) : HostIsOrEndsWith(host, p, n))
+			return p;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return NULL;
+}
+
+static void
+SplitHost(const char *host, HostLabels *h)
+{
+	const char *p = host;
+
+	memset(h, 0, sizeof(*h));
+	h->main = -1;
+	while (*p && h->n < 64)
+	{
+		const char *dot = strchr(p, '.');
+		size_t		n = dot ? (size_t) (dot - p) : strlen(p);
+
+		h->s[h->n] = p;
+		h->len[h->n++] = n;
+		if (dot == NULL)
+			break;
+		p = dot + 1;
+	}
+	if (h->n < 2)
+		return;
+	h->main = h->n - 2;
+	if (h->n >= 3 && h->len[h->n - 1] == 2 &&
+		AgUrlIsSecondLevelSuffix(h->s[h->n - 2], h->len[h->n - 2]))
+		h->main = h->n - 3;
+	/* the tenant of a hosting platform is what the page owner chose */
+	const char *platform = HostInDomainList(host, hosting, 1);
+
+	if (platform)
+	{
+		int			plabels = 1;
+
+		for (const char *c = platform; *c && *c != ','; c++)
+			plabels += *c == '.';
+		if (h->n - plabels - 1 >= 0)
+		{
+			h->main = h->n - plabels - 1;
+			h->hosted = 1;
+		}
+	}
+}
+
+size_t
+AgUrlMainLabel(const char *host, char *out, size_t outlen)
+{
+	HostLabels	h;
+	size_t		n;
+
+	SplitHost(host, &h);
+	if (h.main < 0 || strspn(host, "0123456789.:") == strlen(host) || outlen == 0)
+		return 0;
+	n = h.len[h.main] < outlen - 1 ? h.len[h.main] : outlen - 1;
+	memcpy(out, h.s[h.main], n);
+	out[n] = '\0';
+	return n;
+}
+
+/* Is word[0..n) in text[0..len), as a whole token when token is set? */
+static int
+ContainsWord(const char *text, size_t len, const char *word, size_t n, int token)
+{
+	if (n == 0 || n > len)
+		return 0;
+	for (size_t i = 0; i + n <= len; i++)
+	{
+		if (memcmp(text + i, word, n) != 0)
+			continue;
+		if (!token)
+			return 1;
+		int			before = i == 0 || !((text[i - 1] >= 'a' && text[i - 1] <= 'z'));
+		int			after = i + n == len || !((text[i + n] >= 'a' && text[i + n] <= 'z'));
+
+		if (before && after)
+			return 1;
+	}
+	return 0;
+}
+
+/* First word of list found in text[0..len); its length in *n. */
+static const char *
+FindListWord(const char *list, const char *text, size_t len, size_t *n, int force_token)
+{
+	for (const char *p = list; *p;)
+	{
+		const char *comma = strchr(p, ',');
+		size_t		wl = comma ? (size_t) (comma - p) : strlen(p);
+		int			token = force_token || AgUrlInList(token_brands, p, wl);
+
+		if (list != brands)
+			token = force_token;
+		if (ContainsWord(text, len, p, wl, token))
+		{
+			*n = wl;
+			return p;
+		}
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return NULL;
+}
+
+static int
+CountListWords(const char *list, const char *text, size_t len)
+{
+	int			count = 0;
+
+	for (const char *p = list; *p;)
+	{
+		const char *comma = strchr(p, ',');
+		size_t		wl = comma ? (size_t) (comma - p) : strlen(p);
+
+		count += ContainsWord(text, len, p, wl, 0);
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return count;
+}
+
+static int
+IsVowel(char c)
+{
+	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y';
+}
+
+/*
+ * Consonant pairs that occur inside ordinary words of the languages
+ * written in Latin letters (English, Romance, Germanic, Slavic and
+ * Vietnamese transliterations); any other pair is hard to pronounce.
+ */
+static const char common_pairs[] =
+	"bl,br,ch,ck,cl,cr,ct,dr,fl,fr,gh,gl,gn,gr,kl,kn,kr,ld,lf,lk,ll,lm,lp,ls,"
+	"lt,mb,mm,mp,nc,nd,ng,nk,nn,ns,nt,ph,pl,pr,ps,pt,rb,rc,rd,rf,rg,rk,rl,rm,"
+	"rn,rp,rr,rs,rt,sc,sh,sk,sl,sm,sn,sp,ss,st,sw,th,tr,ts,tt,tw,wh,wr,xt,ff,"
+	"pp,dd,gg,bb,cc,zz,rv,lv,nf,nv,kh,zh,sz,cz,rz,dz,nh,lh,dj,hn,hr,hl,hm,ht,"
+	"wn,ws,wl,ms,mt,ds,gs,ks,bs,cs,fs,lb,lc,ld,lg,ln,lr,mn,nb,nl,nm,nr,nz,pf,"
+	"rh,sb,sd,sf,sg,sq,sv,tc,tl,tm,tn,tz,vr,wk,wt,xp,xc,bj,dv,gd,km,bt,ft,lz,";
+
+/*
+ * A name nobody would choose to pronounce: "tcpknn", "jbaeszfj",
+ * "d5f21q36e4fqc1qfg" -- what domain generators register in bulk.
+ */
+static int
+LooksRandom(const char *s, size_t n)
+{
+	int			letters = 0,
+				vowels = 0,
+				run = 0,
+				maxrun = 0,
+				switches = 0,
+				rare = 0;
+
+	if (n < 5 || memcmp(s, "xn--", 4) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		char		c = s[i];
+		int			letter = c >= 'a' && c <= 'z';
+
+		if (i > 0 && ((s[i - 1] >= '0' && s[i - 1] <= '9') != (c >= '0' && c <= '9')) &&
+			c != '-' && s[i - 1] != '-')
+			switches++;
+		if (!letter)
+		{
+			run = 0;
+			continue;
+		}
+		letters++;
+		if (IsVowel(c))
+		{
+			vowels++;
+			run = 0;
+			continue;
+		}
+		if (++run > maxrun)
+			maxrun = run;
+		if (i > 0 && s[i - 1] >= 'a' && s[i - 1] <= 'z' && !IsVowel(s[i - 1]) &&
+			!AgUrlInList(common_pairs, s + i - 1, 2))
+			rare++;
+		if (c == 'q' && (i + 1 == n || s[i + 1] != 'u'))
+			rare++;
+	}
+	return (letters >= 5 && vowels == 0) || maxrun >= 5 || switches >= 5 ||
+		(letters >= 8 && vowels * 5 < letters) ||
+		(rare >= 2 && rare * 5 >= letters);
+}
+
+/* a[0..an) and b[0..bn) differ by at most one insertion, deletion or substitution. */
+static int
+WithinOneEdit(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t		i = 0,
+				j = 0;
+	int			edits = 0;
+
+	if (an > bn + 1 || bn > an + 1)
+		return 0;
+	while (i < an && j < bn)
+	{
+		if (a[i] == b[j])
+		{
+			i++;
+			j++;
+			continue;
+		}
+		if (++edits > 1)
+			return 0;
+		if (an > bn)
+			i++;
+		else if (bn > an)
+			j++;
+		else
+		{
+			i++;
+			j++;
+		}
+	}
+	return edits + (int) (an - i) + (int) (bn - j) <= 1;
+}
+
+/* "netflx", "paypall", "arnazon": one typo away from a brand of 6+ letters. */
+static int
+TypoOfBrand(const char *label, size_t n)
+{
+	for (const char *p = typo_brands; *p;)
+	{
+		const char *comma = strchr(p, ',');
+		size_t		bl = comma ? (size_t) (comma - p) : strlen(p);
+
+		if (bl >= 6 && !ContainsWord(label, n, p, bl, 0))
+			for (size_t w = bl - 1; w <= bl + 1; w++)
+				for (size_t i = 0; i + w <= n; i++)
+					if (WithinOneEdit(label + i, w, p, bl))
+						return 1;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return 0;
+}
+
+/* Latin skeleton of a label: digits and letter pairs that pass for letters. */
+static size_t
+AsciiSkeleton(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t		o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < outlen; i++)
+	{
+		char		c = s[i];
+
+		if (c == 'r' && i + 1 < n && s[i + 1] == 'n')
+		{
+			c = 'm';
+			i++;
+		}
+		else if (c == 'v' && i + 1 < n && s[i + 1] == 'v')
+		{
+			c = 'w';
+			i++;
+		}
+		else if (c == '0')
+			c = 'o';
+		else if (c == '1')
+			c = 'l';
+		else if (c == '3')
+			c = 'e';
+		else if (c == '5')
+			c = 's';
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Latin skeleton of a Unicode host: look-alike letters mapped to Latin. */
+static size_t
+UnicodeSkeleton(const char *s, char *out, size_t outlen)
+{
+	size_t		o = 0,
+				n = strlen(s);
+
+	for (size_t i = 0; i < n && o + 1 < outlen;)
+	{
+		int32_t		cp;
+		int			m = AgUtf8Decode((const unsigned char *) s + i, n - i, &cp);
+		int32_t		l = cp < 0x80 ? cp : AgConfusableToLatin(cp);
+
+		if (l == 0 && cp >= 0xC0 && cp <= 0x24F)
+			l = 'a';			/* accented Latin: a letter, not a brand char */
+		out[o++] = l ? (char) l : '?';
+		i += m;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * A page (not a picture or script) inside a CMS's own folders or the ACME
+ * folder: where kits land on a compromised site.
+ */
+static int
+CmsFolderPage(const char *path)
+{
+	static const char *const folders[] = {"/wp-includes/", "/wp-admin/", "/wp-content/plugins/",
+	"/wp-content/themes/", "/.well-known/", NULL};
+	static const char *const assets[] = {".js", ".css", ".png", ".jpg", ".jpeg", ".gif", ".svg",
+	".woff", ".woff2", ".ttf", ".ico", ".webp", ".mp4", ".txt", NULL};
+
+	for (int i = 0; folders[i]; i++)
+	{
+		const char *f = strstr(path, folders[i]);
+
+		if (f == NULL)
+			continue;
+		if (strncmp(f, "/.well-known/acme-challenge/", 28) == 0)
+			continue;
+		size_t		end = strcspn(f, "?");
+
+		for (int k = 0; assets[k]; k++)
+		{
+			size_t		al = strlen(assets[k]);
+
+			if (end >= al && strncmp(f + end - al, assets[k], al) == 0)
+				return 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int
+IsEmailLocalChar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		c == '-' || c == '+';
+}
+
+/* local@domain.tld somewhere in s (lowercase, decoded). */
+static int
+ContainsEmail(const char *s)
+{
+	for (const char *at = strchr(s, '@'); at; at = strchr(at + 1, '@'))
+	{
+		const char *d = at + 1;
+		int			dots = 0,
+					tld = 0;
+
+		if (at == s || !IsEmailLocalChar(at[-1]))
+			continue;
+		while ((*d >= 'a' && *d <= 'z') || (*d >= '0' && *d <= '9') || *d == '-' || *d == '.')
+		{
+			if (*d == '.')
+			{
+				dots++;
+				tld = 0;
+			}
+			else
+				tld = (*d >= 'a' && *d <= 'z') ? tld + 1 : -100;
+			d++;
+		}
+		if (dots > 0 && tld >= 2)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+Fire(AgUrlRisk *r, int feature)
+{
+	double		w = features[feature].weight;
+	int			k;
+
+	if (r->nreasons == AG_URL_RISK_MAX_REASONS)
+		return;
+	/* keep reasons sorted by weight, strongest first */
+	for (k = r->nreasons; k > 0 && r->weights[k - 1] < w; k--)
+	{
+		r->reasons[k] = r->reasons[k - 1];
+		r->weights[k] = r->weights[k - 1];
+	}
+	r->reasons[k] = features[feature].reason;
+	r->weights[k] = w;
+	r->nreasons++;
+	r->score = 1.0 - (1.0 - r->score) * (1.0 - w);
+}
+
+double
+AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
+{
+	HostLabels	h;
+	const char *host = u->host;
+	char		path[1024];
+	size_t		plen = 0;
+	int			brand_official = 0;
+	const char *brand = NULL;
+	size_t		blen = 0;
+
+	memset(r, 0, sizeof(*r));
+
+	/* path and query, lowercase and percent-decoded, for keywords */
+	for (const char *p = u->path; *p && plen + 1 < sizeof(path); p++)
+	{
+		char		c = *p;
+
+		if (c == '%' && p[1] && p[2])
+		{
+			int			hi = (p[1] | 0x20) <= '9' ? p[1] - '0' : (p[1] | 0x20) - 'a' + 10;
+			int			lo = (p[2] | 0x20) <= '9' ? p[2] - '0' : (p[2] | 0x20) - 'a' + 10;
+
+			if (hi >= 0 && hi < 16 && lo >= 0 && lo < 16)
+			{
+				c = (char) (hi * 16 + lo);
+				p += 2;
+			}
+		}
+		path[plen++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+	}
+	path[plen] = '\0';
+
+	if (u->flags & AG_URL_USERINFO)
+		Fire(r, strchr(u->userinfo, '.') ? F_USERINFO_DOMAIN : F_USERINFO);
+	if (u->flags & AG_URL_DEFANGED)
+		Fire(r, F_DEFANGED);
+	if (u->flags & AG_URL_PORT)
+		Fire(r, F_PORT);
+	if (ContainsEmail(path))
+		Fire(r, F_EMAIL_IN_URL);
+	if (strstr(path + 1, "http:") || strstr(path + 1, "https:") || strstr(path + 1, "www."))
+		Fire(r, F_EMBEDDED_URL);
+	if (u->flags & AG_URL_IP_HOST)
+	{
+		Fire(r, (u->flags & AG_URL_IP_OBFUSCATED) ? F_IP_OBFUSCATED : F_IP_HOST);
+		if (CountListWords(login_keywords, path, plen) > 0)
+			Fire(r, F_KEYWORD_PATH_ONE);
+		return r->score;
+	}
+
+	SplitHost(host, &h);
+	if (h.main < 0)
+		return r->score;
+	const char *main = h.s[h.main];
+	size_t		mlen = h.len[h.main];
+	const char *tld = h.s[h.n - 1];
+	size_t		tlen = h.len[h.n - 1];
+
+	brand_official = !h.hosted && AgUrlInList(brand_owned, main, mlen);
+
+	/* look-alike hosts */
+	if (u->flags & (AG_URL_IDN | AG_URL_PUNYCODE))
+	{
+		char		skel[512];
+		size_t		sl = UnicodeSkeleton(u->host_unicode, skel, sizeof(skel));
+
+		if (FindListWord(brands, skel, sl, &blen, 0) && !FindListWord(brands, host, strlen(host), &blen, 0))
+			Fire(r, F_IDN_BRAND);
+		if (u->flags & AG_URL_MIXED_SCRIPT)
+			Fire(r, F_MIXED_SCRIPT);
+		else if (u->flags & AG_URL_CONFUSABLE)
+			Fire(r, F_CONFUSABLE);
+	}
+	if (!brand_official)
+	{
+		char		skel[128];
+		size_t		sl = AsciiSkeleton(main, mlen, skel, sizeof(skel));
+
+		if (!FindListWord(brands, main, mlen, &blen, 0) &&
+			(FindListWord(brands, skel, sl, &blen, 0) || TypoOfBrand(main, mlen)))
+			Fire(r, F_TYPO_BRAND);
+	}
+
+	/* brand names where the brand does not live */
+	int			path_keywords = CountListWords(login_keywords, path, plen);
+
+	if (!brand_official)
+	{
+		size_t		sub_len = (size_t) (main - host);
+
+		if (sub_len > 0 && FindListWord(brands, host, sub_len, &blen, 0))
+			Fire(r, F_BRAND_SUBDOMAIN);
+		else if ((brand = FindListWord(brands, main, mlen, &blen, 0)) != NULL &&
+				 !AgUrlInList(brand_owned, main, mlen))
+			Fire(r, F_BRAND_MAIN);
+		else if (FindListWord(brands, path, plen, &blen, 1))
+		{
+			Fire(r, path_keywords > 0 ? F_BRAND_PATH_LOGIN : F_BRAND_PATH);
+			path_keywords = 0;
+		}
+	}
+	/* "www-paypal-com.evil.example": the real www. is a label of its own */
+	for (int i = 0; i <= h.main; i++)
+		if (h.len[i] > 3 && ContainsWord(h.s[i], h.len[i], "www", 3, 0) &&
+			strspn(h.s[i] + 3, "0123456789") != h.len[i] - 3)	/* www2 is real */
+		{
+			Fire(r, F_FAKE_WWW);
+			break;
+		}
+	/* "paypal.com.evil.example", "amazon.co.jp.xyz.buzz" */
+	for (int i = 0; i < h.main; i++)
+		if (AgUrlInList("com,net,org,co,gov,edu", h.s[i], h.len[i]))
+		{
+			Fire(r, F_EMBEDDED_DOMAIN);
+			break;
+		}
+
+	if (!brand_official)
+	{
+		if (FindListWord(keywords, host, (size_t) (tld - host), &blen, 0))
+			Fire(r, F_KEYWORD_HOST);
+		if (path_keywords >= 2)
+			Fire(r, F_KEYWORD_PATH);
+		else if (path_keywords == 1)
+			Fire(r, F_KEYWORD_PATH_ONE);
+	}
+	if (CmsFolderPage(path))
+		Fire(r, F_CMS_FOLDER_PAGE);
+	if (AgUrlTldAbused(tld, tlen))
+		Fire(r, F_ABUSED_TLD);
+	for (int i = 0; i <= h.main && !brand_official; i++)
+		if (!(h.len[i] == 3 && memcmp(h.s[i], "www", 3) == 0) && LooksRandom(h.s[i], h.len[i]))
+		{
+			Fire(r, F_RANDOM_LABEL);
+			break;
+		}
+
+	int			hyphens = 0;
+
+	for (const char *p = host; *p; p++)
+		hyphens += *p == '-';
+	if (hyphens >= 3 && strstr(host, "xn--") == NULL)
+		Fire(r, F_HYPHENS);
+	if (h.main >= 3)
+		Fire(r, F_DEEP_SUBDOMAINS);
+	if (strlen(host) > 40)
+		Fire(r, F_LONG_HOST);
+	if (h.hosted || HostInDomainList(host, hosting, 0))
+		Fire(r, F_FREE_HOSTING);
+	if (HostInDomainList(host, shorteners, 0))
+		Fire(r, F_SHORTENER);
+	return r->score;
+}
