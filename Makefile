@@ -17,7 +17,7 @@ PG_CPPFLAGS = -Isrc/core -DPCRE2_CODE_UNIT_WIDTH=8
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 SHLIB_LINK = -lpcre2-8 -lutf8proc -lm
 
-REGRESS = install catalog scan smuggling rules protect rescan reference leakage credentials pii network security wallet access
+REGRESS = install catalog scan smuggling rules protect rescan reference leakage credentials pii network security wallet access phishing
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config

@@ -9,6 +9,12 @@ CREATE FUNCTION aiguard_parse_address(value text) RETURNS inet
 COMMENT ON FUNCTION aiguard_parse_address(text) IS
 	'An IPv4/IPv6 address or network (a.b.c.d, a.b.c.d/n, IPv6, [IPv6], with or without a port), or NULL when it is not one; never raises an error';
 
+CREATE FUNCTION aiguard_normalize_indicator(kind text, value text) RETURNS text
+	AS 'MODULE_PATHNAME', 'aiguard_normalize_indicator'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION aiguard_normalize_indicator(text, text) IS
+	'A url or domain indicator normalised as URLs found in text are (lowercase punycode host, no default port, no scheme or fragment), or NULL when it is not one';
+
 CREATE FUNCTION aiguard.domain_suffixes(host text) RETURNS text[]
 	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS
 $$
@@ -62,13 +68,17 @@ BEGIN
 				addr := CASE WHEN kind = 'ip' THEN addr ELSE network(addr)::inet END;
 			END IF;
 		ELSIF kind = 'domain' THEN
-			v := rtrim(lower(v), '.');
+			-- lowercase, punycode for IDN, no trailing dot: as hosts in text are
+			v := @extschema@.aiguard_normalize_indicator('domain', v);
 			IF v !~ '^([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$' THEN
 				v := NULL;
 			END IF;
 		ELSIF kind = 'url' THEN
+			-- stored without scheme, as extracted URLs are matched
 			IF v !~* '^([a-z][a-z0-9+.-]*://)?[^\s/?#]+\.[^\s/?#]+' THEN
 				v := NULL;
+			ELSE
+				v := @extschema@.aiguard_normalize_indicator('url', v);
 			END IF;
 		ELSIF length(v) > 1000 THEN
 			v := NULL;

@@ -240,13 +240,16 @@ LoadCatalog(void *arg)
 		else
 			cat->ncanaries++;
 	}
-	if (SPI_execute("SELECT count(*) FROM aiguard.indicators WHERE net IS NOT NULL",
+	if (SPI_execute("SELECT count(*) FILTER (WHERE net IS NOT NULL), "
+					"count(*) FILTER (WHERE kind IN ('url', 'domain')) FROM aiguard.indicators",
 					true, 1) == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		bool		isnull;
 
 		cat->n_net_indicators = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 															SPI_tuptable->tupdesc, 1, &isnull));
+		cat->n_url_indicators = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+															SPI_tuptable->tupdesc, 2, &isnull));
 	}
 	if (SPI_execute("SELECT key FROM aiguard.hash_key", true, 1) == SPI_OK_SELECT &&
 		SPI_processed == 1)

@@ -25,6 +25,7 @@ typedef struct AgCatalog
 	bool		have_model;
 	int			ncanaries;
 	int64		n_net_indicators;	/* ip / cidr entries: 0 = no lookups needed */
+	int64		n_url_indicators;	/* url / domain entries: 0 = no lookups needed */
 	uint64		generation;		/* changes at every rebuild (lookup caches) */
 	char	   *hash_key;		/* HMAC key of value hashes, TopMemoryContext */
 } AgCatalog;

@@ -49,6 +49,7 @@
 #include "ag_guc.h"
 #include "ag_network.h"
 #include "ag_overlap.h"
+#include "ag_phishing.h"
 #include "ag_protect.h"
 #include "ag_queue.h"
 #include "ag_scan_sql.h"
@@ -228,24 +229,125 @@ BuildSourceKey(RowContext *rc)
 
 #define REPRODUCTION_THRESHOLD 0.5
 
+typedef struct HistoryLookup
+{
+	RowContext *rc;
+	const char *conversation;
+	StringInfo	out;
+} HistoryLookup;
+
+/* Earlier user messages of the conversation, read as the extension owner. */
+static void
+LookupUserMessages(void *arg)
+{
+	HistoryLookup *hl = (HistoryLookup *) arg;
+	RowContext *rc = hl->rc;
+	char	   *sql;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+
+	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
+		sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s WHERE %s::text = $1 "
+					   "AND lower(%s::text) NOT IN ('response', 'assistant', 'ai', 'model', 'tool', "
+					   "'function', 'document', 'system', 'developer')",
+					   quote_identifier(rc->args[1 + 2 * F_CONTENT]), SourceTableName(rc->rel),
+					   quote_identifier(rc->args[1 + 2 * F_CONVERSATION]),
+					   quote_identifier(rc->args[1 + 2 * F_ROLE]));
+	else
+		sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s WHERE %s::text = $1",
+					   quote_identifier(rc->args[1 + 2 * F_PROMPT]), SourceTableName(rc->rel),
+					   quote_identifier(rc->args[1 + 2 * F_CONVERSATION]));
+	values[0] = CStringGetTextDatum(hl->conversation);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (v)
+		{
+			MemoryContext old = MemoryContextSwitchTo(rc->cxt);
+
+			appendStringInfoChar(hl->out, '\n');
+			appendStringInfoString(hl->out, v);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	SPI_finish();
+}
+
+static bool
+PlainMapping(RowContext *rc, Field field)
+{
+	return rc->args[1 + 2 * field][0] != '\0' && rc->args[2 + 2 * field][0] == '\0';
+}
+
+/*
+ * What the user had sent in the conversation of this row (for the origin of
+ * a URL in a response), or NULL when that cannot be told.  A prompt mapped
+ * by jsonpath is the request's whole message list (LiteLLM's "messages"),
+ * so it is the history; otherwise earlier rows of the same conversation
+ * are read, when the conversation and the texts are plain columns.
+ */
+static const char *
+UserHistory(void *arg)
+{
+	RowContext *rc = (RowContext *) arg;
+	StringInfoData h;
+	bool		known = false;
+	char	   *prompt = FieldValue(rc, F_PROMPT);
+	char	   *conversation = FieldValue(rc, F_CONVERSATION);
+
+	initStringInfo(&h);
+	if (prompt)
+		appendStringInfoString(&h, prompt);
+	if (rc->args[1 + 2 * F_PROMPT][0] != '\0' && !PlainMapping(rc, F_PROMPT))
+		known = true;
+	if (conversation != NULL && PlainMapping(rc, F_CONVERSATION) &&
+		(PlainMapping(rc, F_PROMPT) || (PlainMapping(rc, F_CONTENT) && PlainMapping(rc, F_ROLE))))
+	{
+		HistoryLookup hl;
+
+		hl.rc = rc;
+		hl.conversation = conversation;
+		hl.out = &h;
+		AgRunAsOwner(AgCatalogGet()->owner, LookupUserMessages, &hl);
+		known = true;
+	}
+	return known ? h.data : NULL;
+}
+
 /*
  * Scans one mapped text.  For a response, system holds the conversation's
  * system prompt (or NULL): a response that reproduces most of it is an
  * instruction_leakage finding of its own.
  */
 static int
-ScanField(AgCatalog *cat, AgAlertSource *src, const char *field, AgRole role,
-		  const char *text, const char *system)
+ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
+		  AgRole role, const char *text, const char *system)
 {
 	const AgFinding *f;
 	bool		truncated;
 	int			n;
 	size_t		len;
+	AgFinding  *uf;
+	char	   *images;
+	int			nu;
+	const char *saved_details = src->extra_details;
+	int			created;
 
 	if (text == NULL || text[0] == '\0')
 		return 0;
 	len = strlen(text);
 	n = AgScanText(cat, text, len, role, &f, &truncated);
+	nu = AgUrlFindings(cat, role, text, truncated ? pg_mbcliplen(text, (int) len, aiguard_max_scan_bytes) : len,
+					   true, UserHistory, rc, &uf, &images);
+	if (nu > 0)
+	{
+		f = AgMergeFindings(f, n, uf, nu);
+		n += nu;
+	}
 	if (role == AG_ROLE_RESPONSE && system != NULL && system[0] != '\0')
 	{
 		double		frac = AgReproducedFraction(system, strlen(system), text, len);
@@ -271,7 +373,12 @@ ScanField(AgCatalog *cat, AgAlertSource *src, const char *field, AgRole role,
 	if (n == 0)
 		return 0;
 	src->field = field;
-	return AgRecordFindings(cat, src, role, text, len, f, n, truncated);
+	/* images carrying data out are context for any alert on this text */
+	if (images)
+		src->extra_details = saved_details ? psprintf("%s, %s", saved_details, images) : images;
+	created = AgRecordFindings(cat, src, role, text, len, f, n, truncated);
+	src->extra_details = saved_details;
+	return created;
 }
 
 typedef struct SystemLookup
@@ -368,6 +475,19 @@ PromptIsBlocked(RowContext *rc, AgCatalog *cat)
 		for (int k = 0; k < n; k++)
 			if (IsBlockable(&f[k]))
 				return true;
+		{
+			AgFinding  *uf;
+			char	   *images;
+			size_t		len = strlen(texts[i]);
+			int			nu;
+
+			if (truncated)
+				len = pg_mbcliplen(texts[i], (int) len, aiguard_max_scan_bytes);
+			nu = AgUrlFindings(cat, AG_ROLE_PROMPT, texts[i], len, true, NULL, NULL, &uf, &images);
+			for (int k = 0; k < nu; k++)
+				if (IsBlockable(&uf[k]))
+					return true;
+		}
 	}
 	return false;
 }
@@ -408,10 +528,10 @@ ScanRow(RowContext *rc)
 	}
 
 	created += AgCheckNetworkSignals(cat, &src, rc->args[1 + 2 * F_USER_AGENT][0] != '\0');
-	created += ScanField(cat, &src, "prompt", AG_ROLE_PROMPT, FieldValue(rc, F_PROMPT), NULL);
-	created += ScanField(cat, &src, "response", AG_ROLE_RESPONSE, FieldValue(rc, F_RESPONSE),
+	created += ScanField(rc, cat, &src, "prompt", AG_ROLE_PROMPT, FieldValue(rc, F_PROMPT), NULL);
+	created += ScanField(rc, cat, &src, "response", AG_ROLE_RESPONSE, FieldValue(rc, F_RESPONSE),
 						 FieldValue(rc, F_SYSTEM));
-	created += ScanField(cat, &src, "tool", AG_ROLE_TOOL, FieldValue(rc, F_TOOL), NULL);
+	created += ScanField(rc, cat, &src, "tool", AG_ROLE_TOOL, FieldValue(rc, F_TOOL), NULL);
 
 	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
 	{
@@ -433,7 +553,7 @@ ScanRow(RowContext *rc)
 			AgRunAsOwner(cat->owner, LookupSystemMessages, &sl);
 			system = sl.result;
 		}
-		created += ScanField(cat, &src, "content", (AgRole) role, FieldValue(rc, F_CONTENT), system);
+		created += ScanField(rc, cat, &src, "content", (AgRole) role, FieldValue(rc, F_CONTENT), system);
 	}
 	return created;
 }
@@ -570,6 +690,8 @@ QuickScanFindsNothing(RowContext *rc)
 		if (len > (size_t) aiguard_max_scan_bytes)
 			len = pg_mbcliplen(text, (int) len, aiguard_max_scan_bytes);
 		if (AgScan(cat->scanner, text, len, role, NULL, &f, err, sizeof(err)) != 0)
+			return false;
+		if (AgUrlsNeedAttention(cat, text, len))
 			return false;
 	}
 	return true;

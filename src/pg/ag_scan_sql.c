@@ -4,16 +4,20 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
 #include "ag_catalog.h"
-#include "ag_mask.h"
 #include "ag_guc.h"
+#include "ag_mask.h"
+#include "ag_phishing.h"
 #include "ag_scan_sql.h"
 
 AgRole
@@ -90,6 +94,23 @@ aiguard_scan(PG_FUNCTION_ARGS)
 				 errdetail("The database encoding is \"%s\".", GetDatabaseEncodingName())));
 	cat = AgCatalogGet();
 	n = AgScanText(cat, data, len, role, &f, &truncated);
+	{
+		/* threat lists are consulted for callers allowed to read them */
+		Oid			indicators = get_relname_relid("indicators", get_namespace_oid("aiguard", false));
+		bool		use_lists = OidIsValid(indicators) &&
+			pg_class_aclcheck(indicators, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+		AgFinding  *uf;
+		char	   *images;
+		int			nu = AgUrlFindings(cat, role, data,
+									   truncated ? pg_mbcliplen(data, (int) len, aiguard_max_scan_bytes) : len,
+									   use_lists, NULL, NULL, &uf, &images);
+
+		if (nu > 0)
+		{
+			f = AgMergeFindings(f, n, uf, nu);
+			n += nu;
+		}
+	}
 	attinmeta = TupleDescGetAttInMetadata(rsinfo->setDesc);
 
 	for (int i = 0; i < n; i++)
