@@ -11,7 +11,7 @@ PG_OBJS = $(PG_SRCS:.c=.o)
 MODULE_big = aiguard
 OBJS = $(CORE_OBJS) $(PG_OBJS)
 DATA_built = aiguard--$(EXTVERSION).sql
-EXTRA_CLEAN = $(TOOLS) test/core/test_core test/core/test_url schema/rules.sql
+EXTRA_CLEAN = $(TOOLS) test/core/test_core test/core/test_url schema/rules.sql tmp_check_iso output_iso
 
 PG_CPPFLAGS = -Isrc/core -DPCRE2_CODE_UNIT_WIDTH=8
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
@@ -63,6 +63,25 @@ PROVE_TESTS = test/t/*.pl
 PROVE_FLAGS = -I test/perl
 check-tap:
 	$(prove_installcheck)
+
+# Isolation tests (pg_isolation_regress): sessions racing each other over
+# the scan queue and the wallet detector.  Async mode needs the library
+# preloaded and the worker on the test database, so they run on a
+# temporary instance of their own (test/isolation/isolation.conf), never
+# on the server installcheck uses.  initdb refuses root, as for check-tap.
+ISOLATION_TESTS = async_queue wallet_race
+# the database the specs run in: aiguard.database in isolation.conf
+ISOLATION_DB = isolation_regression
+ISOLATION_PORT ?= 5511
+check-isolation:
+	rm -rf tmp_check_iso output_iso
+	$(pgxsdir)/src/test/isolation/pg_isolation_regress \
+		--temp-instance=tmp_check_iso --temp-config=test/isolation/isolation.conf \
+		--bindir=$(bindir) --port=$(ISOLATION_PORT) --no-locale --encoding=UTF8 \
+		--inputdir=test/isolation --outputdir=output_iso \
+		--dbname=$(ISOLATION_DB) --load-extension=aiguard $(ISOLATION_TESTS)
+
+.PHONY: check-tap check-isolation
 
 CORPUS ?= ../shared/corpus
 

@@ -103,7 +103,7 @@ run_tests() {
 	local tapdir="$CLUSTER.tap" tap_total=0 tap_fail=0
 	$SUDO rm -rf "$tapdir"
 	mkdir -p "$tapdir"
-	tar -C "$here" --exclude=./results --exclude=./tmp_check -cf - . | tar -C "$tapdir" -xf -
+	tar -C "$here" --exclude=./results --exclude=./tmp_check --exclude=./tmp_check_iso --exclude=./output_iso -cf - . | tar -C "$tapdir" -xf -
 	$SUDO chown -R postgres "$tapdir"
 	as_postgres make -s -C "$tapdir" check-tap PG_CONFIG=$PGBIN/pg_config > "$CLUSTER.tap.out" 2>&1 || status=1
 	cat "$CLUSTER.tap.out"
@@ -116,9 +116,23 @@ run_tests() {
 	local tap_pass=$(( ${tap_total:-0} - ${tap_fail:-0} ))
 	[ "$tap_pass" -ge 0 ] || tap_pass=0
 
+	echo "== isolation tests (concurrent sessions, on a temporary instance of their own)"
+	# in the same copy, as postgres (pg_isolation_regress runs initdb too)
+	local iso_pass=0 iso_fail=0 iso_status=0
+	as_postgres make -s -C "$tapdir" check-isolation PG_CONFIG=$PGBIN/pg_config > "$CLUSTER.iso.out" 2>&1 || iso_status=1
+	cat "$CLUSTER.iso.out"
+	if [ -s "$tapdir/output_iso/regression.diffs" ]; then head -200 "$tapdir/output_iso/regression.diffs"; fi
+	iso_fail=$(grep -cE '^(not ok|test .* \.\.\. FAILED|     [a-z_]+ +\.\.\. FAILED)' "$CLUSTER.iso.out" || true)
+	iso_pass=$(grep -cE '(^ok |\.\.\. ok)' "$CLUSTER.iso.out" || true)
+	if [ "$iso_status" -ne 0 ]; then
+		status=1
+		[ "$iso_fail" -gt 0 ] || iso_fail=1		# it stopped before running the specs
+		[ -f "$tapdir/output_iso/log/postmaster.log" ] && echo "   log: $tapdir/output_iso/log/postmaster.log"
+	fi
+
 	echo
-	echo "core: ${core_pass:-0} passed, ${core_fail:-0} failed; regression: $reg_pass passed, $reg_fail failed; TAP: $tap_pass passed, $tap_fail failed"
-	echo "$(( ${core_pass:-0} + reg_pass + tap_pass )) passed, $(( ${core_fail:-0} + reg_fail + tap_fail )) failed"
+	echo "core: ${core_pass:-0} passed, ${core_fail:-0} failed; regression: $reg_pass passed, $reg_fail failed; TAP: $tap_pass passed, $tap_fail failed; isolation: $iso_pass passed, $iso_fail failed"
+	echo "$(( ${core_pass:-0} + reg_pass + tap_pass + iso_pass )) passed, $(( ${core_fail:-0} + reg_fail + tap_fail + iso_fail )) failed"
 	return $status
 }
 
