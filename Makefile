@@ -69,7 +69,7 @@ check-tap:
 # preloaded and the worker on the test database, so they run on a
 # temporary instance of their own (test/isolation/isolation.conf), never
 # on the server installcheck uses.  initdb refuses root, as for check-tap.
-ISOLATION_TESTS = async_queue wallet_race
+ISOLATION_TESTS = async_queue wallet_race list_reload
 # the database the specs run in: aiguard.database in isolation.conf
 ISOLATION_DB = isolation_regression
 ISOLATION_PORT ?= 5511

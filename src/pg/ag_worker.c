@@ -59,6 +59,7 @@ typedef struct AgWorkerShared
 	int64		blocked_ingested;
 	int64		detector_runs;
 	int64		errors;
+	bool		wake_requested; /* work is waiting: a blocked row's alert */
 } AgWorkerShared;
 
 static AgWorkerShared *shared = NULL;
@@ -129,6 +130,7 @@ AgWorkerWake(void)
 		return;
 	SpinLockAcquire(&shared->mutex);
 	procno = shared->pid != 0 ? shared->procno : -1;
+	shared->wake_requested = true;
 	SpinLockRelease(&shared->mutex);
 	if (procno >= 0)
 		SetLatch(&ProcGlobal->allProcs[procno].procLatch);
@@ -277,6 +279,39 @@ StepAccess(void)
 	return CallDetector("aiguard_detect_access_anomalies");
 }
 
+/*
+ * Sleeps for ms, or until there is work (AgWorkerWake) or a reload.  The
+ * latch is also set by PostgreSQL for its own reasons (catalog catch-up,
+ * say); such wake-ups do not start a cycle, so the worker's pace is
+ * aiguard.worker_naptime and nothing else.
+ */
+static void
+SleepUntilNeeded(long ms)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		bool		wanted;
+
+		if (left <= 0)
+			return;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+			return;
+		SpinLockAcquire(&shared->mutex);
+		wanted = shared->wake_requested;
+		shared->wake_requested = false;
+		SpinLockRelease(&shared->mutex);
+		if (wanted)
+			return;
+	}
+}
+
 void
 aiguard_worker_main(Datum main_arg)
 {
@@ -339,9 +374,7 @@ aiguard_worker_main(Datum main_arg)
 
 		if (more)
 			continue;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 sleep_ms, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
+		SleepUntilNeeded(sleep_ms);
 	}
 }
 
