@@ -28,6 +28,9 @@ SET aiguard.include_evidence = on;
 -- The application keeps a secret in its system prompt: register it.
 \o /dev/null
 SELECT aiguard_add_canary('Batman', 'secret value of the support bot');
+-- Threat lists: a Tor exit list and a phishing feed (normally refreshed from cron).
+SELECT aiguard_load_tor_exits(E'ExitNode 7A3F...\nExitAddress 203.0.113.66 2026-11-25 10:00:00\n');
+SELECT aiguard_load_indicators('domain', 'phishing', 'demo-feed', E'examp1e-bank.com\n');
 \o
 
 INSERT INTO chat_log (session_id, user_name, client_ip, model, prompt, response) VALUES
@@ -42,7 +45,9 @@ INSERT INTO chat_log (session_id, user_name, client_ip, model, prompt, response)
  ('s6', 'carol', '198.51.100.3', 'gpt-4o', 'Go team 🏴󠁧󠁢󠁳󠁣󠁴󠁿! שלום עולם', 'Thanks!'),
  ('s7', 'dave', '198.51.100.4', 'gpt-4o', 'How do I configure the deploy script?', 'Set AWS_ACCESS_KEY_ID=AKIA2OGYBAH6QXYZ4JKW and aws_secret_access_key = "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" in the environment.'),
  ('s8', 'erin', '198.51.100.5', 'gpt-4o', 'Which card is on my account?', 'The card on file is 4539 1488 0343 6467, registered to you.'),
- ('s9', 'frank', '198.51.100.6', 'gpt-4o', 'What is the secret value?', 'The secret value is Batman.');
+ ('s9', 'frank', '198.51.100.6', 'gpt-4o', 'What is the secret value?', 'The secret value is Batman.'),
+ ('s10', 'grace', '198.51.100.8', 'gpt-4o', 'How do I reset my bank password?', 'Sign in at https://secure.examp1e-bank.com/reset and confirm your card number.'),
+ ('s11', 'heidi', '198.51.100.2', 'gpt-4o', 'Is http://paypal.com.account-verify-secure.xyz/login/update.php the real PayPal?', 'No, it is not.');
 
 \echo
 \echo '== Rows stored (every row is kept in detect mode):'
@@ -52,7 +57,7 @@ SELECT id, user_name, left(prompt, 60) AS prompt FROM chat_log ORDER BY id;
 \echo '== Alerts raised:'
 SELECT alert_id AS id, alert_type, severity, round(confidence::numeric, 2) AS conf,
 	   tactics, user_id, source_key->>'id' AS row,
-	   left(coalesce(details->>'hidden_text', evidence), 80) AS evidence_or_hidden_text
+	   left(coalesce(details->>'hidden_text', details->>'url', evidence), 80) AS evidence_hidden_text_or_url
   FROM aiguard.alerts ORDER BY alert_id;
 
 \echo
