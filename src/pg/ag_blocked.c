@@ -29,6 +29,7 @@
 
 #include "ag_alerts.h"
 #include "ag_blocked.h"
+#include "ag_subxact.h"
 #include "ag_worker.h"
 
 #define BLOCKED_DIR "pg_aiguard/blocked"
@@ -186,15 +187,14 @@ ReadRecord(const char *path)
 	return data;
 }
 
-/* Inserts one record; returns true if it raised a new alert. */
-static bool
-IngestRecord(const char *json)
+/* Inserts one record (as a new alert, or a sighting of a known one). */
+static void
+RunIngestRecord(void *arg)
 {
+	const char *json = (const char *) arg;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 	int			rc;
-	bool		created = false;
-
 	if (ingest_plan == NULL)
 	{
 		SPIPlanPtr	p = SPI_prepare(ingest_sql, 1, argtypes);
@@ -215,14 +215,12 @@ IngestRecord(const char *json)
 		TupleDesc	td = SPI_tuptable->tupdesc;
 		bool		isnull;
 
-		created = DatumGetBool(SPI_getbinval(tup, td, 2, &isnull));
-		if (created)
+		if (DatumGetBool(SPI_getbinval(tup, td, 2, &isnull)))
 			AgNotifyAlert(DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull)),
 						  SPI_getvalue(tup, td, 3), SPI_getvalue(tup, td, 4),
 						  SPI_getvalue(tup, td, 5), SPI_getvalue(tup, td, 6),
 						  SPI_getvalue(tup, td, 7));
 	}
-	return created;
 }
 
 static int
@@ -275,8 +273,7 @@ AgIngestBlockedAlerts(void)
 	List	   *names = PendingRecords();
 	ListCell   *lc;
 	int			ingested = 0;
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata;
 
 	if (names == NIL)
 		return 0;
@@ -297,41 +294,25 @@ AgIngestBlockedAlerts(void)
 			continue;
 
 		/* a bad record must not stop the others: set it aside, loudly */
-		BeginInternalSubTransaction(NULL);
-		PG_TRY();
+		edata = AgTrySubtransaction(RunIngestRecord, json);
+		if (edata == NULL)
 		{
-			(void) IngestRecord(json);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
 			old = MemoryContextSwitchTo(TopMemoryContext);
 			done_files = lappend(done_files, pstrdup(path));
 			MemoryContextSwitchTo(old);
 			ingested++;
+			continue;
 		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-			char	   *bad = psprintf("%s.bad", path);
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("aiguard could not ingest blocked-alert record \"%s\"; it was set aside as \"%s.bad\"",
+						path, path),
+				 errdetail("%s", edata->message)));
+		if (rename(path, psprintf("%s.bad", path)) != 0)
 			ereport(WARNING,
-					(errcode(edata->sqlerrcode),
-					 errmsg("aiguard could not ingest blocked-alert record \"%s\"; it was set aside as \"%s\"",
-							path, bad),
-					 errdetail("%s", edata->message)));
-			if (rename(path, bad) != 0)
-				ereport(WARNING,
-						(errcode_for_file_access(),
-						 errmsg("could not rename \"%s\": %m", path)));
-			FreeErrorData(edata);
-		}
-		PG_END_TRY();
+					(errcode_for_file_access(),
+					 errmsg("could not rename \"%s\": %m", path)));
+		FreeErrorData(edata);
 	}
 	/* ids only matter until their files are gone; keep a generous margin */
 	SPI_execute("DELETE FROM aiguard.blocked_ingested "

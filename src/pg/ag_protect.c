@@ -53,6 +53,7 @@
 #include "ag_protect.h"
 #include "ag_queue.h"
 #include "ag_scan_sql.h"
+#include "ag_subxact.h"
 
 typedef enum Field
 {
@@ -229,22 +230,59 @@ BuildSourceKey(RowContext *rc)
 
 #define REPRODUCTION_THRESHOLD 0.5
 
-typedef struct HistoryLookup
+typedef struct ConversationQuery
 {
-	RowContext *rc;
+	const char *sql;			/* one text column, $1 = the conversation */
 	const char *conversation;
-	StringInfo	out;
-} HistoryLookup;
+	MemoryContext cxt;
+	char	   *result;
+} ConversationQuery;
 
-/* Earlier user messages of the conversation, read as the extension owner. */
 static void
-LookupUserMessages(void *arg)
+RunConversationQuery(void *arg)
 {
-	HistoryLookup *hl = (HistoryLookup *) arg;
-	RowContext *rc = hl->rc;
-	char	   *sql;
+	ConversationQuery *q = (ConversationQuery *) arg;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
+
+	values[0] = CStringGetTextDatum(q->conversation);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* not read-only: an AFTER trigger must see its own statement's rows */
+	if (SPI_execute_with_args(q->sql, 1, argtypes, values, NULL, false, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (v)
+			q->result = MemoryContextStrdup(q->cxt, v);
+	}
+	SPI_finish();
+}
+
+/*
+ * Text gathered from other rows of the same conversation, read as the
+ * extension owner: the application may be allowed to insert without being
+ * allowed to read.
+ */
+static char *
+ConversationText(RowContext *rc, const char *sql, const char *conversation)
+{
+	ConversationQuery q;
+
+	q.sql = sql;
+	q.conversation = conversation;
+	q.cxt = rc->cxt;
+	q.result = NULL;
+	AgRunAsOwner(AgCatalogGet()->owner, RunConversationQuery, &q);
+	return q.result;
+}
+
+/* Earlier user messages of the conversation (any role but the model's, tools' and system's). */
+static char *
+UserMessages(RowContext *rc, const char *conversation)
+{
+	char	   *sql;
 
 	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
 		sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s WHERE %s::text = $1 "
@@ -257,24 +295,7 @@ LookupUserMessages(void *arg)
 		sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s WHERE %s::text = $1",
 					   quote_identifier(rc->args[1 + 2 * F_PROMPT]), SourceTableName(rc->rel),
 					   quote_identifier(rc->args[1 + 2 * F_CONVERSATION]));
-	values[0] = CStringGetTextDatum(hl->conversation);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-	{
-		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-		if (v)
-		{
-			MemoryContext old = MemoryContextSwitchTo(rc->cxt);
-
-			appendStringInfoChar(hl->out, '\n');
-			appendStringInfoString(hl->out, v);
-			MemoryContextSwitchTo(old);
-		}
-	}
-	SPI_finish();
+	return ConversationText(rc, sql, conversation);
 }
 
 static bool
@@ -307,12 +328,10 @@ UserHistory(void *arg)
 	if (conversation != NULL && PlainMapping(rc, F_CONVERSATION) &&
 		(PlainMapping(rc, F_PROMPT) || (PlainMapping(rc, F_CONTENT) && PlainMapping(rc, F_ROLE))))
 	{
-		HistoryLookup hl;
+		char	   *earlier = UserMessages(rc, conversation);
 
-		hl.rc = rc;
-		hl.conversation = conversation;
-		hl.out = &h;
-		AgRunAsOwner(AgCatalogGet()->owner, LookupUserMessages, &hl);
+		if (earlier)
+			appendStringInfo(&h, "\n%s", earlier);
 		known = true;
 	}
 	return known ? h.data : NULL;
@@ -381,46 +400,21 @@ ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
 	return created;
 }
 
-typedef struct SystemLookup
-{
-	RowContext *rc;
-	const char *conversation;
-	char	   *result;
-} SystemLookup;
-
 /*
  * System messages stored earlier in the same conversation, for tables that
- * keep one message per row in plain columns.  Read as the extension owner:
- * the application may be allowed to insert without being allowed to read.
+ * keep one message per row in plain columns.
  */
-static void
-LookupSystemMessages(void *arg)
+static char *
+SystemMessages(RowContext *rc, const char *conversation)
 {
-	SystemLookup *sl = (SystemLookup *) arg;
-	RowContext *rc = sl->rc;
-	Relation	rel = rc->rel;
-	char	   *sql;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
+	char	   *sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s "
+							   "WHERE %s::text = $1 AND lower(%s::text) IN ('system', 'developer')",
+							   quote_identifier(rc->args[1 + 2 * F_CONTENT]),
+							   SourceTableName(rc->rel),
+							   quote_identifier(rc->args[1 + 2 * F_CONVERSATION]),
+							   quote_identifier(rc->args[1 + 2 * F_ROLE]));
 
-	sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s "
-				   "WHERE %s::text = $1 AND lower(%s::text) IN ('system', 'developer')",
-				   quote_identifier(rc->args[1 + 2 * F_CONTENT]),
-				   SourceTableName(rel),
-				   quote_identifier(rc->args[1 + 2 * F_CONVERSATION]),
-				   quote_identifier(rc->args[1 + 2 * F_ROLE]));
-	values[0] = CStringGetTextDatum(sl->conversation);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-	{
-		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-
-		if (v)
-			sl->result = MemoryContextStrdup(rc->cxt, v);
-	}
-	SPI_finish();
+	return ConversationText(rc, sql, conversation);
 }
 
 /*
@@ -536,23 +530,14 @@ ScanRow(RowContext *rc)
 	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
 	{
 		int			role = ContentRole(rc);
-		SystemLookup sl;
 		char	   *system = NULL;
 
 		if (role < 0)
 			return created;		/* the application's own instructions */
 		if (role == AG_ROLE_RESPONSE && src.conversation_id != NULL &&
-			rc->args[2 + 2 * F_CONTENT][0] == '\0' &&
-			rc->args[1 + 2 * F_ROLE][0] != '\0' && rc->args[2 + 2 * F_ROLE][0] == '\0' &&
-			rc->args[1 + 2 * F_CONVERSATION][0] != '\0' &&
-			rc->args[2 + 2 * F_CONVERSATION][0] == '\0')
-		{
-			sl.rc = rc;
-			sl.conversation = src.conversation_id;
-			sl.result = NULL;
-			AgRunAsOwner(cat->owner, LookupSystemMessages, &sl);
-			system = sl.result;
-		}
+			PlainMapping(rc, F_CONTENT) && PlainMapping(rc, F_ROLE) &&
+			PlainMapping(rc, F_CONVERSATION))
+			system = SystemMessages(rc, src.conversation_id);
 		created += ScanField(rc, cat, &src, "content", (AgRole) role, FieldValue(rc, F_CONTENT), system);
 	}
 	return created;
@@ -702,44 +687,39 @@ QuickScanFindsNothing(RowContext *rc)
  * failure is reported as a WARNING and recorded in aiguard.scan_errors.
  * Returns the number of new alerts.
  */
+typedef struct ScanRowArgs
+{
+	RowContext *rc;
+	int			created;
+} ScanRowArgs;
+
+static void
+RunScanRow(void *arg)
+{
+	ScanRowArgs *a = (ScanRowArgs *) arg;
+
+	a->created = ScanRow(a->rc);
+}
+
 static int
 ScanRowSafely(RowContext *rc, MemoryContext cxt)
 {
-	ResourceOwner oldowner = CurrentResourceOwner;
-	int			created = 0;
+	ScanRowArgs a = {rc, 0};
+	ErrorData  *edata;
 
-	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		created = ScanRow(rc);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = oldowner;
-
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("aiguard could not scan a row of %s; the row was kept", rc->source_table),
-				 errdetail("%s", edata->message),
-				 errhint("The failure is recorded in aiguard.scan_errors.")));
-		AgRecordScanError(NULL, rc->source_table, rc->source_key,
-						  unpack_sql_state(edata->sqlerrcode), edata->message);
-		FreeErrorData(edata);
-		created = 0;
-	}
-	PG_END_TRY();
-	return created;
+	edata = AgTrySubtransaction(RunScanRow, &a);
+	if (edata == NULL)
+		return a.created;
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("aiguard could not scan a row of %s; the row was kept", rc->source_table),
+			 errdetail("%s", edata->message),
+			 errhint("The failure is recorded in aiguard.scan_errors.")));
+	AgRecordScanError(NULL, rc->source_table, rc->source_key,
+					  unpack_sql_state(edata->sqlerrcode), edata->message);
+	FreeErrorData(edata);
+	return 0;
 }
 
 #define ERRCODE_AIGUARD_BLOCKED MAKE_SQLSTATE('A','G','0','0','1')

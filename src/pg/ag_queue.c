@@ -38,6 +38,7 @@
 #include "ag_catalog.h"
 #include "ag_protect.h"
 #include "ag_queue.h"
+#include "ag_subxact.h"
 #include "ag_worker.h"
 
 static SPIPlanPtr enqueue_plan = NULL;
@@ -220,50 +221,44 @@ ScanTableEntries(QueueEntry *entries, int n)
 	relation_close(rel, AccessShareLock);
 }
 
+typedef struct TableEntries
+{
+	QueueEntry *entries;
+	int			n;
+} TableEntries;
+
+static void
+RunScanTableEntries(void *arg)
+{
+	TableEntries *t = (TableEntries *) arg;
+
+	ScanTableEntries(t->entries, t->n);
+}
+
 /* Runs ScanTableEntries; a failure is recorded for each entry, not raised. */
 static void
 ScanTableEntriesSafely(QueueEntry *entries, int n)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	TableEntries t = {entries, n};
+	ErrorData  *edata = AgTrySubtransaction(RunScanTableEntries, &t);
+	char	   *name;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		ScanTableEntries(entries, n);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		char	   *name;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-
-		name = get_rel_name(entries[0].relid);
-		if (name)
-			name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(entries[0].relid)),
-											  name);
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("aiguard could not scan %d queued rows of \"%s\"", n,
-						name ? name : "?"),
-				 errdetail("%s", edata->message),
-				 errhint("The failures are recorded in aiguard.scan_errors.")));
-		for (int i = 0; i < n; i++)
-			AgRecordScanError(NULL, name, entries[i].key,
-							  unpack_sql_state(edata->sqlerrcode), edata->message);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	if (edata == NULL)
+		return;
+	name = get_rel_name(entries[0].relid);
+	if (name)
+		name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(entries[0].relid)),
+										  name);
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("aiguard could not scan %d queued rows of \"%s\"", n,
+					name ? name : "?"),
+			 errdetail("%s", edata->message),
+			 errhint("The failures are recorded in aiguard.scan_errors.")));
+	for (int i = 0; i < n; i++)
+		AgRecordScanError(NULL, name, entries[i].key,
+						  unpack_sql_state(edata->sqlerrcode), edata->message);
+	FreeErrorData(edata);
 }
 
 int64

@@ -22,14 +22,7 @@
 #include "ag_normalize.h"
 #include "ag_smuggling.h"
 
-static int passed,
-			failed;
-
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) passed++; \
-		else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-	} while (0)
+#include "ag_test.h"
 
 static const char *
 Norm(const char *s)

@@ -11,14 +11,7 @@
 #include "ag_punycode.h"
 #include "ag_url.h"
 
-static int	passed,
-			failed;
-
-#define CHECK(cond, ...) \
-	do { \
-		if (cond) passed++; \
-		else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-	} while (0)
+#include "ag_test.h"
 
 static AgUrlList urls;
 
