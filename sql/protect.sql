@@ -119,7 +119,12 @@ SELECT aiguard_protect('"Chat Logs"', prompt => 'Payload:$[[[');
 SELECT aiguard_protect('chat');
 SELECT aiguard_protect('chat', prompt => 'prompt', content => 'response');
 SELECT aiguard_protect('chat', prompt => 'prompt', mode => 'paranoid');
+-- without the background worker (not preloaded here), the modes that need
+-- it say so; the rest works, and the worker's functions report its absence
 SELECT aiguard_protect('chat', prompt => 'prompt', mode => 'block');
+SELECT aiguard_protect('chat', prompt => 'prompt', mode => 'async');
+SELECT preloaded, database, pid, blocked_pending FROM aiguard_worker_status();
+SELECT aiguard_process_queue(), aiguard_ingest_blocked();
 SELECT aiguard_protect('chat', preset => 'nonesuch');
 CREATE VIEW chat_view AS SELECT * FROM chat;
 SELECT aiguard_protect('chat_view', prompt => 'prompt');
