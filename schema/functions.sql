@@ -98,6 +98,9 @@ REVOKE ALL ON FUNCTION aiguard_new_canary(text) FROM PUBLIC;
 -- The protection trigger: its arguments carry the column mapping.
 CREATE FUNCTION aiguard_protect_trigger() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'aiguard_protect_trigger' LANGUAGE C;
+-- Only aiguard_protect() attaches it: a hand-made trigger could make the
+-- worker scan (or the server store block-mode records for) any table.
+REVOKE ALL ON FUNCTION aiguard_protect_trigger() FROM PUBLIC;
 
 -- Resolves one mapping ("column" or "column:jsonpath") against tbl.
 -- Returns {column, path}; raises an error naming what is wrong.

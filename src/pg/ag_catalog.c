@@ -21,6 +21,7 @@
 #include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -32,10 +33,12 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "ag_catalog.h"
 
@@ -86,16 +89,26 @@ AgExtensionOwner(void)
 	return owner;
 }
 
-void
-AgRunAsOwner(Oid owner, void (*fn) (void *), void *arg)
+/*
+ * Runs fn(arg) as role, with search_path pinned to pg_catalog so that no
+ * operator, function or type the session (or a database setting) put in
+ * its path can be picked up by the queries fn runs.  The path is restored
+ * on success; on error the (sub)transaction abort restores it.
+ */
+static void
+RunAs(Oid role, int sec_flags, void (*fn) (void *), void *arg)
 {
 	Oid			save_user;
 	int			save_sec;
+	int			nest;
 
 	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE | sec_flags);
+	nest = NewGUCNestLevel();
 	PG_TRY();
 	{
+		(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		fn(arg);
 	}
 	PG_FINALLY();
@@ -103,6 +116,26 @@ AgRunAsOwner(Oid owner, void (*fn) (void *), void *arg)
 		SetUserIdAndSecContext(save_user, save_sec);
 	}
 	PG_END_TRY();
+	AtEOXact_GUC(true, nest);
+}
+
+void
+AgRunAsOwner(Oid owner, void (*fn) (void *), void *arg)
+{
+	RunAs(owner, 0, fn, arg);
+}
+
+void
+AgRunAsTableOwner(Oid relid, void (*fn) (void *), void *arg)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	RunAs(owner, SECURITY_RESTRICTED_OPERATION, fn, arg);
 }
 
 static void

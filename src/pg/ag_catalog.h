@@ -42,8 +42,19 @@ extern AgCatalog *AgCatalogPeek(void);
 extern const AgAlertTypeInfo *AgCatalogAlertType(const AgCatalog *cat,
 												 const char *code);
 
-/* Runs fn(arg) with the extension owner's privileges. */
+/*
+ * Runs fn(arg) with the extension owner's privileges (for aiguard's own
+ * tables), search_path pinned to pg_catalog.
+ */
 extern void AgRunAsOwner(Oid owner, void (*fn) (void *), void *arg);
+
+/*
+ * Runs fn(arg) as the owner of a user table, in a security-restricted
+ * operation with search_path pinned (as ANALYZE reads tables): whatever
+ * code the table's types, domains or casts run gets no more than the
+ * table owner's own rights.  For reading protected tables.
+ */
+extern void AgRunAsTableOwner(Oid relid, void (*fn) (void *), void *arg);
 extern Oid	AgExtensionOwner(void);
 
 #endif

@@ -80,6 +80,7 @@ static const char *const FieldNames[NFIELDS] = {
 };
 
 static char *SourceTableName(Relation rel);
+static Oid	RootRelid(Relation rel);
 
 typedef struct RowContext
 {
@@ -262,8 +263,9 @@ RunConversationQuery(void *arg)
 
 /*
  * Text gathered from other rows of the same conversation, read as the
- * extension owner: the application may be allowed to insert without being
- * allowed to read.
+ * table's owner in a security-restricted operation: the application may be
+ * allowed to insert without being allowed to read, and nothing the table's
+ * owner defined runs with more than the owner's rights.
  */
 static char *
 ConversationText(RowContext *rc, const char *sql, const char *conversation)
@@ -274,7 +276,7 @@ ConversationText(RowContext *rc, const char *sql, const char *conversation)
 	q.conversation = conversation;
 	q.cxt = rc->cxt;
 	q.result = NULL;
-	AgRunAsOwner(AgCatalogGet()->owner, RunConversationQuery, &q);
+	AgRunAsTableOwner(RootRelid(rc->rel), RunConversationQuery, &q);
 	return q.result;
 }
 
@@ -546,9 +548,18 @@ ScanRow(RowContext *rc)
 static char *
 SourceTableName(Relation rel)
 {
+	Oid			relid = RootRelid(rel);
+
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/* The table rows are reported under: a partition's partitioned table. */
+static Oid
+RootRelid(Relation rel)
+{
 	Oid			relid = RelationGetRelid(rel);
 
-	/* a partition's rows are reported under the partitioned table */
 	if (rel->rd_rel->relispartition)
 	{
 		List	   *anc = get_partition_ancestors(relid);
@@ -556,8 +567,7 @@ SourceTableName(Relation rel)
 		if (anc != NIL)
 			relid = llast_oid(anc);
 	}
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
+	return relid;
 }
 
 /*
@@ -826,9 +836,22 @@ AgProtectionKeyQuery(Relation rel, char **args, int nargs)
 
 	if (nargs <= first)
 		return NULL;
+	/* only the key columns are read from the JSON, as the key's own types */
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT t.* FROM %s t, pg_catalog.jsonb_populate_recordset(NULL::%s, $1) k WHERE ",
-					 table, table);
+	appendStringInfo(&sql, "SELECT t.* FROM %s t, pg_catalog.jsonb_to_recordset($1) AS k(", table);
+	for (int i = first; i < nargs; i++)
+	{
+		AttrNumber	attno = get_attnum(RelationGetRelid(rel), args[i]);
+
+		if (attno == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("key column \"%s\" of table %s no longer exists", args[i], table),
+					 errhint("Call aiguard_protect() again for this table.")));
+		appendStringInfo(&sql, "%s%s %s", i > first ? ", " : "", quote_identifier(args[i]),
+						 format_type_be_qualified(get_atttype(RelationGetRelid(rel), attno)));
+	}
+	appendStringInfoString(&sql, ") WHERE ");
 	for (int i = first; i < nargs; i++)
 		appendStringInfo(&sql, "%st.%s = k.%s", i > first ? " AND " : "",
 						 quote_identifier(args[i]), quote_identifier(args[i]));

@@ -161,6 +161,28 @@ CompareByRelation(const void *a, const void *b)
 	return x->queue_id < y->queue_id ? -1 : x->queue_id > y->queue_id;
 }
 
+typedef struct FetchArgs
+{
+	const char *sql;
+	Datum		keys;			/* jsonb array of source keys */
+} FetchArgs;
+
+/*
+ * The rows of the queued keys, into SPI_tuptable.  Not read-only: the
+ * query needs a snapshot taken after the batch was locked, or rows
+ * committed in between would look deleted.
+ */
+static void
+RunFetch(void *arg)
+{
+	FetchArgs  *f = (FetchArgs *) arg;
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		values[1] = {f->keys};
+
+	if (SPI_execute_with_args(f->sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not fetch queued rows");
+}
+
 /* Fetches and scans the rows of entries[0..n) (all of one table). */
 static void
 ScanTableEntries(QueueEntry *entries, int n)
@@ -170,8 +192,9 @@ ScanTableEntries(QueueEntry *entries, int n)
 	int			nargs;
 	char	   *sql;
 	StringInfoData keys;
-	Oid			argtypes[1] = {JSONBOID};
-	Datum		values[1];
+	FetchArgs	fetch;
+	SPITupleTable *rows;
+	uint64		nrows;
 	MemoryContext rowcxt;
 	MemoryContext old;
 
@@ -201,18 +224,20 @@ ScanTableEntries(QueueEntry *entries, int n)
 		appendStringInfoString(&keys, entries[i].key);
 	}
 	appendStringInfoChar(&keys, ']');
-	values[0] = DirectFunctionCall1(jsonb_in, CStringGetDatum(keys.data));
-
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not fetch queued rows of \"%s\"", RelationGetRelationName(rel));
+	fetch.sql = sql;
+	fetch.keys = DirectFunctionCall1(jsonb_in, CStringGetDatum(keys.data));
+	/* as the table's owner, restricted: see AgRunAsTableOwner */
+	AgRunAsTableOwner(RelationGetRelid(rel), RunFetch, &fetch);
 
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aiguard queued row",
 								   ALLOCSET_DEFAULT_SIZES);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	rows = SPI_tuptable;
+	nrows = SPI_processed;
+	for (uint64 i = 0; i < nrows; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(rowcxt);
-		(void) AgScanStoredRow(rel, SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+		(void) AgScanStoredRow(rel, rows->vals[i], rows->tupdesc,
 							   args, nargs, false, rowcxt);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(rowcxt);

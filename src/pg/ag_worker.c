@@ -325,6 +325,14 @@ aiguard_worker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnection(aiguard_database, NULL, 0);
 	pgstat_report_appname("aiguard worker");
 
+	/*
+	 * The worker is a superuser: no search_path a database setting names may
+	 * resolve its queries; and a lock held by someone's ALTER TABLE must not
+	 * stall every job (the step fails and is retried next cycle).
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "10s", PGC_SUSET, PGC_S_OVERRIDE);
+
 	SpinLockAcquire(&shared->mutex);
 	shared->pid = MyProcPid;
 	shared->procno = MyProc->pgprocno;
