@@ -54,7 +54,8 @@ CREATE FUNCTION aiguard_worker_status(
 	OUT preloaded boolean, OUT database text, OUT pid int,
 	OUT started_at timestamptz, OUT last_cycle_at timestamptz,
 	OUT rows_scanned bigint, OUT blocked_ingested bigint,
-	OUT detector_runs bigint, OUT errors bigint, OUT blocked_pending int)
+	OUT detector_runs bigint, OUT errors bigint, OUT blocked_pending int,
+	OUT blocked_set_aside int)
 	AS 'MODULE_PATHNAME', 'aiguard_worker_status' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION aiguard_worker_status() IS
 	'Whether the background worker is loaded and running, and what it has done since it started';

@@ -18,6 +18,7 @@
 #include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -173,11 +174,17 @@ AgNotifyAlert(int64 alert_id, const char *alert_type, const char *severity,
 		escape_json(&payload, source_table);
 	else
 		appendStringInfoString(&payload, "null");
+	/* NOTIFY payloads are limited (8000 bytes): a huge key is left out */
 	appendStringInfoString(&payload, ", \"source_key\": ");
-	appendStringInfoString(&payload, source_key ? source_key : "null");
+	appendStringInfoString(&payload, source_key == NULL ? "null" :
+						   strlen(source_key) > 1000 ? "{\"truncated\": true}" : source_key);
 	appendStringInfoChar(&payload, '}');
 	Async_Notify("aiguard_alerts", payload.data);
 }
+
+/* A hand-off record stays small whatever the row held. */
+#define MAX_MEMBER_BYTES 2000
+#define MAX_DETAILS_BYTES 65536
 
 static void
 AppendJsonMember(StringInfo buf, const char *name, const InsertArgs *a, int i)
@@ -186,7 +193,14 @@ AppendJsonMember(StringInfo buf, const char *name, const InsertArgs *a, int i)
 	if (a->nulls[i] == 'n')
 		appendStringInfoString(buf, "null");
 	else
-		escape_json(buf, TextDatumGetCString(a->values[i]));
+	{
+		char	   *v = TextDatumGetCString(a->values[i]);
+		int			len = strlen(v);
+
+		if (len > MAX_MEMBER_BYTES)
+			v[pg_mbcliplen(v, len, MAX_MEMBER_BYTES)] = '\0';
+		escape_json(buf, v);
+	}
 }
 
 /*
@@ -201,6 +215,8 @@ BlockedRecordJson(const InsertArgs *a)
 	Datum	   *items;
 	int			nitems;
 	char		iso[MAXDATELEN + 1];
+	char	   *key;
+	char	   *details;
 
 	initStringInfo(&buf);
 	/* ISO 8601 with the UTC offset: read back the same in any DateStyle */
@@ -221,8 +237,8 @@ BlockedRecordJson(const InsertArgs *a)
 	appendStringInfoChar(&buf, ']');
 	AppendJsonMember(&buf, "source_table", a, 4);
 	appendStringInfoString(&buf, ", \"source_key\": ");
-	appendStringInfoString(&buf, a->nulls[5] == 'n' ? "null" :
-						   JsonbToCString(NULL, &DatumGetJsonbP(a->values[5])->root, 0));
+	key = a->nulls[5] == 'n' ? "null" : JsonbToCString(NULL, &DatumGetJsonbP(a->values[5])->root, 0);
+	appendStringInfoString(&buf, strlen(key) > MAX_MEMBER_BYTES ? "{\"truncated\": true}" : key);
 	AppendJsonMember(&buf, "role", a, 6);
 	AppendJsonMember(&buf, "conversation_id", a, 7);
 	AppendJsonMember(&buf, "user_id", a, 8);
@@ -230,8 +246,9 @@ BlockedRecordJson(const InsertArgs *a)
 	AppendJsonMember(&buf, "user_agent", a, 10);
 	AppendJsonMember(&buf, "resource", a, 11);
 	AppendJsonMember(&buf, "evidence", a, 12);
+	details = JsonbToCString(NULL, &DatumGetJsonbP(a->values[13])->root, 0);
 	appendStringInfo(&buf, ", \"details\": %s",
-					 JsonbToCString(NULL, &DatumGetJsonbP(a->values[13])->root, 0));
+					 strlen(details) > MAX_DETAILS_BYTES ? "{\"details_truncated\": true}" : details);
 	AppendJsonMember(&buf, "fingerprint", a, 14);
 	return buf.data;
 }

@@ -30,15 +30,22 @@
 #include "ag_alerts.h"
 #include "ag_blocked.h"
 #include "ag_subxact.h"
+#include "ag_catalog.h"
 #include "ag_worker.h"
 
 #define BLOCKED_DIR "pg_aiguard/blocked"
 #define MAX_RECORD_BYTES (4 * 1024 * 1024)
 
+/*
+ * One row: the alert written (or NULLs) and whether the record's id was
+ * new.  A known id (a record ingested before a crash removed its file)
+ * writes nothing; a new id without an alert means an unknown alert type.
+ */
 static const char *ingest_sql =
 "WITH first_time AS ("
 "  INSERT INTO aiguard.blocked_ingested (record_id) VALUES ($1::jsonb ->> 'record_id')"
-"  ON CONFLICT DO NOTHING RETURNING record_id) "
+"  ON CONFLICT DO NOTHING RETURNING record_id), "
+"written AS ("
 "INSERT INTO aiguard.alerts AS a (detected_at, last_seen_at, alert_type, severity, tactics, "
 "  action, confidence, rule_ids, source_table, source_key, role, conversation_id, user_id, "
 "  client_ip, user_agent, resource, evidence, details, fingerprint) "
@@ -56,7 +63,9 @@ static const char *ingest_sql =
 "  last_seen_at = GREATEST(a.last_seen_at, excluded.last_seen_at), "
 "  confidence = GREATEST(a.confidence, excluded.confidence) "
 "RETURNING alert_id, (xmax = 0) AS inserted, alert_type, severity::text, action, "
-"  source_table, source_key::text";
+"  source_table, source_key::text) "
+"SELECT w.*, EXISTS (SELECT 1 FROM first_time) FROM (SELECT 1) AS one "
+"LEFT JOIN written w ON true";
 
 static SPIPlanPtr ingest_plan = NULL;
 
@@ -64,11 +73,23 @@ static SPIPlanPtr ingest_plan = NULL;
 static List *done_files = NIL;
 static bool callback_registered = false;
 
+static void WriteRecordFile(const char *data, int len, const char *tmp_path,
+							const char *path);
+
+/* Creates a directory if need be, durably (itself and its parent). */
 static void
 EnsureDirectory(const char *path)
 {
 	if (MakePGDirectory(path) == 0)
+	{
+		char	   *parent = pstrdup(path);
+		char	   *slash = strrchr(parent, '/');
+
 		fsync_fname(path, true);
+		if (slash)
+			*slash = '\0';
+		fsync_fname(slash ? parent : ".", true);
+	}
 	else if (errno != EEXIST)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -83,7 +104,6 @@ AgHandOffBlockedAlert(const char *json_members)
 	char	   *tmp_path;
 	char	   *path;
 	StringInfoData buf;
-	int			fd;
 
 	record_id = psprintf("%u-" INT64_FORMAT "-%d-%u", MyDatabaseId,
 						 GetCurrentTimestamp(), MyProcPid, ++counter);
@@ -91,10 +111,33 @@ AgHandOffBlockedAlert(const char *json_members)
 	appendStringInfo(&buf, "{\"record_id\": \"%s\", \"database_oid\": %u, %s}\n",
 					 record_id, MyDatabaseId, json_members);
 
-	EnsureDirectory("pg_aiguard");
-	EnsureDirectory(BLOCKED_DIR);
 	tmp_path = psprintf("%s/%s.tmp", BLOCKED_DIR, record_id);
 	path = psprintf("%s/%s.json", BLOCKED_DIR, record_id);
+	PG_TRY();
+	{
+		WriteRecordFile(buf.data, buf.len, tmp_path, path);
+	}
+	PG_CATCH();
+	{
+		/* the last resort: the server log keeps the record */
+		unlink(tmp_path);
+		ereport(LOG,
+				(errmsg("aiguard could not hand off the alert of a blocked row; the record follows"),
+				 errdetail_internal("%s", buf.data)));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	AgWorkerWake();
+}
+
+/* Writes data to tmp_path, fsyncs it, and renames it to path durably. */
+static void
+WriteRecordFile(const char *data, int len, const char *tmp_path, const char *path)
+{
+	int			fd;
+
+	EnsureDirectory("pg_aiguard");
+	EnsureDirectory(BLOCKED_DIR);
 
 	fd = OpenTransientFile(tmp_path, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY);
 	if (fd < 0)
@@ -102,7 +145,7 @@ AgHandOffBlockedAlert(const char *json_members)
 				(errcode_for_file_access(),
 				 errmsg("could not create file \"%s\": %m", tmp_path)));
 	errno = 0;
-	if (write(fd, buf.data, buf.len) != buf.len)
+	if (write(fd, data, len) != len)
 	{
 		int			save_errno = errno ? errno : ENOSPC;
 
@@ -113,18 +156,12 @@ AgHandOffBlockedAlert(const char *json_members)
 				(errcode_for_file_access(),
 				 errmsg("could not write file \"%s\": %m", tmp_path)));
 	}
-	if (pg_fsync(fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not fsync file \"%s\": %m", tmp_path)));
 	if (CloseTransientFile(fd) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not close file \"%s\": %m", tmp_path)));
-	/* fsyncs the file under its new name and the directory */
+	/* fsyncs the file, renames it, and fsyncs the directory */
 	durable_rename(tmp_path, path, ERROR);
-
-	AgWorkerWake();
 }
 
 static void
@@ -132,6 +169,10 @@ RemoveIngestedFiles(XactEvent event, void *arg)
 {
 	ListCell   *lc;
 
+	if (event == XACT_EVENT_PRE_PREPARE && done_files != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot PREPARE a transaction that ran aiguard_ingest_blocked()")));
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
 		return;
@@ -174,7 +215,8 @@ ReadRecord(const char *path)
 		CloseTransientFile(fd);
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("aiguard record \"%s\" is unreadable or too large", path)));
+				 errmsg("aiguard record \"%s\" is unreadable or larger than %d bytes",
+						path, MAX_RECORD_BYTES)));
 	}
 	data = palloc(st.st_size + 1);
 	got = read(fd, data, st.st_size);
@@ -187,11 +229,18 @@ ReadRecord(const char *path)
 	return data;
 }
 
+typedef struct IngestArgs
+{
+	const char *json;
+	bool		replayed;		/* its id was known: ingested before */
+} IngestArgs;
+
 /* Inserts one record (as a new alert, or a sighting of a known one). */
 static void
-RunIngestRecord(void *arg)
+InsertRecord(void *arg)
 {
-	const char *json = (const char *) arg;
+	IngestArgs *a = (IngestArgs *) arg;
+	const char *json = a->json;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 	int			rc;
@@ -206,16 +255,23 @@ RunIngestRecord(void *arg)
 		ingest_plan = p;
 	}
 	values[0] = CStringGetTextDatum(json);
-	rc = SPI_execute_plan(ingest_plan, values, NULL, false, 1);
-	if (rc != SPI_OK_INSERT_RETURNING)
+	rc = SPI_execute_plan(ingest_plan, values, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not ingest blocked alert: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[0];
 		TupleDesc	td = SPI_tuptable->tupdesc;
 		bool		isnull;
+		bool		first_time = DatumGetBool(SPI_getbinval(tup, td, 8, &isnull));
 
-		if (DatumGetBool(SPI_getbinval(tup, td, 2, &isnull)))
+		(void) SPI_getbinval(tup, td, 1, &isnull);
+		a->replayed = !first_time;
+		if (first_time && isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("aiguard record names an unknown alert type")));
+		if (first_time && DatumGetBool(SPI_getbinval(tup, td, 2, &isnull)))
 			AgNotifyAlert(DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull)),
 						  SPI_getvalue(tup, td, 3), SPI_getvalue(tup, td, 4),
 						  SPI_getvalue(tup, td, 5), SPI_getvalue(tup, td, 6),
@@ -229,9 +285,23 @@ CompareNames(const ListCell *a, const ListCell *b)
 	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
 }
 
-/* Names of the current database's pending records, sorted (oldest first). */
+/* Reads one record file and inserts it as the extension owner. */
+static void
+RunIngestRecord(void *arg)
+{
+	const char *path = (const char *) arg;
+	IngestArgs	a;
+
+	a.json = ReadRecord(path);
+	a.replayed = false;
+	if (a.json == NULL)
+		return;					/* ingested by someone else meanwhile */
+	AgRunAsOwner(AgExtensionOwner(), InsertRecord, &a);
+}
+
+/* Names of the current database's records with suffix, sorted (oldest first). */
 static List *
-PendingRecords(void)
+RecordFiles(const char *suffix)
 {
 	DIR		   *dir;
 	struct dirent *de;
@@ -252,8 +322,8 @@ PendingRecords(void)
 	{
 		size_t		len = strlen(de->d_name);
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 && len > 5 &&
-			strcmp(de->d_name + len - 5, ".json") == 0)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 && len > strlen(suffix) &&
+			strcmp(de->d_name + len - strlen(suffix), suffix) == 0)
 			names = lappend(names, pstrdup(de->d_name));
 	}
 	FreeDir(dir);
@@ -261,10 +331,22 @@ PendingRecords(void)
 	return names;
 }
 
+static List *
+PendingRecords(void)
+{
+	return RecordFiles(".json");
+}
+
 int
 AgPendingBlockedAlerts(void)
 {
 	return list_length(PendingRecords());
+}
+
+int
+AgSetAsideBlockedAlerts(void)
+{
+	return list_length(RecordFiles(".json.bad"));
 }
 
 int
@@ -277,6 +359,13 @@ AgIngestBlockedAlerts(void)
 
 	if (names == NIL)
 		return 0;
+	PreventCommandIfReadOnly("aiguard_ingest_blocked()");
+	if (IsSubTransaction())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("aiguard_ingest_blocked() cannot run inside a subtransaction"),
+				 errdetail("Its files are removed when the transaction commits, which a savepoint could not undo."),
+				 errhint("Call it outside savepoints and exception blocks.")));
 	if (!callback_registered)
 	{
 		RegisterXactCallback(RemoveIngestedFiles, NULL);
@@ -287,14 +376,10 @@ AgIngestBlockedAlerts(void)
 	foreach(lc, names)
 	{
 		char	   *path = psprintf("%s/%s", BLOCKED_DIR, (char *) lfirst(lc));
-		char	   *json = ReadRecord(path);
 		MemoryContext old;
 
-		if (json == NULL)
-			continue;
-
 		/* a bad record must not stop the others: set it aside, loudly */
-		edata = AgTrySubtransaction(RunIngestRecord, json);
+		edata = AgTrySubtransaction(RunIngestRecord, path, true);
 		if (edata == NULL)
 		{
 			old = MemoryContextSwitchTo(TopMemoryContext);

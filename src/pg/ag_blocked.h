@@ -29,4 +29,10 @@ extern int	AgIngestBlockedAlerts(void);
 /* Number of records of the current database waiting to be ingested. */
 extern int	AgPendingBlockedAlerts(void);
 
+/*
+ * Number of records set aside as unreadable (renamed *.json.bad, with a
+ * WARNING in the log): they need an administrator's look.
+ */
+extern int	AgSetAsideBlockedAlerts(void);
+
 #endif

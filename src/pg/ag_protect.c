@@ -718,7 +718,7 @@ ScanRowSafely(RowContext *rc, MemoryContext cxt)
 	ErrorData  *edata;
 
 	MemoryContextSwitchTo(cxt);
-	edata = AgTrySubtransaction(RunScanRow, &a);
+	edata = AgTrySubtransaction(RunScanRow, &a, false);
 	if (edata == NULL)
 		return a.created;
 	ereport(WARNING,

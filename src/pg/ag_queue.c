@@ -265,7 +265,7 @@ static void
 ScanTableEntriesSafely(QueueEntry *entries, int n)
 {
 	TableEntries t = {entries, n};
-	ErrorData  *edata = AgTrySubtransaction(RunScanTableEntries, &t);
+	ErrorData  *edata = AgTrySubtransaction(RunScanTableEntries, &t, true);
 	char	   *name;
 
 	if (edata == NULL)

@@ -12,7 +12,14 @@
  * work is kept), or the error it raised, copied into the caller's memory
  * context, after rolling its work back.  The caller's memory context and
  * resource owner are current again either way.
+ *
+ * A cancel or shutdown request is never swallowed: it is raised again.
+ * With rethrow_transient, so are errors that a retry may not meet (lock
+ * timeouts, deadlocks, serialization failures, read-only transactions,
+ * missing privileges): for work that will be retried, rather than set
+ * aside as failed.
  */
-extern ErrorData *AgTrySubtransaction(void (*fn) (void *), void *arg);
+extern ErrorData *AgTrySubtransaction(void (*fn) (void *), void *arg,
+									  bool rethrow_transient);
 
 #endif

@@ -413,8 +413,8 @@ Datum
 aiguard_worker_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[10];
-	bool		nulls[10];
+	Datum		values[11];
+	bool		nulls[11];
 	AgWorkerShared snap;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -443,6 +443,7 @@ aiguard_worker_status(PG_FUNCTION_ARGS)
 	values[7] = Int64GetDatum(snap.detector_runs);
 	values[8] = Int64GetDatum(snap.errors);
 	values[9] = Int32GetDatum(AgPendingBlockedAlerts());
+	values[10] = Int32GetDatum(AgSetAsideBlockedAlerts());
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 

@@ -99,6 +99,24 @@ is(blocked_alerts('eve'), '1', 'a replayed record raises no second alert');
 is($node->safe_psql('postgres', 'SELECT blocked_pending FROM aiguard_worker_status()'), '0',
 	'and its file is removed');
 
+# ingesting inside a savepoint is refused (a rollback to it could not bring
+# the removed files back); a huge field is cut, not a reason to lose the record
+$pid = AiguardNode::worker_pid($node);
+kill 'STOP', $pid;
+($ret, $out, $err) = insert_as_app($attack, 'x' x 100000);
+like($err, qr/AG001/, 'a blocked row with a 100 kB user id');
+($ret, $out, $err) = $node->psql('postgres',
+	'BEGIN; SAVEPOINT s; SELECT aiguard_ingest_blocked(); ROLLBACK TO s; COMMIT;');
+like($err, qr/cannot run inside a subtransaction/, 'aiguard_ingest_blocked() refuses to run in a savepoint');
+is($node->safe_psql('postgres', 'SELECT blocked_pending FROM aiguard_worker_status()'), '1',
+	'the record is still pending');
+kill 'CONT', $pid;
+$node->poll_query_until('postgres', 'SELECT blocked_pending = 0 FROM aiguard_worker_status()')
+  or die 'the record was not ingested';
+is( $node->safe_psql('postgres',
+		"SELECT length(user_id), blocked_set_aside FROM aiguard.alerts, aiguard_worker_status() WHERE user_id LIKE 'xxx%'"),
+	'2000|0', 'its alert is recorded with the field cut to 2000 bytes, nothing set aside');
+
 # a postmaster SIGKILL right after a block loses nothing either
 $pid = AiguardNode::worker_pid($node);
 kill 'STOP', $pid;
