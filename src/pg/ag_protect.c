@@ -21,12 +21,16 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+#include <math.h>
+
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "common/shortest_dec.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -182,6 +186,68 @@ FieldValue(RowContext *rc, Field field)
 	}
 }
 
+/*
+ * One key value as JSON, written the same whatever the session's settings
+ * (DateStyle, TimeZone, extra_float_digits), so that the trigger, a rescan
+ * and the queue name a row alike, and jsonb_to_recordset reads it back.
+ */
+static void
+AppendKeyValue(StringInfo buf, RowContext *rc, int attno, Oid typid, const char *val)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(rc->tuple, attno, rc->tupdesc, &isnull);
+
+	switch (typid)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			appendStringInfoString(buf, val);
+			break;
+		case NUMERICOID:
+			/* NaN and infinities are not JSON numbers */
+			if (isdigit((unsigned char) val[val[0] == '-' ? 1 : 0]))
+				appendStringInfoString(buf, val);
+			else
+				escape_json(buf, val);
+			break;
+		case FLOAT4OID:
+		case FLOAT8OID:
+			{
+				double		v = typid == FLOAT4OID ? DatumGetFloat4(d) : DatumGetFloat8(d);
+				char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+				if (isnan(v) || isinf(v))
+					escape_json(buf, val);
+				else
+				{
+					if (typid == FLOAT4OID)
+						float_to_shortest_decimal_buf((float) v, num);
+					else
+						double_to_shortest_decimal_buf(v, num);
+					appendStringInfoString(buf, num);
+				}
+				break;
+			}
+		case DATEOID:
+		case TIMESTAMPOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPTZOID:
+			{
+				/* ISO 8601 like to_jsonb(); time zones as UTC */
+				char		iso[MAXDATELEN + 1];
+				int			utc = 0;
+
+				escape_json(buf, JsonEncodeDateTime(iso, d, typid,
+													typid == TIMESTAMPTZOID ? &utc : NULL));
+				break;
+			}
+		default:
+			escape_json(buf, val);
+	}
+}
+
 static char *
 BuildSourceKey(RowContext *rc)
 {
@@ -208,21 +274,8 @@ BuildSourceKey(RowContext *rc)
 		appendStringInfoString(&buf, ": ");
 		if (val == NULL)
 			appendStringInfoString(&buf, "null");
-		else if (typid == INT2OID || typid == INT4OID || typid == INT8OID ||
-				 typid == NUMERICOID)
-			appendStringInfoString(&buf, val);
-		else if (typid == DATEOID || typid == TIMESTAMPOID ||
-				 typid == TIMESTAMPTZOID || typid == TIMEOID || typid == TIMETZOID)
-		{
-			/* ISO 8601 like to_jsonb(), whatever the session's DateStyle */
-			bool		isnull;
-			Datum		d = heap_getattr(rc->tuple, attno, rc->tupdesc, &isnull);
-			char		iso[MAXDATELEN + 1];
-
-			escape_json(&buf, JsonEncodeDateTime(iso, d, typid, NULL));
-		}
 		else
-			escape_json(&buf, val);
+			AppendKeyValue(&buf, rc, attno, typid, val);
 	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
@@ -772,11 +825,19 @@ aiguard_protect_trigger(PG_FUNCTION_ARGS)
 		/* the worker scans it later; only the key is queued, in this transaction */
 		rc.source_key = BuildSourceKey(&rc);
 		if (rc.source_key == NULL)
-			ereport(ERROR,
+		{
+			/* keep the row; say loudly that it will not be scanned */
+			rc.source_table = SourceTableName(rc.rel);
+			ereport(WARNING,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("table \"%s\" is protected in async mode but has no primary key",
-							RelationGetRelationName(rc.rel)),
-					 errhint("Add a primary key, or protect the table in detect mode.")));
+					 errmsg("aiguard could not queue a row of %s for scanning; the row was kept",
+							rc.source_table),
+					 errdetail("The primary key columns of the protection mapping no longer exist."),
+					 errhint("Call aiguard_protect() again for this table.")));
+			AgRecordScanError(NULL, rc.source_table, NULL, "55000",
+							  "row not queued: the mapping's primary key columns no longer exist");
+			return PointerGetDatum(rc.tuple);
+		}
 		AgEnqueueRow(RelationGetRelid(rc.rel), rc.source_key);
 		return PointerGetDatum(rc.tuple);
 	}
