@@ -1,9 +1,10 @@
 /*
  * ag_protect.c
- *	  The protection trigger of chat-log tables (detect mode).
+ *	  The protection trigger of chat-log tables, and scanning stored rows.
  *
  * aiguard_protect() (schema/functions.sql) validates the column mapping and
- * creates an AFTER INSERT OR UPDATE row trigger whose arguments carry it:
+ * creates an INSERT row trigger (AFTER in detect and async modes, BEFORE in
+ * block mode) whose arguments carry it:
  *
  *	 argv[0]			mode
  *	 argv[1 + 2k]		column of field k ('' if unmapped)
@@ -14,10 +15,16 @@
  * trigger needs is in its arguments, so protecting a table again simply
  * replaces the trigger.
  *
+ * detect: the row is scanned in the inserting transaction.  async: only
+ * its key is queued (ag_queue.c).  block: a user prompt with a blockable
+ * finding at or above aiguard.block_threshold fails the INSERT with
+ * SQLSTATE AG001, after the row's alerts were handed off durably
+ * (ag_blocked.c), since the transaction's own writes roll back.
+ *
  * A scan never loses the row: all the work happens in a subtransaction;
  * if anything fails, the subtransaction is rolled back, a WARNING is
  * raised, the failure is recorded in aiguard.scan_errors, and the row is
- * kept as inserted.
+ * kept as inserted (in block mode too: a failed scan does not block).
  */
 #include "postgres.h"
 
