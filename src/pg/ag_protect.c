@@ -322,6 +322,25 @@ RunConversationQuery(void *arg)
 }
 
 /*
+ * "conversation = $1" in the column's own type ($1 is its text), so that an
+ * index on the conversation column serves the lookup.
+ */
+static char *
+SameConversation(RowContext *rc)
+{
+	const char *col = rc->args[1 + 2 * F_CONVERSATION];
+	int			attno = SPI_fnumber(rc->tupdesc, col);
+
+	if (attno <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" mapped as conversation does not exist", col),
+				 errhint("Call aiguard_protect() again with the current column names.")));
+	return psprintf("%s = $1::%s", quote_identifier(col),
+					format_type_be_qualified(SPI_gettypeid(rc->tupdesc, attno)));
+}
+
+/*
  * Text gathered from other rows of the same conversation, read as the
  * table's owner in a security-restricted operation: the application may be
  * allowed to insert without being allowed to read, and nothing the table's
@@ -347,16 +366,15 @@ UserMessages(RowContext *rc, const char *conversation)
 	char	   *sql;
 
 	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
-		sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s WHERE %s::text = $1 "
+		sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s WHERE %s "
 					   "AND lower(%s::text) NOT IN ('response', 'assistant', 'ai', 'model', 'tool', "
 					   "'function', 'document', 'system', 'developer')",
 					   quote_identifier(rc->args[1 + 2 * F_CONTENT]), SourceTableName(rc->rel),
-					   quote_identifier(rc->args[1 + 2 * F_CONVERSATION]),
-					   quote_identifier(rc->args[1 + 2 * F_ROLE]));
+					   SameConversation(rc), quote_identifier(rc->args[1 + 2 * F_ROLE]));
 	else
-		sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s WHERE %s::text = $1",
+		sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s WHERE %s",
 					   quote_identifier(rc->args[1 + 2 * F_PROMPT]), SourceTableName(rc->rel),
-					   quote_identifier(rc->args[1 + 2 * F_CONVERSATION]));
+					   SameConversation(rc));
 	return ConversationText(rc, sql, conversation);
 }
 
@@ -470,10 +488,9 @@ static char *
 SystemMessages(RowContext *rc, const char *conversation)
 {
 	char	   *sql = psprintf("SELECT string_agg(%s::text, E'\\n') FROM %s "
-							   "WHERE %s::text = $1 AND lower(%s::text) IN ('system', 'developer')",
+							   "WHERE %s AND lower(%s::text) IN ('system', 'developer')",
 							   quote_identifier(rc->args[1 + 2 * F_CONTENT]),
-							   SourceTableName(rc->rel),
-							   quote_identifier(rc->args[1 + 2 * F_CONVERSATION]),
+							   SourceTableName(rc->rel), SameConversation(rc),
 							   quote_identifier(rc->args[1 + 2 * F_ROLE]));
 
 	return ConversationText(rc, sql, conversation);
