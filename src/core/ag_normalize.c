@@ -380,61 +380,127 @@ RewriteWords(AgNormText *nt, long n)
 	return w;
 }
 
-static int
+static inline int
 IsAsciiAlnum(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static int
+static inline int
 IsAsciiAlpha(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 /*
- * The fast path: ASCII text in which no word mixes letters with digits or
- * '$' and no letters stand alone in a spaced-out run, i.e. text the word
- * rewrites would leave unchanged.  Then normalising is lower-casing and
- * collapsing whitespace, one table-driven pass.  Returns 1 when it did the
- * work, 0 when the text needs the general path.
+ * Leetspeak in an ASCII text already lower-cased with whitespace collapsed:
+ * RewriteWords' second pass for ASCII, where nothing is confusable or
+ * "other" and a word is a run of letters and digits, with '$' inside one
+ * (before a letter or digit).  In place; returns whether it changed text.
+ */
+static int
+RewriteLeetAscii(unsigned char *c, long n)
+{
+	int			changed = 0;
+	long		i = 0;
+
+	while (i < n)
+	{
+		if (!IsAsciiAlnum(c[i]) && LeetToLatin(c[i]) == 0)
+		{
+			i++;
+			continue;
+		}
+		long		start = i;
+		int			latin = 0,
+					leet = 0;
+
+		while (i < n && (IsAsciiAlnum(c[i]) ||
+						 (LeetToLatin(c[i]) != 0 && i > start &&
+						  i + 1 < n && IsAsciiAlnum(c[i + 1]))))
+		{
+			if (c[i] >= 'a' && c[i] <= 'z')
+				latin++;
+			else if (LeetToLatin(c[i]))
+				leet++;
+			i++;
+		}
+		long		len = i - start;
+
+		if (leet > 0 && latin >= 2 && len <= 24 &&
+			!(c[start] >= '0' && c[start] <= '9' && leet == 1 && len <= 4))
+		{
+			for (long k = start; k < i; k++)
+			{
+				int32_t		m = LeetToLatin(c[k]);
+
+				if (m)
+					c[k] = (unsigned char) m;
+			}
+			changed = 1;
+		}
+		if (len == 0)
+			i++;
+	}
+	return changed;
+}
+
+/* An ASCII byte as the general path maps it: lower case, \t..\r a space. */
+static inline unsigned char
+FoldAscii(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c + ('a' - 'A');
+	if (c >= 0x09 && c <= 0x0D)
+		return ' ';
+	return c;
+}
+
+/*
+ * Three lone letters in a row at s[i] ("i g n ..."), each after the first
+ * separated from the one before by the same separator; fold: compare the
+ * bytes as the general path sees them (FoldAscii) rather than as they are.
+ */
+static inline int
+SpacedRunAt(const unsigned char *s, size_t len, size_t i, int fold)
+{
+	unsigned char sep1 = fold ? FoldAscii(s[i + 1]) : s[i + 1];
+	unsigned char sep2 = fold ? FoldAscii(s[i + 3]) : s[i + 3];
+
+	return IsSpacingSeparator(sep1) && IsAsciiAlpha(s[i + 2]) &&
+		sep2 == sep1 && IsAsciiAlpha(s[i + 4]) &&
+		(i + 5 == len || !IsAsciiAlnum(s[i + 5]));
+}
+
+/*
+ * The fast path, for ASCII text: one table-free pass lower-cases, turns
+ * \t..\r into spaces and collapses whitespace runs, i.e. MapCodePoints and
+ * RewriteWords' last pass, and notes what else the word rewrites could do.
+ * Returns 1 when it did the work, 0 when the text needs the general path.
+ *
+ *	- Text in which no word mixes letters with digits or '$' and no letters
+ *	  stand alone in a spaced-out run (as seen on the bytes as they are) is
+ *	  done: the rewrites leave such text alone.
+ *	- Otherwise, when no run of lone letters would be joined (as seen on the
+ *	  bytes as the general path maps them, exactly its condition), the only
+ *	  rewrite left is leetspeak, done here on the output: it neither adds nor
+ *	  removes spaces and collapsing spaces changes no word, so the order of
+ *	  the two does not matter.  The result is the general path's.
+ *	- Anything else (non-ASCII, spaced-out letters) takes the general path.
  */
 static int
 NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) src;
 	unsigned char *o;
+	uint32_t   *map;
 	size_t		ob = 0;
 	int			letters = 0,
-				digits = 0;
-
-	/* any byte >= 0x80, or a word the rewrites would touch: general path */
-	for (size_t i = 0; i < len; i++)
-	{
-		unsigned char c = s[i];
-
-		if (c >= 0x80)
-			return 0;
-		if (IsAsciiAlnum(c))
-		{
-			letters |= IsAsciiAlpha(c);
-			digits |= !IsAsciiAlpha(c);
-			if (letters && digits)
-				return 0;
-			/* three lone letters in a row: "i g n ..." */
-			if (IsAsciiAlpha(c) && (i == 0 || !IsAsciiAlnum(s[i - 1])) &&
-				i + 4 < len && IsSpacingSeparator(s[i + 1]) && IsAsciiAlpha(s[i + 2]) &&
-				s[i + 3] == s[i + 1] && IsAsciiAlpha(s[i + 4]) &&
-				(i + 5 == len || !IsAsciiAlnum(s[i + 5])))
-				return 0;
-		}
-		else
-		{
-			if (c == '$')
-				return 0;
-			letters = digits = 0;
-		}
-	}
+				digits = 0,
+				mixed = 0,		/* a word mixes letters with digits, or '$' */
+				spaced = 0,		/* lone letters (the bytes as they are) */
+				spaced_folded = 0;	/* (the bytes as the general path maps them) */
+	int			last_space = 1;
 
 	if (AgBufReserve(&nt->out, len + 1) != 0)
 		return -1;
@@ -449,26 +515,56 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		nt->mapcap = cap;
 	}
 	o = (unsigned char *) nt->out.data;
+	map = nt->map;
 	for (size_t i = 0; i < len; i++)
 	{
 		unsigned char c = s[i];
 
-		if (c == ' ' || (c >= 0x09 && c <= 0x0D))
+		if (c >= 0x80)
+			return 0;
+		if (IsAsciiAlnum(c))
 		{
-			if (ob == 0 || o[ob - 1] == ' ')
-				continue;
-			c = ' ';
+			int			alpha = IsAsciiAlpha(c);
+
+			letters |= alpha;
+			digits |= !alpha;
+			mixed |= letters & digits;
+			if (alpha && i + 4 < len && (i == 0 || !IsAsciiAlnum(s[i - 1])) &&
+				!IsAsciiAlnum(s[i + 1]))
+			{
+				spaced |= SpacedRunAt(s, len, i, 0);
+				spaced_folded |= SpacedRunAt(s, len, i, 1);
+			}
 		}
-		else if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
+		else
+		{
+			mixed |= c == '$';
+			letters = digits = 0;
+		}
+
+		/* a space after a space (or at the start) is written over */
+		int			sp;
+
+		c = FoldAscii(c);
+		sp = c == ' ';
 		o[ob] = c;
-		nt->map[ob] = (uint32_t) i;
-		ob++;
+		map[ob] = (uint32_t) i;
+		ob += !(sp & last_space);
+		last_space = sp;
 	}
 	if (ob > 0 && o[ob - 1] == ' ')
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
+	if (!mixed && !spaced)
+		return 1;
+	if (spaced_folded)
+	{
+		nt->out.len = 0;
+		return 0;
+	}
+	if (RewriteLeetAscii(o, (long) ob))
+		nt->changed_confusable = 1;
 	return 1;
 }
 

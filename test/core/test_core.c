@@ -73,6 +73,124 @@ TestNormalize(void)
 	AgNormFree(&nt);
 }
 
+/*
+ * What AgNormalize did for ASCII text before its fast path learnt
+ * leetspeak: the fast path (lower case, whitespace collapsed) when this
+ * check passed, the general path otherwise.  Kept as the reference the
+ * fast path must still agree with.
+ */
+static int
+OldFastCheck(const unsigned char *s, size_t len)
+{
+#define ALNUM(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9'))
+#define ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define SEP(c) ((c) == ' ' || (c) == '.' || (c) == '-' || (c) == '_' || (c) == '*' || (c) == '|' || (c) == '/')
+	int			letters = 0,
+				digits = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = s[i];
+
+		if (c >= 0x80)
+			return 0;
+		if (ALNUM(c))
+		{
+			letters |= ALPHA(c);
+			digits |= !ALPHA(c);
+			if (letters && digits)
+				return 0;
+			if (ALPHA(c) && (i == 0 || !ALNUM(s[i - 1])) &&
+				i + 4 < len && SEP(s[i + 1]) && ALPHA(s[i + 2]) &&
+				s[i + 3] == s[i + 1] && ALPHA(s[i + 4]) &&
+				(i + 5 == len || !ALNUM(s[i + 5])))
+				return 0;
+		}
+		else
+		{
+			if (c == '$')
+				return 0;
+			letters = digits = 0;
+		}
+	}
+	return 1;
+#undef ALNUM
+#undef ALPHA
+#undef SEP
+}
+
+/* Random ASCII made of letters, leet digits, '$', separators, whitespace. */
+static void
+TestNormalizeAsciiRandom(void)
+{
+	static const char alphabet[] = "aAbeIioOstzZ0134579$ ....--__**||//\t\n\r!?,x";
+	AgNormText	got = {0},
+				ref = {0};
+	unsigned	seed = 12345;
+	long		differ = 0;
+	int			iters = 300000;
+
+	for (int it = 0; it < iters; it++)
+	{
+		char		buf[48];
+		size_t		len;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 16) % sizeof(buf);
+		for (size_t k = 0; k < len; k++)
+		{
+			seed = seed * 1103515245u + 12345u;
+			buf[k] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		AgNormalizeEx(&got, buf, len, 1);
+		if (OldFastCheck((const unsigned char *) buf, len))
+		{
+			/* lower case, \t..\r as spaces, runs collapsed, no edge spaces */
+			size_t		ob = 0;
+
+			AgBufReserve(&ref.out, len + 1);
+			if (ref.mapcap < len + 1)
+			{
+				ref.map = realloc(ref.map, (len + 1) * sizeof(uint32_t));
+				ref.mapcap = len + 1;
+			}
+			for (size_t k = 0; k < len; k++)
+			{
+				unsigned char c = (unsigned char) buf[k];
+
+				if (c >= 'A' && c <= 'Z')
+					c += 'a' - 'A';
+				if (c >= 0x09 && c <= 0x0D)
+					c = ' ';
+				if (c == ' ' && (ob == 0 || ref.out.data[ob - 1] == ' '))
+					continue;
+				ref.out.data[ob] = (char) c;
+				ref.map[ob++] = (uint32_t) k;
+			}
+			if (ob > 0 && ref.out.data[ob - 1] == ' ')
+				ob--;
+			ref.out.len = ob;
+			ref.changed_invisible = ref.changed_confusable = 0;
+		}
+		else
+			AgNormalizeEx(&ref, buf, len, 0);
+		if (got.out.len != ref.out.len ||
+			memcmp(got.out.data, ref.out.data, got.out.len) != 0 ||
+			memcmp(got.map, ref.map, got.out.len * sizeof(uint32_t)) != 0 ||
+			got.changed_confusable != ref.changed_confusable ||
+			got.changed_invisible != ref.changed_invisible)
+		{
+			if (differ++ < 3)
+				printf("FAIL normalisation of \"%.*s\": \"%.*s\", expected \"%.*s\"\n",
+					   (int) len, buf, (int) got.out.len, got.out.data,
+					   (int) ref.out.len, ref.out.data);
+		}
+	}
+	CHECK(differ == 0, "ASCII normalisation differs from the reference on %ld of %d random texts", differ, iters);
+	AgNormFree(&got);
+	AgNormFree(&ref);
+}
+
 static void
 TestDecode(void)
 {
@@ -372,6 +490,7 @@ int
 main(int argc, char **argv)
 {
 	TestNormalize();
+	TestNormalizeAsciiRandom();
 	TestDecode();
 	TestSmuggling();
 	TestLimits();
