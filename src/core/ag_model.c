@@ -273,9 +273,17 @@ PrepareSeen(AgFeatures *fv, uint32_t nbuckets)
 static AG_ALWAYS_INLINE size_t
 Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
 {
-	/* the last five code points (a ring, zeros before the text) */
-	uint32_t	cps[5] = {0};
-	uint32_t	cpoff[5] = {0};
+	/* the last five code points and their offsets, p1 the latest (zeros before the text) */
+	uint32_t	p1 = 0,
+				p2 = 0,
+				p3 = 0,
+				p4 = 0,
+				p5 = 0;
+	uint32_t	q1 = 0,
+				q2 = 0,
+				q3 = 0,
+				q4 = 0,
+				q5 = 0;
 	unsigned	ncp = 0;
 	size_t		n = x->n;
 	uint64_t	sum3 = 0,		/* a M^3 + b M^2 + c M over the last three */
@@ -304,29 +312,21 @@ Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
 		 * from code points, multiply-add per code point
 		 */
 		{
-			unsigned	slot = ncp % 5;
 			uint64_t	cm = (uint64_t) (uint32_t) cp * GRAM_MUL;
 
-			/* cps[slot] is the code point five back, cps[(ncp + 2) % 5] three back */
-			sum3 = sum3 * GRAM_MUL - (uint64_t) cps[(ncp + 2) % 5] * GRAM_MUL4 + cm;
-			sum5 = sum5 * GRAM_MUL - (uint64_t) cps[slot] * GRAM_MUL6 + cm;
-			cps[slot] = (uint32_t) cp;
-			cpoff[slot] = (uint32_t) i;
+			sum3 = sum3 * GRAM_MUL - (uint64_t) p3 * GRAM_MUL4 + cm;
+			sum5 = sum5 * GRAM_MUL - (uint64_t) p5 * GRAM_MUL6 + cm;
+			p5 = p4, p4 = p3, p3 = p2, p2 = p1, p1 = (uint32_t) cp;
+			q5 = q4, q4 = q3, q3 = q2, q2 = q1, q1 = (uint32_t) i;
 			ncp++;
 		}
 		if (ncp >= 3)
 		{
-			uint32_t	o3 = cpoff[(ncp - 3) % 5];
-
-			n = AddFeature(x, n, sum3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3, o3,
-					   (uint32_t) (i + cplen) - o3, 1.0f, full);
+			n = AddFeature(x, n, sum3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3, q3,
+						   (uint32_t) (i + cplen) - q3, 1.0f, full);
 			if (ncp >= 5)
-			{
-				uint32_t	o5 = cpoff[(ncp - 5) % 5];
-
-				n = AddFeature(x, n, sum5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5, o5,
-						   (uint32_t) (i + cplen) - o5, 1.0f, full);
-			}
+				n = AddFeature(x, n, sum5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5, q5,
+							   (uint32_t) (i + cplen) - q5, 1.0f, full);
 		}
 
 		/* words: letter/digit runs; each CJK ideograph or kana alone */
