@@ -43,8 +43,8 @@ tools/ag_train: tools/ag_train.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 bench/bench_quality: bench/bench_quality.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
-test/core/test_core: test/core/test_core.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
-	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+test/core/test_core: test/core/test_core.c test/core/ref_normalize.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< test/core/ref_normalize.c $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 test/core/test_url: test/core/test_url.c $(CORE_SRCS) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_LIBS)
 

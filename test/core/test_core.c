@@ -73,122 +73,77 @@ TestNormalize(void)
 	AgNormFree(&nt);
 }
 
-/*
- * What AgNormalize did for ASCII text before its fast path learnt
- * leetspeak: the fast path (lower case, whitespace collapsed) when this
- * check passed, the general path otherwise.  Kept as the reference the
- * fast path must still agree with.
- */
+/* The normaliser before it was made faster (test/core/ref_normalize.c). */
+extern int	RefNormalizeEx(AgNormText *nt, const char *src, size_t len,
+						   int allow_fast);
+extern void RefNormFree(AgNormText *nt);
+
+/* Does AgNormalizeEx give what the reference gives, fast path and general? */
 static int
-OldFastCheck(const unsigned char *s, size_t len)
+NormalizeDiffers(AgNormText *got, AgNormText *ref, const char *text, size_t len)
 {
-#define ALNUM(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9'))
-#define ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
-#define SEP(c) ((c) == ' ' || (c) == '.' || (c) == '-' || (c) == '_' || (c) == '*' || (c) == '|' || (c) == '/')
-	int			letters = 0,
-				digits = 0;
-
-	for (size_t i = 0; i < len; i++)
+	for (int allow_fast = 0; allow_fast <= 1; allow_fast++)
 	{
-		unsigned char c = s[i];
-
-		if (c >= 0x80)
-			return 0;
-		if (ALNUM(c))
-		{
-			letters |= ALPHA(c);
-			digits |= !ALPHA(c);
-			if (letters && digits)
-				return 0;
-			if (ALPHA(c) && (i == 0 || !ALNUM(s[i - 1])) &&
-				i + 4 < len && SEP(s[i + 1]) && ALPHA(s[i + 2]) &&
-				s[i + 3] == s[i + 1] && ALPHA(s[i + 4]) &&
-				(i + 5 == len || !ALNUM(s[i + 5])))
-				return 0;
-		}
-		else
-		{
-			if (c == '$')
-				return 0;
-			letters = digits = 0;
-		}
+		AgNormalizeEx(got, text, len, allow_fast);
+		RefNormalizeEx(ref, text, len, allow_fast);
+		if (got->out.len != ref->out.len ||
+			memcmp(got->out.data, ref->out.data, got->out.len + 1) != 0 ||
+			memcmp(got->map, ref->map, got->out.len * sizeof(uint32_t)) != 0 ||
+			got->changed_confusable != ref->changed_confusable ||
+			got->changed_invisible != ref->changed_invisible)
+			return 1;
 	}
-	return 1;
-#undef ALNUM
-#undef ALPHA
-#undef SEP
+	return 0;
 }
 
-/* Random ASCII made of letters, leet digits, '$', separators, whitespace. */
+/*
+ * Random texts of ASCII letters, leet digits, '$', separators, whitespace,
+ * and some non-ASCII: homoglyphs, accents, fullwidth, invisible characters,
+ * CJK, emoji.
+ */
 static void
-TestNormalizeAsciiRandom(void)
+TestNormalizeRandom(void)
 {
-	static const char alphabet[] = "aAbeIioOstzZ0134579$ ....--__**||//\t\n\r!?,x";
+	static const char *pieces[] = {
+		"a", "A", "b", "e", "I", "i", "o", "O", "s", "t", "z", "Z", "x",
+		"0", "1", "3", "4", "5", "7", "9", "$", " ", " ", " ", ".", ".", "-",
+		"_", "*", "|", "/", "\t", "\n", "\r", "!", "?", ",",
+		"\xD0\xBE", "\xD0\xB5", "\xCE\xB1", "\xC3\xA9", "\xEF\xBC\xA9",
+		"\xE2\x80\x8B", "\xC2\xA0", "\xE4\xBD\xA0", "\xF0\x9F\x98\x80",
+		"\xEF\xAC\x83", "\xE2\x80\xA8", "\xD0\x96",
+	};
+	int			npieces = (int) (sizeof(pieces) / sizeof(pieces[0]));
 	AgNormText	got = {0},
 				ref = {0};
 	unsigned	seed = 12345;
 	long		differ = 0;
-	int			iters = 300000;
+	int			iters = 200000;
 
 	for (int it = 0; it < iters; it++)
 	{
-		char		buf[48];
-		size_t		len;
+		char		buf[200];
+		size_t		len = 0;
+		int			ascii = it % 2 == 0;	/* half of them ASCII only */
+		int			n;
 
 		seed = seed * 1103515245u + 12345u;
-		len = (seed >> 16) % sizeof(buf);
-		for (size_t k = 0; k < len; k++)
+		n = (int) ((seed >> 16) % 40);
+		for (int k = 0; k < n; k++)
 		{
+			const char *p;
+
 			seed = seed * 1103515245u + 12345u;
-			buf[k] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+			p = pieces[(seed >> 16) % (ascii ? 37 : npieces)];
+			memcpy(buf + len, p, strlen(p));
+			len += strlen(p);
 		}
-		AgNormalizeEx(&got, buf, len, 1);
-		if (OldFastCheck((const unsigned char *) buf, len))
-		{
-			/* lower case, \t..\r as spaces, runs collapsed, no edge spaces */
-			size_t		ob = 0;
-
-			AgBufReserve(&ref.out, len + 1);
-			if (ref.mapcap < len + 1)
-			{
-				ref.map = realloc(ref.map, (len + 1) * sizeof(uint32_t));
-				ref.mapcap = len + 1;
-			}
-			for (size_t k = 0; k < len; k++)
-			{
-				unsigned char c = (unsigned char) buf[k];
-
-				if (c >= 'A' && c <= 'Z')
-					c += 'a' - 'A';
-				if (c >= 0x09 && c <= 0x0D)
-					c = ' ';
-				if (c == ' ' && (ob == 0 || ref.out.data[ob - 1] == ' '))
-					continue;
-				ref.out.data[ob] = (char) c;
-				ref.map[ob++] = (uint32_t) k;
-			}
-			if (ob > 0 && ref.out.data[ob - 1] == ' ')
-				ob--;
-			ref.out.len = ob;
-			ref.changed_invisible = ref.changed_confusable = 0;
-		}
-		else
-			AgNormalizeEx(&ref, buf, len, 0);
-		if (got.out.len != ref.out.len ||
-			memcmp(got.out.data, ref.out.data, got.out.len) != 0 ||
-			memcmp(got.map, ref.map, got.out.len * sizeof(uint32_t)) != 0 ||
-			got.changed_confusable != ref.changed_confusable ||
-			got.changed_invisible != ref.changed_invisible)
-		{
-			if (differ++ < 3)
-				printf("FAIL normalisation of \"%.*s\": \"%.*s\", expected \"%.*s\"\n",
-					   (int) len, buf, (int) got.out.len, got.out.data,
-					   (int) ref.out.len, ref.out.data);
-		}
+		if (NormalizeDiffers(&got, &ref, buf, len) && differ++ < 3)
+			printf("FAIL normalisation of \"%.*s\": \"%s\", expected \"%s\"\n",
+				   (int) len, buf, got.out.data, ref.out.data);
 	}
-	CHECK(differ == 0, "ASCII normalisation differs from the reference on %ld of %d random texts", differ, iters);
+	CHECK(differ == 0, "normalisation differs from the reference on %ld of %d random texts", differ, iters);
 	AgNormFree(&got);
-	AgNormFree(&ref);
+	RefNormFree(&ref);
 }
 
 static void
@@ -413,6 +368,12 @@ TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
 			memcmp(a.map, b.map, a.out.len * sizeof(uint32_t)) != 0;
 	}
 	CHECK(normdiff == 0, "normalisation fast path differs on %ld corpus texts", normdiff);
+
+	/* and both give what the normaliser gave before it was made faster */
+	normdiff = 0;
+	for (size_t i = 0; i < c.n; i++)
+		normdiff += NormalizeDiffers(&a, &b, c.docs[i].text, c.docs[i].len);
+	CHECK(normdiff == 0, "normalisation differs from the reference on %ld corpus texts", normdiff);
 	AgNormFree(&a);
 	AgNormFree(&b);
 	printf("compared fast and naive scans on %zu corpus texts x 3 roles\n", c.n);
@@ -490,7 +451,7 @@ int
 main(int argc, char **argv)
 {
 	TestNormalize();
-	TestNormalizeAsciiRandom();
+	TestNormalizeRandom();
 	TestDecode();
 	TestSmuggling();
 	TestLimits();
