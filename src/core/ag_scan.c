@@ -756,7 +756,8 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 		f->value_start = p->data_type ? p->value_start : p->start;
 		f->value_end = p->data_type ? p->value_end : p->end;
 	}
-	qsort(sc->out, sc->npend, sizeof(AgFinding), CompareFindings);
+	if (sc->npend > 1)
+		qsort(sc->out, sc->npend, sizeof(AgFinding), CompareFindings);
 	*findings = sc->out;
 	return sc->npend;
 
