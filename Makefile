@@ -35,7 +35,7 @@ TOOL_CC ?= cc
 TOOL_CFLAGS ?= -O2 -g -Wall -Wextra -D_GNU_SOURCE -Isrc/core -Itools
 TOOL_LIBS = -lpcre2-8 -lutf8proc -lm
 TOOL_COMMON = tools/ag_jsonl.c tools/ag_corpus.c tools/ag_load_rules.c
-TOOLS = tools/ag_rulegen tools/ag_train tools/ag_scan bench/bench_quality
+TOOLS = tools/ag_rulegen tools/ag_train tools/ag_scan tools/ag_findings bench/bench_quality
 
 tools/ag_rulegen: tools/ag_rulegen.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
@@ -43,8 +43,8 @@ tools/ag_train: tools/ag_train.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 bench/bench_quality: bench/bench_quality.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
-test/core/test_core: test/core/test_core.c test/core/ag_test.h $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
-	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+test/core/test_core: test/core/test_core.c test/core/ag_test.h test/core/ref_normalize.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< test/core/ref_normalize.c $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 test/core/test_url: test/core/test_url.c test/core/ag_test.h $(CORE_SRCS) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_LIBS)
 
@@ -110,6 +110,20 @@ bench-quality-insample: bench/bench_quality
 	bench/bench_quality $(CORPUS) rules/jailbreak.model $(RULE_FILES)
 
 .PHONY: check-core train-model bench-quality bench-quality-insample
+
+tools/ag_findings: tools/ag_findings.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+
+# Behaviour-preserving changes (speed-ups): dump every finding of the corpus
+# before the change (findings-baseline), then compare after it.
+FINDINGS_BASELINE ?= /tmp/aiguard-findings.baseline
+findings-baseline: tools/ag_findings
+	tools/ag_findings $(CORPUS) rules/jailbreak.model $(RULE_FILES) > $(FINDINGS_BASELINE)
+check-findings-stable: tools/ag_findings
+	tools/ag_findings $(CORPUS) rules/jailbreak.model $(RULE_FILES) > $(FINDINGS_BASELINE).new
+	cmp $(FINDINGS_BASELINE) $(FINDINGS_BASELINE).new && echo "findings identical: `wc -l < $(FINDINGS_BASELINE)` lines"
+
+.PHONY: findings-baseline check-findings-stable
 
 tools/ag_scan: tools/ag_scan.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)

@@ -31,6 +31,27 @@ B64Value(unsigned char c)
 	return -1;
 }
 
+/* Bytes of the base64 alphabets (standard and URL-safe): B64Value >= 0. */
+static const unsigned char b64_byte[256] = {
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+	['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+	['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+	['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+	['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+	['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+	['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['+'] = 1, ['-'] = 1, ['/'] = 1, ['_'] = 1,
+};
+
+static inline int
+IsB64(unsigned char c)
+{
+	return b64_byte[c];
+}
+
 static int
 HexValue(unsigned char c)
 {
@@ -187,7 +208,7 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 			continue;
 		}
 
-		if (B64Value(c) < 0)
+		if (!IsB64(c))
 		{
 			i++;
 			continue;
@@ -200,23 +221,26 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 					upper = 0,
 					digits = 0;
 
-		while (i < len && B64Value(s[i]) >= 0)
-		{
-			unsigned char ch = s[i];
-
-			if (HexValue(ch) < 0)
-				hex_only = 0;
-			if (ch >= 'a' && ch <= 'z')
-				lower++;
-			else if (ch >= 'A' && ch <= 'Z')
-				upper++;
-			else if (ch >= '0' && ch <= '9')
-				digits++;
+		while (i < len && IsB64(s[i]))
 			i++;
-		}
 		size_t		end = i;
 		size_t		run = end - start;
 
+		/* what the run is made of: only for runs long enough to decode */
+		if (run >= MIN_HEX_RUN)
+			for (size_t k = start; k < end; k++)
+			{
+				unsigned char ch = s[k];
+
+				if (HexValue(ch) < 0)
+					hex_only = 0;
+				if (ch >= 'a' && ch <= 'z')
+					lower++;
+				else if (ch >= 'A' && ch <= 'Z')
+					upper++;
+				else if (ch >= '0' && ch <= '9')
+					digits++;
+			}
 		while (i < len && s[i] == '=' && i - end < 2)
 			i++;
 		if (hex_only && run >= MIN_HEX_RUN && run % 2 == 0)

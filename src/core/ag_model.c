@@ -51,52 +51,6 @@
 #include "ag_util.h"
 
 /*
- * Set of the buckets already in fv: a bitmap over all buckets, so a lookup
- * is one bit test, and only the bits that were set get cleared afterwards
- * (no clearing of the whole set per text).
- */
-static inline int
-SeenTest(const AgFeatures *fv, uint32_t bucket)
-{
-	return (fv->seen[bucket >> 5] >> (bucket & 31)) & 1;
-}
-
-static int
-AddFeature(AgFeatures *fv, uint64_t h, uint32_t mask, uint8_t kind,
-		   uint32_t off, uint32_t len, float value)
-{
-	uint32_t	bucket;
-
-	/* the low bits of a multiplicative hash are weak: mix first */
-	h ^= h >> 32;
-	h *= UINT64_C(0xd6e8feb86659fd93);
-	h ^= h >> 32;
-	bucket = (uint32_t) h & mask;
-	if (SeenTest(fv, bucket))
-		return 0;
-	if (fv->n == fv->cap)
-	{
-		size_t		cap = fv->cap ? fv->cap * 2 : 1024;
-		AgFeature  *nf = realloc(fv->f, cap * sizeof(AgFeature));
-
-		if (nf == NULL)
-			return -1;
-		fv->f = nf;
-		fv->cap = cap;
-	}
-	fv->seen[bucket >> 5] |= UINT32_C(1) << (bucket & 31);
-
-	AgFeature  *f = &fv->f[fv->n++];
-
-	f->bucket = bucket;
-	f->value = value;
-	f->off = off;
-	f->len = len;
-	f->kind = kind;
-	return 0;
-}
-
-/*
  * A statistic is one feature standing for many tokens: worth more than one
  * n-gram.  2 let it move the score of a short suffixed request without
  * making every harmful question with a stray bracket suspicious.
@@ -108,11 +62,23 @@ AddFeature(AgFeatures *fv, uint64_t h, uint32_t mask, uint8_t kind,
 #define SHAPE_MAX 8
 #define TAIL_TOKENS 16
 
-/* Extraction state: the text is read once, code point by code point. */
+/*
+ * Extraction state: the text is read once, code point by code point.
+ *
+ * The same code serves two callers: AgFeaturesExtract, which records every
+ * feature with its kind and span (training, and the top terms of a text
+ * the model reports), and AgModelScoreText, which needs only the buckets,
+ * in the same order, to score a text.  Both are instances of one inline
+ * function (Extract below, full = 1 or 0), so they cannot disagree.
+ */
 typedef struct Extract
 {
-	AgFeatures *fv;
 	uint32_t	mask;
+	uint32_t   *seen;			/* bitmap over all buckets */
+	AgFeature  *f;				/* full: the features */
+	uint32_t   *b;				/* otherwise: only their buckets */
+	const float *weights;		/* (the model's) */
+	size_t		n;
 	/* word in progress and the one before it (for bigrams) */
 	int			inword;
 	uint32_t	wstart;
@@ -134,8 +100,58 @@ typedef struct Extract
 	uint32_t	tailodd;		/* one bit per token of the last TAIL_TOKENS */
 } Extract;
 
-static int
-EndWord(Extract *x, uint32_t end)
+#define AG_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/*
+ * Adds a feature unless its bucket is already in (a bitmap over all
+ * buckets: one bit test; only the bits that were set get cleared after the
+ * text, never the whole map).  Branch-free: the entry is written at n
+ * whatever, and n moves on only for a new bucket; returns the new n (kept
+ * in a register by the caller, not in x).  The caller has reserved
+ * room for every feature the text can yield.
+ */
+static AG_ALWAYS_INLINE size_t
+AddFeature(Extract *x, size_t n, uint64_t h, uint8_t kind, uint32_t off,
+		   uint32_t len, float value, const int full)
+{
+	uint32_t	bucket;
+
+	/* the low bits of a multiplicative hash are weak: mix first */
+	h ^= h >> 32;
+	h *= UINT64_C(0xd6e8feb86659fd93);
+	h ^= h >> 32;
+	bucket = (uint32_t) h & x->mask;
+
+	uint32_t   *word = &x->seen[bucket >> 5];
+	uint32_t	bit = UINT32_C(1) << (bucket & 31);
+	uint32_t	old = *word;
+
+	if (full)
+	{
+		AgFeature  *f = &x->f[n];
+
+		f->bucket = bucket;
+		f->value = value;
+		f->off = off;
+		f->len = len;
+		f->kind = kind;
+	}
+	else
+	{
+		/*
+		 * Scoring reads the weight of every bucket, all over a large
+		 * array: ask for it now, so it is in cache by then (a prefetch,
+		 * unlike a load, does not hold up the work that follows).
+		 */
+		x->b[n] = bucket;
+		__builtin_prefetch(&x->weights[bucket], 0, 2);
+	}
+	*word = old | bit;
+	return n + ((old & bit) == 0);
+}
+
+static AG_ALWAYS_INLINE size_t
+EndWord(Extract *x, size_t n, uint32_t end, const int full)
 {
 	uint32_t	wlen = end - x->wstart;
 
@@ -143,23 +159,20 @@ EndWord(Extract *x, uint32_t end)
 	if (wlen > MAX_WORD_BYTES)
 	{
 		x->have_prev = 0;
-		return 0;
+		return n;
 	}
-	if (AddFeature(x->fv, x->wh, x->mask, AG_FEAT_WORD, x->wstart, wlen,
-				   1.0f) != 0)
-		return -1;
-	if (x->have_prev &&
-		AddFeature(x->fv, (x->prevh ^ 2) * GRAM_MUL + x->wh, x->mask,
-				   AG_FEAT_BIGRAM, x->prevoff, end - x->prevoff, 1.0f) != 0)
-		return -1;
+	n = AddFeature(x, n, x->wh, AG_FEAT_WORD, x->wstart, wlen, 1.0f, full);
+	if (x->have_prev)
+		n = AddFeature(x, n, (x->prevh ^ 2) * GRAM_MUL + x->wh, AG_FEAT_BIGRAM,
+					   x->prevoff, end - x->prevoff, 1.0f, full);
 	x->prevh = x->wh;
 	x->prevoff = x->wstart;
 	x->have_prev = 1;
-	return 0;
+	return n;
 }
 
-static int
-EndToken(Extract *x, uint32_t end)
+static AG_ALWAYS_INLINE size_t
+EndToken(Extract *x, size_t n, uint32_t end, const int full)
 {
 	uint64_t	h = UINT64_C(0x5348415045);	/* "SHAPE" */
 
@@ -173,16 +186,13 @@ EndToken(Extract *x, uint32_t end)
 	}
 	for (int k = 0; k < x->shapelen; k++)
 		h = (h + (unsigned char) x->shape[k]) * GRAM_MUL;
-	if (AddFeature(x->fv, h, x->mask, AG_FEAT_SHAPE, x->tstart,
-				   end - x->tstart, 1.0f) != 0)
-		return -1;
-	if (x->have_prevshape &&
-		AddFeature(x->fv, (x->prevshape ^ 8) * GRAM_MUL + h, x->mask,
-				   AG_FEAT_SHAPE, x->tstart, end - x->tstart, 1.0f) != 0)
-		return -1;
+	n = AddFeature(x, n, h, AG_FEAT_SHAPE, x->tstart, end - x->tstart, 1.0f, full);
+	if (x->have_prevshape)
+		n = AddFeature(x, n, (x->prevshape ^ 8) * GRAM_MUL + h, AG_FEAT_SHAPE,
+					   x->tstart, end - x->tstart, 1.0f, full);
 	x->prevshape = h;
 	x->have_prevshape = 1;
-	return 0;
+	return n;
 }
 
 /* ASCII letters and digits: word characters without a utf8proc call */
@@ -213,22 +223,31 @@ static const unsigned char code_punct[128] = {
 	['*'] = 1, ['_'] = 1, ['+'] = 1,
 };
 
-int
-AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
-				  uint32_t nbuckets)
-{
-	const unsigned char *s = (const unsigned char *) norm;
-	size_t		words = (nbuckets + 31) / 32;
-	Extract		x;
-	/* the last five code points and their byte offsets */
-	uint32_t	cps[5] = {0};
-	uint32_t	cpoff[5] = {0};
-	unsigned	ncp = 0;
-	int			rc = -1;
+/* Powers of GRAM_MUL, for the n-gram hashes in closed form (mod 2^64). */
+#define GRAM_MUL2 (GRAM_MUL * GRAM_MUL)
+#define GRAM_MUL3 (GRAM_MUL2 * GRAM_MUL)
+#define GRAM_MUL4 (GRAM_MUL3 * GRAM_MUL)
+#define GRAM_MUL5 (GRAM_MUL4 * GRAM_MUL)
+#define GRAM_MUL6 (GRAM_MUL5 * GRAM_MUL)
 
-	fv->n = 0;
-	if (len > UINT32_MAX - 8)
-		len = UINT32_MAX - 8;
+/*
+ * Room for every feature of a text of len bytes: per code point at most
+ * two character n-grams, one word and one token (each ending with two
+ * features), plus the statistics; and never more than one per bucket.
+ */
+static size_t
+MaxFeatures(size_t len, uint32_t nbuckets)
+{
+	size_t		n = 6 * len + 16;
+
+	return n < (size_t) nbuckets + 1 ? n : (size_t) nbuckets + 1;
+}
+
+static int
+PrepareSeen(AgFeatures *fv, uint32_t nbuckets)
+{
+	size_t		words = (nbuckets + 31) / 32;
+
 	if (fv->seencap < words)
 	{
 		uint32_t   *ns = realloc(fv->seen, words * sizeof(uint32_t));
@@ -239,25 +258,52 @@ AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 		fv->seen = ns;
 		fv->seencap = words;
 	}
-	memset(&x, 0, sizeof(x));
-	x.fv = fv;
-	x.mask = nbuckets - 1;
+	return 0;
+}
+
+/*
+ * The features of norm, in order, into x (which the caller set up); returns
+ * the index of the first statistics feature (they come last).
+ *
+ * Hashes: a character 3-gram a b c hashes to (((3 + a) M + b) M + c) M,
+ * a 5-gram likewise from 5; kept here in closed form, the sum of the last
+ * code points times powers of M, updated as the window slides (the same
+ * numbers mod 2^64, without refolding every window).
+ */
+static AG_ALWAYS_INLINE size_t
+Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
+{
+	/* the last five code points and their offsets, p1 the latest (zeros before the text) */
+	uint32_t	p1 = 0,
+				p2 = 0,
+				p3 = 0,
+				p4 = 0,
+				p5 = 0;
+	uint32_t	q1 = 0,
+				q2 = 0,
+				q3 = 0,
+				q4 = 0,
+				q5 = 0;
+	unsigned	ncp = 0;
+	size_t		n = x->n;
+	uint64_t	sum3 = 0,		/* a M^3 + b M^2 + c M over the last three */
+				sum5 = 0;		/* likewise over the last five */
 
 	for (size_t i = 0; i < len;)
 	{
 		int32_t		cp;
-		int			n;
+		int			cplen;
 		int			isword;
 
 		if (s[i] < 0x80)
 		{
 			cp = s[i];
-			n = 1;
+			cplen = 1;
 			isword = ascii_word[cp];
 		}
 		else
 		{
-			n = AgUtf8Decode(s + i, len - i, &cp);
+			cplen = AgUtf8Decode(s + i, len - i, &cp);
 			isword = AgIsWordCp(cp);
 		}
 
@@ -265,139 +311,230 @@ AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 		 * character 3- and 5-grams, punctuation and spaces included; hashed
 		 * from code points, multiply-add per code point
 		 */
-		cps[ncp % 5] = (uint32_t) cp;
-		cpoff[ncp % 5] = (uint32_t) i;
-		ncp++;
+		{
+			uint64_t	cm = (uint64_t) (uint32_t) cp * GRAM_MUL;
+
+			sum3 = sum3 * GRAM_MUL - (uint64_t) p3 * GRAM_MUL4 + cm;
+			sum5 = sum5 * GRAM_MUL - (uint64_t) p5 * GRAM_MUL6 + cm;
+			p5 = p4, p4 = p3, p3 = p2, p2 = p1, p1 = (uint32_t) cp;
+			q5 = q4, q4 = q3, q3 = q2, q2 = q1, q1 = (uint32_t) i;
+			ncp++;
+		}
 		if (ncp >= 3)
 		{
-			uint64_t	h3 = 3;
-			uint64_t	h5 = 5;
-
-			for (unsigned k = ncp - 3; k < ncp; k++)
-				h3 = (h3 + cps[k % 5]) * GRAM_MUL;
-			if (AddFeature(fv, h3, x.mask, AG_FEAT_CHAR3, cpoff[(ncp - 3) % 5],
-						   (uint32_t) (i + n) - cpoff[(ncp - 3) % 5], 1.0f) != 0)
-				goto done;
+			n = AddFeature(x, n, sum3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3, q3,
+						   (uint32_t) (i + cplen) - q3, 1.0f, full);
 			if (ncp >= 5)
-			{
-				for (unsigned k = ncp - 5; k < ncp; k++)
-					h5 = (h5 + cps[k % 5]) * GRAM_MUL;
-				if (AddFeature(fv, h5, x.mask, AG_FEAT_CHAR5, cpoff[(ncp - 5) % 5],
-							   (uint32_t) (i + n) - cpoff[(ncp - 5) % 5], 1.0f) != 0)
-					goto done;
-			}
+				n = AddFeature(x, n, sum5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5, q5,
+							   (uint32_t) (i + cplen) - q5, 1.0f, full);
 		}
 
 		/* words: letter/digit runs; each CJK ideograph or kana alone */
 		if (isword && cp >= 0x1100 && AgIsIdeographCp(cp))
 		{
-			if (x.inword && EndWord(&x, (uint32_t) i) != 0)
-				goto done;
-			x.inword = 1;
-			x.wstart = (uint32_t) i;
-			x.wh = AgFnv1a(AG_FNV_OFFSET ^ 1, s + i, n);
-			if (EndWord(&x, (uint32_t) (i + n)) != 0)
-				goto done;
+			if (x->inword)
+				n = EndWord(x, n, (uint32_t) i, full);
+			x->inword = 1;
+			x->wstart = (uint32_t) i;
+			x->wh = AgFnv1a(AG_FNV_OFFSET ^ 1, s + i, cplen);
+			n = EndWord(x, n, (uint32_t) (i + cplen), full);
 		}
 		else if (isword)
 		{
-			if (!x.inword)
+			if (!x->inword)
 			{
-				x.inword = 1;
-				x.wstart = (uint32_t) i;
-				x.wh = AG_FNV_OFFSET ^ 1;
+				x->inword = 1;
+				x->wstart = (uint32_t) i;
+				x->wh = AG_FNV_OFFSET ^ 1;
 			}
-			x.wh = AgFnv1a(x.wh, s + i, n);
+			x->wh = AgFnv1a(x->wh, s + i, cplen);
 		}
 		else
 		{
-			if (x.inword && EndWord(&x, (uint32_t) i) != 0)
-				goto done;
+			if (x->inword)
+				n = EndWord(x, n, (uint32_t) i, full);
 			/* sentence punctuation breaks bigrams, spaces do not */
 			if (cp != ' ')
-				x.have_prev = 0;
+				x->have_prev = 0;
 		}
 
 		/* token shapes: letters 'a', digits '0', punctuation as itself */
 		if (cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r')
 		{
-			if (x.intok && EndToken(&x, (uint32_t) i) != 0)
-				goto done;
+			if (x->intok)
+				n = EndToken(x, n, (uint32_t) i, full);
 		}
 		else
 		{
 			char		c;
 
-			if (!x.intok)
+			if (!x->intok)
 			{
-				x.intok = 1;
-				x.tstart = (uint32_t) i;
-				x.shapelen = 0;
-				x.tpunct = 0;
+				x->intok = 1;
+				x->tstart = (uint32_t) i;
+				x->shapelen = 0;
+				x->tpunct = 0;
 			}
 			if (isword)
 				c = (cp >= '0' && cp <= '9') ? '0' : 'a';
 			else
 			{
 				c = cp < 0x80 ? (char) cp : '*';
-				x.tpunct += code_punct[cp < 0x80 ? cp : 0];
+				x->tpunct += code_punct[cp < 0x80 ? cp : 0];
 			}
-			if (x.shapelen == 0 || x.shape[x.shapelen - 1] != c)
+			if (x->shapelen == 0 || x->shape[x->shapelen - 1] != c)
 			{
-				if (x.shapelen < SHAPE_MAX)
-					x.shape[x.shapelen++] = c;
+				if (x->shapelen < SHAPE_MAX)
+					x->shape[x->shapelen++] = c;
 				else
-					x.shape[SHAPE_MAX - 1] = '~';
+					x->shape[SHAPE_MAX - 1] = '~';
 			}
 		}
-		i += n;
+		i += cplen;
 	}
-	if (x.inword && EndWord(&x, (uint32_t) len) != 0)
-		goto done;
-	if (x.intok && EndToken(&x, (uint32_t) len) != 0)
-		goto done;
-	if (x.ntok > 0)
+	if (x->inword)
+		n = EndWord(x, n, (uint32_t) len, full);
+	if (x->intok)
+		n = EndToken(x, n, (uint32_t) len, full);
+
+	size_t		nplain = n;
+
+	if (x->ntok > 0)
 	{
 		/* share of odd tokens, and odd tokens at the end (adversarial suffix) */
 		static const double ratio_bins[] = {0.03, 0.06, 0.1, 0.15, 0.25, 0.4};
-		uint32_t	bits = x.tailodd & ((UINT32_C(1) << TAIL_TOKENS) - 1);
+		uint32_t	bits = x->tailodd & ((UINT32_C(1) << TAIL_TOKENS) - 1);
 		int			tail = 0;
 
 		for (; bits != 0; bits &= bits - 1)
 			tail++;
 
 		for (int k = 0; k < 6; k++)
-			if (x.nodd >= ratio_bins[k] * x.ntok && x.nodd > 0 &&
-				AddFeature(fv, UINT64_C(0x524154) + k, x.mask, AG_FEAT_STAT, 0, 0,
-						   AG_FEAT_STAT_VALUE) != 0)
-				goto done;
+			if (x->nodd >= ratio_bins[k] * x->ntok && x->nodd > 0)
+				n = AddFeature(x, n, UINT64_C(0x524154) + k, AG_FEAT_STAT, 0, 0,
+						   AG_FEAT_STAT_VALUE, full);
 		for (int k = 1; k <= 8; k *= 2)
-			if (tail >= k &&
-				AddFeature(fv, UINT64_C(0x5441494C) + k, x.mask, AG_FEAT_STAT, 0, 0,
-						   AG_FEAT_STAT_VALUE) != 0)
-				goto done;
+			if (tail >= k)
+				n = AddFeature(x, n, UINT64_C(0x5441494C) + k, AG_FEAT_STAT, 0, 0,
+						   AG_FEAT_STAT_VALUE, full);
 	}
-	rc = 0;
+	x->n = n;
+	return nplain;
+}
 
-done:
+/* The feature value of a text with n distinct features (see ag_model.h). */
+static float
+FeatureValue(size_t n)
+{
+	size_t		norm = n > AG_FEAT_NORM_FLOOR ? n : AG_FEAT_NORM_FLOOR;
+
+	return (float) (1.0 / sqrt((double) norm));
+}
+
+int
+AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
+				  uint32_t nbuckets)
+{
+	Extract		x;
+
+	fv->n = 0;
+	if (len > UINT32_MAX - 8)
+		len = UINT32_MAX - 8;
+	if (PrepareSeen(fv, nbuckets) != 0)
+		return -1;
+
+	size_t		need = MaxFeatures(len, nbuckets);
+
+	if (fv->cap < need)
+	{
+		AgFeature  *nf = realloc(fv->f, need * sizeof(AgFeature));
+
+		if (nf == NULL)
+			return -1;
+		fv->f = nf;
+		fv->cap = need;
+	}
+	memset(&x, 0, sizeof(x));
+	x.mask = nbuckets - 1;
+	x.seen = fv->seen;
+	x.f = fv->f;
+	Extract1(&x, (const unsigned char *) norm, len, 1);
+	fv->n = x.n;
+
 	/* leave the bitmap empty for the next text */
 	for (size_t k = 0; k < fv->n; k++)
 		fv->seen[fv->f[k].bucket >> 5] = 0;
-	if (rc == 0 && fv->n > 0)
+	if (fv->n > 0)
 	{
-		size_t		norm = fv->n > AG_FEAT_NORM_FLOOR ? fv->n : AG_FEAT_NORM_FLOOR;
-		float		v = (float) (1.0 / sqrt((double) norm));
+		float		v = FeatureValue(fv->n);
 
 		for (size_t k = 0; k < fv->n; k++)
 			fv->f[k].value *= v;
 	}
-	return rc;
+	return 0;
+}
+
+int
+AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
+				 size_t len, double *p)
+{
+	Extract		x;
+	size_t		nplain;
+
+	fv->n = 0;
+	if (len > UINT32_MAX - 8)
+		len = UINT32_MAX - 8;
+	if (PrepareSeen(fv, model->nbuckets) != 0)
+		return -1;
+
+	size_t		need = MaxFeatures(len, model->nbuckets);
+
+	if (fv->bcap < need)
+	{
+		uint32_t   *nb = realloc(fv->b, need * sizeof(uint32_t));
+
+		if (nb == NULL)
+			return -1;
+		fv->b = nb;
+		fv->bcap = need;
+	}
+	memset(&x, 0, sizeof(x));
+	x.mask = model->nbuckets - 1;
+	x.seen = fv->seen;
+	x.b = fv->b;
+	x.weights = model->weights;
+	nplain = Extract1(&x, (const unsigned char *) norm, len, 0);
+
+	/*
+	 * AgModelScore's sum, term for term and in the same order: each
+	 * feature's value is v (statistics 2 v), stored as a float.
+	 */
+	const uint32_t *b = fv->b;
+	const float *w = model->weights;
+	double		z = model->bias;
+	float		v = x.n > 0 ? FeatureValue(x.n) : 0.0f;
+	double		v1 = (double) (1.0f * v);
+	double		v2 = (double) (AG_FEAT_STAT_VALUE * v);
+
+	for (size_t k = 0; k < nplain; k++)
+	{
+		z += (double) w[b[k]] * v1;
+		fv->seen[b[k] >> 5] = 0;
+	}
+	for (size_t k = nplain; k < x.n; k++)
+	{
+		z += (double) w[b[k]] * v2;
+		fv->seen[b[k] >> 5] = 0;
+	}
+	*p = 1.0 / (1.0 + exp(-z));
+	return 0;
 }
 
 void
 AgFeaturesFree(AgFeatures *fv)
 {
 	free(fv->f);
+	free(fv->b);
 	free(fv->seen);
 	memset(fv, 0, sizeof(*fv));
 }

@@ -35,7 +35,9 @@ typedef struct AgFeatures
 	AgFeature  *f;
 	size_t		n;
 	size_t		cap;
-	uint32_t   *seen;			/* open-addressing set of buckets */
+	uint32_t   *b;				/* buckets only (AgModelScoreText) */
+	size_t		bcap;
+	uint32_t   *seen;			/* bitmap over the buckets */
 	size_t		seencap;
 	size_t		seenmask;		/* size in use - 1 (a power of two) */
 } AgFeatures;
@@ -76,6 +78,14 @@ extern void AgModelFree(AgModel *model);
 
 /* Probability for a feature vector (logistic of the linear score). */
 extern double AgModelScore(const AgModel *model, const AgFeatures *fv);
+
+/*
+ * AgModelScore(model, features of norm), bit for bit, without recording
+ * the features' kinds and spans: extracts the buckets of norm into fv (its
+ * feature list fv->f is left empty) and sets *p.  0 or -1 (no memory).
+ */
+extern int	AgModelScoreText(const AgModel *model, AgFeatures *fv,
+							 const char *norm, size_t len, double *p);
 
 /*
  * Indexes (into fv->f) of up to k word or bigram features that pushed the

@@ -271,7 +271,26 @@ IsSingleLetter(const AgNormCp *cps, long n, long i)
 	return 1;
 }
 
-/* Second pass: word-level rewrites, compacting cps in place. */
+/*
+ * Would the join below join anything?  It joins from i when cps[i], [i + 2]
+ * and [i + 4] are single letters with the same separator after the first
+ * two; if that is nowhere the case, it copies cps onto themselves.
+ */
+static int
+HasSpacedLetters(const AgNormCp *c, long n)
+{
+	for (long i = 0; i + 4 < n; i++)
+		if (c[i + 3].cp == c[i + 1].cp && IsSpacingSeparator(c[i + 1].cp) &&
+			IsSingleLetter(c, n, i) && IsSingleLetter(c, n, i + 2) &&
+			IsSingleLetter(c, n, i + 4))
+			return 1;
+	return 0;
+}
+
+/*
+ * Second pass: word-level rewrites, compacting cps in place.  (Whitespace
+ * runs are collapsed after it, while encoding: see AgNormalizeEx.)
+ */
 static long
 RewriteWords(AgNormText *nt, long n)
 {
@@ -280,32 +299,35 @@ RewriteWords(AgNormText *nt, long n)
 	long		i = 0;
 
 	/* Join spaced-out letters: "i g n o r e" -> "ignore". */
-	while (i < n)
+	if (HasSpacedLetters(c, n))
 	{
-		if (IsSingleLetter(c, n, i))
+		while (i < n)
 		{
-			long		j = i;
-			int			count = 1;
+			if (IsSingleLetter(c, n, i))
+			{
+				long		j = i;
+				int			count = 1;
 
-			while (j + 2 < n && IsSpacingSeparator(c[j + 1].cp) &&
-				   c[j + 1].cp == c[i + 1 < n ? i + 1 : i].cp &&
-				   IsSingleLetter(c, n, j + 2))
-			{
-				j += 2;
-				count++;
+				while (j + 2 < n && IsSpacingSeparator(c[j + 1].cp) &&
+					   c[j + 1].cp == c[i + 1 < n ? i + 1 : i].cp &&
+					   IsSingleLetter(c, n, j + 2))
+				{
+					j += 2;
+					count++;
+				}
+				if (count >= 3)
+				{
+					for (long k = i; k <= j; k += 2)
+						c[w++] = c[k];
+					nt->changed_confusable = 1;
+					i = j + 1;
+					continue;
+				}
 			}
-			if (count >= 3)
-			{
-				for (long k = i; k <= j; k += 2)
-					c[w++] = c[k];
-				nt->changed_confusable = 1;
-				i = j + 1;
-				continue;
-			}
+			c[w++] = c[i++];
 		}
-		c[w++] = c[i++];
+		n = w;
 	}
-	n = w;
 
 	/* Homoglyphs and leetspeak, word by word. */
 	i = 0;
@@ -367,74 +389,194 @@ RewriteWords(AgNormText *nt, long n)
 			i++;
 	}
 
-	/* Collapse whitespace runs; drop leading and trailing space. */
-	w = 0;
-	for (i = 0; i < n; i++)
-	{
-		if (c[i].cp == ' ' && (w == 0 || c[w - 1].cp == ' '))
-			continue;
-		c[w++] = c[i];
-	}
-	if (w > 0 && c[w - 1].cp == ' ')
-		w--;
-	return w;
+	return n;
 }
 
-static int
+static inline int
 IsAsciiAlnum(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-static int
+static inline int
 IsAsciiAlpha(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* Classes of ASCII bytes, for the fast path. */
+#define CLS_ALPHA 1
+#define CLS_DIGIT 2
+#define CLS_DOLLAR 4
+#define CLS_LEET 8				/* LeetToLatin != 0 */
+#define ALPHA_ROW(a) [a] = CLS_ALPHA, [a + 1] = CLS_ALPHA, [a + 2] = CLS_ALPHA, \
+	[a + 3] = CLS_ALPHA, [a + 4] = CLS_ALPHA, [a + 5] = CLS_ALPHA, \
+	[a + 6] = CLS_ALPHA, [a + 7] = CLS_ALPHA, [a + 8] = CLS_ALPHA, \
+	[a + 9] = CLS_ALPHA, [a + 10] = CLS_ALPHA, [a + 11] = CLS_ALPHA, \
+	[a + 12] = CLS_ALPHA
+static const unsigned char ascii_class[128] = {
+	ALPHA_ROW('a'), ALPHA_ROW('a' + 13), ALPHA_ROW('A'), ALPHA_ROW('A' + 13),
+	['0'] = CLS_DIGIT | CLS_LEET, ['1'] = CLS_DIGIT | CLS_LEET,
+	['2'] = CLS_DIGIT, ['3'] = CLS_DIGIT | CLS_LEET, ['4'] = CLS_DIGIT | CLS_LEET,
+	['5'] = CLS_DIGIT | CLS_LEET, ['6'] = CLS_DIGIT, ['7'] = CLS_DIGIT | CLS_LEET,
+	['8'] = CLS_DIGIT, ['9'] = CLS_DIGIT, ['$'] = CLS_DOLLAR | CLS_LEET,
+};
+
 /*
- * The fast path: ASCII text in which no word mixes letters with digits or
- * '$' and no letters stand alone in a spaced-out run, i.e. text the word
- * rewrites would leave unchanged.  Then normalising is lower-casing and
- * collapsing whitespace, one table-driven pass.  Returns 1 when it did the
- * work, 0 when the text needs the general path.
+ * Leetspeak in an ASCII text already lower-cased with whitespace collapsed:
+ * RewriteWords' second pass for ASCII, where nothing is confusable or
+ * "other" and a word is a run of letters and digits, with '$' inside one
+ * (before a letter or digit).  In place; returns whether it changed text.
+ *
+ * Neither a word nor that pass looks past a byte that is not a letter, a
+ * digit or '$', so it runs on each run of those on its own, and only on
+ * runs with something to undo (a leet digit or '$').
+ */
+static int
+RewriteLeetRun(unsigned char *c, long n)
+{
+	int			changed = 0;
+	long		i = 0;
+
+	while (i < n)
+	{
+		if (!IsAsciiAlnum(c[i]) && LeetToLatin(c[i]) == 0)
+		{
+			i++;
+			continue;
+		}
+		long		start = i;
+		int			latin = 0,
+					leet = 0;
+
+		while (i < n && (IsAsciiAlnum(c[i]) ||
+						 (LeetToLatin(c[i]) != 0 && i > start &&
+						  i + 1 < n && IsAsciiAlnum(c[i + 1]))))
+		{
+			if (c[i] >= 'a' && c[i] <= 'z')
+				latin++;
+			else if (LeetToLatin(c[i]))
+				leet++;
+			i++;
+		}
+		long		len = i - start;
+
+		if (leet > 0 && latin >= 2 && len <= 24 &&
+			!(c[start] >= '0' && c[start] <= '9' && leet == 1 && len <= 4))
+		{
+			for (long k = start; k < i; k++)
+			{
+				int32_t		m = LeetToLatin(c[k]);
+
+				if (m)
+					c[k] = (unsigned char) m;
+			}
+			changed = 1;
+		}
+		if (len == 0)
+			i++;
+	}
+	return changed;
+}
+
+static int
+RewriteLeetAscii(unsigned char *c, long n)
+{
+	const int	wordish = CLS_ALPHA | CLS_DIGIT | CLS_DOLLAR;
+	int			changed = 0;
+	long		i = 0;
+
+	while (i < n)
+	{
+		if (!(ascii_class[c[i]] & wordish))
+		{
+			i++;
+			continue;
+		}
+
+		long		start = i;
+		int			leet = 0;
+
+		for (; i < n && (ascii_class[c[i]] & wordish); i++)
+			leet |= ascii_class[c[i]];
+		if (leet & CLS_LEET)
+			changed |= RewriteLeetRun(c + start, i - start);
+	}
+	return changed;
+}
+
+/* FoldAscii as a table */
+static const unsigned char ascii_fold[128] = {
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x20, 0x20, 0x20, 0x20, 0x20, 0x0e, 0x0f,
+	0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+	0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+	0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
+	0x40, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+	0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+	0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+	0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x7d, 0x7e, 0x7f,
+};
+
+/* An ASCII byte as the general path maps it: lower case, \t..\r a space. */
+static inline unsigned char
+FoldAscii(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c + ('a' - 'A');
+	if (c >= 0x09 && c <= 0x0D)
+		return ' ';
+	return c;
+}
+
+/*
+ * Three lone letters in a row at s[i] ("i g n ..."), each after the first
+ * separated from the one before by the same separator; fold: compare the
+ * bytes as the general path sees them (FoldAscii) rather than as they are.
+ */
+static inline int
+SpacedRunAt(const unsigned char *s, size_t len, size_t i, int fold)
+{
+	unsigned char sep1 = fold ? FoldAscii(s[i + 1]) : s[i + 1];
+	unsigned char sep2 = fold ? FoldAscii(s[i + 3]) : s[i + 3];
+
+	return IsSpacingSeparator(sep1) && IsAsciiAlpha(s[i + 2]) &&
+		sep2 == sep1 && IsAsciiAlpha(s[i + 4]) &&
+		(i + 5 == len || !IsAsciiAlnum(s[i + 5]));
+}
+
+/*
+ * The fast path, for ASCII text: one pass lower-cases, turns
+ * \t..\r into spaces and collapses whitespace runs, i.e. MapCodePoints and
+ * RewriteWords' last pass, and notes what else the word rewrites could do.
+ * Returns 1 when it did the work, 0 when the text needs the general path.
+ *
+ *	- Text in which no word mixes letters with digits or '$' and no letters
+ *	  stand alone in a spaced-out run (as seen on the bytes as they are) is
+ *	  done: the rewrites leave such text alone.  (Not quite: lone letters
+ *	  separated by tabs or line breaks, "a\tb\tc", the general path would
+ *	  join.  This check has always looked at the bytes as they are, and a
+ *	  speed-up must not change findings, so it still does; a known
+ *	  inconsistency, to be fixed on its own, with the findings it changes.)
+ *	- Otherwise, when no run of lone letters would be joined (as seen on the
+ *	  bytes as the general path maps them, exactly its condition), the only
+ *	  rewrite left is leetspeak, done here on the output: it neither adds nor
+ *	  removes spaces and collapsing spaces changes no word, so the order of
+ *	  the two does not matter.  The result is the general path's.
+ *	- Anything else (non-ASCII, spaced-out letters) takes the general path.
  */
 static int
 NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) src;
 	unsigned char *o;
+	uint32_t   *map;
 	size_t		ob = 0;
 	int			letters = 0,
-				digits = 0;
-
-	/* any byte >= 0x80, or a word the rewrites would touch: general path */
-	for (size_t i = 0; i < len; i++)
-	{
-		unsigned char c = s[i];
-
-		if (c >= 0x80)
-			return 0;
-		if (IsAsciiAlnum(c))
-		{
-			letters |= IsAsciiAlpha(c);
-			digits |= !IsAsciiAlpha(c);
-			if (letters && digits)
-				return 0;
-			/* three lone letters in a row: "i g n ..." */
-			if (IsAsciiAlpha(c) && (i == 0 || !IsAsciiAlnum(s[i - 1])) &&
-				i + 4 < len && IsSpacingSeparator(s[i + 1]) && IsAsciiAlpha(s[i + 2]) &&
-				s[i + 3] == s[i + 1] && IsAsciiAlpha(s[i + 4]) &&
-				(i + 5 == len || !IsAsciiAlnum(s[i + 5])))
-				return 0;
-		}
-		else
-		{
-			if (c == '$')
-				return 0;
-			letters = digits = 0;
-		}
-	}
+				digits = 0,
+				mixed = 0,		/* a word mixes letters with digits, or '$' */
+				spaced = 0,		/* lone letters (the bytes as they are) */
+				spaced_folded = 0;	/* (the bytes as the general path maps them) */
+	int			last_space = 1;
 
 	if (AgBufReserve(&nt->out, len + 1) != 0)
 		return -1;
@@ -449,26 +591,64 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		nt->mapcap = cap;
 	}
 	o = (unsigned char *) nt->out.data;
+	map = nt->map;
+	int			prev_alnum = 0;
+	int			alnum = len > 0 && s[0] < 0x80 &&
+		(ascii_class[s[0]] & (CLS_ALPHA | CLS_DIGIT)) != 0;
+
 	for (size_t i = 0; i < len; i++)
 	{
 		unsigned char c = s[i];
 
-		if (c == ' ' || (c >= 0x09 && c <= 0x0D))
+		if (c >= 0x80)
+			return 0;
+
+		/*
+		 * Branch-free: word boundaries are too frequent to predict.  The
+		 * only branch is on a lone letter, a word of one letter.
+		 */
+		int			cls = ascii_class[c];
+		int			alpha = cls & CLS_ALPHA;
+		unsigned char next = i + 1 < len ? s[i + 1] : 0;
+		int			next_alnum = (ascii_class[next & 0x7F] & (CLS_ALPHA | CLS_DIGIT)) != 0;
+
+		letters = (letters | alpha) & -alnum;
+		digits = (digits | (cls & CLS_DIGIT)) & -alnum;
+		mixed |= (letters & (digits >> 1)) | (cls & CLS_DOLLAR);
+		if (alpha & !prev_alnum & !next_alnum)
 		{
-			if (ob == 0 || o[ob - 1] == ' ')
-				continue;
-			c = ' ';
+			if (i + 4 < len)
+			{
+				spaced |= SpacedRunAt(s, len, i, 0);
+				spaced_folded |= SpacedRunAt(s, len, i, 1);
+			}
 		}
-		else if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
+		prev_alnum = alnum;
+		alnum = next_alnum;
+
+		/* a space after a space (or at the start) is written over */
+		int			sp;
+
+		c = ascii_fold[c];
+		sp = c == ' ';
 		o[ob] = c;
-		nt->map[ob] = (uint32_t) i;
-		ob++;
+		map[ob] = (uint32_t) i;
+		ob += !(sp & last_space);
+		last_space = sp;
 	}
 	if (ob > 0 && o[ob - 1] == ' ')
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
+	if (!mixed && !spaced)
+		return 1;
+	if (spaced_folded)
+	{
+		nt->out.len = 0;
+		return 0;
+	}
+	if (RewriteLeetAscii(o, (long) ob))
+		nt->changed_confusable = 1;
 	return 1;
 }
 
@@ -515,14 +695,31 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 	unsigned char *o = (unsigned char *) nt->out.data;
 	size_t		ob = 0;
 
+	/* whitespace runs collapsed, no leading or trailing space */
+	int			last_space = 1;
+
 	for (long i = 0; i < n; i++)
 	{
-		int			k = AgUtf8Encode(nt->cps[i].cp, o + ob);
+		int32_t		cp = nt->cps[i].cp;
+
+		if (cp == ' ' && last_space)
+			continue;
+		last_space = cp == ' ';
+		if (cp < 0x80)
+		{
+			o[ob] = (unsigned char) cp;
+			nt->map[ob++] = nt->cps[i].src;
+			continue;
+		}
+
+		int			k = AgUtf8Encode(cp, o + ob);
 
 		for (int j = 0; j < k; j++)
 			nt->map[ob + j] = nt->cps[i].src;
 		ob += k;
 	}
+	if (ob > 0 && o[ob - 1] == ' ')
+		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
 	return 0;

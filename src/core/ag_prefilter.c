@@ -44,7 +44,8 @@ struct AgPrefilter
 	int			capraw;
 	unsigned char classes[256];
 	int			nclasses;
-	int32_t    *delta;			/* nstates * nclasses */
+	int32_t    *delta;			/* nstates * nclasses, while building */
+	uint32_t   *next;			/* the same, as (row << 1) | has outputs */
 	int		   *outs;			/* rule numbers */
 	int			nouts;
 	int			built;
@@ -250,6 +251,26 @@ AgPrefilterBuild(AgPrefilter *pf)
 		pf->states[s].out_count = pf->nouts - pf->states[s].out_first;
 	}
 	free(queue);
+
+	/*
+	 * The scan's table: each entry the next state's row (state * classes,
+	 * so no multiply per byte) and whether that state has outputs (so no
+	 * second load per byte).
+	 */
+	if ((size_t) pf->nstates * nc > UINT32_MAX / 2)
+		return -1;
+	pf->next = malloc((size_t) pf->nstates * nc * sizeof(uint32_t));
+	if (pf->next == NULL)
+		return -1;
+	for (size_t i = 0; i < (size_t) pf->nstates * nc; i++)
+	{
+		int32_t		t = pf->delta[i];
+
+		pf->next[i] = ((uint32_t) t * (uint32_t) nc) << 1 |
+			(pf->states[t].out_count > 0);
+	}
+	free(pf->delta);
+	pf->delta = NULL;
 	free(pf->edges);
 	pf->edges = NULL;
 	pf->built = 1;
@@ -261,18 +282,19 @@ AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 					AgPrefilterHitFn fn, void *arg)
 {
 	const unsigned char *s = (const unsigned char *) text;
-	const int32_t *delta = pf->delta;
-	const int	nc = pf->nclasses + 1;
-	int32_t		state = 0;
+	const uint32_t *next = pf->next;
+	const unsigned char *classes = pf->classes;
+	const uint32_t nc = (uint32_t) pf->nclasses + 1;
+	uint32_t	e = 0;			/* (row << 1) | has outputs */
 
 	if (!pf->built || pf->nstates <= 1)
 		return;
 	for (size_t i = 0; i < len; i++)
 	{
-		state = delta[state * nc + pf->classes[s[i]]];
-		if (pf->states[state].out_count)
+		e = next[(e >> 1) + classes[s[i]]];
+		if (e & 1)
 		{
-			const PfState *st = &pf->states[state];
+			const PfState *st = &pf->states[(e >> 1) / nc];
 
 			for (int k = 0; k < st->out_count; k++)
 			{
@@ -289,7 +311,7 @@ size_t
 AgPrefilterMemoryBytes(const AgPrefilter *pf)
 {
 	return sizeof(*pf) + (size_t) pf->capstates * (sizeof(PfState) + sizeof(int)) +
-		(size_t) pf->nstates * (pf->nclasses + 1) * sizeof(int32_t) +
+		(size_t) pf->nstates * (pf->nclasses + 1) * sizeof(uint32_t) +
 		(size_t) pf->nouts * sizeof(int) + (size_t) pf->capraw * 2 * sizeof(int);
 }
 
@@ -304,6 +326,7 @@ AgPrefilterFree(AgPrefilter *pf)
 	free(pf->raw_next);
 	free(pf->raw_rule);
 	free(pf->delta);
+	free(pf->next);
 	free(pf->outs);
 	free(pf);
 }

@@ -77,6 +77,7 @@ struct AgScanner
 	AgFinding  *out;
 	int			capout;
 	AgBuf		arena;			/* details JSON, NUL-separated */
+	unsigned	raw_roles;		/* AG_ROLE_MASK of roles some raw rule has */
 	long	   *stat_runs;		/* per rule, when stats are enabled */
 	double	   *stat_ns;
 };
@@ -101,6 +102,9 @@ AgScannerCreate(const AgRuleSet *set)
 		AgScannerFree(sc);
 		return NULL;
 	}
+	for (int i = 0; i < set->nrules; i++)
+		if (set->rules[i].raw)
+			sc->raw_roles |= set->rules[i].roles;
 	pcre2_set_match_limit(sc->mctx, AG_MATCH_LIMIT);
 	pcre2_set_depth_limit(sc->mctx, AG_DEPTH_LIMIT);
 	if (sc->jit_stack)
@@ -394,16 +398,17 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 			opts->model_threshold : m->threshold;
 		double		p;
 
-		if (AgFeaturesExtract(&sc->fv, norm, nlen, m->nbuckets) != 0)
+		/* buckets only; the features' spans only for a text it reports */
+		if (AgModelScoreText(m, &sc->fv, norm, nlen, &p) != 0)
 			goto oom;
-		p = AgModelScore(m, &sc->fv);
 		if (p >= threshold)
 		{
-			PendingFinding *f = NewFinding(sc);
+			PendingFinding *f;
 			size_t		top[3];
 			int			ntop;
 
-			if (f == NULL)
+			if (AgFeaturesExtract(&sc->fv, norm, nlen, m->nbuckets) != 0 ||
+				(f = NewFinding(sc)) == NULL)
 				goto oom;
 			f->alert_type = role == AG_ROLE_TOOL ?
 				"indirect_prompt_injection" : "jailbreak_detected";
@@ -459,6 +464,9 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 {
 	const AgRuleSet *set = sc->set;
 
+	/* prompts have no raw rule (as shipped): no keyword scan for nothing */
+	if (!(sc->raw_roles & AG_ROLE_MASK(role)))
+		return 0;
 	if (!opts->naive)
 		CollectWindows(sc, set->raw_prefilter, text, len, 1);
 	for (int i = 0; i < set->nrules; i++)
@@ -748,7 +756,8 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 		f->value_start = p->data_type ? p->value_start : p->start;
 		f->value_end = p->data_type ? p->value_end : p->end;
 	}
-	qsort(sc->out, sc->npend, sizeof(AgFinding), CompareFindings);
+	if (sc->npend > 1)
+		qsort(sc->out, sc->npend, sizeof(AgFinding), CompareFindings);
 	*findings = sc->out;
 	return sc->npend;
 
