@@ -1106,6 +1106,32 @@ TryUrlAt(const char *t, size_t len, size_t i, int lenient, Candidate *c)
 	return AcceptSchemeless(t, len, c);
 }
 
+/*
+ * Whether the token starting at i (up to white space) can hold a URL: every
+ * form the extractor accepts has a dot followed by a letter, digit or
+ * non-ASCII character (a host.tld; a dot ending a sentence is not one), a
+ * colon (a scheme) or a bracket (defanged "[.]", IPv6) in it, or a
+ * full-width or ideographic dot (lead bytes E3, EF).  Most words of chat text have none, and this
+ * byte loop is far cheaper than trying them.
+ */
+static int
+MayHoldUrl(const char *t, size_t len, size_t i)
+{
+	for (; i < len; i++)
+	{
+		unsigned char b = (unsigned char) t[i];
+
+		if (b <= 0x20 || b == 0x7F)
+			return 0;
+		if (b == ':' || b == '[' || b == 0xE3 || b == 0xEF)
+			return 1;
+		if (b == '.' && i + 1 < len &&
+			(IsAlnum((unsigned char) t[i + 1]) || (unsigned char) t[i + 1] >= 0x80))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 Extract(AgUrlList *list, const char *text, size_t len, int single)
 {
@@ -1146,7 +1172,7 @@ Extract(AgUrlList *list, const char *text, size_t len, int single)
 			i += step;
 			continue;
 		}
-		if (TryUrlAt(text, len, i, single, &c))
+		if ((single || MayHoldUrl(text, len, i)) && TryUrlAt(text, len, i, single, &c))
 		{
 			char		quote = 0;
 
