@@ -189,12 +189,7 @@ main(int argc, char **argv)
 	/* (c) one 2 MiB document */
 	AgBuf		big = {0};
 
-	while (big.len < 2 * 1024 * 1024)
-		AgBufAppend(&big, benign.data, benign.len < 2 * 1024 * 1024 - big.len ? benign.len : 2 * 1024 * 1024 - big.len);
-	while (big.len > 0 && ((unsigned char) big.data[big.len - 1] & 0xC0) == 0x80)
-		big.len--;
-	if (big.len > 0 && (unsigned char) big.data[big.len - 1] >= 0xC0)
-		big.len--;
+	CorpusRepeatText(&big, benign.data, benign.len, 2 * 1024 * 1024);
 	Doc			bigdoc = {big.data, big.len, AG_ROLE_PROMPT};
 
 	printf("aiguard core throughput, single core; %d rules, model %s\n",

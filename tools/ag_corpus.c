@@ -113,3 +113,14 @@ CorpusFree(Corpus *c)
 	free(c->docs);
 	memset(c, 0, sizeof(*c));
 }
+
+void
+CorpusRepeatText(AgBuf *out, const char *text, size_t len, size_t size)
+{
+	while (len > 0 && out->len < size)
+		AgBufAppend(out, text, len < size - out->len ? len : size - out->len);
+	while (out->len > 0 && ((unsigned char) out->data[out->len - 1] & 0xC0) == 0x80)
+		out->len--;
+	if (out->len > 0 && (unsigned char) out->data[out->len - 1] >= 0xC0)
+		out->len--;
+}

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "ag_util.h"
+
 typedef struct CorpusDoc
 {
 	char	   *text;
@@ -27,5 +29,11 @@ typedef struct Corpus
 /* Appends every line of dir/sub/ *.jsonl (sorted by name); -1 on error. */
 extern int	CorpusLoadFolder(Corpus *c, const char *dir, const char *sub);
 extern void CorpusFree(Corpus *c);
+
+/*
+ * Fills out with copies of text[0..len) up to size bytes, cut back to end
+ * on a whole UTF-8 character (the benchmarks' one large document).
+ */
+extern void CorpusRepeatText(AgBuf *out, const char *text, size_t len, size_t size);
 
 #endif

@@ -108,12 +108,7 @@ main(int argc, char **argv)
 	/* and bench_speed's one 2 MiB document */
 	AgBuf		big = {0};
 
-	while (big.len < 2 * 1024 * 1024)
-		AgBufAppend(&big, benign.data, benign.len < 2 * 1024 * 1024 - big.len ? benign.len : 2 * 1024 * 1024 - big.len);
-	while (big.len > 0 && ((unsigned char) big.data[big.len - 1] & 0xC0) == 0x80)
-		big.len--;
-	if (big.len > 0 && (unsigned char) big.data[big.len - 1] >= 0xC0)
-		big.len--;
+	CorpusRepeatText(&big, benign.data, benign.len, 2 * 1024 * 1024);
 	total += DumpAll(sc, "benign-2MiB", 0, big.data, big.len);
 	AgBufFree(&big);
 	fprintf(stderr, "%zu corpus texts, %zu benign chunks, %ld findings\n", c.n, chunk, total);
