@@ -527,15 +527,39 @@ IsBlockable(const AgFinding *f)
 		 strcmp(f->alert_type, "phishing_url_user_prompt") == 0);
 }
 
+/*
+ * The last aiguard.max_scan_bytes of a text longer than that (from a
+ * character boundary), or NULL.  Block mode judges a long prompt by its
+ * head and its tail, so an attack cannot hide behind a megabyte of filler.
+ */
+static const char *
+BlockModeTail(RowContext *rc, const char *text)
+{
+	size_t		len;
+	const char *t;
+
+	if (!rc->block_mode || text == NULL)
+		return NULL;
+	len = strlen(text);
+	if (len <= (size_t) aiguard_max_scan_bytes)
+		return NULL;
+	t = text + len - aiguard_max_scan_bytes;
+	while (*t && ((unsigned char) *t & 0xC0) == 0x80)
+		t++;
+	return t;
+}
+
 /* Whether the user's text in this row has a finding block mode rejects. */
 static bool
 PromptIsBlocked(RowContext *rc, AgCatalog *cat)
 {
-	char	   *texts[2];
+	const char *texts[4];
 
 	texts[0] = FieldValue(rc, F_PROMPT);
 	texts[1] = rc->args[1 + 2 * F_CONTENT][0] != '\0' && ContentRole(rc) == AG_ROLE_PROMPT ?
 		FieldValue(rc, F_CONTENT) : NULL;
+	texts[2] = BlockModeTail(rc, texts[0]);
+	texts[3] = BlockModeTail(rc, texts[1]);
 	for (int i = 0; i < lengthof(texts); i++)
 	{
 		const AgFinding *f;
@@ -602,6 +626,8 @@ ScanRow(RowContext *rc)
 
 	created += AgCheckNetworkSignals(cat, &src, rc->args[1 + 2 * F_USER_AGENT][0] != '\0');
 	created += ScanField(rc, cat, &src, "prompt", AG_ROLE_PROMPT, FieldValue(rc, F_PROMPT), NULL);
+	created += ScanField(rc, cat, &src, "prompt_tail", AG_ROLE_PROMPT,
+						 BlockModeTail(rc, FieldValue(rc, F_PROMPT)), NULL);
 	created += ScanField(rc, cat, &src, "response", AG_ROLE_RESPONSE, FieldValue(rc, F_RESPONSE),
 						 FieldValue(rc, F_SYSTEM));
 	created += ScanField(rc, cat, &src, "tool", AG_ROLE_TOOL, FieldValue(rc, F_TOOL), NULL);
@@ -618,6 +644,9 @@ ScanRow(RowContext *rc)
 			PlainMapping(rc, F_CONVERSATION))
 			system = SystemMessages(rc, src.conversation_id);
 		created += ScanField(rc, cat, &src, "content", (AgRole) role, FieldValue(rc, F_CONTENT), system);
+		if (role == AG_ROLE_PROMPT)
+			created += ScanField(rc, cat, &src, "content_tail", AG_ROLE_PROMPT,
+								 BlockModeTail(rc, FieldValue(rc, F_CONTENT)), NULL);
 	}
 	return created;
 }
@@ -760,7 +789,11 @@ QuickScanFindsNothing(RowContext *rc)
 				return false;
 		}
 		if (len > (size_t) aiguard_max_scan_bytes)
+		{
+			if (rc->block_mode)
+				return false;	/* its tail needs a look too */
 			len = pg_mbcliplen(text, (int) len, aiguard_max_scan_bytes);
+		}
 		if (AgScan(cat->scanner, text, len, role, NULL, &f, err, sizeof(err)) != 0)
 			return false;
 		if (AgUrlsNeedAttention(cat, text, len))

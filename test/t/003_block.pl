@@ -63,6 +63,17 @@ is( $node->safe_psql('postgres',
 	'jailbreak_detected|detected', '... and raises jailbreak_detected');
 $node->safe_psql('postgres', "ALTER SYSTEM RESET aiguard.block_threshold; SELECT pg_reload_conf()");
 
+# a long prompt is judged by its head and its tail: filler does not hide an attack
+$node->safe_psql('postgres', "ALTER SYSTEM SET aiguard.max_scan_bytes = '4kB'; SELECT pg_reload_conf()");
+($ret, $out, $err) = insert_as_app(('How do I bake bread? ' x 500) . $attack, 'walter');
+like($err, qr/AG001/, 'an attack after 10 kB of filler is blocked');
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM aiguard.alerts WHERE user_id = 'walter' AND alert_type = 'jailbreak_blocked' AND details->>'field' = 'prompt_tail'")
+  or die 'no blocked alert for the tail';
+($ret, $out, $err) = insert_as_app('How do I bake bread? ' x 500, 'wendy');
+is($ret, 0, 'the same filler alone is stored');
+$node->safe_psql('postgres', "ALTER SYSTEM RESET aiguard.max_scan_bytes; SELECT pg_reload_conf()");
+
 # the application role can neither see alerts nor read the hand-off
 ($ret, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM aiguard.alerts', extra_params => [ '-U', 'app' ]);
 like($err, qr/permission denied/, 'the application role cannot read alerts');
