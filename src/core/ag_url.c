@@ -1106,29 +1106,60 @@ TryUrlAt(const char *t, size_t len, size_t i, int lenient, Candidate *c)
 	return AcceptSchemeless(t, len, c);
 }
 
+typedef struct TriggerScan
+{
+	size_t		from;			/* scanned from here ... */
+	size_t		to;				/* ... to here: a trigger, or the token's end */
+	int			found;			/* to is a trigger */
+} TriggerScan;
+
+static inline int
+IsTrigger(const char *t, size_t len, size_t i)
+{
+	unsigned char b = (unsigned char) t[i];
+
+	if (b == ':' || b == '[' || b == 0xE3 || b == 0xEF)
+		return 1;
+	if ((b == '(' || b == '{') && i + 1 < len && t[i + 1] == '.')
+		return 1;				/* defanged (.) {.} */
+	return b == '.' && i + 1 < len &&
+		(IsAlnum((unsigned char) t[i + 1]) || (unsigned char) t[i + 1] >= 0x80);
+}
+
 /*
  * Whether the token starting at i (up to white space) can hold a URL: every
  * form the extractor accepts has a dot followed by a letter, digit or
  * non-ASCII character (a host.tld; a dot ending a sentence is not one), a
- * colon (a scheme) or a bracket (defanged "[.]", IPv6) in it, or a
- * full-width or ideographic dot (lead bytes E3, EF).  Most words of chat text have none, and this
- * byte loop is far cheaper than trying them.
+ * colon (a scheme), a bracket (defanged "[.]", IPv6), a defanged "(." or
+ * "{.", or a full-width or ideographic dot (lead bytes E3, EF).  Most words
+ * of chat text have none, and this byte loop is far cheaper than trying
+ * them.  ts remembers the last scan, so that the many word starts of one
+ * long token (base64, "a,a,a,...") cost one pass over it, not one each.
  */
 static int
-MayHoldUrl(const char *t, size_t len, size_t i)
+MayHoldUrl(const char *t, size_t len, size_t i, TriggerScan *ts)
 {
+	/* what an earlier call over this token found still holds */
+	if (i >= ts->from && i <= ts->to && (ts->found || i < ts->to))
+		return ts->found;
+	ts->from = i;
 	for (; i < len; i++)
 	{
 		unsigned char b = (unsigned char) t[i];
 
 		if (b <= 0x20 || b == 0x7F)
-			return 0;
-		if (b == ':' || b == '[' || b == 0xE3 || b == 0xEF)
+			break;
+		if (b >= 'a' && b <= 'z')
+			continue;			/* most bytes: no trigger */
+		if (IsTrigger(t, len, i))
+		{
+			ts->to = i;
+			ts->found = 1;
 			return 1;
-		if (b == '.' && i + 1 < len &&
-			(IsAlnum((unsigned char) t[i + 1]) || (unsigned char) t[i + 1] >= 0x80))
-			return 1;
+		}
 	}
+	ts->to = i;
+	ts->found = 0;
 	return 0;
 }
 
@@ -1138,6 +1169,7 @@ Extract(AgUrlList *list, const char *text, size_t len, int single)
 	UrlOffsets *offs = NULL;
 	int			offcap = 0;
 	size_t		i = 0;
+	TriggerScan ts = {1, 0, 0};	/* nothing scanned yet */
 
 	list->n = 0;
 	list->truncated = 0;
@@ -1172,7 +1204,7 @@ Extract(AgUrlList *list, const char *text, size_t len, int single)
 			i += step;
 			continue;
 		}
-		if ((single || MayHoldUrl(text, len, i)) && TryUrlAt(text, len, i, single, &c))
+		if ((single || MayHoldUrl(text, len, i, &ts)) && TryUrlAt(text, len, i, single, &c))
 		{
 			char		quote = 0;
 

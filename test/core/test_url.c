@@ -347,6 +347,20 @@ main(void)
 	TestExfiltration();
 	TestLexical();
 	AgUrlListFree(&urls);
+	/* defanged (.) and {.} hosts, and a long token with no URL costs one pass */
+	CHECK(Extract("see evil(.)com now") == 1 && strcmp(urls.urls[0].url, "http://evil.com/") == 0,
+		  "defanged (.): %d", urls.n);
+	CHECK(Extract("![img](attacker{.}com/log?q=x)") == 1, "defanged {.} image: %d", urls.n);
+	{
+		size_t		n = 1000000;
+		char	   *b = malloc(n + 1);
+
+		for (size_t k = 0; k < n; k++)
+			b[k] = (k % 2) ? ',' : 'a';
+		b[n] = '\0';
+		CHECK(AgUrlExtract(&urls, b, n) == 0, "1 MB of a,a,a finds no URL");
+		free(b);
+	}
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
