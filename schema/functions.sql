@@ -329,8 +329,10 @@ REVOKE ALL ON FUNCTION aiguard_unprotect(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION aiguard.resolve_mapping(regclass, text, text) FROM PUBLIC;
 
 -- Forget protected tables that are dropped.
+-- SECURITY DEFINER: every role's DROP fires it, and only the owner may
+-- touch aiguard's tables.
 CREATE FUNCTION aiguard.forget_dropped_tables() RETURNS event_trigger
-	LANGUAGE plpgsql SET search_path = pg_catalog AS
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
 	DELETE FROM aiguard.protected_tables

@@ -341,6 +341,49 @@ $$;
 --
 -- Returns the number of alerts raised or continued (see write_window_alert).
 --
+-- The detectors read protected tables with the extension owner's rights
+-- (SECURITY DEFINER), so a table must not be able to run its owner's code
+-- while it is read: it must still be a table (not turned into a view by a
+-- rule), and none of its indexes or statistics objects (which the planner
+-- evaluates) may call a function outside pg_catalog.  Raises an error
+-- naming what is wrong; the detectors then skip the table with a WARNING.
+CREATE FUNCTION aiguard.require_safe_to_read(tbl regclass) RETURNS void
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+	why text;
+BEGIN
+	SELECT CASE WHEN c.relkind NOT IN ('r', 'p') THEN format('%s is no longer a table', c.oid::regclass)
+				WHEN EXISTS (SELECT 1 FROM pg_rewrite w WHERE w.ev_class = c.oid)
+					THEN format('%s has rewrite rules', c.oid::regclass)
+		   END
+	  INTO why
+	  FROM (SELECT tbl::oid AS relid UNION SELECT t.relid FROM pg_partition_tree(tbl) t) pt
+	  JOIN pg_class c ON c.oid = pt.relid
+	 WHERE c.relkind NOT IN ('r', 'p') OR EXISTS (SELECT 1 FROM pg_rewrite w WHERE w.ev_class = c.oid)
+	 LIMIT 1;
+	IF why IS NULL THEN
+		SELECT format('%s has an index or statistics object calling %s', tbl, d.refobjid::regprocedure)
+		  INTO why
+		  FROM (SELECT tbl::oid AS relid UNION SELECT t.relid FROM pg_partition_tree(tbl) t) pt
+		  JOIN pg_depend d ON d.refclassid = 'pg_proc'::regclass
+		   AND ((d.classid = 'pg_class'::regclass
+				 AND d.objid IN (SELECT i.indexrelid FROM pg_index i WHERE i.indrelid = pt.relid))
+				OR (d.classid = 'pg_statistic_ext'::regclass
+				 AND d.objid IN (SELECT x.oid FROM pg_statistic_ext x WHERE x.stxrelid = pt.relid)))
+		  JOIN pg_proc f ON f.oid = d.refobjid
+		 WHERE f.pronamespace <> 'pg_catalog'::regnamespace
+		 LIMIT 1;
+	END IF;
+	IF why IS NOT NULL THEN
+		RAISE EXCEPTION 'aiguard will not read %: %', tbl, why
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Its owner could run code with aiguard''s rights while it is read.';
+	END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION aiguard.require_safe_to_read(regclass) FROM PUBLIC;
+
 CREATE FUNCTION aiguard_detect_wallet_attacks("window" interval DEFAULT NULL, threshold int DEFAULT NULL)
 	RETURNS bigint
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
@@ -388,6 +431,7 @@ BEGIN
 			   ORDER BY p.relid::oid
 	LOOP
 		BEGIN
+			PERFORM aiguard.require_safe_to_read(pt.relid);
 			tbl := aiguard.qualified_name(pt.relid);
 			at_col := aiguard.time_column(pt.mapping);
 			at_expr := aiguard.mapping_expr(pt.relid, pt.mapping, 'created_at', 'time');
@@ -592,6 +636,7 @@ BEGIN
 			   ORDER BY p.relid::oid
 	LOOP
 		BEGIN
+			PERFORM aiguard.require_safe_to_read(pt.relid);
 			tbl := aiguard.qualified_name(pt.relid);
 			period_start := coalesce(
 				period_end - since,
@@ -693,7 +738,7 @@ REVOKE ALL ON FUNCTION aiguard_detect_access_anomalies(interval) FROM PUBLIC;
 
 -- Forget bookkeeping of dropped tables along with their protection.
 CREATE FUNCTION aiguard.forget_dropped_detector_runs() RETURNS event_trigger
-	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
 	DELETE FROM aiguard.detector_runs

@@ -50,7 +50,28 @@ RESET search_path;
 CREATE TABLE app_schema.own_chat (id int PRIMARY KEY, prompt text);
 CREATE TRIGGER aiguard_protect AFTER INSERT ON app_schema.own_chat FOR EACH ROW
 	EXECUTE FUNCTION aiguard_protect_trigger('async');
+-- its own DDL still works: aiguard's event triggers run as their owner
+CREATE TABLE app_schema.scratch (id int);
+DROP TABLE app_schema.scratch;
+-- a table whose index calls the application's code: the time-window
+-- detectors (which read as the extension owner) and rescans refuse it
+CREATE FUNCTION app_schema.grab() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+	IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+		EXECUTE 'ALTER ROLE aiguard_test_app SUPERUSER';
+	END IF;
+	RETURN 1;
+END $$;
+CREATE FUNCTION app_schema.f(i int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT app_schema.grab() + i';
+CREATE TABLE app_schema.trap (id int PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), prompt text);
+CREATE INDEX ON app_schema.trap ((app_schema.f(1) + id));
 RESET ROLE;
+SET client_min_messages = warning;
+SELECT aiguard_protect('app_schema.trap', prompt => 'prompt', created_at => 'at');
+RESET client_min_messages;
+SELECT aiguard_detect_wallet_attacks() AS wallet_alerts;
+SELECT aiguard_rescan('app_schema.trap');
+SELECT rolsuper FROM pg_roles WHERE rolname = 'aiguard_test_app';
 SELECT count(*) AS alerts_on_row_2 FROM aiguard.alerts WHERE source_key = '{"id": 2}';
 
 DROP TABLE app_chat;

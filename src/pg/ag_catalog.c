@@ -116,7 +116,7 @@ RunAs(Oid role, int sec_flags, void (*fn) (void *), void *arg)
 		SetUserIdAndSecContext(save_user, save_sec);
 	}
 	PG_END_TRY();
-	AtEOXact_GUC(true, nest);
+	AtEOXact_GUC(false, nest);	/* drop whatever fn set, too */
 }
 
 void

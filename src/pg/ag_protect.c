@@ -321,6 +321,14 @@ RunConversationQuery(void *arg)
 	SPI_finish();
 }
 
+/* A column's type as SQL, with its modifier: char(8), not char(1). */
+static char *
+ColumnType(Form_pg_attribute att)
+{
+	return format_type_extended(att->atttypid, att->atttypmod,
+								FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
+}
+
 /*
  * "conversation = $1" in the column's own type ($1 is its text), so that an
  * index on the conversation column serves the lookup.
@@ -337,7 +345,7 @@ SameConversation(RowContext *rc)
 				 errmsg("column \"%s\" mapped as conversation does not exist", col),
 				 errhint("Call aiguard_protect() again with the current column names.")));
 	return psprintf("%s = $1::%s", quote_identifier(col),
-					format_type_be_qualified(SPI_gettypeid(rc->tupdesc, attno)));
+					ColumnType(TupleDescAttr(rc->tupdesc, attno - 1)));
 }
 
 /*
@@ -967,7 +975,7 @@ AgProtectionKeyQuery(Relation rel, char **args, int nargs)
 					 errmsg("key column \"%s\" of table %s no longer exists", args[i], table),
 					 errhint("Call aiguard_protect() again for this table.")));
 		appendStringInfo(&sql, "%s%s %s", i > first ? ", " : "", quote_identifier(args[i]),
-						 format_type_be_qualified(get_atttype(RelationGetRelid(rel), attno)));
+						 ColumnType(TupleDescAttr(RelationGetDescr(rel), attno - 1)));
 	}
 	appendStringInfoString(&sql, ") WHERE ");
 	for (int i = first; i < nargs; i++)
@@ -1043,6 +1051,14 @@ aiguard_rescan(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	{
+		/* the table must not run its owner's code with the caller's rights */
+		Oid			argtypes[1] = {REGCLASSOID};
+		Datum		values[1] = {ObjectIdGetDatum(relid)};
+
+		SPI_execute_with_args("SELECT aiguard.require_safe_to_read($1)", 1, argtypes, values,
+							  NULL, true, 0);
+	}
 	{
 		Oid			argtypes[1] = {TIMESTAMPTZOID};
 		Datum		values[1] = {since};

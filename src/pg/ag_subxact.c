@@ -12,22 +12,26 @@
 
 #include "ag_subxact.h"
 
+/*
+ * Errors a retry may not meet, by class: connection (08), transaction state
+ * (25), rollback (40), resources (53), object state and locks (55),
+ * operator intervention (57), system (58); and missing privileges.
+ */
 static bool
 IsTransient(int sqlerrcode)
 {
-	switch (sqlerrcode)
+	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
 	{
-		case ERRCODE_LOCK_NOT_AVAILABLE:
-		case ERRCODE_T_R_DEADLOCK_DETECTED:
-		case ERRCODE_T_R_SERIALIZATION_FAILURE:
-		case ERRCODE_READ_ONLY_SQL_TRANSACTION:
-		case ERRCODE_INSUFFICIENT_PRIVILEGE:
-		case ERRCODE_OUT_OF_MEMORY:
-		case ERRCODE_DISK_FULL:
-		case ERRCODE_TOO_MANY_CONNECTIONS:
+		case MAKE_SQLSTATE('0', '8', '0', '0', '0'):
+		case MAKE_SQLSTATE('2', '5', '0', '0', '0'):
+		case MAKE_SQLSTATE('4', '0', '0', '0', '0'):
+		case MAKE_SQLSTATE('5', '3', '0', '0', '0'):
+		case MAKE_SQLSTATE('5', '5', '0', '0', '0'):
+		case MAKE_SQLSTATE('5', '7', '0', '0', '0'):
+		case MAKE_SQLSTATE('5', '8', '0', '0', '0'):
 			return true;
 		default:
-			return false;
+			return sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE;
 	}
 }
 
