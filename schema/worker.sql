@@ -8,8 +8,11 @@ CREATE TABLE aiguard.scan_queue (
 	queue_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	relid			oid NOT NULL,
 	source_key		jsonb NOT NULL,
-	queued_at		timestamptz NOT NULL DEFAULT now()
+	queued_at		timestamptz NOT NULL DEFAULT now(),
+	attempts		integer NOT NULL DEFAULT 0	-- failed for a passing reason so far
 );
+-- batches are taken oldest first, rows that failed before last
+CREATE INDEX scan_queue_order_idx ON aiguard.scan_queue (attempts, queue_id);
 COMMENT ON TABLE aiguard.scan_queue IS 'Rows of async-mode tables waiting for the background worker';
 REVOKE ALL ON aiguard.scan_queue FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('aiguard.scan_queue', '');

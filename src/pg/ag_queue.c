@@ -92,6 +92,7 @@ typedef struct QueueEntry
 	int64		queue_id;
 	Oid			relid;
 	char	   *key;
+	bool		retry;			/* failed for a passing reason: stays queued */
 } QueueEntry;
 
 typedef struct Batch
@@ -111,7 +112,7 @@ RunTakeBatch(void *arg)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT queue_id, relid, source_key::text FROM aiguard.scan_queue "
-							  "ORDER BY queue_id LIMIT $1 FOR UPDATE SKIP LOCKED",
+							  "ORDER BY attempts, queue_id LIMIT $1 FOR UPDATE SKIP LOCKED",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the scan queue");
 	b->n = (int) SPI_processed;
@@ -125,27 +126,47 @@ RunTakeBatch(void *arg)
 
 		b->entries[i].queue_id = DatumGetInt64(SPI_getbinval(t, td, 1, &isnull));
 		b->entries[i].relid = DatumGetObjectId(SPI_getbinval(t, td, 2, &isnull));
+		b->entries[i].retry = false;
 		b->entries[i].key = SPI_palloc(strlen(key) + 1);
 		strcpy(b->entries[i].key, key);
 	}
 	SPI_finish();
 }
 
+/*
+ * Removes the batch's entries, but those to retry: they stay queued with
+ * one more attempt, which sends them behind entries not yet tried.
+ */
 static void
 RunDeleteBatch(void *arg)
 {
 	Batch	   *b = (Batch *) arg;
 	Datum	   *ids = palloc(sizeof(Datum) * b->n);
-	Oid			argtypes[1] = {INT8ARRAYOID};
-	Datum		values[1];
+	bool	   *retry = palloc(sizeof(bool) * b->n);
+	Oid			argtypes[2] = {INT8ARRAYOID, BOOLARRAYOID};
+	Datum		values[2];
 
 	for (int i = 0; i < b->n; i++)
+	{
 		ids[i] = Int64GetDatum(b->entries[i].queue_id);
+		retry[i] = b->entries[i].retry;
+	}
 	values[0] = PointerGetDatum(construct_array(ids, b->n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	{
+		Datum	   *r = palloc(sizeof(Datum) * b->n);
+
+		for (int i = 0; i < b->n; i++)
+			r[i] = BoolGetDatum(retry[i]);
+		values[1] = PointerGetDatum(construct_array(r, b->n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("DELETE FROM aiguard.scan_queue WHERE queue_id = ANY ($1)",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+	if (SPI_execute_with_args("WITH b AS (SELECT * FROM unnest($1, $2) AS u(id, retry)), "
+							  "gone AS (DELETE FROM aiguard.scan_queue q USING b "
+							  "  WHERE q.queue_id = b.id AND NOT b.retry) "
+							  "UPDATE aiguard.scan_queue q SET attempts = q.attempts + 1 FROM b "
+							  " WHERE q.queue_id = b.id AND b.retry",
+							  2, argtypes, values, NULL, false, 0) < 0)
 		elog(ERROR, "could not remove scanned rows from the scan queue");
 	SPI_finish();
 }
@@ -260,16 +281,24 @@ RunScanTableEntries(void *arg)
 	ScanTableEntries(t->entries, t->n);
 }
 
-/* Runs ScanTableEntries; a failure is recorded for each entry, not raised. */
+/*
+ * Runs ScanTableEntries; a failure is not raised.  One that a retry may not
+ * meet (a lock, a serialization failure, a privilege: often the table
+ * owner's doing) leaves the table's entries queued for a later batch; any
+ * other is recorded for each entry in aiguard.scan_errors.  Either way the
+ * other tables' rows in the batch go on.
+ */
 static void
 ScanTableEntriesSafely(QueueEntry *entries, int n)
 {
 	TableEntries t = {entries, n};
-	ErrorData  *edata = AgTrySubtransaction(RunScanTableEntries, &t, true);
+	ErrorData  *edata = AgTrySubtransaction(RunScanTableEntries, &t, false);
 	char	   *name;
+	bool		retry;
 
 	if (edata == NULL)
 		return;
+	retry = AgErrorIsTransient(edata->sqlerrcode);
 	name = get_rel_name(entries[0].relid);
 	if (name)
 		name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(entries[0].relid)),
@@ -279,10 +308,15 @@ ScanTableEntriesSafely(QueueEntry *entries, int n)
 			 errmsg("aiguard could not scan %d queued rows of \"%s\"", n,
 					name ? name : "?"),
 			 errdetail("%s", edata->message),
+			 retry ? errhint("They stay queued and will be tried again.") :
 			 errhint("The failures are recorded in aiguard.scan_errors.")));
 	for (int i = 0; i < n; i++)
-		AgRecordScanError(NULL, name, entries[i].key,
-						  unpack_sql_state(edata->sqlerrcode), edata->message);
+	{
+		entries[i].retry = retry;
+		if (!retry)
+			AgRecordScanError(NULL, name, entries[i].key,
+							  unpack_sql_state(edata->sqlerrcode), edata->message);
+	}
 	FreeErrorData(edata);
 }
 

@@ -17,8 +17,8 @@
  * (25), rollback (40), resources (53), object state and locks (55),
  * operator intervention (57), system (58); and missing privileges.
  */
-static bool
-IsTransient(int sqlerrcode)
+bool
+AgErrorIsTransient(int sqlerrcode)
 {
 	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
 	{
@@ -61,7 +61,7 @@ AgTrySubtransaction(void (*fn) (void *), void *arg, bool rethrow_transient)
 	CurrentResourceOwner = owner;
 	if (edata != NULL &&
 		(ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
-		 (rethrow_transient && IsTransient(edata->sqlerrcode))))
+		 (rethrow_transient && AgErrorIsTransient(edata->sqlerrcode))))
 		ReThrowError(edata);
 	return edata;
 }

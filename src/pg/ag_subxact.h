@@ -22,4 +22,11 @@
 extern ErrorData *AgTrySubtransaction(void (*fn) (void *), void *arg,
 									  bool rethrow_transient);
 
+/*
+ * Whether an error is one a retry may not meet: connection, transaction
+ * state, rollback, resources, object state and locks, operator
+ * intervention, system errors, and missing privileges.
+ */
+extern bool AgErrorIsTransient(int sqlerrcode);
+
 #endif
