@@ -231,8 +231,9 @@ ReadRecord(const char *path)
 
 typedef struct IngestArgs
 {
+	const char *path;
 	const char *json;
-	bool		replayed;		/* its id was known: ingested before */
+	bool		new_record;		/* its id was not known: not a replay */
 } IngestArgs;
 
 /* Inserts one record (as a new alert, or a sighting of a known one). */
@@ -266,7 +267,7 @@ InsertRecord(void *arg)
 		bool		first_time = DatumGetBool(SPI_getbinval(tup, td, 8, &isnull));
 
 		(void) SPI_getbinval(tup, td, 1, &isnull);
-		a->replayed = !first_time;
+		a->new_record = first_time;
 		if (first_time && isnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
@@ -289,14 +290,13 @@ CompareNames(const ListCell *a, const ListCell *b)
 static void
 RunIngestRecord(void *arg)
 {
-	const char *path = (const char *) arg;
-	IngestArgs	a;
+	IngestArgs *a = (IngestArgs *) arg;
 
-	a.json = ReadRecord(path);
-	a.replayed = false;
-	if (a.json == NULL)
+	a->json = ReadRecord(a->path);
+	a->new_record = false;
+	if (a->json == NULL)
 		return;					/* ingested by someone else meanwhile */
-	AgRunAsOwner(AgExtensionOwner(), InsertRecord, &a);
+	AgRunAsOwner(AgExtensionOwner(), InsertRecord, a);
 }
 
 /* Names of the current database's records with suffix, sorted (oldest first). */
@@ -376,16 +376,17 @@ AgIngestBlockedAlerts(void)
 	foreach(lc, names)
 	{
 		char	   *path = psprintf("%s/%s", BLOCKED_DIR, (char *) lfirst(lc));
+		IngestArgs	a = {path, NULL, false};
 		MemoryContext old;
 
 		/* a bad record must not stop the others: set it aside, loudly */
-		edata = AgTrySubtransaction(RunIngestRecord, path, true);
+		edata = AgTrySubtransaction(RunIngestRecord, &a, true);
 		if (edata == NULL)
 		{
 			old = MemoryContextSwitchTo(TopMemoryContext);
 			done_files = lappend(done_files, pstrdup(path));
 			MemoryContextSwitchTo(old);
-			ingested++;
+			ingested += a.new_record;	/* a replay is only tidied away */
 			continue;
 		}
 		ereport(WARNING,

@@ -204,6 +204,7 @@ AppendKeyValue(StringInfo buf, RowContext *rc, int attno, Oid typid, const char 
 	bool		isnull;
 	Datum		d = heap_getattr(rc->tuple, attno, rc->tupdesc, &isnull);
 
+	typid = getBaseType(typid);	/* a domain is written as its type */
 	switch (typid)
 	{
 		case INT2OID:
