@@ -439,23 +439,14 @@ ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
 	bool		truncated;
 	int			n;
 	size_t		len;
-	AgFinding  *uf;
 	char	   *images;
-	int			nu;
 	const char *saved_details = src->extra_details;
 	int			created;
 
 	if (text == NULL || text[0] == '\0')
 		return 0;
 	len = strlen(text);
-	n = AgScanText(cat, text, len, role, &f, &truncated);
-	nu = AgUrlFindings(cat, role, text, truncated ? pg_mbcliplen(text, (int) len, aiguard_max_scan_bytes) : len,
-					   true, UserHistory, rc, &uf, &images);
-	if (nu > 0)
-	{
-		f = AgMergeFindings(f, n, uf, nu);
-		n += nu;
-	}
+	n = AgScanTextAndUrls(cat, text, len, role, true, UserHistory, rc, &f, &truncated, &images);
 	if (role == AG_ROLE_RESPONSE && system != NULL && system[0] != '\0')
 	{
 		double		frac = AgReproducedFraction(system, strlen(system), text, len);
@@ -573,27 +564,16 @@ PromptIsBlocked(RowContext *rc, AgCatalog *cat)
 	{
 		const AgFinding *f;
 		bool		truncated;
+		char	   *images;
 		int			n;
 
 		if (texts[i] == NULL || texts[i][0] == '\0')
 			continue;
-		n = AgScanText(cat, texts[i], strlen(texts[i]), AG_ROLE_PROMPT, &f, &truncated);
+		n = AgScanTextAndUrls(cat, texts[i], strlen(texts[i]), AG_ROLE_PROMPT, true, NULL, NULL,
+							  &f, &truncated, &images);
 		for (int k = 0; k < n; k++)
 			if (IsBlockable(&f[k]))
 				return true;
-		{
-			AgFinding  *uf;
-			char	   *images;
-			size_t		len = strlen(texts[i]);
-			int			nu;
-
-			if (truncated)
-				len = pg_mbcliplen(texts[i], (int) len, aiguard_max_scan_bytes);
-			nu = AgUrlFindings(cat, AG_ROLE_PROMPT, texts[i], len, true, NULL, NULL, &uf, &images);
-			for (int k = 0; k < nu; k++)
-				if (IsBlockable(&uf[k]))
-					return true;
-		}
 	}
 	return false;
 }

@@ -56,6 +56,26 @@ AgScanText(AgCatalog *cat, const char *text, size_t len, AgRole role,
 	return n;
 }
 
+int
+AgScanTextAndUrls(AgCatalog *cat, const char *text, size_t len, AgRole role,
+				  bool use_lists, AgUserHistoryFn history, void *arg,
+				  const AgFinding **findings, bool *truncated, char **image_details)
+{
+	int			n = AgScanText(cat, text, len, role, findings, truncated);
+	AgFinding  *uf;
+	int			nu;
+
+	if (*truncated)
+		len = pg_mbcliplen(text, (int) len, aiguard_max_scan_bytes);
+	nu = AgUrlFindings(cat, role, text, len, use_lists, history, arg, &uf, image_details);
+	if (nu > 0)
+	{
+		*findings = AgMergeFindings(*findings, n, uf, nu);
+		n += nu;
+	}
+	return n;
+}
+
 char *
 AgMaskedEvidence(const char *text, size_t len, size_t start, size_t end,
 				 int context, const AgFinding *f, int n)
@@ -93,23 +113,14 @@ aiguard_scan(PG_FUNCTION_ARGS)
 				 errmsg("aiguard requires a UTF-8 database"),
 				 errdetail("The database encoding is \"%s\".", GetDatabaseEncodingName())));
 	cat = AgCatalogGet();
-	n = AgScanText(cat, data, len, role, &f, &truncated);
 	{
 		/* threat lists are consulted for callers allowed to read them */
 		Oid			indicators = get_relname_relid("indicators", get_namespace_oid("aiguard", false));
 		bool		use_lists = OidIsValid(indicators) &&
 			pg_class_aclcheck(indicators, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
-		AgFinding  *uf;
 		char	   *images;
-		int			nu = AgUrlFindings(cat, role, data,
-									   truncated ? pg_mbcliplen(data, (int) len, aiguard_max_scan_bytes) : len,
-									   use_lists, NULL, NULL, &uf, &images);
 
-		if (nu > 0)
-		{
-			f = AgMergeFindings(f, n, uf, nu);
-			n += nu;
-		}
+		n = AgScanTextAndUrls(cat, data, len, role, use_lists, NULL, NULL, &f, &truncated, &images);
 	}
 	attinmeta = TupleDescGetAttInMetadata(rsinfo->setDesc);
 
