@@ -11,8 +11,10 @@
  * time with a model threshold of 0, so the model's probability for every
  * text is printed (to 17 significant digits), not only those it reports.
  * One line per finding: text, role, pass, alert type, rule, start, end,
- * confidence, data type, value range, details.  Two dumps from two builds
- * must be byte-identical (make check-findings-stable).
+ * confidence, data type, value range, details.  Then the URLs the URL
+ * extractor finds in the text (the protection trigger's second pass), one
+ * line each with every field.  Two dumps from two builds must be
+ * byte-identical (make check-findings-stable).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 
 #include "ag_corpus.h"
 #include "ag_load_rules.h"
+#include "ag_url.h"
 #include "ag_util.h"
 
 static int
@@ -45,6 +48,30 @@ Dump(AgScanner *sc, const char *name, size_t idx, const char *text, size_t len,
 }
 
 static long
+DumpUrls(const char *name, size_t idx, const char *text, size_t len)
+{
+	static AgUrlList urls;
+	int			n = AgUrlExtract(&urls, text, len);
+
+	if (n < 0)
+	{
+		printf("%s#%zu\turl\tERROR out of memory\n", name, idx);
+		return 0;
+	}
+	for (int k = 0; k < n; k++)
+	{
+		const AgUrl *u = &urls.urls[k];
+
+		printf("%s#%zu\turl\t%zu\t%zu\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%u\n",
+			   name, idx, u->start, u->end, u->scheme, u->url, u->host,
+			   u->host_unicode, u->path, u->userinfo, u->port, u->flags);
+	}
+	if (urls.truncated)
+		printf("%s#%zu\turl\ttruncated\n", name, idx);
+	return n;
+}
+
+static long
 DumpAll(AgScanner *sc, const char *name, size_t idx, const char *text, size_t len)
 {
 	static const AgScanOptions def = {0, -1.0};
@@ -55,7 +82,7 @@ DumpAll(AgScanner *sc, const char *name, size_t idx, const char *text, size_t le
 		n += Dump(sc, name, idx, text, len, (AgRole) r, &def, "default");
 	n += Dump(sc, name, idx, text, len, AG_ROLE_PROMPT, &all, "threshold0");
 	n += Dump(sc, name, idx, text, len, AG_ROLE_TOOL, &all, "threshold0");
-	return n;
+	return n + DumpUrls(name, idx, text, len);
 }
 
 int
@@ -111,7 +138,7 @@ main(int argc, char **argv)
 	CorpusRepeatText(&big, benign.data, benign.len, 2 * 1024 * 1024);
 	total += DumpAll(sc, "benign-2MiB", 0, big.data, big.len);
 	AgBufFree(&big);
-	fprintf(stderr, "%zu corpus texts, %zu benign chunks, %ld findings\n", c.n, chunk, total);
+	fprintf(stderr, "%zu corpus texts, %zu benign chunks, %ld findings and URLs\n", c.n, chunk, total);
 	AgScannerFree(sc);
 	AgRuleSetFree(set);
 	AgBufFree(&benign);

@@ -1163,6 +1163,40 @@ MayHoldUrl(const char *t, size_t len, size_t i, TriggerScan *ts)
 	return 0;
 }
 
+/* Bytes at which IsTrigger can hold (a first, cheap test). */
+static const unsigned char trigger_lead[256] = {
+	['.'] = 1, [':'] = 1, ['['] = 1, ['('] = 1, ['{'] = 1, [0xE3] = 1, [0xEF] = 1,
+};
+
+/* The first trigger (IsTrigger) at or after i, or len. */
+static size_t
+NextTrigger(const char *t, size_t len, size_t i)
+{
+	for (; i < len; i++)
+		if (trigger_lead[(unsigned char) t[i]] && IsTrigger(t, len, i))
+			break;
+	return i;
+}
+
+/*
+ * Where the white-space-delimited piece of text holding position p starts
+ * (MayHoldUrl's token: it stops at bytes up to 0x20 and at 0x7F), looking
+ * back no further than i.
+ */
+static size_t
+PieceStart(const char *t, size_t i, size_t p)
+{
+	while (p > i)
+	{
+		unsigned char b = (unsigned char) t[p - 1];
+
+		if (b <= 0x20 || b == 0x7F)
+			break;
+		p--;
+	}
+	return p;
+}
+
 static int
 Extract(AgUrlList *list, const char *text, size_t len, int single)
 {
@@ -1170,15 +1204,43 @@ Extract(AgUrlList *list, const char *text, size_t len, int single)
 	int			offcap = 0;
 	size_t		i = 0;
 	TriggerScan ts = {1, 0, 0};	/* nothing scanned yet */
+	size_t		trigger = 0;	/* the next trigger at or after i ... */
+	size_t		piece = 0;		/* ... and where its piece of text starts */
 
 	list->n = 0;
 	list->truncated = 0;
 	list->strings.len = 0;
+	if (!single)
+	{
+		trigger = NextTrigger(text, len, 0);
+		piece = PieceStart(text, 0, trigger);
+	}
 	while (i < len)
 	{
 		unsigned char b = (unsigned char) text[i];
 		int			step = 1;
 		Candidate	c;
+
+		/*
+		 * Without a scheme-or-dot trigger ahead in the same piece of text,
+		 * MayHoldUrl refuses every token start: go straight to the piece
+		 * that holds the next trigger (none left: no more URLs).  Tokens
+		 * skipped so would all have been refused, and the piece starts
+		 * after white space, where the loop below starts afresh.
+		 */
+		if (!single)
+		{
+			if (trigger < i)
+			{
+				trigger = NextTrigger(text, len, i);
+				piece = PieceStart(text, i, trigger);
+			}
+			if (trigger >= len)
+				break;
+			if (piece > i)
+				i = piece;
+			b = (unsigned char) text[i];
+		}
 
 		if (b >= 0x80)
 		{
