@@ -15,8 +15,12 @@
 #include "ag_ruleset_int.h"
 #include "ag_util.h"
 
-#define AG_PCRE2_OPTIONS (PCRE2_CASELESS | PCRE2_UTF | PCRE2_DOTALL)
-#define AG_PCRE2_RAW_OPTIONS (PCRE2_UTF | PCRE2_DOTALL)
+/*
+ * PCRE2_USE_OFFSET_LIMIT: the scanner tells a pattern how far on a match
+ * may start (after the last keyword in view, none can: see FirstMatch).
+ */
+#define AG_PCRE2_OPTIONS (PCRE2_CASELESS | PCRE2_UTF | PCRE2_DOTALL | PCRE2_USE_OFFSET_LIMIT)
+#define AG_PCRE2_RAW_OPTIONS (PCRE2_UTF | PCRE2_DOTALL | PCRE2_USE_OFFSET_LIMIT)
 
 AgRuleSet *
 AgRuleSetCreate(void)

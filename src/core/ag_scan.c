@@ -52,6 +52,17 @@ typedef struct PendingFinding
 	size_t		value_end;
 } PendingFinding;
 
+/*
+ * A window of text in which a rule is tried: WIN_START..WIN_END, and the
+ * start of the last keyword occurrence in it (WIN_LAST_KEYWORD).  Every
+ * match of a rule contains one of its keywords, so it starts at or before
+ * that keyword: no match can start after the window's last keyword.
+ */
+#define WIN_START 0
+#define WIN_END 1
+#define WIN_LAST_KEYWORD 2
+#define WIN_FIELDS 3
+
 struct AgScanner
 {
 	const AgRuleSet *set;
@@ -62,7 +73,7 @@ struct AgScanner
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit_stack;
-	uint32_t   *win;			/* per rule: AG_MAX_WINDOWS [start, end) pairs */
+	uint32_t   *win;			/* per rule: AG_MAX_WINDOWS windows (WIN_*) */
 	uint8_t    *nwin;			/* per rule: windows in use */
 	int		   *touched;		/* rules with windows, to reset cheaply */
 	int			ntouched;
@@ -93,7 +104,7 @@ AgScannerCreate(const AgRuleSet *set)
 	sc->md = pcre2_match_data_create(8, NULL);
 	sc->mctx = pcre2_match_context_create(NULL);
 	sc->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
-	sc->win = malloc(sizeof(uint32_t) * 2 * AG_MAX_WINDOWS * (set->nrules + 1));
+	sc->win = malloc(sizeof(uint32_t) * WIN_FIELDS * AG_MAX_WINDOWS * (set->nrules + 1));
 	sc->nwin = calloc(set->nrules + 1, 1);
 	sc->touched = malloc(sizeof(int) * (set->nrules + 1));
 	if (sc->md == NULL || sc->mctx == NULL ||
@@ -181,28 +192,39 @@ MatchRule(AgScanner *sc, int idx, const char *subject, size_t len, size_t offset
 	return rc;
 }
 
+static inline uint32_t *
+RuleWindow(const AgScanner *sc, int rule, int k)
+{
+	return &sc->win[((size_t) rule * AG_MAX_WINDOWS + k) * WIN_FIELDS];
+}
+
 /* Prefilter callback: widen the keyword hit into a window for its rule. */
 static void
 AddWindow(void *arg, int rule, size_t start, size_t end)
 {
 	AgScanner  *sc = (AgScanner *) arg;
-	uint32_t   *w = &sc->win[(size_t) rule * 2 * AG_MAX_WINDOWS];
 	int			n = sc->nwin[rule];
 	size_t		ws = start > AG_WINDOW_BEFORE ? start - AG_WINDOW_BEFORE : 0;
 	size_t		we = sc->raw_windows ? sc->winlen :
 		(end + AG_WINDOW_AFTER < sc->winlen ? end + AG_WINDOW_AFTER : sc->winlen);
+	uint32_t   *w;
 
 	if (n == 0)
 		sc->touched[sc->ntouched++] = rule;
-	else if (ws <= w[2 * (n - 1) + 1] || n == AG_MAX_WINDOWS)
+	else if (ws <= RuleWindow(sc, rule, n - 1)[WIN_END] || n == AG_MAX_WINDOWS)
 	{
 		/* overlaps the last window, or no room: extend it */
-		if (we > w[2 * (n - 1) + 1])
-			w[2 * (n - 1) + 1] = (uint32_t) we;
+		w = RuleWindow(sc, rule, n - 1);
+		if (we > w[WIN_END])
+			w[WIN_END] = (uint32_t) we;
+		if (start > w[WIN_LAST_KEYWORD])
+			w[WIN_LAST_KEYWORD] = (uint32_t) start;
 		return;
 	}
-	w[2 * n] = (uint32_t) ws;
-	w[2 * n + 1] = (uint32_t) we;
+	w = RuleWindow(sc, rule, n);
+	w[WIN_START] = (uint32_t) ws;
+	w[WIN_END] = (uint32_t) we;
+	w[WIN_LAST_KEYWORD] = (uint32_t) start;
 	sc->nwin[rule] = (uint8_t) (n + 1);
 }
 
@@ -234,24 +256,32 @@ CharStart(const char *text, size_t len, size_t off, int forward)
 
 /*
  * First match of rule i in text: over the whole text in naive mode,
- * otherwise in the rule's keyword windows, in order.  Returns pcre2's code.
+ * otherwise in the rule's keyword windows, in order, each tried only from
+ * its start to its last keyword (pcre2's offset limit): a match starting
+ * later would hold no keyword of the window, nor of a later one, which
+ * lies beyond the window's end.  Returns pcre2's code.
  */
 static int
 FirstMatch(AgScanner *sc, int i, const char *text, size_t len, int naive)
 {
-	if (naive)
-		return MatchRule(sc, i, text, len, 0);
-	for (int k = 0; k < sc->nwin[i]; k++)
-	{
-		const uint32_t *w = &sc->win[(size_t) i * 2 * AG_MAX_WINDOWS + 2 * k];
-		size_t		ws = CharStart(text, len, w[0], 0);
-		size_t		we = CharStart(text, len, w[1], 1);
-		int			rc = MatchRule(sc, i, text, we, ws);
+	int			rc = PCRE2_ERROR_NOMATCH;
 
-		if (rc != PCRE2_ERROR_NOMATCH)
-			return rc;
+	if (naive)
+	{
+		pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
+		return MatchRule(sc, i, text, len, 0);
 	}
-	return PCRE2_ERROR_NOMATCH;
+	for (int k = 0; k < sc->nwin[i] && rc == PCRE2_ERROR_NOMATCH; k++)
+	{
+		const uint32_t *w = RuleWindow(sc, i, k);
+		size_t		ws = CharStart(text, len, w[WIN_START], 0);
+		size_t		we = CharStart(text, len, w[WIN_END], 1);
+
+		pcre2_set_offset_limit(sc->mctx, w[WIN_LAST_KEYWORD]);
+		rc = MatchRule(sc, i, text, we, ws);
+	}
+	pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
+	return rc;
 }
 
 /* A rule that hits a match, depth or stack limit is skipped, not fatal. */
@@ -473,16 +503,25 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 	{
 		const AgRule *r = &set->rules[i];
 		PCRE2_SIZE	offset = 0;
+		PCRE2_SIZE	limit = PCRE2_UNSET;
 
 		if (!r->raw || !(r->roles & AG_ROLE_MASK(role)))
 			continue;
 		if (!opts->naive)
 		{
-			/* from shortly before the first keyword to the end */
+			/*
+			 * from shortly before the first keyword to the end, for matches
+			 * that start at or before the last keyword (see FirstMatch)
+			 */
 			if (sc->nwin[i] == 0)
 				continue;
-			offset = CharStart(text, len, sc->win[(size_t) i * 2 * AG_MAX_WINDOWS], 0);
+			offset = CharStart(text, len, RuleWindow(sc, i, 0)[WIN_START], 0);
+			limit = 0;
+			for (int k = 0; k < sc->nwin[i]; k++)
+				if (RuleWindow(sc, i, k)[WIN_LAST_KEYWORD] > limit)
+					limit = RuleWindow(sc, i, k)[WIN_LAST_KEYWORD];
 		}
+		pcre2_set_offset_limit(sc->mctx, limit);
 		for (int m = 0; m < MAX_MATCHES_PER_RULE && offset <= len; m++)
 		{
 			int			rc = MatchRule(sc, i, text, len, offset);
