@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ag_normalize.h"
+#include "ag_pattern_reach.h"
 #include "ag_ruleset_int.h"
 #include "ag_util.h"
 
@@ -52,7 +53,8 @@ AgRuleSetCreate(void)
  * ASCII-written rule means ASCII word boundaries.
  */
 static pcre2_code *
-CompilePattern(const char *pattern, int raw, char *errbuf, size_t errlen)
+CompilePattern(const char *pattern, int raw, size_t *reach, char *errbuf,
+			   size_t errlen)
 {
 	char	   *norm = raw ? strdup(pattern) : AgNormalizePatternLiterals(pattern);
 	int			errcode;
@@ -73,6 +75,8 @@ CompilePattern(const char *pattern, int raw, char *errbuf, size_t errlen)
 		}
 	code = pcre2_compile((PCRE2_SPTR) norm, PCRE2_ZERO_TERMINATED, options,
 						 &errcode, &erroff, NULL);
+	/* (after a successful compile: nesting is within PCRE2's limit) */
+	*reach = code ? AgPatternReach(norm) : AG_REACH_UNBOUNDED;
 	free(norm);
 	if (code == NULL)
 	{
@@ -108,6 +112,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	AgRule	   *r;
 	AgNormText	nt = {0};
 	int			idx;
+	size_t		reach;
 
 	if (set->finalized)
 	{
@@ -164,7 +169,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		}
 	}
 	r->raw = def->raw;
-	r->code = CompilePattern(def->pattern, def->raw, errbuf, errlen);
+	r->code = CompilePattern(def->pattern, def->raw, &reach, errbuf, errlen);
 	if (r->code == NULL)
 	{
 		char		tmp[300];
@@ -173,6 +178,9 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		AgSetError(errbuf, errlen, "%s", tmp);
 		return -1;
 	}
+	/* a window as wide as a match can reach, never wider than the default */
+	r->window_before = reach < AG_WINDOW_BEFORE ? (uint32_t) reach : AG_WINDOW_BEFORE;
+	r->window_after = reach < AG_WINDOW_AFTER ? (uint32_t) reach : AG_WINDOW_AFTER;
 	pcre2_pattern_info(r->code, PCRE2_INFO_SIZE, &r->code_bytes);
 	{
 		uint32_t	ncaptures = 0;

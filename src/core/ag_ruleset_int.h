@@ -11,7 +11,9 @@
  * before a keyword occurrence to this many after it (normalised-text
  * rules), or from this many bytes before to the end of the text (raw
  * rules, whose matches such as key blocks can be long).  Every match of a
- * rule must contain one of its keywords and fit in such a window.
+ * rule must contain one of its keywords and fit in such a window.  A
+ * normalised-text rule whose pattern has a known reach (AgPatternReach)
+ * gets a window only that wide.
  */
 #define AG_WINDOW_BEFORE 400
 #define AG_WINDOW_AFTER 400
@@ -43,6 +45,8 @@ typedef struct AgRule
 	AgRuleFamily family;
 	size_t		code_bytes;
 	int			raw;
+	uint32_t	window_before;	/* bytes tried before and after a keyword */
+	uint32_t	window_after;	/* (normalised-text rules; see AgPatternReach) */
 	int			secret_group;
 	char	   *data_type;		/* NULL unless a secret / personal-data rule */
 	AgValidator validators[AG_MAX_VALIDATORS];

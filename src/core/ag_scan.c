@@ -204,9 +204,12 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 {
 	AgScanner  *sc = (AgScanner *) arg;
 	int			n = sc->nwin[rule];
-	size_t		ws = start > AG_WINDOW_BEFORE ? start - AG_WINDOW_BEFORE : 0;
+	const AgRule *r = &sc->set->rules[rule];
+	size_t		before = sc->raw_windows ? AG_WINDOW_BEFORE : r->window_before;
+	size_t		after = r->window_after;
+	size_t		ws = start > before ? start - before : 0;
 	size_t		we = sc->raw_windows ? sc->winlen :
-		(end + AG_WINDOW_AFTER < sc->winlen ? end + AG_WINDOW_AFTER : sc->winlen);
+		(end + after < sc->winlen ? end + after : sc->winlen);
 	uint32_t   *w;
 
 	if (n == 0)

@@ -21,6 +21,7 @@
 #include "ag_load_rules.h"
 #include "ag_model.h"
 #include "ag_normalize.h"
+#include "ag_pattern_reach.h"
 #include "ag_smuggling.h"
 
 #include "ag_test.h"
@@ -308,6 +309,65 @@ TestReferenceScenario(AgRuleSet *set)
 }
 
 /*
+ * Upper bounds on how far a match reaches, from the pattern's text: the
+ * match, what its lookaheads read, and one character after it (4 bytes).
+ */
+static void
+TestPatternReach(void)
+{
+	static const struct
+	{
+		const char *pattern;
+		size_t		reach;
+	}			cases[] = {
+		{"abc", 7},
+		{"kis", 13},				/* K, S, I have non-ASCII caseless partners */
+		{"a?b", 6},
+		{"a{2,5}", 9},
+		{"a{3}", 7},
+		{"a{2,5}?b", 10},
+		{"(?:ab|cde)f", 8},
+		{"(?<name>ab)", 6},
+		{"(?=xyz)a", 8},		/* a lookahead reads on: counted */
+		{"(?!xyz)a", 8},
+		{"(?<=xyz)a", 5},		/* a lookbehind reads back: not */
+		{"\\bfoo\\b", 7},
+		{".", 8},
+		{"[a-z]{0,3}", 16},
+		{"[]a]", 8},
+		{"[^\\]x]", 8},
+		{"\\w\\s\\d", 16},
+		{"\\.\\(", 6},
+		{"\\x{41}", 8},
+		{"\u00e9", 8},			/* a non-ASCII literal */
+		{"(?i)ab", 6},
+		{"(?i:ab)c", 7},
+		{"x|yy", 6},
+		{"^a$", 5},
+		{"a{,3}", 9},			/* not a quantifier: literal to PCRE2 10.42 */
+		{"a*", AG_REACH_UNBOUNDED},
+		{"a+", AG_REACH_UNBOUNDED},
+		{"(?:ab)+", AG_REACH_UNBOUNDED},
+		{"a{3,}", AG_REACH_UNBOUNDED},
+		{"(a)\\1", AG_REACH_UNBOUNDED},	/* back reference */
+		{"(?>a)", AG_REACH_UNBOUNDED},	/* atomic group: not understood */
+		{"(?x)a b", AG_REACH_UNBOUNDED},
+		{"a\\Kb", AG_REACH_UNBOUNDED},
+		{"(a", AG_REACH_UNBOUNDED},
+		{"a)", AG_REACH_UNBOUNDED},
+		{"[a", AG_REACH_UNBOUNDED},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		size_t		got = AgPatternReach(cases[i].pattern);
+
+		CHECK(got == cases[i].reach, "reach of /%s/: %zu, expected %zu",
+			  cases[i].pattern, got, cases[i].reach);
+	}
+}
+
+/*
  * Keyword windows: a rule is tried only around its keywords, and from each
  * window's start to its last keyword.  Texts built so that the match holds
  * the last keyword of a merged window, comes after more keyword windows
@@ -504,6 +564,7 @@ main(int argc, char **argv)
 	TestDecode();
 	TestSmuggling();
 	TestLimits();
+	TestPatternReach();
 	if (argc >= 3)
 	{
 		int			nfiles = argc - 2;
