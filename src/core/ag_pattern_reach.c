@@ -17,21 +17,31 @@
  * window.  The subset understood is what rule patterns use: literals,
  * escapes, classes, '.', groups (capturing, non-capturing, named),
  * lookarounds, inline option letters, alternation and the quantifiers ?,
- * {n}, {n,m} (greedy, lazy or possessive); '*', '+', '{n,}' and back
- * references are unbounded.  Byte widths: an ASCII literal is one byte,
- * except k, s and i, whose caseless Unicode partners (U+212A KELVIN SIGN,
- * U+017F LONG S, U+0130 / U+0131) take up to three; anything else that
- * matches one character (a class, '.', \w, \s, \d, a non-ASCII literal) up
- * to four, the longest UTF-8 sequence.
+ * {n}, {n,m} (greedy, lazy or possessive), and back references \1 to \9
+ * to a group closed before them (as wide as one match of the group);
+ * '*', '+', '{n,}' and other back references are unbounded.  Byte widths: an ASCII literal is one byte,
+ * except, when matching is caseless, k, s and i, whose caseless Unicode
+ * partners (U+212A KELVIN SIGN, U+017F LONG S, U+0130 / U+0131) take up to
+ * three; a class of ASCII characters likewise one byte, three if caseless
+ * with a letter in it; anything else that matches one character (a negated
+ * class, '.', \w, \s, \d, a non-ASCII literal) up to four, the longest
+ * UTF-8 sequence.  A pattern that turns caseless matching on anywhere
+ * ("(?i") is taken as caseless throughout.
  */
 #include "ag_pattern_reach.h"
 
 #include <string.h>
 
+#define MAX_GROUPS 64
+
 typedef struct Reach
 {
 	const char *p;				/* next pattern byte */
+	int			caseless;
 	int			bad;			/* met something not understood */
+	int			ngroups;		/* capturing groups opened so far */
+	size_t		group_width[MAX_GROUPS + 1];	/* of one match of each closed group */
+	int			group_closed[MAX_GROUPS + 1];
 } Reach;
 
 static size_t
@@ -136,38 +146,66 @@ Quantifier(Reach *r)
 	return most;
 }
 
-/* Skips a character class (r->p just after its '['). */
-static void
-SkipClass(Reach *r)
+/*
+ * A character class (r->p just after its '['): skips it and returns the
+ * most bytes a character it matches can take.
+ */
+static size_t
+Class(Reach *r)
 {
+	int			wide = 0,		/* can match a non-ASCII character */
+				letters = 0;
+
 	if (*r->p == '^')
+	{
 		r->p++;
+		wide = 1;
+	}
 	if (*r->p == ']')
 		r->p++;					/* a leading ']' is a literal */
 	while (*r->p && *r->p != ']')
 	{
-		if (*r->p == '\\' && r->p[1])
+		unsigned char c = (unsigned char) *r->p;
+
+		if (c == '\\' && r->p[1])
+		{
+			char		e = r->p[1];
+
+			/* \n, \t and escaped punctuation are themselves; \w, \x{...} ... not ASCII-bound */
+			if ((e >= 'a' && e <= 'z' && e != 'n' && e != 'r' && e != 't' && e != 'f') ||
+				(e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') ||
+				(unsigned char) e >= 0x80)
+				wide = 1;
 			r->p += 2;
-		else if (r->p[0] == '[' && r->p[1] == ':')
+		}
+		else if (c == '[' && r->p[1] == ':')
 		{
 			const char *end = strstr(r->p + 2, ":]");
 
 			if (end == NULL)
 			{
 				r->bad = 1;
-				return;
+				return 0;
 			}
+			wide = 1;
 			r->p = end + 2;
 		}
 		else
+		{
+			wide |= c >= 0x80;
+			letters |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 			r->p++;
+		}
 	}
 	if (*r->p != ']')
 	{
 		r->bad = 1;
-		return;
+		return 0;
 	}
 	r->p++;
+	if (wide)
+		return 4;
+	return r->caseless && letters ? 3 : 1;
 }
 
 /* Skips "{...}" after \p or \x (r->p on the '{'). */
@@ -239,17 +277,35 @@ Escape(Reach *r)
 		case 'e':
 		case 'a':
 			return 1;
-		default:
-			/* escaped punctuation is itself; letters and digits not named above
-			 * (back references, \K, \X, \Q, \c...) are not understood */
-			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				(c >= '0' && c <= '9') || (unsigned char) c >= 0x80)
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
 			{
-				r->bad = 1;
-				return 0;
+				/* a back reference to a closed group: one match of it again */
+				int			g = c - '0';
+
+				if (*r->p >= '0' && *r->p <= '9')
+					break;		/* \10 and up, or octal */
+				if (g > r->ngroups || !r->group_closed[g])
+					break;		/* a forward or self reference */
+				return r->group_width[g];
 			}
-			return 1;
+		default:
+			/* escaped punctuation is itself */
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				  (c >= '0' && c <= '9') || (unsigned char) c >= 0x80))
+				return 1;
+			break;
 	}
+	/* letters and digits not named above (\K, \X, \Q, \c, \g...) */
+	r->bad = 1;
+	return 0;
 }
 
 /* One atom and its quantifier; r->p is on the atom. */
@@ -262,9 +318,12 @@ Atom(Reach *r)
 	if (c == '(')
 	{
 		int			lookbehind = 0;
+		int			group = 0;	/* capturing: its number */
 
 		r->p++;
-		if (*r->p == '?')
+		if (*r->p != '?')
+			group = ++r->ngroups;
+		else
 		{
 			r->p++;
 			if (*r->p == ':' || *r->p == '=' || *r->p == '!')
@@ -284,6 +343,7 @@ Atom(Reach *r)
 					return 0;
 				}
 				r->p = end + 1;
+				group = ++r->ngroups;	/* named groups are numbered too */
 			}
 			else
 			{
@@ -303,6 +363,11 @@ Atom(Reach *r)
 				r->p++;
 			}
 		}
+		if (r->ngroups > MAX_GROUPS)
+		{
+			r->bad = 1;
+			return 0;
+		}
 		width = Alternation(r);
 		if (*r->p != ')')
 		{
@@ -310,14 +375,18 @@ Atom(Reach *r)
 			return 0;
 		}
 		r->p++;
+		if (group > 0)
+		{
+			r->group_width[group] = width;
+			r->group_closed[group] = 1;
+		}
 		if (lookbehind)
 			width = 0;			/* reads before the current position */
 	}
 	else if (c == '[')
 	{
 		r->p++;
-		SkipClass(r);
-		width = 4;
+		width = Class(r);
 	}
 	else if (c == '\\')
 	{
@@ -350,8 +419,8 @@ Atom(Reach *r)
 	else
 	{
 		r->p++;
-		width = (c == 'k' || c == 'K' || c == 's' || c == 'S' ||
-				 c == 'i' || c == 'I') ? 3 : 1;
+		width = r->caseless && (c == 'k' || c == 'K' || c == 's' || c == 'S' ||
+								c == 'i' || c == 'I') ? 3 : 1;
 	}
 	return Mul(width, Quantifier(r));
 }
@@ -384,9 +453,13 @@ Alternation(Reach *r)
 }
 
 size_t
-AgPatternReach(const char *pattern)
+AgPatternReach(const char *pattern, int caseless)
 {
-	Reach		r = {pattern, 0};
+	Reach		r;
+
+	memset(&r, 0, sizeof(r));
+	r.p = pattern;
+	r.caseless = caseless || strstr(pattern, "(?i") != NULL;
 	size_t		reach = Alternation(&r);
 
 	if (r.bad || *r.p != '\0')

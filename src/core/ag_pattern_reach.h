@@ -12,6 +12,7 @@
 /* No bound known: a '*', '+', back reference, or syntax not understood. */
 #define AG_REACH_UNBOUNDED SIZE_MAX
 
-extern size_t AgPatternReach(const char *pattern);
+/* caseless: the pattern is compiled with PCRE2_CASELESS */
+extern size_t AgPatternReach(const char *pattern, int caseless);
 
 #endif							/* AG_PATTERN_REACH_H */

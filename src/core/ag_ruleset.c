@@ -76,7 +76,7 @@ CompilePattern(const char *pattern, int raw, size_t *reach, char *errbuf,
 	code = pcre2_compile((PCRE2_SPTR) norm, PCRE2_ZERO_TERMINATED, options,
 						 &errcode, &erroff, NULL);
 	/* (after a successful compile: nesting is within PCRE2's limit) */
-	*reach = code ? AgPatternReach(norm) : AG_REACH_UNBOUNDED;
+	*reach = code ? AgPatternReach(norm, (options & PCRE2_CASELESS) != 0) : AG_REACH_UNBOUNDED;
 	free(norm);
 	if (code == NULL)
 	{
@@ -178,9 +178,23 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		AgSetError(errbuf, errlen, "%s", tmp);
 		return -1;
 	}
-	/* a window as wide as a match can reach, never wider than the default */
-	r->window_before = reach < AG_WINDOW_BEFORE ? (uint32_t) reach : AG_WINDOW_BEFORE;
-	r->window_after = reach < AG_WINDOW_AFTER ? (uint32_t) reach : AG_WINDOW_AFTER;
+	/*
+	 * Windows as wide as a match can reach.  Without a known reach, the
+	 * defaults: around the keyword, or for raw rules, whose matches such as
+	 * key blocks can be long, from before it to the end of the text.
+	 */
+	if (reach >= AG_WINDOW_TO_END)
+	{
+		r->window_before = AG_WINDOW_BEFORE;
+		r->window_after = def->raw ? AG_WINDOW_TO_END : AG_WINDOW_AFTER;
+	}
+	else if (def->raw)
+		r->window_before = r->window_after = (uint32_t) reach;
+	else
+	{
+		r->window_before = reach < AG_WINDOW_BEFORE ? (uint32_t) reach : AG_WINDOW_BEFORE;
+		r->window_after = reach < AG_WINDOW_AFTER ? (uint32_t) reach : AG_WINDOW_AFTER;
+	}
 	pcre2_pattern_info(r->code, PCRE2_INFO_SIZE, &r->code_bytes);
 	{
 		uint32_t	ncaptures = 0;

@@ -12,12 +12,13 @@
  * rules), or from this many bytes before to the end of the text (raw
  * rules, whose matches such as key blocks can be long).  Every match of a
  * rule must contain one of its keywords and fit in such a window.  A
- * normalised-text rule whose pattern has a known reach (AgPatternReach)
- * gets a window only that wide.
+ * rule whose pattern has a known reach (AgPatternReach) gets windows only
+ * that wide.
  */
 #define AG_WINDOW_BEFORE 400
 #define AG_WINDOW_AFTER 400
 #define AG_MAX_WINDOWS 8
+#define AG_WINDOW_TO_END UINT32_MAX	/* window_after: to the end of the text */
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -46,7 +47,7 @@ typedef struct AgRule
 	size_t		code_bytes;
 	int			raw;
 	uint32_t	window_before;	/* bytes tried before and after a keyword */
-	uint32_t	window_after;	/* (normalised-text rules; see AgPatternReach) */
+	uint32_t	window_after;	/* (see AgPatternReach), or AG_WINDOW_TO_END */
 	int			secret_group;
 	char	   *data_type;		/* NULL unless a secret / personal-data rule */
 	AgValidator validators[AG_MAX_VALIDATORS];

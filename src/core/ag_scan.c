@@ -78,7 +78,6 @@ struct AgScanner
 	int		   *touched;		/* rules with windows, to reset cheaply */
 	int			ntouched;
 	size_t		winlen;			/* length of the text the windows are for */
-	int			raw_windows;	/* windows extend to the end of the text */
 	AgBuf		stripped;		/* normalised text without spaces (canaries) */
 	uint32_t   *stripped_map;	/* stripped byte -> normalised byte */
 	size_t		stripped_cap;
@@ -205,11 +204,9 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 	AgScanner  *sc = (AgScanner *) arg;
 	int			n = sc->nwin[rule];
 	const AgRule *r = &sc->set->rules[rule];
-	size_t		before = sc->raw_windows ? AG_WINDOW_BEFORE : r->window_before;
-	size_t		after = r->window_after;
-	size_t		ws = start > before ? start - before : 0;
-	size_t		we = sc->raw_windows ? sc->winlen :
-		(end + after < sc->winlen ? end + after : sc->winlen);
+	size_t		ws = start > r->window_before ? start - r->window_before : 0;
+	size_t		we = r->window_after == AG_WINDOW_TO_END ||
+		end + r->window_after >= sc->winlen ? sc->winlen : end + r->window_after;
 	uint32_t   *w;
 
 	if (n == 0)
@@ -234,13 +231,12 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 /* Windows of text for every rule with a keyword in it. */
 static void
 CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
-			   size_t len, int raw)
+			   size_t len)
 {
 	for (int i = 0; i < sc->ntouched; i++)
 		sc->nwin[sc->touched[i]] = 0;
 	sc->ntouched = 0;
 	sc->winlen = len;
-	sc->raw_windows = raw;
 	AgPrefilterScanHits(pf, text, len, AddWindow, sc);
 }
 
@@ -375,7 +371,7 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 	if (nlen == 0)
 		return 0;
 	if (!opts->naive)
-		CollectWindows(sc, set->prefilter, norm, nlen, 0);
+		CollectWindows(sc, set->prefilter, norm, nlen);
 
 	for (int i = 0; i < set->nrules; i++)
 	{
@@ -501,78 +497,96 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 	if (!(sc->raw_roles & AG_ROLE_MASK(role)))
 		return 0;
 	if (!opts->naive)
-		CollectWindows(sc, set->raw_prefilter, text, len, 1);
+		CollectWindows(sc, set->raw_prefilter, text, len);
 	for (int i = 0; i < set->nrules; i++)
 	{
 		const AgRule *r = &set->rules[i];
 		PCRE2_SIZE	offset = 0;
-		PCRE2_SIZE	limit = PCRE2_UNSET;
+		int			m = 0;
+		int			nwin = opts->naive ? 1 : sc->nwin[i];
+		int			stop = 0;
 
 		if (!r->raw || !(r->roles & AG_ROLE_MASK(role)))
 			continue;
-		if (!opts->naive)
-		{
-			/*
-			 * from shortly before the first keyword to the end, for matches
-			 * that start at or before the last keyword (see FirstMatch)
-			 */
-			if (sc->nwin[i] == 0)
-				continue;
-			offset = CharStart(text, len, RuleWindow(sc, i, 0)[WIN_START], 0);
-			limit = 0;
-			for (int k = 0; k < sc->nwin[i]; k++)
-				if (RuleWindow(sc, i, k)[WIN_LAST_KEYWORD] > limit)
-					limit = RuleWindow(sc, i, k)[WIN_LAST_KEYWORD];
-		}
-		pcre2_set_offset_limit(sc->mctx, limit);
-		for (int m = 0; m < MAX_MATCHES_PER_RULE && offset <= len; m++)
-		{
-			int			rc = MatchRule(sc, i, text, len, offset);
-			PCRE2_SIZE *ov;
-			size_t		vs,
-						ve;
 
-			if (rc == PCRE2_ERROR_NOMATCH || IsLimitError(rc))
-				break;
-			if (rc < 0)
-				return MatchError(r, rc, errbuf, errlen);
-			ov = pcre2_get_ovector_pointer(sc->md);
-			/* next search starts after this match (at least one byte on) */
-			offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
-			while (offset < len && ((unsigned char) text[offset] & 0xC0) == 0x80)
-				offset++;
-			vs = ov[0];
-			ve = ov[1];
-			if (r->secret_group > 0 && rc > r->secret_group &&
-				ov[2 * r->secret_group] != PCRE2_UNSET)
+		/*
+		 * Every match in order, as over the whole text: window by window
+		 * (the whole text in naive mode), each from its start, or the end
+		 * of the last match, for matches that start at or before its last
+		 * keyword (see FirstMatch).  A match in a window needs nothing
+		 * beyond it (AgPatternReach); a rule of unknown reach has one
+		 * window, from shortly before its first keyword to the end.
+		 */
+		for (int k = 0; k < nwin && !stop && m < MAX_MATCHES_PER_RULE; k++)
+		{
+			size_t		we = len;
+			PCRE2_SIZE	limit = PCRE2_UNSET;
+
+			if (!opts->naive)
 			{
-				vs = ov[2 * r->secret_group];
-				ve = ov[2 * r->secret_group + 1];
+				const uint32_t *w = RuleWindow(sc, i, k);
+				size_t		ws = CharStart(text, len, w[WIN_START], 0);
+
+				we = CharStart(text, len, w[WIN_END], 1);
+				limit = w[WIN_LAST_KEYWORD];
+				if (offset < ws)
+					offset = ws;
 			}
-			if (ve <= vs || !AgValidate(r->validators, r->nvalidators, text + vs, ve - vs))
-				continue;
+			pcre2_set_offset_limit(sc->mctx, limit);
+			for (; m < MAX_MATCHES_PER_RULE && offset <= we; m++)
+			{
+				int			rc = MatchRule(sc, i, text, we, offset);
+				PCRE2_SIZE *ov;
+				size_t		vs,
+							ve;
 
-			PendingFinding *f = NewFinding(sc);
+				if (rc == PCRE2_ERROR_NOMATCH)
+					break;
+				if (IsLimitError(rc))
+				{
+					stop = 1;	/* the rule is skipped from here on */
+					break;
+				}
+				if (rc < 0)
+					return MatchError(r, rc, errbuf, errlen);
+				ov = pcre2_get_ovector_pointer(sc->md);
+				/* next search starts after this match (at least one byte on) */
+				offset = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+				while (offset < len && ((unsigned char) text[offset] & 0xC0) == 0x80)
+					offset++;
+				vs = ov[0];
+				ve = ov[1];
+				if (r->secret_group > 0 && rc > r->secret_group &&
+					ov[2 * r->secret_group] != PCRE2_UNSET)
+				{
+					vs = ov[2 * r->secret_group];
+					ve = ov[2 * r->secret_group + 1];
+				}
+				if (ve <= vs || !AgValidate(r->validators, r->nvalidators, text + vs, ve - vs))
+					continue;
 
-			if (f == NULL)
-				goto oom;
-			f->alert_type = r->alert_type;
-			f->rule_id = r->id;
-			f->confidence = r->confidence;
-			f->start = ov[0];
-			f->end = ov[1];
-			f->data_type = r->data_type;
-			f->value_start = vs;
-			f->value_end = ve;
-			if (AgBufAppendStr(&sc->arena, "{\"rule\": ") != 0 ||
-				AgBufAppendJsonString(&sc->arena, r->description,
-									  strlen(r->description)) != 0 ||
-				(r->data_type &&
-				 (AgBufAppendStr(&sc->arena, ", \"data_type\": ") != 0 ||
-				  AgBufAppendJsonString(&sc->arena, r->data_type,
-										strlen(r->data_type)) != 0)) ||
-				AgBufAppend(&sc->arena, "}", 1) != 0 || EndDetails(sc) != 0)
-				goto oom;
+				PendingFinding *f = NewFinding(sc);
+
+				if (f == NULL)
+					goto oom;
+				f->alert_type = r->alert_type;
+				f->rule_id = r->id;
+				f->confidence = r->confidence;
+				f->start = ov[0];
+				f->end = ov[1];
+				f->data_type = r->data_type;
+				f->value_start = vs;
+				f->value_end = ve;
+				if (AgBufAppendStr(&sc->arena, "{\"rule\": ") != 0 ||
+					AgBufAppendJsonString(&sc->arena, r->description,
+										  strlen(r->description)) != 0 ||
+					(r->data_type &&
+					 (AgBufAppendStr(&sc->arena, ", \"data_type\": ") != 0 ||
+					  AgBufAppendJsonString(&sc->arena, r->data_type,
+											strlen(r->data_type)) != 0)) ||
+					AgBufAppend(&sc->arena, "}", 1) != 0 || EndDetails(sc) != 0)
+					goto oom;
+			}
 		}
 	}
 	return 0;

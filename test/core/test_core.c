@@ -333,8 +333,8 @@ TestPatternReach(void)
 		{"(?<=xyz)a", 5},		/* a lookbehind reads back: not */
 		{"\\bfoo\\b", 7},
 		{".", 8},
-		{"[a-z]{0,3}", 16},
-		{"[]a]", 8},
+		{"[a-z]{0,3}", 13},		/* caseless letters: 3 bytes at most */
+		{"[]a]", 7},
 		{"[^\\]x]", 8},
 		{"\\w\\s\\d", 16},
 		{"\\.\\(", 6},
@@ -349,7 +349,11 @@ TestPatternReach(void)
 		{"a+", AG_REACH_UNBOUNDED},
 		{"(?:ab)+", AG_REACH_UNBOUNDED},
 		{"a{3,}", AG_REACH_UNBOUNDED},
-		{"(a)\\1", AG_REACH_UNBOUNDED},	/* back reference */
+		{"(a|bc)\\1", 8},		/* a back reference: one match of the group */
+		{"(?<n>ab)(c)\\2", 8},
+		{"\\1(a)", AG_REACH_UNBOUNDED},	/* forward reference */
+		{"(a\\1)", AG_REACH_UNBOUNDED},	/* self reference */
+		{"(a)\\10", AG_REACH_UNBOUNDED},
 		{"(?>a)", AG_REACH_UNBOUNDED},	/* atomic group: not understood */
 		{"(?x)a b", AG_REACH_UNBOUNDED},
 		{"a\\Kb", AG_REACH_UNBOUNDED},
@@ -360,10 +364,35 @@ TestPatternReach(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 	{
-		size_t		got = AgPatternReach(cases[i].pattern);
+		size_t		got = AgPatternReach(cases[i].pattern, 1);
 
-		CHECK(got == cases[i].reach, "reach of /%s/: %zu, expected %zu",
+		CHECK(got == cases[i].reach, "reach of /%s/i: %zu, expected %zu",
 			  cases[i].pattern, got, cases[i].reach);
+	}
+
+	/* case-sensitive patterns (raw rules): ASCII is one byte */
+	static const struct
+	{
+		const char *pattern;
+		size_t		reach;
+	}			exact[] = {
+		{"kis", 7},
+		{"[0-9A-F]{2}", 6},
+		{"[a\\-z]", 5},
+		{"[\\w]", 8},
+		{"[^a]", 8},
+		{"[\\x{41}]", 8},
+		{"\\d", 8},
+		{"(?i)k", 7},			/* caseless somewhere: caseless throughout */
+		{"x(?i:k)", 8},
+	};
+
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+	{
+		size_t		got = AgPatternReach(exact[i].pattern, 0);
+
+		CHECK(got == exact[i].reach, "reach of /%s/: %zu, expected %zu",
+			  exact[i].pattern, got, exact[i].reach);
 	}
 }
 
@@ -419,6 +448,41 @@ TestKeywordWindows(AgRuleSet *set)
 			CHECK(same, "keyword windows: fast and naive agree (tail %d, gap %d)", t, gaps);
 			AgBufFree(&text);
 		}
+
+	/*
+	 * Raw rules: every match in order, over more windows than the scanner
+	 * keeps apart, near ones merged, must be the naive scan's.
+	 */
+	for (int gaps = 0; gaps < 3; gaps++)
+	{
+		AgBuf		text = {0};
+		const AgFinding *f1,
+				   *f2;
+		int			cards = 0;
+
+		for (int k = 0; k < 12; k++)
+		{
+			AgBufAppendf(&text, "Card 4111 1111 1111 %04d and SSN 078-05-%04d, host 203.0.113.%d or 198.51.100.%d. ",
+						 1111 + k, 1120 + k, k, k);
+			for (int g = 0; g < gaps * 6; g++)
+				AgBufAppendStr(&text, "Nothing to see in this sentence of filler text. ");
+		}
+
+		int			n1 = AgScan(fast, text.data, text.len, AG_ROLE_RESPONSE, NULL, &f1, err, sizeof(err));
+
+		for (int k = 0; k < n1; k++)
+			cards += strcmp(f1[k].rule_id, "pii.credit_card.grouped") == 0;
+
+		int			n2 = AgScan(naive, text.data, text.len, AG_ROLE_RESPONSE, &nopts, &f2, err, sizeof(err));
+		int			same = n1 == n2;
+
+		for (int k = 0; same && k < n1; k++)
+			same = strcmp(f1[k].rule_id, f2[k].rule_id) == 0 &&
+				f1[k].start == f2[k].start && f1[k].end == f2[k].end;
+		CHECK(same && n1 > 0, "keyword windows, raw rules: fast (%d) and naive (%d) agree (gap %d)", n1, n2, gaps);
+		CHECK(cards > 0, "keyword windows, raw rules: the card numbers are found (gap %d): %d", gaps, cards);
+		AgBufFree(&text);
+	}
 	AgScannerFree(fast);
 	AgScannerFree(naive);
 }
