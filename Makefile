@@ -11,7 +11,7 @@ PG_OBJS = $(PG_SRCS:.c=.o)
 MODULE_big = aiguard
 OBJS = $(CORE_OBJS) $(PG_OBJS)
 DATA_built = aiguard--$(EXTVERSION).sql
-EXTRA_CLEAN = $(TOOLS) test/core/test_core test/core/test_url schema/rules.sql tmp_check_iso output_iso
+EXTRA_CLEAN = $(TOOLS) test/core/test_core test/core/test_url test/core/test_core_scalar test/core/test_url_scalar schema/rules.sql tmp_check_iso output_iso
 
 PG_CPPFLAGS = -Isrc/core -DPCRE2_CODE_UNIT_WIDTH=8
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
@@ -47,6 +47,11 @@ test/core/test_core: test/core/test_core.c test/core/ag_test.h test/core/ref_nor
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< test/core/ref_normalize.c $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 test/core/test_url: test/core/test_url.c test/core/ag_test.h $(CORE_SRCS) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_LIBS)
+# The same unit tests with the portable code paths (no SSE2 fast paths).
+test/core/test_core_scalar: test/core/test_core.c test/core/ag_test.h test/core/ref_normalize.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -U__SSE2__ -o $@ $< test/core/ref_normalize.c $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+test/core/test_url_scalar: test/core/test_url.c test/core/ag_test.h $(CORE_SRCS) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -U__SSE2__ -o $@ $< $(CORE_SRCS) $(TOOL_LIBS)
 
 RULE_FILES = $(sort $(wildcard rules/*.rules))
 SCHEMA_FILES = schema/tables.sql schema/alert_types.sql schema/functions.sql schema/worker.sql schema/indicators.sql schema/window_detectors.sql schema/views.sql
@@ -88,9 +93,12 @@ CORPUS ?= ../shared/corpus
 # Core unit tests and every rule's own examples, without a server.  Each
 # test program ends with "N passed, M failed"; the last line printed is
 # their sum (what dev.sh reads), a program that crashes counting as a failure.
-check-core: test/core/test_core test/core/test_url
+check-core: test/core/test_core test/core/test_url test/core/test_core_scalar test/core/test_url_scalar
 	@{ AIGUARD_CORPUS=$(wildcard $(CORPUS)) test/core/test_core rules/jailbreak.model $(RULE_FILES); \
-	   echo "exit status $$?"; test/core/test_url; echo "exit status $$?"; } | awk ' \
+	   echo "exit status $$?"; test/core/test_url; echo "exit status $$?"; \
+	   echo "portable code paths (no SSE2):"; \
+	   AIGUARD_CORPUS=$(wildcard $(CORPUS)) test/core/test_core_scalar rules/jailbreak.model $(RULE_FILES); \
+	   echo "exit status $$?"; test/core/test_url_scalar; echo "exit status $$?"; } | awk ' \
 	  /^[0-9]+ passed, [0-9]+ failed$$/ { p += $$1; f += $$3; last = $$3; seen = 1; print "  " $$0; next } \
 	  /^exit status [0-9]+$$/ { if ($$3 != 0 && (!seen || last == 0)) { f++; print "FAIL a test program exited with status " $$3 } \
 	                            seen = 0; last = 0; next } \

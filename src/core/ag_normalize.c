@@ -20,6 +20,10 @@
  */
 #include "ag_normalize.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -479,6 +483,34 @@ RewriteLeetRun(unsigned char *c, long n)
 	return changed;
 }
 
+/* The first digit or '$' in c[i..n), or n. */
+static long
+NextDigitOrDollar(const unsigned char *c, long n, long i)
+{
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16)
+	{
+		__m128i		v = _mm_loadu_si128((const __m128i *) (c + i));
+		__m128i		hit = _mm_or_si128(_mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+												 _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))),
+									   _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
+		unsigned	mask = (unsigned) _mm_movemask_epi8(hit);
+
+		if (mask != 0)
+			return i + __builtin_ctz(mask);
+	}
+#endif
+	for (; i < n; i++)
+		if (ascii_class[c[i]] & (CLS_DIGIT | CLS_DOLLAR))
+			break;
+	return i;
+}
+
+/*
+ * Every run of letters, digits and '$' with a leet character in it (a
+ * digit or '$' first of all) is handed to RewriteLeetRun; the runs between
+ * are skipped without a look at each byte.
+ */
 static int
 RewriteLeetAscii(unsigned char *c, long n)
 {
@@ -488,19 +520,23 @@ RewriteLeetAscii(unsigned char *c, long n)
 
 	while (i < n)
 	{
-		if (!(ascii_class[c[i]] & wordish))
-		{
-			i++;
-			continue;
-		}
+		long		p = NextDigitOrDollar(c, n, i);
 
-		long		start = i;
+		if (p >= n)
+			break;
+
+		/* the whole run around p (i is never inside an earlier run) */
+		long		start = p,
+					end = p;
 		int			leet = 0;
 
-		for (; i < n && (ascii_class[c[i]] & wordish); i++)
-			leet |= ascii_class[c[i]];
+		while (start > i && (ascii_class[c[start - 1]] & wordish))
+			start--;
+		for (; end < n && (ascii_class[c[end]] & wordish); end++)
+			leet |= ascii_class[c[end]];
 		if (leet & CLS_LEET)
-			changed |= RewriteLeetRun(c + start, i - start);
+			changed |= RewriteLeetRun(c + start, end - start);
+		i = end + 1;			/* c[end] is not wordish */
 	}
 	return changed;
 }
@@ -543,6 +579,64 @@ SpacedRunAt(const unsigned char *s, size_t len, size_t i, int fold)
 		sep2 == sep1 && IsAsciiAlpha(s[i + 4]) &&
 		(i + 5 == len || !IsAsciiAlnum(s[i + 5]));
 }
+
+#ifdef __SSE2__
+/*
+ * Sixteen bytes s[0..16) of ASCII text that the fast path below would copy
+ * as they are, only lower-cased and \t..\r turned into spaces: no byte of
+ * 0x80 or above, no digit or '$' (no word can become mixed), no white space
+ * after white space (after last_space: nothing to collapse), and no lone
+ * letter (prev_alnum /
+ * next_alnum: whether the bytes either side of the sixteen are letters or
+ * digits as the fast path classes them).  Writes the lower-cased bytes to
+ * o, their offsets (base on) to map, and returns 1; otherwise writes
+ * nothing and returns 0.
+ */
+static inline int
+AsciiBlockPlain(const unsigned char *s, int prev_alnum, int next_alnum,
+				int last_space, unsigned char *o, uint32_t *map, uint32_t base)
+{
+	__m128i		v = _mm_loadu_si128((const __m128i *) s);
+
+	if (_mm_movemask_epi8(v) != 0)
+		return 0;				/* non-ASCII: signed compares below are safe */
+
+#define AG_BYTES_IN(lo, hi) _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char) ((lo) - 1))), \
+										  _mm_cmplt_epi8(v, _mm_set1_epi8((char) ((hi) + 1))))
+	__m128i		upper = AG_BYTES_IN('A', 'Z');
+	__m128i		alpha = _mm_or_si128(upper, AG_BYTES_IN('a', 'z'));
+	__m128i		ctrl = AG_BYTES_IN(0x09, 0x0D);
+	__m128i		refuse = _mm_or_si128(AG_BYTES_IN('0', '9'), _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
+#undef AG_BYTES_IN
+
+	if (_mm_movemask_epi8(refuse) != 0)
+		return 0;
+
+	/* no digits here: letters are the letters and digits */
+	unsigned	a = (unsigned) _mm_movemask_epi8(alpha);
+	__m128i		space = _mm_set1_epi8(' ');
+	unsigned	sp = (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, space), ctrl));
+	unsigned	left = (a << 1) | (unsigned) (prev_alnum != 0);
+	unsigned	right = (a >> 1) | ((unsigned) (next_alnum != 0) << 15);
+
+	if ((a & ~left & ~right & 0xFFFF) != 0 ||
+		(sp & ((sp << 1) | (unsigned) (last_space != 0))) != 0)
+		return 0;
+
+	v = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+	v = _mm_or_si128(_mm_andnot_si128(ctrl, v), _mm_and_si128(ctrl, space));
+	_mm_storeu_si128((__m128i *) o, v);
+
+	__m128i		offs = _mm_add_epi32(_mm_set1_epi32((int) base), _mm_setr_epi32(0, 1, 2, 3));
+
+	for (int k = 0; k < 4; k++)
+	{
+		_mm_storeu_si128((__m128i *) (map + 4 * k), offs);
+		offs = _mm_add_epi32(offs, _mm_set1_epi32(4));
+	}
+	return 1;
+}
+#endif
 
 /*
  * The fast path, for ASCII text: one pass lower-cases, turns
@@ -596,10 +690,34 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 	int			alnum = len > 0 && s[0] < 0x80 &&
 		(ascii_class[s[0]] & (CLS_ALPHA | CLS_DIGIT)) != 0;
 
+	size_t		scalar_until = 0;	/* a block failed: bytes before here one by one */
+
 	for (size_t i = 0; i < len; i++)
 	{
-		unsigned char c = s[i];
+		unsigned char c;
 
+#ifdef __SSE2__
+		/* most of a text: sixteen plain bytes at a time (same result) */
+		while (i >= scalar_until && i + 16 < len && i + 16 <= UINT32_MAX)
+		{
+			if (digits != 0 ||
+				!AsciiBlockPlain(s + i, prev_alnum, (ascii_class[s[i + 16] & 0x7F] & (CLS_ALPHA | CLS_DIGIT)) != 0,
+								 last_space, o + ob, map + ob, (uint32_t) i))
+			{
+				scalar_until = i + 16;
+				break;
+			}
+			ob += 16;
+			last_space = ascii_fold[s[i + 15]] == ' ';
+			prev_alnum = (ascii_class[s[i + 15]] & CLS_ALPHA) != 0;
+			letters = prev_alnum ? CLS_ALPHA : 0;
+			alnum = (ascii_class[s[i + 16] & 0x7F] & (CLS_ALPHA | CLS_DIGIT)) != 0;
+			i += 16;
+		}
+		if (i >= len)
+			break;
+#endif
+		c = s[i];
 		if (c >= 0x80)
 			return 0;
 
