@@ -690,7 +690,9 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 	int			alnum = len > 0 && s[0] < 0x80 &&
 		(ascii_class[s[0]] & (CLS_ALPHA | CLS_DIGIT)) != 0;
 
+#ifdef __SSE2__
 	size_t		scalar_until = 0;	/* a block failed: bytes before here one by one */
+#endif
 
 	for (size_t i = 0; i < len; i++)
 	{

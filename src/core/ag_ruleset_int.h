@@ -17,7 +17,8 @@
  */
 #define AG_WINDOW_BEFORE 400
 #define AG_WINDOW_AFTER 400
-#define AG_MAX_WINDOWS 8
+#define AG_MAX_WINDOWS 8			/* per rule, kept without allocating */
+#define AG_WINDOW_LIMIT (1u << 20)	/* per rule and text */
 #define AG_WINDOW_TO_END UINT32_MAX	/* window_after: to the end of the text */
 
 #define PCRE2_CODE_UNIT_WIDTH 8

@@ -73,8 +73,11 @@ struct AgScanner
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit_stack;
-	uint32_t   *win;			/* per rule: AG_MAX_WINDOWS windows (WIN_*) */
-	uint8_t    *nwin;			/* per rule: windows in use */
+	uint32_t   *win;			/* per rule: the first AG_MAX_WINDOWS windows (WIN_*) */
+	uint32_t   *nwin;			/* per rule: windows in use */
+	uint32_t  **win_more;		/* per rule: windows after the first
+								 * AG_MAX_WINDOWS, or NULL */
+	uint32_t   *win_more_cap;	/* ... room there, in windows */
 	int		   *touched;		/* rules with windows, to reset cheaply */
 	int			ntouched;
 	size_t		winlen;			/* length of the text the windows are for */
@@ -104,10 +107,13 @@ AgScannerCreate(const AgRuleSet *set)
 	sc->mctx = pcre2_match_context_create(NULL);
 	sc->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
 	sc->win = malloc(sizeof(uint32_t) * WIN_FIELDS * AG_MAX_WINDOWS * (set->nrules + 1));
-	sc->nwin = calloc(set->nrules + 1, 1);
+	sc->nwin = calloc(set->nrules + 1, sizeof(uint32_t));
+	sc->win_more = calloc(set->nrules + 1, sizeof(uint32_t *));
+	sc->win_more_cap = calloc(set->nrules + 1, sizeof(uint32_t));
 	sc->touched = malloc(sizeof(int) * (set->nrules + 1));
-	if (sc->md == NULL || sc->mctx == NULL ||
-		sc->win == NULL || sc->nwin == NULL || sc->touched == NULL)
+	if (sc->md == NULL || sc->mctx == NULL || sc->win == NULL ||
+		sc->nwin == NULL || sc->win_more == NULL || sc->win_more_cap == NULL ||
+		sc->touched == NULL)
 	{
 		AgScannerFree(sc);
 		return NULL;
@@ -139,6 +145,11 @@ AgScannerFree(AgScanner *sc)
 		pcre2_jit_stack_free(sc->jit_stack);
 	free(sc->win);
 	free(sc->nwin);
+	if (sc->win_more)
+		for (int i = 0; i < sc->set->nrules; i++)
+			free(sc->win_more[i]);
+	free(sc->win_more);
+	free(sc->win_more_cap);
 	free(sc->touched);
 	free(sc->stat_runs);
 	free(sc->stat_ns);
@@ -192,18 +203,45 @@ MatchRule(AgScanner *sc, int idx, const char *subject, size_t len, size_t offset
 }
 
 static inline uint32_t *
-RuleWindow(const AgScanner *sc, int rule, int k)
+RuleWindow(const AgScanner *sc, int rule, uint32_t k)
 {
-	return &sc->win[((size_t) rule * AG_MAX_WINDOWS + k) * WIN_FIELDS];
+	if (k < AG_MAX_WINDOWS)
+		return &sc->win[((size_t) rule * AG_MAX_WINDOWS + k) * WIN_FIELDS];
+	return &sc->win_more[rule][(size_t) (k - AG_MAX_WINDOWS) * WIN_FIELDS];
 }
 
-/* Prefilter callback: widen the keyword hit into a window for its rule. */
+/* Room for window n of rule (n >= AG_MAX_WINDOWS); 0, or -1 (no memory). */
+static int
+MakeRoomForWindow(AgScanner *sc, int rule, uint32_t n)
+{
+	uint32_t	need = n - AG_MAX_WINDOWS + 1;
+
+	if (need > sc->win_more_cap[rule])
+	{
+		uint32_t	cap = sc->win_more_cap[rule] ? sc->win_more_cap[rule] * 2 : 16;
+		uint32_t   *more = realloc(sc->win_more[rule],
+								   sizeof(uint32_t) * WIN_FIELDS * (size_t) cap);
+
+		if (more == NULL)
+			return -1;
+		sc->win_more[rule] = more;
+		sc->win_more_cap[rule] = cap;
+	}
+	return 0;
+}
+
+/*
+ * Prefilter callback: widen the keyword hit into a window for its rule.
+ * Windows that overlap are merged; a rule has as many as its keywords call
+ * for (up to AG_WINDOW_LIMIT, or while memory lasts: then the last one
+ * grows to take the rest in, which is never wrong, only slower).
+ */
 static void
 AddWindow(void *arg, int rule, size_t start, size_t end)
 {
 	AgScanner  *sc = (AgScanner *) arg;
-	int			n = sc->nwin[rule];
 	const AgRule *r = &sc->set->rules[rule];
+	uint32_t	n = sc->nwin[rule];
 	size_t		ws = start > r->window_before ? start - r->window_before : 0;
 	size_t		we = r->window_after == AG_WINDOW_TO_END ||
 		end + r->window_after >= sc->winlen ? sc->winlen : end + r->window_after;
@@ -211,7 +249,8 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 
 	if (n == 0)
 		sc->touched[sc->ntouched++] = rule;
-	else if (ws <= RuleWindow(sc, rule, n - 1)[WIN_END] || n == AG_MAX_WINDOWS)
+	else if (ws <= RuleWindow(sc, rule, n - 1)[WIN_END] || n >= AG_WINDOW_LIMIT ||
+			 (n >= AG_MAX_WINDOWS && MakeRoomForWindow(sc, rule, n) != 0))
 	{
 		/* overlaps the last window, or no room: extend it */
 		w = RuleWindow(sc, rule, n - 1);
@@ -225,7 +264,7 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 	w[WIN_START] = (uint32_t) ws;
 	w[WIN_END] = (uint32_t) we;
 	w[WIN_LAST_KEYWORD] = (uint32_t) start;
-	sc->nwin[rule] = (uint8_t) (n + 1);
+	sc->nwin[rule] = n + 1;
 }
 
 /* Windows of text for every rule with a keyword in it. */
@@ -270,7 +309,7 @@ FirstMatch(AgScanner *sc, int i, const char *text, size_t len, int naive)
 		pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
 		return MatchRule(sc, i, text, len, 0);
 	}
-	for (int k = 0; k < sc->nwin[i] && rc == PCRE2_ERROR_NOMATCH; k++)
+	for (uint32_t k = 0; k < sc->nwin[i] && rc == PCRE2_ERROR_NOMATCH; k++)
 	{
 		const uint32_t *w = RuleWindow(sc, i, k);
 		size_t		ws = CharStart(text, len, w[WIN_START], 0);
@@ -503,7 +542,7 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 		const AgRule *r = &set->rules[i];
 		PCRE2_SIZE	offset = 0;
 		int			m = 0;
-		int			nwin = opts->naive ? 1 : sc->nwin[i];
+		uint32_t	nwin = opts->naive ? 1 : sc->nwin[i];
 		int			stop = 0;
 
 		if (!r->raw || !(r->roles & AG_ROLE_MASK(role)))
@@ -517,7 +556,7 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 		 * beyond it (AgPatternReach); a rule of unknown reach has one
 		 * window, from shortly before its first keyword to the end.
 		 */
-		for (int k = 0; k < nwin && !stop && m < MAX_MATCHES_PER_RULE; k++)
+		for (uint32_t k = 0; k < nwin && !stop && m < MAX_MATCHES_PER_RULE; k++)
 		{
 			size_t		we = len;
 			PCRE2_SIZE	limit = PCRE2_UNSET;
