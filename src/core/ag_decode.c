@@ -125,11 +125,25 @@ AddSegment(AgDecoded *dec, size_t start, size_t end, const char *kind,
 	return AgBufAppend(&dec->buf, "", 1);	/* NUL between segments */
 }
 
+/*
+ * Decoders write straight into dec->buf after reserving room for the most
+ * they can produce (no call per byte); PutByte then needs no check.
+ */
+static inline void
+PutByte(AgBuf *buf, char c)
+{
+	buf->data[buf->len++] = c;
+	buf->data[buf->len] = '\0';
+}
+
 static int
 DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
 {
 	uint32_t	acc = 0;
 	int			bits = 0;
+
+	if (AgBufReserve(&dec->buf, len / 4 * 3 + 3) != 0)
+		return -1;
 
 	for (size_t i = 0; i < len; i++)
 	{
@@ -142,10 +156,7 @@ DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
 		if (bits >= 8)
 		{
 			bits -= 8;
-			char		c = (char) ((acc >> bits) & 0xFF);
-
-			if (AgBufAppend(&dec->buf, &c, 1) != 0)
-				return -1;
+			PutByte(&dec->buf, (char) ((acc >> bits) & 0xFF));
 		}
 	}
 	return 0;
@@ -186,6 +197,9 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 			{
 				size_t		off = dec->buf.len;
 
+				if (AgBufReserve(&dec->buf, end - start) != 0)
+					return -1;
+
 				for (size_t k = start; k < end; k++)
 				{
 					char		ch = (char) s[k];
@@ -198,8 +212,7 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 					}
 					else if (s[k] == '+')
 						ch = ' ';
-					if (AgBufAppend(&dec->buf, &ch, 1) != 0)
-						return -1;
+					PutByte(&dec->buf, ch);
 				}
 				if (AddSegment(dec, start, end, "percent", off) != 0)
 					return -1;
@@ -247,13 +260,10 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 		{
 			size_t		off = dec->buf.len;
 
+			if (AgBufReserve(&dec->buf, run / 2) != 0)
+				return -1;
 			for (size_t k = start; k + 1 < end; k += 2)
-			{
-				char		ch = (char) (HexValue(s[k]) * 16 + HexValue(s[k + 1]));
-
-				if (AgBufAppend(&dec->buf, &ch, 1) != 0)
-					return -1;
-			}
+				PutByte(&dec->buf, (char) (HexValue(s[k]) * 16 + HexValue(s[k + 1])));
 			if (AddSegment(dec, start, end, "hex", off) != 0)
 				return -1;
 		}
