@@ -50,6 +50,7 @@ struct AgPrefilter
 	int			nouts;
 	int			built;
 	int			caseless;
+	size_t		maxdepth;		/* longest keyword, in bytes */
 };
 
 AgPrefilter *
@@ -99,6 +100,8 @@ AgPrefilterAdd(AgPrefilter *pf, const char *keyword, size_t len, int rule)
 
 	if (pf->built || len == 0)
 		return len == 0 ? 0 : -1;
+	if (len > pf->maxdepth)
+		pf->maxdepth = len;
 	for (size_t i = 0; i < len; i++)
 	{
 		unsigned char b = (unsigned char) keyword[i];
@@ -277,6 +280,63 @@ AgPrefilterBuild(AgPrefilter *pf)
 	return 0;
 }
 
+/* Reports the keywords that end at byte i (state e has outputs). */
+static inline void
+ReportHits(const AgPrefilter *pf, uint32_t e, size_t i, AgPrefilterHitFn fn, void *arg)
+{
+	const PfState *st = &pf->states[(e >> 1) / ((uint32_t) pf->nclasses + 1)];
+
+	for (int k = 0; k < st->out_count; k++)
+	{
+		int			v = pf->outs[st->out_first + k];
+		size_t		kwlen = (size_t) (v & 0xFF);
+
+		fn(arg, v >> 8, i + 1 >= kwlen ? i + 1 - kwlen : 0, i + 1);
+	}
+}
+
+/* Runs the automaton over text[i..end) from state e; returns the state. */
+static uint32_t
+ScanRange(const AgPrefilter *pf, const unsigned char *s, size_t i, size_t end,
+		  uint32_t e, AgPrefilterHitFn fn, void *arg)
+{
+	const uint32_t *next = pf->next;
+	const unsigned char *classes = pf->classes;
+
+	for (; i < end; i++)
+	{
+		e = next[(e >> 1) + classes[s[i]]];
+		if (e & 1)
+			ReportHits(pf, e, i, fn, arg);
+	}
+	return e;
+}
+
+/* Keyword hits held back, from the second half of a text. */
+#define HELD_HITS 256
+
+typedef struct HeldHits
+{
+	int			n;
+	struct
+	{
+		int			rule;
+		size_t		start;
+		size_t		end;
+	}			hit[HELD_HITS];
+} HeldHits;
+
+/*
+ * Every keyword occurrence, in the order of its end.  Each step of the
+ * automaton waits for the one before (a load from the table), so a long
+ * text is read as two halves at once, two independent chains the CPU
+ * overlaps: the second starts from the root maxdepth bytes before the
+ * middle, which puts it in the state a reading from the start would have
+ * there (a state stands for at most the last maxdepth bytes), and its hits
+ * are held back and reported after the first half's, in order.  When more
+ * are found than can be held, the second half stops and is finished alone
+ * afterwards.
+ */
 void
 AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 					AgPrefilterHitFn fn, void *arg)
@@ -285,26 +345,54 @@ AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 	const uint32_t *next = pf->next;
 	const unsigned char *classes = pf->classes;
 	const uint32_t nc = (uint32_t) pf->nclasses + 1;
-	uint32_t	e = 0;			/* (row << 1) | has outputs */
+	HeldHits	held;
+	size_t		mid,
+				i,
+				j;
+	uint32_t	ea = 0,			/* (row << 1) | has outputs */
+				eb = 0;
 
 	if (!pf->built || pf->nstates <= 1)
 		return;
-	for (size_t i = 0; i < len; i++)
+	if (len < 4 * pf->maxdepth + 512)
 	{
-		e = next[(e >> 1) + classes[s[i]]];
-		if (e & 1)
-		{
-			const PfState *st = &pf->states[(e >> 1) / nc];
+		ScanRange(pf, s, 0, len, 0, fn, arg);
+		return;
+	}
+	mid = len / 2;
+	held.n = 0;
+	for (i = 0, j = mid - pf->maxdepth; i < mid; i++, j++)
+	{
+		uint32_t	eb_next = next[(eb >> 1) + classes[s[j]]];
 
+		if ((eb_next & 1) && j >= mid)
+		{
+			const PfState *st = &pf->states[(eb_next >> 1) / nc];
+
+			if (held.n + st->out_count > HELD_HITS)
+				break;			/* i and j are left for later, from ea and eb */
 			for (int k = 0; k < st->out_count; k++)
 			{
 				int			v = pf->outs[st->out_first + k];
 				size_t		kwlen = (size_t) (v & 0xFF);
 
-				fn(arg, v >> 8, i + 1 >= kwlen ? i + 1 - kwlen : 0, i + 1);
+				held.hit[held.n].rule = v >> 8;
+				held.hit[held.n].start = j + 1 >= kwlen ? j + 1 - kwlen : 0;
+				held.hit[held.n].end = j + 1;
+				held.n++;
 			}
 		}
+		eb = eb_next;
+		ea = next[(ea >> 1) + classes[s[i]]];
+		if (ea & 1)
+			ReportHits(pf, ea, i, fn, arg);
 	}
+	/* the rest of the first half, if the second stopped early */
+	ScanRange(pf, s, i, mid, ea, fn, arg);
+	for (int k = 0; k < held.n; k++)
+		fn(arg, held.hit[k].rule, held.hit[k].start, held.hit[k].end);
+	/* the rest of the second half, reported as found */
+	ScanRange(pf, s, j, len, eb, fn, arg);
 }
 
 size_t

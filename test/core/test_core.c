@@ -22,6 +22,7 @@
 #include "ag_model.h"
 #include "ag_normalize.h"
 #include "ag_pattern_reach.h"
+#include "ag_prefilter.h"
 #include "ag_smuggling.h"
 
 #include "ag_test.h"
@@ -306,6 +307,99 @@ TestReferenceScenario(AgRuleSet *set)
 		jb |= strcmp(f[i].alert_type, "indirect_prompt_injection") == 0;
 	CHECK(jb, "the same text in a tool output is indirect injection");
 	AgScannerFree(sc);
+}
+
+typedef struct PfHitList
+{
+	size_t		n;
+	size_t		cap;
+	size_t	   *v;				/* end, start, rule, ... */
+} PfHitList;
+
+static void
+CollectPfHit(void *arg, int rule, size_t start, size_t end)
+{
+	PfHitList  *h = (PfHitList *) arg;
+
+	if (h->n == h->cap)
+	{
+		h->cap = h->cap ? h->cap * 2 : 1024;
+		h->v = realloc(h->v, h->cap * 3 * sizeof(size_t));
+	}
+	h->v[3 * h->n] = end;
+	h->v[3 * h->n + 1] = start;
+	h->v[3 * h->n + 2] = (size_t) rule;
+	h->n++;
+}
+
+static int
+CmpPfHit(const void *a, const void *b)
+{
+	const size_t *x = a,
+			   *y = b;
+
+	for (int k = 0; k < 3; k++)
+		if (x[k] != y[k])
+			return x[k] < y[k] ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The keyword automaton reports every occurrence of every keyword, in the
+ * order of their ends, as a search for each keyword at each position
+ * would: on random texts short and long (read in two halves at once),
+ * with keywords across the middle, and with more hits in the second half
+ * than it holds back at a time.
+ */
+static void
+TestPrefilter(void)
+{
+	static const char *kw[] = {"ab", "abc", "bca", "cab", "zz", "a", "abcabcab"};
+	const int	nkw = (int) (sizeof(kw) / sizeof(kw[0]));
+	AgPrefilter *pf = AgPrefilterCreate();
+	unsigned	seed = 12345;
+	int			bad = 0;
+
+	for (int k = 0; k < nkw; k++)
+		AgPrefilterAdd(pf, kw[k], strlen(kw[k]), k);
+	CHECK(AgPrefilterBuild(pf) == 0, "prefilter builds");
+	for (int t = 0; t < 60; t++)
+	{
+		size_t		len = t < 20 ? (size_t) t * 7 : (size_t) 600 + (size_t) t * 157;
+		char	   *text = malloc(len + 1);
+		PfHitList	got = {0},
+					want = {0};
+
+		/* later texts: few 'a' (keyword "a" is a hit each) or very many */
+		for (size_t i = 0; i < len; i++)
+		{
+			seed = seed * 1103515245 + 12345;
+			text[i] = (t % 3 == 0 ? "abcz " : "bcz  bz c ")[(seed >> 16) % (t % 3 == 0 ? 5 : 10)];
+		}
+		text[len] = '\0';
+		AgPrefilterScanHits(pf, text, len, CollectPfHit, &got);
+		for (size_t e = 1; e <= len; e++)
+			for (int k = 0; k < nkw; k++)
+			{
+				size_t		kl = strlen(kw[k]);
+
+				if (kl <= e && memcmp(text + e - kl, kw[k], kl) == 0)
+					CollectPfHit(&want, k, e - kl, e);
+			}
+		for (size_t i = 1; i < got.n; i++)
+			bad += got.v[3 * i] < got.v[3 * (i - 1)];	/* in the order of their ends */
+		if (got.n > 0)
+			qsort(got.v, got.n, 3 * sizeof(size_t), CmpPfHit);
+		if (want.n > 0)
+			qsort(want.v, want.n, 3 * sizeof(size_t), CmpPfHit);
+		bad += got.n != want.n ||
+			(got.n > 0 && memcmp(got.v, want.v, got.n * 3 * sizeof(size_t)) != 0);
+		free(got.v);
+		free(want.v);
+		free(text);
+	}
+	CHECK(bad == 0, "prefilter hits differ from a brute-force search on %d texts", bad);
+	AgPrefilterFree(pf);
 }
 
 /*
@@ -629,6 +723,7 @@ main(int argc, char **argv)
 	TestSmuggling();
 	TestLimits();
 	TestPatternReach();
+	TestPrefilter();
 	if (argc >= 3)
 	{
 		int			nfiles = argc - 2;
