@@ -2,7 +2,10 @@
 # bench/bench_insert.sh: INSERT throughput of a chat table protected in
 # detect mode (and, with MODES="detect async", async mode), relative to the
 # same table unprotected, measured in one run with pgbench (2 KiB benign
-# prompts, 1 and 2 clients, runs alternated).  With async mode it also
+# prompts, 1 and 2 clients, runs alternated).  Two prompt workloads: one
+# fixed 2 KiB request, and 2 KiB pieces of the benign prompts of
+# ../shared/corpus (CORPUS=...), a different one per insert, as real
+# traffic is (its words wake more rules than the fixed one's).  With async mode it also
 # measures the worker's scan rate (rows per second) on a 20,000-row backlog.
 #
 #   ./dev.sh start && bench/bench_insert.sh [seconds-per-run] [rounds]
@@ -17,6 +20,7 @@ SECS=${1:-10}
 ROUNDS=${2:-3}
 DB=aiguard_bench
 MODES=${MODES:-detect}
+CORPUS=${CORPUS:-../shared/corpus}
 PGBENCH=${PGBENCH:-/usr/lib/postgresql/15/bin/pgbench}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -49,22 +53,54 @@ for t in plain $MODES; do
 	printf "INSERT INTO chat_%s (conv, usr, prompt, response) VALUES ('c' || :client_id, 'u' || :client_id, '%s', 'Here is a suggested itinerary.');\n" "$t" "$prompt" > "$work/$t.sql"
 done
 
+# 2 KiB pieces of the corpus's benign prompts, in a table both workloads
+# read the same way (one primary-key lookup per insert)
+npieces=0
+if ls "$CORPUS"/benign/*.jsonl >/dev/null 2>&1; then
+	psql -qX -d $DB -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE TABLE corpus_line (n bigserial, line text);
+CREATE TABLE corpus_piece (id int PRIMARY KEY, prompt text);
+SQL
+	for f in "$CORPUS"/benign/*.jsonl; do
+		psql -qX -d $DB -v ON_ERROR_STOP=1 -c "\\copy corpus_line (line) FROM '$f' WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')" >/dev/null
+	done
+	npieces=$(psql -qX -d $DB -v ON_ERROR_STOP=1 -tA <<'SQL'
+WITH t AS (SELECT string_agg(line::jsonb->>'text', E'\n' ORDER BY n) AS s FROM corpus_line)
+INSERT INTO corpus_piece
+SELECT k + 1, substr(s, 2048 * k + 1, 2048)
+  FROM t, generate_series(0, length(s) / 2048 - 1) k;
+SELECT count(*) FROM corpus_piece;
+SQL
+)
+	for t in plain $MODES; do
+		printf "\\set k random(1, %d)\nINSERT INTO chat_%s (conv, usr, prompt, response) SELECT 'c' || :client_id, 'u' || :client_id, prompt, 'Here is a suggested itinerary.' FROM corpus_piece WHERE id = :k;\n" "$npieces" "$t" > "$work/$t.corpus.sql"
+	done
+fi
+
 run() {	# table clients -> tps
 	"$PGBENCH" -n -f "$work/$1.sql" -c "$2" -j "$2" -T "$SECS" $DB 2>/dev/null |
 		sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+workloads="fixed"
+[ "$npieces" -gt 0 ] && workloads="fixed corpus"
 echo "INSERT throughput, 2 KiB prompt rows, ${SECS}s runs, ${ROUNDS} rounds alternating (median tps)"
-for clients in 1 2; do
-	for t in plain $MODES; do : > "$work/$t.tps"; done
-	for r in $(seq "$ROUNDS"); do
-		for t in plain $MODES; do run "$t" "$clients" >> "$work/$t.tps"; done
-	done
-	p=$(median < "$work/plain.tps")
-	for mode in $MODES; do
-		q=$(median < "$work/$mode.tps")
-		awk -v c="$clients" -v p="$p" -v q="$q" -v m="$mode" 'BEGIN {printf "clients %d: unprotected %8.1f tps, %-6s mode %8.1f tps, ratio %.3f\n", c, p, m, q, q / p}'
+for w in $workloads; do
+	suffix=""
+	[ "$w" = corpus ] && suffix=".corpus"
+	[ "$w" = corpus ] && echo "prompts: $npieces different 2 KiB pieces of the corpus's benign prompts" ||
+		echo "prompts: one fixed 2 KiB request"
+	for clients in 1 2; do
+		for t in plain $MODES; do : > "$work/$t.tps"; done
+		for r in $(seq "$ROUNDS"); do
+			for t in plain $MODES; do run "$t$suffix" "$clients" >> "$work/$t.tps"; done
+		done
+		p=$(median < "$work/plain.tps")
+		for mode in $MODES; do
+			q=$(median < "$work/$mode.tps")
+			awk -v c="$clients" -v p="$p" -v q="$q" -v m="$mode" 'BEGIN {printf "  clients %d: unprotected %8.1f tps, %-6s mode %8.1f tps, ratio %.3f\n", c, p, m, q, q / p}'
+		done
 	done
 done
 
