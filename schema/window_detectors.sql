@@ -384,6 +384,16 @@ END
 $$;
 REVOKE ALL ON FUNCTION aiguard.require_safe_to_read(regclass) FROM PUBLIC;
 
+--
+-- The key under which repeated requests are counted: white space trimmed
+-- and collapsed, lower case (src/core/ag_request_key.c; in C, since it is
+-- computed for every request of the window).
+--
+CREATE FUNCTION aiguard.request_key(request text) RETURNS text
+	AS 'MODULE_PATHNAME', 'aiguard_request_key'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION aiguard.request_key(text) FROM PUBLIC;
+
 CREATE FUNCTION aiguard_detect_wallet_attacks("window" interval DEFAULT NULL, threshold int DEFAULT NULL)
 	RETURNS bigint
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
@@ -454,15 +464,17 @@ BEGIN
 						  coalesce(tokens_expr, 'NULL::pg_catalog.numeric'), tbl, at_col, at_col);
 
 			-- Duplicates: requests in the window, grouped by resource and
-			-- normalised request; the groups at or above the threshold.
+			-- request key; the groups at or above the threshold (blank
+			-- requests are left out in HAVING, so the key is computed once a
+			-- row).
 			FOR r IN EXECUTE format(
 				'SELECT s.resource, s.h, pg_catalog.count(*) AS n, '
 				'		pg_catalog.count(DISTINCT s.user_id) AS users, pg_catalog.count(DISTINCT s.client_ip) AS ips, '
 				'		pg_catalog.min(s.at) AS first_seen, pg_catalog.max(s.at) AS last_seen '
 				'  FROM (SELECT r.resource, r.user_id, r.client_ip, r.at, '
-				'				pg_catalog.md5(pg_catalog.lower(pg_catalog.regexp_replace(pg_catalog.btrim(r.prompt, E'' \t\r\n''), ''\s+'', '' '', ''g''))) AS h '
-				'		  FROM %s AS r WHERE r.prompt IS NOT NULL AND r.prompt !~ ''^\s*$'') s '
-				' GROUP BY s.resource, s.h HAVING pg_catalog.count(*) >= $3 '
+				'				pg_catalog.md5(aiguard.request_key(r.prompt)) AS h '
+				'		  FROM %s AS r WHERE r.prompt IS NOT NULL) s '
+				' GROUP BY s.resource, s.h HAVING pg_catalog.count(*) >= $3 AND s.h <> pg_catalog.md5('''') '
 				' ORDER BY 1, 2', src)
 				USING win_start, win_end, thr
 			LOOP

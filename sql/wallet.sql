@@ -5,6 +5,11 @@ TRUNCATE aiguard.alerts;
 SET aiguard.wallet_window = '10min';
 SET aiguard.wallet_threshold = 100;
 
+-- requests are counted by their key: white space of any kind trimmed and
+-- collapsed, lower case; a blank request has an empty key (and is not counted)
+SELECT aiguard.request_key(E'  Write a 5000\u00a0WORD essay\u2003 about\ttokens.\n') AS key,
+	   aiguard.request_key(E' \t\n\u3000') = '' AS blank;
+
 CREATE TABLE w_chat (id bigserial PRIMARY KEY, at timestamptz NOT NULL, model text,
 					 user_name text, ip text, prompt text, response text);
 -- protecting a table with created_at indexes that column (small table)

@@ -23,6 +23,7 @@
 #include "ag_normalize.h"
 #include "ag_pattern_reach.h"
 #include "ag_prefilter.h"
+#include "ag_request_key.h"
 #include "ag_smuggling.h"
 
 #include "ag_test.h"
@@ -307,6 +308,35 @@ TestReferenceScenario(AgRuleSet *set)
 		jb |= strcmp(f[i].alert_type, "indirect_prompt_injection") == 0;
 	CHECK(jb, "the same text in a tool output is indirect injection");
 	AgScannerFree(sc);
+}
+
+/* The wallet detector's request key: white space trimmed and collapsed, lower case. */
+static void
+TestRequestKey(void)
+{
+	static const struct
+	{
+		const char *in;
+		const char *key;
+	}			cases[] = {
+		{"  Hello\t\tWORLD \n", "hello world"},
+		{"a\u00a0\u2003 b", "a b"},	/* no-break and em spaces */
+		{"line\u2028next\r\nend", "line next end"},
+		{"", ""},
+		{" \t\n\u3000", ""},
+		{"\u00c9COLE \u0130", "\u00e9cole i"},	/* simple lower case */
+		{"\xff A", "\xff a"},	/* not UTF-8: kept */
+		{"\u023a", "\u2c65"},	/* lower case longer than the source */
+	};
+	AgBuf		key = {0};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		CHECK(AgRequestKey(&key, cases[i].in, strlen(cases[i].in)) == 0 &&
+			  key.len == strlen(cases[i].key) && strcmp(key.data, cases[i].key) == 0,
+			  "request key of case %zu: \"%s\"", i, key.data ? key.data : "(null)");
+	}
+	AgBufFree(&key);
 }
 
 typedef struct PfHitList
@@ -724,6 +754,7 @@ main(int argc, char **argv)
 	TestLimits();
 	TestPatternReach();
 	TestPrefilter();
+	TestRequestKey();
 	if (argc >= 3)
 	{
 		int			nfiles = argc - 2;
