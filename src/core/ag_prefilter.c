@@ -280,19 +280,37 @@ AgPrefilterBuild(AgPrefilter *pf)
 	return 0;
 }
 
+/* The state a table entry e leads to. */
+static inline const PfState *
+StateOf(const AgPrefilter *pf, uint32_t e)
+{
+	return &pf->states[(e >> 1) / ((uint32_t) pf->nclasses + 1)];
+}
+
+/* Where output k of state st, a keyword ending at byte i, starts. */
+static inline size_t
+HitStart(const AgPrefilter *pf, const PfState *st, int k, size_t i)
+{
+	size_t		kwlen = (size_t) (pf->outs[st->out_first + k] & 0xFF);
+
+	return i + 1 >= kwlen ? i + 1 - kwlen : 0;
+}
+
+/* Its rule. */
+static inline int
+HitRule(const AgPrefilter *pf, const PfState *st, int k)
+{
+	return pf->outs[st->out_first + k] >> 8;
+}
+
 /* Reports the keywords that end at byte i (state e has outputs). */
 static inline void
 ReportHits(const AgPrefilter *pf, uint32_t e, size_t i, AgPrefilterHitFn fn, void *arg)
 {
-	const PfState *st = &pf->states[(e >> 1) / ((uint32_t) pf->nclasses + 1)];
+	const PfState *st = StateOf(pf, e);
 
 	for (int k = 0; k < st->out_count; k++)
-	{
-		int			v = pf->outs[st->out_first + k];
-		size_t		kwlen = (size_t) (v & 0xFF);
-
-		fn(arg, v >> 8, i + 1 >= kwlen ? i + 1 - kwlen : 0, i + 1);
-	}
+		fn(arg, HitRule(pf, st, k), HitStart(pf, st, k, i), i + 1);
 }
 
 /* Runs the automaton over text[i..end) from state e; returns the state. */
@@ -344,7 +362,6 @@ AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 	const unsigned char *s = (const unsigned char *) text;
 	const uint32_t *next = pf->next;
 	const unsigned char *classes = pf->classes;
-	const uint32_t nc = (uint32_t) pf->nclasses + 1;
 	HeldHits	held;
 	size_t		mid,
 				i,
@@ -367,17 +384,14 @@ AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 
 		if ((eb_next & 1) && j >= mid)
 		{
-			const PfState *st = &pf->states[(eb_next >> 1) / nc];
+			const PfState *st = StateOf(pf, eb_next);
 
 			if (held.n + st->out_count > HELD_HITS)
 				break;			/* i and j are left for later, from ea and eb */
 			for (int k = 0; k < st->out_count; k++)
 			{
-				int			v = pf->outs[st->out_first + k];
-				size_t		kwlen = (size_t) (v & 0xFF);
-
-				held.hit[held.n].rule = v >> 8;
-				held.hit[held.n].start = j + 1 >= kwlen ? j + 1 - kwlen : 0;
+				held.hit[held.n].rule = HitRule(pf, st, k);
+				held.hit[held.n].start = HitStart(pf, st, k, j);
 				held.hit[held.n].end = j + 1;
 				held.n++;
 			}
