@@ -427,6 +427,16 @@ static const unsigned char ascii_class[128] = {
 };
 
 /*
+ * Whether byte b counts as a letter or digit for the fast path's word
+ * tests (its low seven bits: a non-ASCII byte sends the text elsewhere).
+ */
+static inline int
+FastAlnum(unsigned char b)
+{
+	return (ascii_class[b & 0x7F] & (CLS_ALPHA | CLS_DIGIT)) != 0;
+}
+
+/*
  * Leetspeak in an ASCII text already lower-cased with whitespace collapsed:
  * RewriteWords' second pass for ASCII, where nothing is confusable or
  * "other" and a word is a run of letters and digits, with '$' inside one
@@ -702,9 +712,11 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		/* most of a text: sixteen plain bytes at a time (same result) */
 		while (i >= scalar_until && i + 16 < len && i + 16 <= UINT32_MAX)
 		{
+			int			after = FastAlnum(s[i + 16]);
+
 			if (digits != 0 ||
-				!AsciiBlockPlain(s + i, prev_alnum, (ascii_class[s[i + 16] & 0x7F] & (CLS_ALPHA | CLS_DIGIT)) != 0,
-								 last_space, o + ob, map + ob, (uint32_t) i))
+				!AsciiBlockPlain(s + i, prev_alnum, after, last_space,
+								 o + ob, map + ob, (uint32_t) i))
 			{
 				scalar_until = i + 16;
 				break;
@@ -713,11 +725,9 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 			last_space = ascii_fold[s[i + 15]] == ' ';
 			prev_alnum = (ascii_class[s[i + 15]] & CLS_ALPHA) != 0;
 			letters = prev_alnum ? CLS_ALPHA : 0;
-			alnum = (ascii_class[s[i + 16] & 0x7F] & (CLS_ALPHA | CLS_DIGIT)) != 0;
-			i += 16;
+			alnum = after;
+			i += 16;			/* still short of len: the loop asked for i + 16 < len */
 		}
-		if (i >= len)
-			break;
 #endif
 		c = s[i];
 		if (c >= 0x80)
@@ -730,7 +740,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		int			cls = ascii_class[c];
 		int			alpha = cls & CLS_ALPHA;
 		unsigned char next = i + 1 < len ? s[i + 1] : 0;
-		int			next_alnum = (ascii_class[next & 0x7F] & (CLS_ALPHA | CLS_DIGIT)) != 0;
+		int			next_alnum = FastAlnum(next);
 
 		letters = (letters | alpha) & -alnum;
 		digits = (digits | (cls & CLS_DIGIT)) & -alnum;
