@@ -293,6 +293,21 @@ CharStart(const char *text, size_t len, size_t off, int forward)
 }
 
 /*
+ * Window k of rule i as a byte range of text on character boundaries,
+ * [*ws, *we), and pcre2's offset limit for it: its last keyword.
+ */
+static void
+WindowRange(const AgScanner *sc, int i, uint32_t k, const char *text,
+			size_t len, size_t *ws, size_t *we, PCRE2_SIZE *limit)
+{
+	const uint32_t *w = RuleWindow(sc, i, k);
+
+	*ws = CharStart(text, len, w[WIN_START], 0);
+	*we = CharStart(text, len, w[WIN_END], 1);
+	*limit = w[WIN_LAST_KEYWORD];
+}
+
+/*
  * First match of rule i in text: over the whole text in naive mode,
  * otherwise in the rule's keyword windows, in order, each tried only from
  * its start to its last keyword (pcre2's offset limit): a match starting
@@ -311,11 +326,12 @@ FirstMatch(AgScanner *sc, int i, const char *text, size_t len, int naive)
 	}
 	for (uint32_t k = 0; k < sc->nwin[i] && rc == PCRE2_ERROR_NOMATCH; k++)
 	{
-		const uint32_t *w = RuleWindow(sc, i, k);
-		size_t		ws = CharStart(text, len, w[WIN_START], 0);
-		size_t		we = CharStart(text, len, w[WIN_END], 1);
+		size_t		ws,
+					we;
+		PCRE2_SIZE	limit;
 
-		pcre2_set_offset_limit(sc->mctx, w[WIN_LAST_KEYWORD]);
+		WindowRange(sc, i, k, text, len, &ws, &we, &limit);
+		pcre2_set_offset_limit(sc->mctx, limit);
 		rc = MatchRule(sc, i, text, we, ws);
 	}
 	pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
@@ -558,19 +574,14 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 		 */
 		for (uint32_t k = 0; k < nwin && !stop && m < MAX_MATCHES_PER_RULE; k++)
 		{
-			size_t		we = len;
+			size_t		ws = 0,
+						we = len;
 			PCRE2_SIZE	limit = PCRE2_UNSET;
 
 			if (!opts->naive)
-			{
-				const uint32_t *w = RuleWindow(sc, i, k);
-				size_t		ws = CharStart(text, len, w[WIN_START], 0);
-
-				we = CharStart(text, len, w[WIN_END], 1);
-				limit = w[WIN_LAST_KEYWORD];
-				if (offset < ws)
-					offset = ws;
-			}
+				WindowRange(sc, i, k, text, len, &ws, &we, &limit);
+			if (offset < ws)
+				offset = ws;
 			pcre2_set_offset_limit(sc->mctx, limit);
 			for (; m < MAX_MATCHES_PER_RULE && offset <= we; m++)
 			{
