@@ -208,6 +208,31 @@ Predict(const Example *e, const float *w, double bias)
 	return 1.0 / (1.0 + exp(-z));
 }
 
+/*
+ * The weights as a scanner will hold them: written with three decimals,
+ * then quantised by AgModelParse (AgQuantizeWeights).  Cross-validation
+ * scores the held-out fold with these, so its figures are the shipped
+ * model's, rounding included.
+ */
+static void
+AsStored(float *w, uint32_t nbuckets)
+{
+	int8_t	   *q = malloc(nbuckets);
+	double		scale;
+
+	if (q == NULL)
+	{
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	for (uint32_t b = 0; b < nbuckets; b++)
+		w[b] = (float) (round(w[b] * 1000.0) / 1000.0);
+	scale = AgQuantizeWeights(w, nbuckets, q);
+	for (uint32_t b = 0; b < nbuckets; b++)
+		w[b] = (float) (q[b] * scale);
+	free(q);
+}
+
 /* A benign prompt of the corpus (not one of the hand-written negatives). */
 static int
 IsCorpusBenign(const Example *e)
@@ -549,6 +574,7 @@ main(int argc, char **argv)
 		for (int k = 0; k < folds; k++)
 		{
 			Train(ex, n, k, w, &bias);
+			AsStored(w, cfg.nbuckets);
 			for (size_t i = 0; i < n; i++)
 				if (ex[i].fold == k)
 					oof[i] = Predict(&ex[i], w, bias);

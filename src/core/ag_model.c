@@ -38,6 +38,9 @@
  *     bias <float>
  *     threshold <probability>
  *     <bucket> <weight>        (one line per non-zero weight)
+ *
+ * Loaded, the weights become 8-bit integers times one scale (see
+ * AgQuantizeWeights): a quarter of the memory, and exact integer sums.
  */
 #include "ag_model.h"
 
@@ -76,9 +79,14 @@ typedef struct Extract
 	uint32_t	mask;
 	uint32_t   *seen;			/* bitmap over all buckets */
 	AgFeature  *f;				/* full: the features */
-	uint32_t   *b;				/* otherwise: only their buckets */
-	const float *weights;		/* (the model's) */
+	uint32_t   *b;				/* otherwise: only their buckets ... */
+	size_t		bcap;			/* ... this many at a time */
+	const int8_t *weights;		/* (the model's) */
 	size_t		n;
+	/* scoring: weights of the distinct features so far, plain and stats */
+	int64_t		sum[2];
+	size_t		ndistinct;
+	int			flushed;		/* b was emptied before the end */
 	/* word in progress and the one before it (for bigrams) */
 	int			inword;
 	uint32_t	wstart;
@@ -103,12 +111,17 @@ typedef struct Extract
 #define AG_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /*
- * Adds a feature unless its bucket is already in (a bitmap over all
- * buckets: one bit test; only the bits that were set get cleared after the
- * text, never the whole map).  Branch-free: the entry is written at n
- * whatever, and n moves on only for a new bucket; returns the new n (kept
- * in a register by the caller, not in x).  The caller has reserved
- * room for every feature the text can yield.
+ * Adds a feature.  Training (full) keeps it unless its bucket is already
+ * in: a bitmap over all buckets, one bit test; only the bits that were set
+ * get cleared after the text, never the whole map.  Branch-free: the entry
+ * is written at n whatever, and n moves on only for a new bucket; returns
+ * the new n (kept in a register by the caller, not in x).  The caller has
+ * reserved room for every feature the text can yield.
+ *
+ * Scoring only appends the bucket: testing the bitmap here would make
+ * where the next bucket goes wait for this bucket's bit, a chain of loads
+ * through the whole text.  SumDistinct does the test later, in a loop where
+ * nothing waits for it.
  */
 static AG_ALWAYS_INLINE size_t
 AddFeature(Extract *x, size_t n, uint64_t h, uint8_t kind, uint32_t off,
@@ -122,12 +135,11 @@ AddFeature(Extract *x, size_t n, uint64_t h, uint8_t kind, uint32_t off,
 	h ^= h >> 32;
 	bucket = (uint32_t) h & x->mask;
 
-	uint32_t   *word = &x->seen[bucket >> 5];
-	uint32_t	bit = UINT32_C(1) << (bucket & 31);
-	uint32_t	old = *word;
-
 	if (full)
 	{
+		uint32_t   *word = &x->seen[bucket >> 5];
+		uint32_t	bit = UINT32_C(1) << (bucket & 31);
+		uint32_t	old = *word;
 		AgFeature  *f = &x->f[n];
 
 		f->bucket = bucket;
@@ -135,19 +147,66 @@ AddFeature(Extract *x, size_t n, uint64_t h, uint8_t kind, uint32_t off,
 		f->off = off;
 		f->len = len;
 		f->kind = kind;
+		*word = old | bit;
+		return n + ((old & bit) == 0);
 	}
-	else
+
+	/*
+	 * SumDistinct reads the bucket's weight and its bit in the bitmap,
+	 * both all over large arrays that the rest of an INSERT pushes out of
+	 * cache: ask for them now, so they are in by then (a prefetch, unlike
+	 * a load, does not hold up the work that follows).
+	 */
+	x->b[n] = bucket;
+	__builtin_prefetch(&x->weights[bucket], 0, 2);
+	__builtin_prefetch(&x->seen[bucket >> 5], 1, 3);
+	return n + 1;
+}
+
+/*
+ * Scoring: of the buckets b[from..to), adds up the weights of those not
+ * seen before in this text (sum[0] for plain features, sum[1] for
+ * statistics) and counts them.  Integer sums, so the order does not matter.
+ */
+static void
+SumDistinct(Extract *x, size_t from, size_t to, int stat)
+{
+	const uint32_t *b = x->b;
+	const int8_t *w = x->weights;
+	uint32_t   *seen = x->seen;
+	int64_t		sum = 0;
+	size_t		nd = 0;
+
+	for (size_t k = from; k < to; k++)
 	{
-		/*
-		 * Scoring reads the weight of every bucket, all over a large
-		 * array: ask for it now, so it is in cache by then (a prefetch,
-		 * unlike a load, does not hold up the work that follows).
-		 */
-		x->b[n] = bucket;
-		__builtin_prefetch(&x->weights[bucket], 0, 2);
+		uint32_t	bucket = b[k];
+		uint32_t   *word = &seen[bucket >> 5];
+		uint32_t	bit = UINT32_C(1) << (bucket & 31);
+		uint32_t	old = *word;
+		uint32_t	isnew = (old & bit) == 0;
+
+		*word = old | bit;
+		nd += isnew;
+		sum += (int64_t) w[bucket] & -(int64_t) isnew;
 	}
-	*word = old | bit;
-	return n + ((old & bit) == 0);
+	x->sum[stat] += sum;
+	x->ndistinct += nd;
+}
+
+/*
+ * Scoring, when b is nearly full: sums what it holds and starts it again
+ * (the bitmap keeps the buckets seen).  Room for the most features one code
+ * point can add (two n-grams, two words of two features, a token of two).
+ */
+#define MAX_FEATURES_PER_CP 8
+#define STAT_FEATURES 10		/* see the end of Extract1 */
+
+static size_t
+FlushBuckets(Extract *x, size_t n)
+{
+	SumDistinct(x, 0, n, 0);
+	x->flushed = 1;
+	return 0;
 }
 
 static AG_ALWAYS_INLINE size_t
@@ -295,6 +354,8 @@ Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
 		int			cplen;
 		int			isword;
 
+		if (!full && __builtin_expect(n + MAX_FEATURES_PER_CP > x->bcap, 0))
+			n = FlushBuckets(x, n);
 		if (s[i] < 0x80)
 		{
 			cp = s[i];
@@ -392,6 +453,8 @@ Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
 		}
 		i += cplen;
 	}
+	if (!full && n + 4 + STAT_FEATURES > x->bcap)
+		n = FlushBuckets(x, n);
 	if (x->inword)
 		n = EndWord(x, n, (uint32_t) len, full);
 	if (x->intok)
@@ -474,6 +537,26 @@ AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 	return 0;
 }
 
+/*
+ * The linear score of a text from its sums of fixed-point weights; one
+ * formula for both paths, so they agree bit for bit.
+ */
+static double
+Probability(const AgModel *model, size_t ndistinct, int64_t sum_plain,
+			int64_t sum_stat)
+{
+	float		v = ndistinct > 0 ? FeatureValue(ndistinct) : 0.0f;
+	double		v1 = (double) (1.0f * v);
+	double		v2 = (double) (AG_FEAT_STAT_VALUE * v);
+	double		z = model->bias +
+		model->weight_scale * ((double) sum_plain * v1 + (double) sum_stat * v2);
+
+	return 1.0 / (1.0 + exp(-z));
+}
+
+/* Buckets held in memory at a time while scoring (see FlushBuckets). */
+#define SCORE_CHUNK 16384
+
 int
 AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
 				 size_t len, double *p)
@@ -486,47 +569,33 @@ AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
 		len = UINT32_MAX - 8;
 	if (PrepareSeen(fv, model->nbuckets) != 0)
 		return -1;
-
-	size_t		need = MaxFeatures(len, model->nbuckets);
-
-	if (fv->bcap < need)
+	if (fv->bcap < SCORE_CHUNK)
 	{
-		uint32_t   *nb = realloc(fv->b, need * sizeof(uint32_t));
+		uint32_t   *nb = realloc(fv->b, SCORE_CHUNK * sizeof(uint32_t));
 
 		if (nb == NULL)
 			return -1;
 		fv->b = nb;
-		fv->bcap = need;
+		fv->bcap = SCORE_CHUNK;
 	}
 	memset(&x, 0, sizeof(x));
 	x.mask = model->nbuckets - 1;
 	x.seen = fv->seen;
 	x.b = fv->b;
+	x.bcap = fv->bcap;
 	x.weights = model->weights;
 	nplain = Extract1(&x, (const unsigned char *) norm, len, 0);
+	SumDistinct(&x, 0, nplain, 0);
+	SumDistinct(&x, nplain, x.n, 1);
 
-	/*
-	 * AgModelScore's sum, term for term and in the same order: each
-	 * feature's value is v (statistics 2 v), stored as a float.
-	 */
-	const uint32_t *b = fv->b;
-	const float *w = model->weights;
-	double		z = model->bias;
-	float		v = x.n > 0 ? FeatureValue(x.n) : 0.0f;
-	double		v1 = (double) (1.0f * v);
-	double		v2 = (double) (AG_FEAT_STAT_VALUE * v);
+	/* leave the bitmap empty for the next text */
+	if (x.flushed)
+		memset(fv->seen, 0, ((model->nbuckets + 31) / 32) * sizeof(uint32_t));
+	else
+		for (size_t k = 0; k < x.n; k++)
+			fv->seen[x.b[k] >> 5] = 0;
 
-	for (size_t k = 0; k < nplain; k++)
-	{
-		z += (double) w[b[k]] * v1;
-		fv->seen[b[k] >> 5] = 0;
-	}
-	for (size_t k = nplain; k < x.n; k++)
-	{
-		z += (double) w[b[k]] * v2;
-		fv->seen[b[k] >> 5] = 0;
-	}
-	*p = 1.0 / (1.0 + exp(-z));
+	*p = Probability(model, x.ndistinct, x.sum[0], x.sum[1]);
 	return 0;
 }
 
@@ -556,6 +625,7 @@ AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 	const char *p = text;
 	const char *end = text + len;
 	AgModel    *m = calloc(1, sizeof(AgModel));
+	float	   *raw = NULL;		/* the weights as written */
 	int			lineno = 0;
 	int			header = 0;
 
@@ -599,12 +669,17 @@ AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 			unsigned long b = strtoul(line, &ep, 10);
 			double		w = strtod(ep, &ep);
 
-			if (m->weights == NULL || b >= m->nbuckets)
+			if (raw == NULL || b >= m->nbuckets)
 			{
 				AgSetError(errbuf, errlen, "model line %d: bucket out of range or before \"buckets\"", lineno);
 				goto fail;
 			}
-			m->weights[b] = (float) w;
+			if (!isfinite(w))
+			{
+				AgSetError(errbuf, errlen, "model line %d: weight is not a finite number", lineno);
+				goto fail;
+			}
+			raw[b] = (float) w;
 			m->nonzero++;
 		}
 		else if (strncmp(line, "name ", 5) == 0)
@@ -613,14 +688,15 @@ AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 		{
 			unsigned long nb = strtoul(line + 8, NULL, 10);
 
-			if (nb < 16 || nb > (1u << 24) || (nb & (nb - 1)) != 0 || m->weights)
+			if (nb < 16 || nb > (1u << 24) || (nb & (nb - 1)) != 0 || raw)
 			{
 				AgSetError(errbuf, errlen, "model line %d: buckets must be a power of two between 16 and 16777216", lineno);
 				goto fail;
 			}
 			m->nbuckets = (uint32_t) nb;
-			m->weights = calloc(nb, sizeof(float));
-			if (m->weights == NULL)
+			raw = calloc(nb, sizeof(float));
+			m->weights = calloc(nb, sizeof(int8_t));
+			if (raw == NULL || m->weights == NULL)
 			{
 				AgSetError(errbuf, errlen, "out of memory");
 				goto fail;
@@ -643,16 +719,34 @@ AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 			goto fail;
 		}
 	}
-	if (!header || m->weights == NULL)
+	if (!header || raw == NULL)
 	{
 		AgSetError(errbuf, errlen, "model has no header or no \"buckets\" line");
 		goto fail;
 	}
+	m->weight_scale = AgQuantizeWeights(raw, m->nbuckets, m->weights);
+	free(raw);
 	return m;
 
 fail:
+	free(raw);
 	AgModelFree(m);
 	return NULL;
+}
+
+double
+AgQuantizeWeights(const float *w, uint32_t n, int8_t *q)
+{
+	double		maxabs = 0;
+	double		scale;
+
+	for (uint32_t b = 0; b < n; b++)
+		if (fabs(w[b]) > maxabs)
+			maxabs = fabs(w[b]);
+	scale = maxabs > 0 ? maxabs / 127 : 1;
+	for (uint32_t b = 0; b < n; b++)
+		q[b] = (int8_t) lrint(w[b] / scale);
+	return scale;
 }
 
 void
@@ -667,12 +761,12 @@ AgModelFree(AgModel *model)
 double
 AgModelScore(const AgModel *model, const AgFeatures *fv)
 {
-	double		z = model->bias;
+	int64_t		sum[2] = {0, 0};
 
 	for (size_t i = 0; i < fv->n; i++)
-		z += (double) model->weights[fv->f[i].bucket & (model->nbuckets - 1)] *
-			fv->f[i].value;
-	return 1.0 / (1.0 + exp(-z));
+		sum[fv->f[i].kind == AG_FEAT_STAT] +=
+			model->weights[fv->f[i].bucket & (model->nbuckets - 1)];
+	return Probability(model, fv->n, sum[0], sum[1]);
 }
 
 int

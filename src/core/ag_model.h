@@ -62,11 +62,19 @@ extern int	AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 							  uint32_t nbuckets);
 extern void AgFeaturesFree(AgFeatures *fv);
 
+/*
+ * Weights are kept as 8-bit integers times one scale: a quarter of the
+ * memory of floats, so the table a text's features look up stays in cache
+ * between one insert and the next; and sums of integers are exact in any
+ * order, so the fast path adds them up in whatever order is quickest and
+ * still gives AgModelScore's result bit for bit.
+ */
 typedef struct AgModel
 {
 	char		name[64];
 	uint32_t	nbuckets;
-	float	   *weights;
+	int8_t	   *weights;		/* weight = weights[b] * weight_scale */
+	double		weight_scale;
 	double		bias;
 	double		threshold;		/* probability at which it reports */
 	size_t		nonzero;
@@ -75,6 +83,12 @@ typedef struct AgModel
 extern AgModel *AgModelParse(const char *text, size_t len, char *errbuf,
 							 size_t errlen);
 extern void AgModelFree(AgModel *model);
+
+/*
+ * Quantises w[0..n) to q (the scale times q[b] is the nearest to w[b]);
+ * returns the scale.  The one rounding rule of the model file's weights.
+ */
+extern double AgQuantizeWeights(const float *w, uint32_t n, int8_t *q);
 
 /* Probability for a feature vector (logistic of the linear score). */
 extern double AgModelScore(const AgModel *model, const AgFeatures *fv);

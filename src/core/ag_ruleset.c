@@ -354,7 +354,7 @@ AgRuleSetMemoryBytes(const AgRuleSet *set)
 	total += AgPrefilterMemoryBytes(set->prefilter);
 	total += AgPrefilterMemoryBytes(set->raw_prefilter);
 	if (set->model)
-		total += sizeof(AgModel) + (size_t) set->model->nbuckets * sizeof(float);
+		total += sizeof(AgModel) + (size_t) set->model->nbuckets * sizeof(*set->model->weights);
 	return total;
 }
 

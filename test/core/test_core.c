@@ -720,6 +720,36 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 		return;
 	for (int i = 0; texts[i]; i++, n++)
 		differ += ModelPathsDiffer(m, &full, &fast, texts[i], strlen(texts[i]));
+
+	/*
+	 * Texts whose features overflow the scorer's bucket buffer (it sums
+	 * and empties it as it goes), at and around the sizes where that
+	 * happens: words from a small vocabulary, so many features repeat
+	 * across the flushes, as in a long real document.
+	 */
+	{
+		static const char *vocab[] = {"ignore", "previous", "instructions",
+			"the", "a", "of", "system", "prompt", "{[", "]}", "42", "\xc3\xa9t\xc3\xa9",
+			"\xe4\xbd\xa0\xe5\xa5\xbd", "you", "are", "DAN", "now", "!", "\n"};
+		size_t		cap = 64 * 1024;
+		char	   *buf = malloc(cap + 64);
+		size_t		len = 0;
+		uint32_t	r = 12345;
+
+		while (len < cap)
+		{
+			const char *w;
+
+			r = r * 1103515245u + 12345u;
+			w = vocab[(r >> 16) % (sizeof(vocab) / sizeof(vocab[0]))];
+			memcpy(buf + len, w, strlen(w));
+			len += strlen(w);
+			buf[len++] = (r >> 8) % 7 ? ' ' : '.';
+		}
+		for (size_t l = 1000; l <= cap; l = l * 5 / 4, n++)
+			differ += ModelPathsDiffer(m, &full, &fast, buf, l);
+		free(buf);
+	}
 	if (corpus_dir && corpus_dir[0])
 	{
 		static const char *folders[] = {"benign", "jailbreak", "smuggling", NULL};
