@@ -330,7 +330,21 @@ ScanRange(const AgPrefilter *pf, const unsigned char *s, size_t i, size_t end,
 	return e;
 }
 
-/* Keyword hits held back, from the second half of a text. */
+/* Runs the automaton over text[i..end) from state e without reporting. */
+static uint32_t
+Advance(const AgPrefilter *pf, const unsigned char *s, size_t i, size_t end,
+		uint32_t e)
+{
+	for (; i < end; i++)
+		e = pf->next[(e >> 1) + pf->classes[s[i]]];
+	return e;
+}
+
+/*
+ * A long text is read as SEGMENTS pieces at once; each piece after the
+ * first holds back up to HELD_HITS hits.
+ */
+#define SEGMENTS 4
 #define HELD_HITS 256
 
 typedef struct HeldHits
@@ -344,16 +358,35 @@ typedef struct HeldHits
 	}			hit[HELD_HITS];
 } HeldHits;
 
+/* Holds the hits of state e at byte i; 0 when they do not fit. */
+static int
+HoldHits(const AgPrefilter *pf, HeldHits *held, uint32_t e, size_t i)
+{
+	const PfState *st = StateOf(pf, e);
+
+	if (held->n + st->out_count > HELD_HITS)
+		return 0;
+	for (int k = 0; k < st->out_count; k++)
+	{
+		held->hit[held->n].rule = HitRule(pf, st, k);
+		held->hit[held->n].start = HitStart(pf, st, k, i);
+		held->hit[held->n].end = i + 1;
+		held->n++;
+	}
+	return 1;
+}
+
 /*
  * Every keyword occurrence, in the order of its end.  Each step of the
- * automaton waits for the one before (a load from the table), so a long
- * text is read as two halves at once, two independent chains the CPU
- * overlaps: the second starts from the root maxdepth bytes before the
- * middle, which puts it in the state a reading from the start would have
- * there (a state stands for at most the last maxdepth bytes), and its hits
- * are held back and reported after the first half's, in order.  When more
- * are found than can be held, the second half stops and is finished alone
- * afterwards.
+ * automaton waits for the one before (a load from the table, which on the
+ * INSERT path is seldom in cache), so a long text is read as SEGMENTS
+ * pieces at once, independent chains the CPU overlaps.  Each piece after
+ * the first starts from the root maxdepth bytes before its own first byte,
+ * which puts it in the state a reading from the start would have there (a
+ * state stands for at most the last maxdepth bytes); its hits are held
+ * back and reported after those of the pieces before it, in order.  When
+ * a piece finds more than it can hold, the lockstep stops and every piece
+ * is finished alone, in order.
  */
 void
 AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
@@ -362,51 +395,67 @@ AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 	const unsigned char *s = (const unsigned char *) text;
 	const uint32_t *next = pf->next;
 	const unsigned char *classes = pf->classes;
-	HeldHits	held;
-	size_t		mid,
-				i,
-				j;
-	uint32_t	ea = 0,			/* (row << 1) | has outputs */
-				eb = 0;
+	HeldHits	held[SEGMENTS];
+	size_t		base[SEGMENTS],	/* piece g reads byte base[g] + i at step i */
+				from[SEGMENTS],	/* its first byte */
+				end[SEGMENTS];
+	uint32_t	e[SEGMENTS];	/* (row << 1) | has outputs */
+	size_t		piece,
+				i;
+	int			stopped = SEGMENTS;	/* pieces before it made step i */
 
 	if (!pf->built || pf->nstates <= 1)
 		return;
-	if (len < 4 * pf->maxdepth + 512)
+	if (len < SEGMENTS * (2 * pf->maxdepth + 256))
 	{
 		ScanRange(pf, s, 0, len, 0, fn, arg);
 		return;
 	}
-	mid = len / 2;
-	held.n = 0;
-	for (i = 0, j = mid - pf->maxdepth; i < mid; i++, j++)
+	piece = len / SEGMENTS;
+	for (int g = 0; g < SEGMENTS; g++)
 	{
-		uint32_t	eb_next = next[(eb >> 1) + classes[s[j]]];
-
-		if ((eb_next & 1) && j >= mid)
-		{
-			const PfState *st = StateOf(pf, eb_next);
-
-			if (held.n + st->out_count > HELD_HITS)
-				break;			/* i and j are left for later, from ea and eb */
-			for (int k = 0; k < st->out_count; k++)
-			{
-				held.hit[held.n].rule = HitRule(pf, st, k);
-				held.hit[held.n].start = HitStart(pf, st, k, j);
-				held.hit[held.n].end = j + 1;
-				held.n++;
-			}
-		}
-		eb = eb_next;
-		ea = next[(ea >> 1) + classes[s[i]]];
-		if (ea & 1)
-			ReportHits(pf, ea, i, fn, arg);
+		from[g] = piece * g;
+		base[g] = g == 0 ? 0 : from[g] - pf->maxdepth;
+		end[g] = g == SEGMENTS - 1 ? len : piece * (g + 1);
+		e[g] = 0;
+		held[g].n = 0;
 	}
-	/* the rest of the first half, if the second stopped early */
-	ScanRange(pf, s, i, mid, ea, fn, arg);
-	for (int k = 0; k < held.n; k++)
-		fn(arg, held.hit[k].rule, held.hit[k].start, held.hit[k].end);
-	/* the rest of the second half, reported as found */
-	ScanRange(pf, s, j, len, eb, fn, arg);
+	/* piece steps: all of the first piece, all but maxdepth bytes of the others */
+	for (i = 0; i < piece; i++)
+	{
+#pragma GCC unroll 4
+		for (int g = 1; g < SEGMENTS; g++)
+		{
+			size_t		j = base[g] + i;
+			uint32_t	en = next[(e[g] >> 1) + classes[s[j]]];
+
+			if ((en & 1) && j >= from[g] && !HoldHits(pf, &held[g], en, j))
+			{
+				stopped = g;
+				break;
+			}
+			e[g] = en;
+		}
+		if (stopped < SEGMENTS)
+			break;				/* a piece is full: finish each alone */
+		e[0] = next[(e[0] >> 1) + classes[s[i]]];
+		if (e[0] & 1)
+			ReportHits(pf, e[0], i, fn, arg);
+	}
+	ScanRange(pf, s, i, end[0], e[0], fn, arg);
+	for (int g = 1; g < SEGMENTS; g++)
+	{
+		size_t		j = base[g] + i + (g < stopped && stopped < SEGMENTS);
+
+		for (int k = 0; k < held[g].n; k++)
+			fn(arg, held[g].hit[k].rule, held[g].hit[k].start, held[g].hit[k].end);
+		if (j < from[g])
+		{
+			e[g] = Advance(pf, s, j, from[g], e[g]);
+			j = from[g];
+		}
+		ScanRange(pf, s, j, end[g], e[g], fn, arg);
+	}
 }
 
 size_t
