@@ -538,7 +538,7 @@ AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 }
 
 /*
- * The linear score of a text from its sums of fixed-point weights; one
+ * The probability of a text from its sums of quantised weights; one
  * formula for both paths, so they agree bit for bit.
  */
 static double

@@ -95,8 +95,9 @@ extern double AgModelScore(const AgModel *model, const AgFeatures *fv);
 
 /*
  * AgModelScore(model, features of norm), bit for bit, without recording
- * the features' kinds and spans: extracts the buckets of norm into fv (its
- * feature list fv->f is left empty) and sets *p.  0 or -1 (no memory).
+ * the features' kinds and spans: uses fv's bucket buffer (16384 buckets at
+ * a time, however long the text) and bitmap, leaves its feature list fv->f
+ * empty, and sets *p.  0 or -1 (no memory).
  */
 extern int	AgModelScoreText(const AgModel *model, AgFeatures *fv,
 							 const char *norm, size_t len, double *p);
