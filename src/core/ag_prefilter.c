@@ -37,6 +37,8 @@ struct AgPrefilter
 	PfEdge	   *edges;			/* trie edges, used while building */
 	int			nedges;
 	int			capedges;
+	int32_t    *first_edge;		/* per state: its last edge added, -1 if none */
+	int32_t    *next_edge;		/* per edge: the one added before it from the same state */
 	int		   *raw_out;		/* per state: linked outputs while building */
 	int		   *raw_next;
 	int		   *raw_rule;
@@ -44,9 +46,12 @@ struct AgPrefilter
 	int			capraw;
 	unsigned char classes[256];
 	int			nclasses;
-	int			stride;			/* entries per row of next: classes + 1, padded */
+	int			stride;			/* entries per row: classes + 1, padded */
 	int32_t    *delta;			/* nstates * nclasses, while building */
-	uint32_t   *next;			/* the same, as (row << 1) | has outputs */
+	uint16_t   *next16;			/* the same, as (state << 1) | has outputs */
+	int			shift;			/* ... in rows of 1 << shift entries */
+	uint32_t   *next;			/* or, with too many states for that, as
+								 * (row << 1) | has outputs */
 	int		   *outs;			/* rule numbers */
 	int			nouts;
 	int			built;
@@ -64,22 +69,27 @@ AgPrefilterCreate(void)
 	pf->capstates = 64;
 	pf->states = calloc(pf->capstates, sizeof(PfState));
 	pf->raw_out = malloc(pf->capstates * sizeof(int));
-	if (pf->states == NULL || pf->raw_out == NULL)
+	pf->first_edge = malloc(pf->capstates * sizeof(int32_t));
+	if (pf->states == NULL || pf->raw_out == NULL || pf->first_edge == NULL)
 	{
 		AgPrefilterFree(pf);
 		return NULL;
 	}
 	pf->nstates = 1;
 	pf->raw_out[0] = -1;
+	pf->first_edge[0] = -1;
 	return pf;
 }
 
+/*
+ * Building only: the trie edge from state from on byte, among that state's
+ * own edges (a list per state, so adding many keywords stays linear).
+ */
 static int32_t
 FindEdge(const AgPrefilter *pf, int32_t from, unsigned char byte)
 {
-	/* Building only: linear scan is fine for a few thousand edges. */
-	for (int i = pf->nedges - 1; i >= 0; i--)
-		if (pf->edges[i].from == from && pf->edges[i].byte == byte)
+	for (int32_t i = pf->first_edge[from]; i >= 0; i = pf->next_edge[i])
+		if (pf->edges[i].byte == byte)
 			return pf->edges[i].to;
 	return -1;
 }
@@ -127,24 +137,36 @@ AgPrefilterAdd(AgPrefilter *pf, const char *keyword, size_t len, int rule)
 				if (no == NULL)
 					return -1;
 				pf->raw_out = no;
+				no = realloc(pf->first_edge, cap * sizeof(int32_t));
+				if (no == NULL)
+					return -1;
+				pf->first_edge = no;
 				pf->capstates = cap;
 			}
 			if (pf->nedges == pf->capedges)
 			{
 				int			cap = pf->capedges ? pf->capedges * 2 : 256;
 				PfEdge	   *ne = realloc(pf->edges, cap * sizeof(PfEdge));
+				int32_t    *nn;
 
 				if (ne == NULL)
 					return -1;
 				pf->edges = ne;
+				nn = realloc(pf->next_edge, cap * sizeof(int32_t));
+				if (nn == NULL)
+					return -1;
+				pf->next_edge = nn;
 				pf->capedges = cap;
 			}
 			t = pf->nstates++;
 			memset(&pf->states[t], 0, sizeof(PfState));
 			pf->raw_out[t] = -1;
+			pf->first_edge[t] = -1;
 			pf->edges[pf->nedges].from = s;
 			pf->edges[pf->nedges].to = t;
 			pf->edges[pf->nedges].byte = b;
+			pf->next_edge[pf->nedges] = pf->first_edge[s];
+			pf->first_edge[s] = pf->nedges;
 			pf->nedges++;
 			if (pf->classes[b] == 0)
 				pf->classes[b] = (unsigned char) ++pf->nclasses;
@@ -286,39 +308,79 @@ AgPrefilterBuild(AgPrefilter *pf)
 	free(queue);
 
 	/*
-	 * The scan's table: each entry the next state's row (state * stride,
-	 * so no multiply per byte) and whether that state has outputs (so no
-	 * second load per byte).  Rows are padded to whole cache lines (16
-	 * entries) and the table aligned on one, so a row's first entries,
-	 * the common bytes, share one line.
+	 * The scan's table, one load per byte, each entry also saying whether
+	 * the state has outputs (no second load).  Usually 16-bit entries, the
+	 * state's number, rows of a power of two entries (a shift, not a
+	 * multiply, per byte); with more than 32767 states, 32-bit entries
+	 * holding the row's offset.  Rows are whole cache lines and the table
+	 * aligned on one, so a row's first entries, the common bytes, share
+	 * one line.  On the INSERT path the table is seldom in cache: the
+	 * smaller it is, the fewer lines a text waits for.
 	 */
-	pf->stride = (nc + 15) & ~15;
-	if ((size_t) pf->nstates * pf->stride > UINT32_MAX / 2)
-		return -1;
-	pf->next = aligned_alloc(64, (size_t) pf->nstates * pf->stride * sizeof(uint32_t));
-	if (pf->next == NULL)
-		return -1;
+	if (pf->nstates <= 32767)
+	{
+		pf->shift = 5;			/* 32 entries, 64 bytes */
+		while ((1 << pf->shift) < nc)
+			pf->shift++;
+		pf->stride = 1 << pf->shift;
+		pf->next16 = aligned_alloc(64, (size_t) pf->nstates * pf->stride * sizeof(uint16_t));
+		if (pf->next16 == NULL)
+			return -1;
+	}
+	else
+	{
+		pf->stride = (nc + 15) & ~15;
+		if ((size_t) pf->nstates * pf->stride > UINT32_MAX / 2)
+			return -1;
+		pf->next = aligned_alloc(64, (size_t) pf->nstates * pf->stride * sizeof(uint32_t));
+		if (pf->next == NULL)
+			return -1;
+	}
 	for (size_t st = 0; st < (size_t) pf->nstates; st++)
 		for (int c = 0; c < pf->stride; c++)
 		{
 			int32_t		t = c < nc ? pf->delta[st * nc + c] : 0;
+			uint32_t	out = pf->states[t].out_count > 0;
 
-			pf->next[st * pf->stride + c] = ((uint32_t) t * (uint32_t) pf->stride) << 1 |
-				(pf->states[t].out_count > 0);
+			if (pf->next16)
+				pf->next16[st * pf->stride + c] = (uint16_t) ((uint32_t) t << 1 | out);
+			else
+				pf->next[st * pf->stride + c] = ((uint32_t) t * (uint32_t) pf->stride) << 1 | out;
 		}
 	free(pf->delta);
 	pf->delta = NULL;
 	free(pf->edges);
 	pf->edges = NULL;
+	free(pf->next_edge);
+	pf->next_edge = NULL;
+	free(pf->first_edge);
+	pf->first_edge = NULL;
 	pf->built = 1;
 	return 0;
 }
 
-/* The state a table entry e leads to. */
-static inline const PfState *
-StateOf(const AgPrefilter *pf, uint32_t e)
+#define AG_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/*
+ * The scanning functions below take narrow: 1 for the 16-bit table, 0 for
+ * the 32-bit one, always a constant, so each is compiled once per table
+ * kind without a test per byte.
+ */
+
+/* The entry for byte b from the state entry e leads to. */
+static AG_ALWAYS_INLINE uint32_t
+Step(const AgPrefilter *pf, uint32_t e, unsigned char b, const int narrow)
 {
-	return &pf->states[(e >> 1) / (uint32_t) pf->stride];
+	if (narrow)
+		return pf->next16[((size_t) (e >> 1) << pf->shift) + pf->classes[b]];
+	return pf->next[(e >> 1) + pf->classes[b]];
+}
+
+/* The state a table entry e leads to. */
+static AG_ALWAYS_INLINE const PfState *
+StateOf(const AgPrefilter *pf, uint32_t e, const int narrow)
+{
+	return &pf->states[narrow ? e >> 1 : (e >> 1) / (uint32_t) pf->stride];
 }
 
 /* Where output k of state st, a keyword ending at byte i, starts. */
@@ -338,39 +400,37 @@ HitRule(const AgPrefilter *pf, const PfState *st, int k)
 }
 
 /* Reports the keywords that end at byte i (state e has outputs). */
-static inline void
-ReportHits(const AgPrefilter *pf, uint32_t e, size_t i, AgPrefilterHitFn fn, void *arg)
+static AG_ALWAYS_INLINE void
+ReportHits(const AgPrefilter *pf, uint32_t e, size_t i, AgPrefilterHitFn fn,
+		   void *arg, const int narrow)
 {
-	const PfState *st = StateOf(pf, e);
+	const PfState *st = StateOf(pf, e, narrow);
 
 	for (int k = 0; k < st->out_count; k++)
 		fn(arg, HitRule(pf, st, k), HitStart(pf, st, k, i), i + 1);
 }
 
 /* Runs the automaton over text[i..end) from state e; returns the state. */
-static uint32_t
+static AG_ALWAYS_INLINE uint32_t
 ScanRange(const AgPrefilter *pf, const unsigned char *s, size_t i, size_t end,
-		  uint32_t e, AgPrefilterHitFn fn, void *arg)
+		  uint32_t e, AgPrefilterHitFn fn, void *arg, const int narrow)
 {
-	const uint32_t *next = pf->next;
-	const unsigned char *classes = pf->classes;
-
 	for (; i < end; i++)
 	{
-		e = next[(e >> 1) + classes[s[i]]];
+		e = Step(pf, e, s[i], narrow);
 		if (e & 1)
-			ReportHits(pf, e, i, fn, arg);
+			ReportHits(pf, e, i, fn, arg, narrow);
 	}
 	return e;
 }
 
 /* Runs the automaton over text[i..end) from state e without reporting. */
-static uint32_t
+static AG_ALWAYS_INLINE uint32_t
 Advance(const AgPrefilter *pf, const unsigned char *s, size_t i, size_t end,
-		uint32_t e)
+		uint32_t e, const int narrow)
 {
 	for (; i < end; i++)
-		e = pf->next[(e >> 1) + pf->classes[s[i]]];
+		e = Step(pf, e, s[i], narrow);
 	return e;
 }
 
@@ -393,10 +453,11 @@ typedef struct HeldHits
 } HeldHits;
 
 /* Holds the hits of state e at byte i; 0 when they do not fit. */
-static int
-HoldHits(const AgPrefilter *pf, HeldHits *held, uint32_t e, size_t i)
+static AG_ALWAYS_INLINE int
+HoldHits(const AgPrefilter *pf, HeldHits *held, uint32_t e, size_t i,
+		 const int narrow)
 {
-	const PfState *st = StateOf(pf, e);
+	const PfState *st = StateOf(pf, e, narrow);
 
 	if (held->n + st->out_count > HELD_HITS)
 		return 0;
@@ -422,13 +483,11 @@ HoldHits(const AgPrefilter *pf, HeldHits *held, uint32_t e, size_t i)
  * a piece finds more than it can hold, the lockstep stops and every piece
  * is finished alone, in order.
  */
-void
-AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
-					AgPrefilterHitFn fn, void *arg)
+static AG_ALWAYS_INLINE void
+ScanHits(const AgPrefilter *pf, const char *text, size_t len,
+		 AgPrefilterHitFn fn, void *arg, const int narrow)
 {
 	const unsigned char *s = (const unsigned char *) text;
-	const uint32_t *next = pf->next;
-	const unsigned char *classes = pf->classes;
 	HeldHits	held[SEGMENTS];
 	size_t		base[SEGMENTS],	/* piece g reads byte base[g] + i at step i */
 				from[SEGMENTS],	/* its first byte */
@@ -438,11 +497,9 @@ AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 				i;
 	int			stopped = SEGMENTS;	/* pieces before it made step i */
 
-	if (!pf->built || pf->nstates <= 1)
-		return;
 	if (len < SEGMENTS * (2 * pf->maxdepth + 256))
 	{
-		ScanRange(pf, s, 0, len, 0, fn, arg);
+		ScanRange(pf, s, 0, len, 0, fn, arg, narrow);
 		return;
 	}
 	piece = len / SEGMENTS;
@@ -461,9 +518,9 @@ AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 		for (int g = 1; g < SEGMENTS; g++)
 		{
 			size_t		j = base[g] + i;
-			uint32_t	en = next[(e[g] >> 1) + classes[s[j]]];
+			uint32_t	en = Step(pf, e[g], s[j], narrow);
 
-			if ((en & 1) && j >= from[g] && !HoldHits(pf, &held[g], en, j))
+			if ((en & 1) && j >= from[g] && !HoldHits(pf, &held[g], en, j, narrow))
 			{
 				stopped = g;
 				break;
@@ -472,11 +529,11 @@ AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 		}
 		if (stopped < SEGMENTS)
 			break;				/* a piece is full: finish each alone */
-		e[0] = next[(e[0] >> 1) + classes[s[i]]];
+		e[0] = Step(pf, e[0], s[i], narrow);
 		if (e[0] & 1)
-			ReportHits(pf, e[0], i, fn, arg);
+			ReportHits(pf, e[0], i, fn, arg, narrow);
 	}
-	ScanRange(pf, s, i, end[0], e[0], fn, arg);
+	ScanRange(pf, s, i, end[0], e[0], fn, arg, narrow);
 	for (int g = 1; g < SEGMENTS; g++)
 	{
 		size_t		j = base[g] + i + (g < stopped && stopped < SEGMENTS);
@@ -485,18 +542,30 @@ AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 			fn(arg, held[g].hit[k].rule, held[g].hit[k].start, held[g].hit[k].end);
 		if (j < from[g])
 		{
-			e[g] = Advance(pf, s, j, from[g], e[g]);
+			e[g] = Advance(pf, s, j, from[g], e[g], narrow);
 			j = from[g];
 		}
-		ScanRange(pf, s, j, end[g], e[g], fn, arg);
+		ScanRange(pf, s, j, end[g], e[g], fn, arg, narrow);
 	}
+}
+
+void
+AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
+					AgPrefilterHitFn fn, void *arg)
+{
+	if (!pf->built || pf->nstates <= 1)
+		return;
+	if (pf->next16)
+		ScanHits(pf, text, len, fn, arg, 1);
+	else
+		ScanHits(pf, text, len, fn, arg, 0);
 }
 
 size_t
 AgPrefilterMemoryBytes(const AgPrefilter *pf)
 {
 	return sizeof(*pf) + (size_t) pf->capstates * (sizeof(PfState) + sizeof(int)) +
-		(size_t) pf->nstates * pf->stride * sizeof(uint32_t) +
+		(size_t) pf->nstates * pf->stride * (pf->next16 ? sizeof(uint16_t) : sizeof(uint32_t)) +
 		(size_t) pf->nouts * sizeof(int) + (size_t) pf->capraw * 2 * sizeof(int);
 }
 
@@ -507,11 +576,14 @@ AgPrefilterFree(AgPrefilter *pf)
 		return;
 	free(pf->states);
 	free(pf->edges);
+	free(pf->next_edge);
+	free(pf->first_edge);
 	free(pf->raw_out);
 	free(pf->raw_next);
 	free(pf->raw_rule);
 	free(pf->delta);
 	free(pf->next);
+	free(pf->next16);
 	free(pf->outs);
 	free(pf);
 }

@@ -433,6 +433,77 @@ TestPrefilter(void)
 }
 
 /*
+ * The same with more than 32767 automaton states, which take the table of
+ * 32-bit entries: 12,000 random keywords of 14 letters over an alphabet of
+ * eight (about 110,000 states), texts over the same alphabet.
+ */
+static void
+TestPrefilterWide(void)
+{
+	enum {NKW = 12000, KWLEN = 14};
+	char	   *kw = malloc(NKW * KWLEN);
+	AgPrefilter *pf = AgPrefilterCreate();
+	unsigned	seed = 777;
+	int			bad = 0;
+	long		hits = 0;
+
+	for (int k = 0; k < NKW * KWLEN; k++)
+	{
+		seed = seed * 1103515245 + 12345;
+		kw[k] = "abcdefgh"[(seed >> 16) % 8];
+	}
+	for (int k = 0; k < NKW; k++)
+		AgPrefilterAdd(pf, kw + k * KWLEN, k % 3 == 0 ? 6 : KWLEN, k);
+	CHECK(AgPrefilterBuild(pf) == 0, "prefilter with many keywords builds");
+	CHECK(AgPrefilterMemoryBytes(pf) > (size_t) 32768 * 16 * 4,
+		  "the many-keyword prefilter has the 32-bit table (%zu bytes)",
+		  AgPrefilterMemoryBytes(pf));
+	for (int t = 0; t < 3; t++)
+	{
+		size_t		len = 1500 + (size_t) t * 700;
+		char	   *text = malloc(len);
+		PfHitList	got = {0},
+					want = {0};
+
+		for (size_t i = 0; i < len; i++)
+		{
+			seed = seed * 1103515245 + 12345;
+			text[i] = "abcdefgh"[(seed >> 16) % 8];
+		}
+		/* plant keywords so that long ones are found too */
+		for (size_t at = 100; at + KWLEN < len; at += 97)
+			memcpy(text + at, kw + ((at * 31) % NKW) * KWLEN, KWLEN);
+		AgPrefilterScanHits(pf, text, len, CollectPfHit, &got);
+		for (size_t e = 1; e <= len; e++)
+			for (int k = 0; k < NKW; k++)
+			{
+				size_t		kl = k % 3 == 0 ? 6 : KWLEN;
+
+				if (kl <= e && text[e - kl] == kw[k * KWLEN] &&
+					memcmp(text + e - kl, kw + k * KWLEN, kl) == 0)
+					CollectPfHit(&want, k, e - kl, e);
+			}
+		for (size_t i = 1; i < got.n; i++)
+			bad += got.v[3 * i] < got.v[3 * (i - 1)];
+		if (got.n > 0)
+			qsort(got.v, got.n, 3 * sizeof(size_t), CmpPfHit);
+		if (want.n > 0)
+			qsort(want.v, want.n, 3 * sizeof(size_t), CmpPfHit);
+		bad += got.n != want.n ||
+			(got.n > 0 && memcmp(got.v, want.v, got.n * 3 * sizeof(size_t)) != 0);
+		hits += (long) want.n;
+		free(got.v);
+		free(want.v);
+		free(text);
+	}
+	CHECK(hits > 0 && bad == 0,
+		  "many-keyword prefilter hits differ from a brute-force search on %d texts (%ld hits)",
+		  bad, hits);
+	AgPrefilterFree(pf);
+	free(kw);
+}
+
+/*
  * Upper bounds on how far a match reaches, from the pattern's text: the
  * match, what its lookaheads read, and one character after it (4 bytes).
  */
@@ -784,6 +855,7 @@ main(int argc, char **argv)
 	TestLimits();
 	TestPatternReach();
 	TestPrefilter();
+	TestPrefilterWide();
 	TestRequestKey();
 	if (argc >= 3)
 	{
