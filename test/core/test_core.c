@@ -375,6 +375,28 @@ CmpPfHit(const void *a, const void *b)
 }
 
 /*
+ * 1 when the prefilter's hits (got) are not in the order of their ends, or
+ * are not the brute-force ones (want); frees both lists.
+ */
+static int
+PfHitsDiffer(PfHitList *got, PfHitList *want)
+{
+	int			bad = 0;
+
+	for (size_t i = 1; i < got->n; i++)
+		bad |= got->v[3 * i] < got->v[3 * (i - 1)];
+	if (got->n > 0)
+		qsort(got->v, got->n, 3 * sizeof(size_t), CmpPfHit);
+	if (want->n > 0)
+		qsort(want->v, want->n, 3 * sizeof(size_t), CmpPfHit);
+	bad |= got->n != want->n ||
+		(got->n > 0 && memcmp(got->v, want->v, got->n * 3 * sizeof(size_t)) != 0);
+	free(got->v);
+	free(want->v);
+	return bad;
+}
+
+/*
  * The keyword automaton reports every occurrence of every keyword, in the
  * order of their ends, as a search for each keyword at each position
  * would: on random texts short and long (read in two halves at once),
@@ -416,16 +438,7 @@ TestPrefilter(void)
 				if (kl <= e && memcmp(text + e - kl, kw[k], kl) == 0)
 					CollectPfHit(&want, k, e - kl, e);
 			}
-		for (size_t i = 1; i < got.n; i++)
-			bad += got.v[3 * i] < got.v[3 * (i - 1)];	/* in the order of their ends */
-		if (got.n > 0)
-			qsort(got.v, got.n, 3 * sizeof(size_t), CmpPfHit);
-		if (want.n > 0)
-			qsort(want.v, want.n, 3 * sizeof(size_t), CmpPfHit);
-		bad += got.n != want.n ||
-			(got.n > 0 && memcmp(got.v, want.v, got.n * 3 * sizeof(size_t)) != 0);
-		free(got.v);
-		free(want.v);
+		bad += PfHitsDiffer(&got, &want);
 		free(text);
 	}
 	CHECK(bad == 0, "prefilter hits differ from a brute-force search on %d texts", bad);
@@ -483,17 +496,8 @@ TestPrefilterWide(void)
 					memcmp(text + e - kl, kw + k * KWLEN, kl) == 0)
 					CollectPfHit(&want, k, e - kl, e);
 			}
-		for (size_t i = 1; i < got.n; i++)
-			bad += got.v[3 * i] < got.v[3 * (i - 1)];
-		if (got.n > 0)
-			qsort(got.v, got.n, 3 * sizeof(size_t), CmpPfHit);
-		if (want.n > 0)
-			qsort(want.v, want.n, 3 * sizeof(size_t), CmpPfHit);
-		bad += got.n != want.n ||
-			(got.n > 0 && memcmp(got.v, want.v, got.n * 3 * sizeof(size_t)) != 0);
 		hits += (long) want.n;
-		free(got.v);
-		free(want.v);
+		bad += PfHitsDiffer(&got, &want);
 		free(text);
 	}
 	CHECK(hits > 0 && bad == 0,
