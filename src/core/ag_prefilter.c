@@ -492,7 +492,7 @@ ScanHits(const AgPrefilter *pf, const char *text, size_t len,
 	size_t		base[SEGMENTS],	/* piece g reads byte base[g] + i at step i */
 				from[SEGMENTS],	/* its first byte */
 				end[SEGMENTS];
-	uint32_t	e[SEGMENTS];	/* (row << 1) | has outputs */
+	uint32_t	e[SEGMENTS];	/* each piece's table entry (see Step) */
 	size_t		piece,
 				i;
 	int			stopped = SEGMENTS;	/* pieces before it made step i */
