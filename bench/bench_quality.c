@@ -107,7 +107,7 @@ static const struct
  * sensitive_data_exposure finding of the same data type overlaps its span.
  */
 static void
-SecretsAndPii(const char *dir, AgScanner *sc)
+SecretsAndPii(const char *dir, AgScanner *sc, FILE *misses)
 {
 	Corpus		c = {0};
 	char		err[256];
@@ -143,6 +143,9 @@ SecretsAndPii(const char *dir, AgScanner *sc)
 				flagged |= strcmp(f[j].alert_type, "credential_theft") == 0;
 			rows[k]++;
 			hits[k] += flagged;
+			if (misses && k < 2 && flagged != (k == 0))
+				fprintf(misses, "%s\t%s\t%.*s\n", k == 0 ? "SECRET_MISSED" : "SECRET_FALSE_POSITIVE",
+						d->source_file, (int) d->len, d->text);
 			GetTally(d->source_file, d->label)->rows++;
 			GetTally(d->source_file, d->label)->any += flagged;
 			continue;
@@ -775,7 +778,7 @@ main(int argc, char **argv)
 			printf("%-56s %-22s %4ld rows, any alert raised:       %ld (rate %.4f)\n",
 				   t->file, t->label, t->rows, t->any, (double) t->any / t->rows);
 	}
-	SecretsAndPii(corpus_dir, sc);
+	SecretsAndPii(corpus_dir, sc, misses);
 	UserAgents(corpus_dir, sc, misses);
 	UrlQuality(corpus_dir, misses);
 	AgScannerFree(sc);
