@@ -27,6 +27,14 @@
  * class, '.', \w, \s, \d, a non-ASCII literal) up to four, the longest
  * UTF-8 sequence.  A pattern that turns caseless matching on anywhere
  * ("(?i") is taken as caseless throughout.
+ *
+ * The same walk gives the keyword lead (AgPatternKeywordLead): how far
+ * from a match's start a keyword occurrence begins that every match holds.
+ * A keyword counts when consecutive literal characters spell it out, in a
+ * part of the pattern every match goes through (not a lookaround, not an
+ * optional group, in every branch of an alternation), and the atoms before
+ * it have bounded widths; their widths add up to the lead.  The window
+ * before a keyword need then be no wider than the lead.
  */
 #include "ag_pattern_reach.h"
 
@@ -42,6 +50,10 @@ typedef struct Reach
 	int			ngroups;		/* capturing groups opened so far */
 	size_t		group_width[MAX_GROUPS + 1];	/* of one match of each closed group */
 	int			group_closed[MAX_GROUPS + 1];
+	/* for AgPatternKeywordLead: the rule's keywords, NULL for reach alone */
+	const char *const *keywords;
+	int			nkeywords;
+	size_t		least;			/* fewest repeats the last quantifier allows */
 } Reach;
 
 static size_t
@@ -62,7 +74,7 @@ Mul(size_t a, size_t n)
 	return a * n;
 }
 
-static size_t Alternation(Reach *r);
+static size_t Alternation(Reach *r, size_t *lead);
 
 /* Reads a decimal number; returns AG_REACH_UNBOUNDED when there is none. */
 static size_t
@@ -90,13 +102,16 @@ Quantifier(Reach *r)
 {
 	size_t		most = 1;
 
+	r->least = 1;
 	if (*r->p == '?')
 	{
 		r->p++;
 		most = 1;
+		r->least = 0;
 	}
 	else if (*r->p == '*' || *r->p == '+')
 	{
+		r->least = *r->p == '+';
 		r->p++;
 		most = AG_REACH_UNBOUNDED;
 	}
@@ -137,6 +152,7 @@ Quantifier(Reach *r)
 		}
 		r->p++;					/* the '}' */
 		most = hi;
+		r->least = lo;
 	}
 	else
 		return 1;
@@ -308,12 +324,23 @@ Escape(Reach *r)
 	return 0;
 }
 
-/* One atom and its quantifier; r->p is on the atom. */
+/*
+ * One atom and its quantifier; r->p is on the atom.  Returns its width;
+ * *lead gets the keyword lead of a group (see Sequence), and *literal the
+ * character of an unquantified ASCII literal, or -1.
+ */
 static size_t
-Atom(Reach *r)
+Atom(Reach *r, size_t *lead, int *literal)
 {
 	unsigned char c = (unsigned char) *r->p;
 	size_t		width;
+	size_t		inner_lead = AG_REACH_UNBOUNDED;
+	int			lookaround = 0;
+	const char *before_quantifier;
+	size_t		most;
+
+	*lead = AG_REACH_UNBOUNDED;
+	*literal = -1;
 
 	if (c == '(')
 	{
@@ -326,12 +353,17 @@ Atom(Reach *r)
 		else
 		{
 			r->p++;
-			if (*r->p == ':' || *r->p == '=' || *r->p == '!')
+			if (*r->p == ':')
 				r->p++;
+			else if (*r->p == '=' || *r->p == '!')
+			{
+				r->p++;
+				lookaround = 1;
+			}
 			else if (r->p[0] == '<' && (r->p[1] == '=' || r->p[1] == '!'))
 			{
 				r->p += 2;
-				lookbehind = 1;
+				lookbehind = lookaround = 1;
 			}
 			else if (r->p[0] == '<' || (r->p[0] == 'P' && r->p[1] == '<'))
 			{
@@ -368,7 +400,9 @@ Atom(Reach *r)
 			r->bad = 1;
 			return 0;
 		}
-		width = Alternation(r);
+		width = Alternation(r, &inner_lead);
+		if (lookaround)
+			inner_lead = AG_REACH_UNBOUNDED;	/* what it reads is not matched */
 		if (*r->p != ')')
 		{
 			r->bad = 1;
@@ -390,8 +424,14 @@ Atom(Reach *r)
 	}
 	else if (c == '\\')
 	{
+		char		e = r->p[1];
+
 		r->p++;
 		width = Escape(r);
+		/* escaped punctuation stands for itself */
+		if (width == 1 && e && !((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
+								 (e >= '0' && e <= '9') || (unsigned char) e >= 0x80))
+			*literal = (unsigned char) e;
 	}
 	else if (c == '.')
 	{
@@ -421,49 +461,159 @@ Atom(Reach *r)
 		r->p++;
 		width = r->caseless && (c == 'k' || c == 'K' || c == 's' || c == 'S' ||
 								c == 'i' || c == 'I') ? 3 : 1;
+		*literal = c;
 	}
-	return Mul(width, Quantifier(r));
+	before_quantifier = r->p;
+	most = Quantifier(r);
+	if (r->p != before_quantifier)
+	{
+		*literal = -1;			/* "s?" or "a{2}" is no plain literal */
+		if (r->least == 0)
+			inner_lead = AG_REACH_UNBOUNDED;	/* may be absent */
+	}
+	*lead = inner_lead;
+	return Mul(width, most);
 }
 
+/* Does a keyword end at the last character of run (ASCII case ignored)? */
+static int
+KeywordEndingHere(const Reach *r, const unsigned char *run, int runlen)
+{
+	for (int k = 0; k < r->nkeywords; k++)
+	{
+		size_t		kl = strlen(r->keywords[k]);
+
+		if (kl == 0 || kl > (size_t) runlen)
+			continue;
+		for (size_t j = 0; j < kl; j++)
+		{
+			unsigned char a = run[runlen - kl + j],
+						b = (unsigned char) r->keywords[k][j];
+
+			if (a >= 'A' && a <= 'Z')
+				a += 'a' - 'A';
+			if (b >= 'A' && b <= 'Z')
+				b += 'a' - 'A';
+			if (a != b)
+				goto next;
+		}
+		return (int) kl;
+next:	;
+	}
+	return 0;
+}
+
+/*
+ * A sequence of atoms: returns its width, and in *lead an upper bound on
+ * how far from the sequence's start a keyword occurrence begins that every
+ * match of the sequence contains (AG_REACH_UNBOUNDED: none known).  Such an
+ * occurrence is either spelled out by consecutive literal characters
+ * (zero-width atoms such as \b between them do not part them), or lies in
+ * a group that every match goes through, after atoms of bounded width.
+ */
+#define MAX_RUN 128
+
 static size_t
-Sequence(Reach *r)
+Sequence(Reach *r, size_t *lead)
 {
 	size_t		total = 0;
+	unsigned char run[MAX_RUN];
+	size_t		run_at[MAX_RUN];	/* offset bound of each run character */
+	int			runlen = 0;
 
+	*lead = AG_REACH_UNBOUNDED;
 	while (*r->p && *r->p != '|' && *r->p != ')' && !r->bad)
-		total = Add(total, Atom(r));
+	{
+		size_t		atom_lead;
+		int			literal;
+		size_t		at = total;
+		size_t		width = Atom(r, &atom_lead, &literal);
+
+		total = Add(total, width);
+		if (*lead != AG_REACH_UNBOUNDED || r->keywords == NULL)
+			continue;
+		if (literal >= 0 && literal < 0x80)
+		{
+			int			kl;
+
+			if (runlen == MAX_RUN)
+			{
+				memmove(run, run + 1, MAX_RUN - 1);
+				memmove(run_at, run_at + 1, (MAX_RUN - 1) * sizeof(size_t));
+				runlen--;
+			}
+			run[runlen] = (unsigned char) literal;
+			run_at[runlen++] = at;
+			kl = KeywordEndingHere(r, run, runlen);
+			if (kl > 0)
+				*lead = run_at[runlen - kl];
+			continue;
+		}
+		if (width == 0 && atom_lead == AG_REACH_UNBOUNDED)
+			continue;			/* an assertion: the run goes on */
+		runlen = 0;
+		if (atom_lead != AG_REACH_UNBOUNDED)
+			*lead = Add(at, atom_lead);
+	}
 	return total;
 }
 
 static size_t
-Alternation(Reach *r)
+Alternation(Reach *r, size_t *lead)
 {
-	size_t		most = Sequence(r);
+	size_t		most = Sequence(r, lead);
 
 	while (*r->p == '|' && !r->bad)
 	{
-		size_t		b;
+		size_t		b,
+					branch_lead;
 
 		r->p++;
-		b = Sequence(r);
+		b = Sequence(r, &branch_lead);
 		if (b > most)
 			most = b;
+		if (branch_lead > *lead)
+			*lead = branch_lead;
 	}
 	return most;
+}
+
+static size_t
+Analyse(const char *pattern, int caseless, const char *const *keywords,
+		int nkeywords, size_t *lead)
+{
+	Reach		r;
+	size_t		reach;
+
+	memset(&r, 0, sizeof(r));
+	r.p = pattern;
+	r.caseless = caseless || strstr(pattern, "(?i") != NULL;
+	r.keywords = keywords;
+	r.nkeywords = nkeywords;
+	reach = Alternation(&r, lead);
+	if (r.bad || *r.p != '\0')
+	{
+		*lead = AG_REACH_UNBOUNDED;
+		return AG_REACH_UNBOUNDED;
+	}
+	/* the character after the match, which \b or $ reads */
+	return Add(reach, 4);
 }
 
 size_t
 AgPatternReach(const char *pattern, int caseless)
 {
-	Reach		r;
+	size_t		lead;
 
-	memset(&r, 0, sizeof(r));
-	r.p = pattern;
-	r.caseless = caseless || strstr(pattern, "(?i") != NULL;
-	size_t		reach = Alternation(&r);
+	return Analyse(pattern, caseless, NULL, 0, &lead);
+}
 
-	if (r.bad || *r.p != '\0')
-		return AG_REACH_UNBOUNDED;
-	/* the character after the match, which \b or $ reads */
-	return Add(reach, 4);
+size_t
+AgPatternKeywordLead(const char *pattern, int caseless,
+					 const char *const *keywords, int nkeywords)
+{
+	size_t		lead;
+
+	(void) Analyse(pattern, caseless, keywords, nkeywords, &lead);
+	return lead;
 }

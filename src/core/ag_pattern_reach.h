@@ -15,4 +15,14 @@
 /* caseless: the pattern is compiled with PCRE2_CASELESS */
 extern size_t AgPatternReach(const char *pattern, int caseless);
 
+/*
+ * How far before one of the keywords a match can start: an upper bound on
+ * the distance from a match's start to the start of a keyword occurrence
+ * that every match contains, worked out from the pattern's literal text.
+ * AG_REACH_UNBOUNDED when the pattern does not show one (then the scanner
+ * falls back to the reach).  Keywords compare ignoring ASCII case.
+ */
+extern size_t AgPatternKeywordLead(const char *pattern, int caseless,
+								   const char *const *keywords, int nkeywords);
+
 #endif							/* AG_PATTERN_REACH_H */

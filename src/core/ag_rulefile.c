@@ -41,6 +41,69 @@ PushString(char ***arr, int *n, const char *s)
 	return 0;
 }
 
+/*
+ * A keyword shape: literal characters and "[...]" classes of characters
+ * (ranges "a-z" allowed), e.g. "[0-9][0-9]" for every two-digit run.  Every
+ * string of the shape is pushed as a keyword, so that a rule led by a class
+ * (digits, hex) gets keywords far rarer than one character of it.
+ */
+#define AG_SHAPE_MAX_KEYWORDS 4096
+
+static int
+ExpandShape(const char *shape, char *prefix, size_t plen, char ***arr, int *n,
+			int *budget)
+{
+	if (*shape == '\0')
+	{
+		if (plen == 0)
+			return 0;
+		if (--*budget < 0)
+			return -2;
+		prefix[plen] = '\0';
+		return PushString(arr, n, prefix);
+	}
+	if (*shape != '[')
+	{
+		prefix[plen] = *shape;
+		return ExpandShape(shape + 1, prefix, plen + 1, arr, n, budget);
+	}
+
+	const char *close = strchr(shape + 1, ']');
+	unsigned char seen[256] = {0};
+
+	if (close == NULL || close == shape + 1)
+		return -3;
+	for (const unsigned char *c = (const unsigned char *) shape + 1;
+		 c < (const unsigned char *) close; c++)
+	{
+		unsigned char hi = *c;
+
+		if (c + 2 < (const unsigned char *) close && c[1] == '-')
+		{
+			hi = c[2];
+			if (hi < *c)
+				return -3;
+		}
+		if (*c >= 0x80 || hi >= 0x80)
+			return -3;			/* a class is of ASCII characters */
+		for (unsigned ch = *c; ch <= hi; ch++)
+		{
+			int			rc;
+
+			if (seen[ch])
+				continue;
+			seen[ch] = 1;
+			prefix[plen] = (char) ch;
+			rc = ExpandShape(close + 1, prefix, plen + 1, arr, n, budget);
+			if (rc != 0)
+				return rc;
+		}
+		if (hi != *c)
+			c += 2;
+	}
+	return 0;
+}
+
 static void
 FreeEntry(AgRuleFileEntry *e)
 {
@@ -229,6 +292,38 @@ AgRuleFileParse(const char *text, size_t len, const char *filename,
 
 				if (*kw && PushString(&cur->keywords, &cur->def.nkeywords, kw) != 0)
 					goto oom;
+			}
+			cur->def.keywords = (const char *const *) cur->keywords;
+		}
+		else if (strcmp(key, "keyword_shapes") == 0)
+		{
+			char	   *save = NULL;
+
+			for (char *t = strtok_r(val, "|", &save); t; t = strtok_r(NULL, "|", &save))
+			{
+				char	   *shape = Trim(t);
+				char		prefix[256];
+				int			budget = AG_SHAPE_MAX_KEYWORDS;
+				int			rc;
+
+				if (strlen(shape) >= sizeof(prefix))
+					rc = -3;
+				else
+					rc = ExpandShape(shape, prefix, 0, &cur->keywords, &cur->def.nkeywords, &budget);
+				if (rc == -1)
+					goto oom;
+				if (rc == -2)
+				{
+					AgSetError(errbuf, errlen, "%s:%d: keyword shape \"%s\" stands for more than %d keywords",
+							   filename, startline, shape, AG_SHAPE_MAX_KEYWORDS);
+					goto fail;
+				}
+				if (rc == -3)
+				{
+					AgSetError(errbuf, errlen, "%s:%d: keyword shape \"%s\" is not literals and \"[...]\" classes of ASCII characters",
+							   filename, startline, shape);
+					goto fail;
+				}
 			}
 			cur->def.keywords = (const char *const *) cur->keywords;
 		}

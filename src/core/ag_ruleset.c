@@ -53,7 +53,8 @@ AgRuleSetCreate(void)
  * ASCII-written rule means ASCII word boundaries.
  */
 static pcre2_code *
-CompilePattern(const char *pattern, int raw, size_t *reach, char *errbuf,
+CompilePattern(const char *pattern, int raw, char *const *keywords,
+			   int nkeywords, size_t *reach, size_t *lead, char *errbuf,
 			   size_t errlen)
 {
 	char	   *norm = raw ? strdup(pattern) : AgNormalizePatternLiterals(pattern);
@@ -77,6 +78,9 @@ CompilePattern(const char *pattern, int raw, size_t *reach, char *errbuf,
 						 &errcode, &erroff, NULL);
 	/* (after a successful compile: nesting is within PCRE2's limit) */
 	*reach = code ? AgPatternReach(norm, (options & PCRE2_CASELESS) != 0) : AG_REACH_UNBOUNDED;
+	*lead = code ? AgPatternKeywordLead(norm, (options & PCRE2_CASELESS) != 0,
+										(const char *const *) keywords, nkeywords) :
+		AG_REACH_UNBOUNDED;
 	free(norm);
 	if (code == NULL)
 	{
@@ -105,14 +109,54 @@ FreeRuleCodes(AgRule *r)
 	r->code = NULL;
 }
 
+static void
+FreeStrings(char **s, int n)
+{
+	for (int i = 0; i < n && s; i++)
+		free(s[i]);
+	free(s);
+}
+
+/*
+ * The rule's keywords as the prefilter sees them: as written for raw rules,
+ * normalised otherwise.  NULL when out of memory.
+ */
+static char **
+PrefilterKeywords(const AgRuleDef *def)
+{
+	char	  **kws = calloc(def->nkeywords, sizeof(char *));
+	AgNormText	nt = {0};
+
+	if (kws == NULL)
+		return NULL;
+	for (int k = 0; k < def->nkeywords; k++)
+	{
+		const char *kw = def->keywords[k];
+
+		if (def->raw)
+			kws[k] = strdup(kw);
+		else if (AgNormalize(&nt, kw, strlen(kw)) == 0)
+			kws[k] = strndup(nt.out.data ? nt.out.data : "", nt.out.len);
+		if (kws[k] == NULL)
+		{
+			AgNormFree(&nt);
+			FreeStrings(kws, def->nkeywords);
+			return NULL;
+		}
+	}
+	AgNormFree(&nt);
+	return kws;
+}
+
 int
 AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 				 size_t errlen)
 {
 	AgRule	   *r;
-	AgNormText	nt = {0};
+	char	  **kws;
 	int			idx;
-	size_t		reach;
+	size_t		reach,
+				lead;
 
 	if (set->finalized)
 	{
@@ -169,19 +213,31 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		}
 	}
 	r->raw = def->raw;
-	r->code = CompilePattern(def->pattern, def->raw, &reach, errbuf, errlen);
+	kws = PrefilterKeywords(def);
+	if (kws == NULL)
+	{
+		AgSetError(errbuf, errlen, "out of memory");
+		return -1;
+	}
+	r->code = CompilePattern(def->pattern, def->raw, kws, def->nkeywords,
+							 &reach, &lead, errbuf, errlen);
 	if (r->code == NULL)
 	{
 		char		tmp[300];
 
 		snprintf(tmp, sizeof(tmp), "rule \"%s\": %s", def->id, errbuf);
 		AgSetError(errbuf, errlen, "%s", tmp);
+		FreeStrings(kws, def->nkeywords);
 		return -1;
 	}
 	/*
 	 * Windows as wide as a match can reach.  Without a known reach, the
 	 * defaults: around the keyword, or for raw rules, whose matches such as
-	 * key blocks can be long, from before it to the end of the text.
+	 * key blocks can be long, from before it to the end of the text.  A
+	 * match starts no further before its keyword than the pattern's lead
+	 * (AgPatternKeywordLead), when one is known: often a few bytes, where
+	 * the reach is hundreds, and every byte before the keyword is a start
+	 * PCRE2 tries.
 	 */
 	if (reach >= AG_WINDOW_TO_END)
 	{
@@ -195,6 +251,8 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		r->window_before = reach < AG_WINDOW_BEFORE ? (uint32_t) reach : AG_WINDOW_BEFORE;
 		r->window_after = reach < AG_WINDOW_AFTER ? (uint32_t) reach : AG_WINDOW_AFTER;
 	}
+	if (lead < r->window_before)
+		r->window_before = (uint32_t) lead;
 	pcre2_pattern_info(r->code, PCRE2_INFO_SIZE, &r->code_bytes);
 	{
 		uint32_t	ncaptures = 0;
@@ -203,6 +261,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		if (def->secret_group < 0 || (uint32_t) def->secret_group > ncaptures)
 		{
 			FreeRuleCodes(r);
+			FreeStrings(kws, def->nkeywords);
 			AgSetError(errbuf, errlen, "rule \"%s\": secret_group %d does not exist in the pattern",
 					   def->id, def->secret_group);
 			return -1;
@@ -211,30 +270,18 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	}
 	for (int k = 0; k < def->nkeywords; k++)
 	{
-		const char *kw = def->keywords[k];
+		AgPrefilter *pf = def->raw ? set->raw_prefilter : set->prefilter;
 
-		if (def->raw)
+		if (AgPrefilterAdd(pf, kws[k], strlen(kws[k]), idx) != 0)
 		{
-			if (AgPrefilterAdd(set->raw_prefilter, kw, strlen(kw), idx) != 0)
-			{
-				FreeRuleCodes(r);
-				AgSetError(errbuf, errlen, "out of memory");
-				return -1;
-			}
-			set->keyword_bytes += strlen(kw);
-			continue;
-		}
-		if (AgNormalize(&nt, kw, strlen(kw)) != 0 ||
-			AgPrefilterAdd(set->prefilter, nt.out.data, nt.out.len, idx) != 0)
-		{
-			AgNormFree(&nt);
 			FreeRuleCodes(r);
+			FreeStrings(kws, def->nkeywords);
 			AgSetError(errbuf, errlen, "out of memory");
 			return -1;
 		}
-		set->keyword_bytes += nt.out.len;
+		set->keyword_bytes += strlen(kws[k]);
 	}
-	AgNormFree(&nt);
+	FreeStrings(kws, def->nkeywords);
 	r->id = Dup(def->id);
 	r->alert_type = Dup(def->alert_type);
 	r->description = Dup(def->description);

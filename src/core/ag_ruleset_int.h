@@ -13,7 +13,8 @@
  * rules, whose matches such as key blocks can be long).  Every match of a
  * rule must contain one of its keywords and fit in such a window.  A
  * rule whose pattern has a known reach (AgPatternReach) gets windows only
- * that wide.
+ * that wide, and one with a known keyword lead (AgPatternKeywordLead)
+ * starts its windows only that far before the keyword.
  */
 #define AG_WINDOW_BEFORE 400
 #define AG_WINDOW_AFTER 400

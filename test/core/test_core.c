@@ -24,6 +24,7 @@
 #include "ag_pattern_reach.h"
 #include "ag_prefilter.h"
 #include "ag_request_key.h"
+#include "ag_rulefile.h"
 #include "ag_smuggling.h"
 
 #include "ag_test.h"
@@ -596,6 +597,117 @@ TestPatternReach(void)
 }
 
 /*
+ * Keyword lead: how far before a keyword every match must start.  A window
+ * that begins lead bytes before the keyword holds the match; an answer too
+ * small would lose matches, so each case below is one the bound must cover.
+ */
+static void
+TestKeywordLead(void)
+{
+	static const struct
+	{
+		const char *pattern;
+		const char *keyword;
+		int			caseless;
+		size_t		lead;
+	}			cases[] = {
+		{"key", "key", 0, 0},
+		{"xykey", "key", 0, 2},
+		{"KEY", "key", 0, 0},	/* ASCII case is ignored, like the prefilter */
+		{"[a-z]{0,3}key", "key", 0, 3},
+		{"[a-z]{0,3}key", "key", 1, 9},	/* caseless letters: 3 bytes */
+		{"(?i)skey", "key", 0, 3},	/* caseless s: up to 3 bytes (U+017F) */
+		{"s?key", "key", 0, 1},
+		{"(?:foo|barbaz)key", "key", 0, 6},
+		{"(?:key|xkey)z", "key", 0, 1},	/* every branch: the largest */
+		{"\\bkey\\b", "key", 0, 0},	/* assertions part no literal run */
+		{"(?<![a-z])key", "key", 0, 0},
+		{"ab\\.cd", ".c", 0, 2},	/* escaped punctuation is a literal */
+		{"(?:key){2}", "key", 0, 0},
+		{"(?:x(?:y|zz)key)+", "key", 0, 3},
+		{"(?:key|x)", "key", 0, AG_REACH_UNBOUNDED},	/* a branch without */
+		{"(?:key)?x", "key", 0, AG_REACH_UNBOUNDED},	/* may be absent */
+		{"(?:key)*x", "key", 0, AG_REACH_UNBOUNDED},
+		{"(?:key){0,2}x", "key", 0, AG_REACH_UNBOUNDED},
+		{"a*key", "key", 0, AG_REACH_UNBOUNDED},	/* unbounded before */
+		{"(?!key)abc", "key", 0, AG_REACH_UNBOUNDED},	/* not in the text */
+		{"(?=key)abc", "key", 0, AG_REACH_UNBOUNDED},
+		{"ke(?:y)", "key", 0, AG_REACH_UNBOUNDED},	/* split: not seen */
+		{"ke?y", "key", 0, AG_REACH_UNBOUNDED},
+		{"k[e]y", "key", 0, AG_REACH_UNBOUNDED},
+		{"(key", "key", 0, AG_REACH_UNBOUNDED},	/* not understood */
+		{"xyz", "key", 0, AG_REACH_UNBOUNDED},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		const char *kw[1] = {cases[i].keyword};
+		size_t		got = AgPatternKeywordLead(cases[i].pattern, cases[i].caseless, kw, 1);
+
+		CHECK(got == cases[i].lead, "lead of /%s/ before \"%s\": %zu, expected %zu",
+			  cases[i].pattern, cases[i].keyword, got, cases[i].lead);
+	}
+
+	/* the nearest of several keywords counts, in every branch */
+	{
+		const char *kws[2] = {"token", "secret"};
+
+		CHECK(AgPatternKeywordLead("(?:api_secret|my_token)=", 0, kws, 2) == 4,
+			  "lead with two keywords");
+	}
+}
+
+/*
+ * keyword_shapes in rule files: "[...]" classes expand to every string of
+ * the shape; malformed or too large shapes are refused with the line.
+ */
+static void
+TestRuleFileShapes(void)
+{
+	static const char ok[] =
+		"[rule t.shape]\n"
+		"alert = sensitive_data_exposure\nroles = response\nmatch_on = raw\n"
+		"keywords = ip\n"
+		"keyword_shapes = [0-2].| x[ab-c]\n"
+		"pattern = [0-9]\\.\nmatch = 1.\nnomatch = a.\n";
+	static const char *const expected[] = {"ip", "0.", "1.", "2.", "xa", "xb", "xc"};
+	AgRuleFile	rf;
+	char		err[256];
+
+	if (AgRuleFileParse(ok, strlen(ok), "t.rules", &rf, err, sizeof(err)) != 0)
+	{
+		CHECK(0, "keyword_shapes rule file: %s", err);
+		return;
+	}
+	CHECK(rf.entries[0].def.nkeywords == 7, "shapes expand to %d keywords, expected 7",
+		  rf.entries[0].def.nkeywords);
+	for (int i = 0; i < 7 && i < rf.entries[0].def.nkeywords; i++)
+		CHECK(strcmp(rf.entries[0].def.keywords[i], expected[i]) == 0,
+			  "keyword %d: \"%s\", expected \"%s\"", i, rf.entries[0].def.keywords[i], expected[i]);
+	AgRuleFileFree(&rf);
+
+	static const char *const bad[] = {
+		"keyword_shapes = [0-9\n",	/* unclosed */
+		"keyword_shapes = []x\n",	/* empty class */
+		"keyword_shapes = [9-0]\n",	/* reversed range */
+		"keyword_shapes = [\xc3\xa9]\n",	/* non-ASCII */
+		"keyword_shapes = [0-9][0-9][0-9][0-9]\n",	/* 10,000 keywords */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		char		text[512];
+
+		snprintf(text, sizeof(text),
+				 "[rule t.bad]\nalert = x\nroles = response\n%spattern = x\nmatch = x\nnomatch = y\n",
+				 bad[i]);
+		CHECK(AgRuleFileParse(text, strlen(text), "t.rules", &rf, err, sizeof(err)) != 0 &&
+			  strstr(err, "t.rules:4: keyword shape") != NULL,
+			  "bad shape %zu refused with its line: \"%s\"", i, err);
+	}
+}
+
+/*
  * Keyword windows: a rule is tried only around its keywords, and from each
  * window's start to its last keyword.  Texts built so that the match holds
  * the last keyword of a merged window, comes after more keyword windows
@@ -858,6 +970,8 @@ main(int argc, char **argv)
 	TestSmuggling();
 	TestLimits();
 	TestPatternReach();
+	TestKeywordLead();
+	TestRuleFileShapes();
 	TestPrefilter();
 	TestPrefilterWide();
 	TestRequestKey();
