@@ -326,11 +326,11 @@ Escape(Reach *r)
 
 /*
  * One atom and its quantifier; r->p is on the atom.  Returns its width;
- * *lead gets the keyword lead of a group (see Sequence), and *literal the
- * character of an unquantified ASCII literal, or -1.
+ * *lead gets the keyword lead of a group (see Sequence), and *lit / *litlen
+ * the bytes of an unquantified literal character (UTF-8), or NULL / 0.
  */
 static size_t
-Atom(Reach *r, size_t *lead, int *literal)
+Atom(Reach *r, size_t *lead, const char **lit, int *litlen)
 {
 	unsigned char c = (unsigned char) *r->p;
 	size_t		width;
@@ -340,7 +340,8 @@ Atom(Reach *r, size_t *lead, int *literal)
 	size_t		most;
 
 	*lead = AG_REACH_UNBOUNDED;
-	*literal = -1;
+	*lit = NULL;
+	*litlen = 0;
 
 	if (c == '(')
 	{
@@ -431,7 +432,10 @@ Atom(Reach *r, size_t *lead, int *literal)
 		/* escaped punctuation stands for itself */
 		if (width == 1 && e && !((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
 								 (e >= '0' && e <= '9') || (unsigned char) e >= 0x80))
-			*literal = (unsigned char) e;
+		{
+			*lit = r->p - 1;
+			*litlen = 1;
+		}
 	}
 	else if (c == '.')
 	{
@@ -451,9 +455,11 @@ Atom(Reach *r, size_t *lead, int *literal)
 	else if (c >= 0x80)
 	{
 		/* a non-ASCII literal: its bytes; its caseless partners up to 4 */
+		*lit = r->p;
 		r->p++;
 		while (((unsigned char) *r->p & 0xC0) == 0x80)
 			r->p++;
+		*litlen = (int) (r->p - *lit);
 		width = 4;
 	}
 	else
@@ -461,13 +467,15 @@ Atom(Reach *r, size_t *lead, int *literal)
 		r->p++;
 		width = r->caseless && (c == 'k' || c == 'K' || c == 's' || c == 'S' ||
 								c == 'i' || c == 'I') ? 3 : 1;
-		*literal = c;
+		*lit = r->p - 1;
+		*litlen = 1;
 	}
 	before_quantifier = r->p;
 	most = Quantifier(r);
 	if (r->p != before_quantifier)
 	{
-		*literal = -1;			/* "s?" or "a{2}" is no plain literal */
+		*lit = NULL;			/* "s?" or "a{2}" is no plain literal */
+		*litlen = 0;
 		if (r->least == 0)
 			inner_lead = AG_REACH_UNBOUNDED;	/* may be absent */
 	}
@@ -525,28 +533,33 @@ Sequence(Reach *r, size_t *lead)
 	while (*r->p && *r->p != '|' && *r->p != ')' && !r->bad)
 	{
 		size_t		atom_lead;
-		int			literal;
+		const char *lit;
+		int			litlen;
 		size_t		at = total;
-		size_t		width = Atom(r, &atom_lead, &literal);
+		size_t		width = Atom(r, &atom_lead, &lit, &litlen);
 
 		total = Add(total, width);
 		if (*lead != AG_REACH_UNBOUNDED || r->keywords == NULL)
 			continue;
-		if (literal >= 0 && literal < 0x80)
+		if (lit != NULL)
 		{
-			int			kl;
-
-			if (runlen == MAX_RUN)
+			/* its bytes join the run, each at the character's offset bound */
+			for (int b = 0; b < litlen && *lead == AG_REACH_UNBOUNDED; b++)
 			{
-				memmove(run, run + 1, MAX_RUN - 1);
-				memmove(run_at, run_at + 1, (MAX_RUN - 1) * sizeof(size_t));
-				runlen--;
+				int			kl;
+
+				if (runlen == MAX_RUN)
+				{
+					memmove(run, run + 1, MAX_RUN - 1);
+					memmove(run_at, run_at + 1, (MAX_RUN - 1) * sizeof(size_t));
+					runlen--;
+				}
+				run[runlen] = (unsigned char) lit[b];
+				run_at[runlen++] = at;
+				kl = KeywordEndingHere(r, run, runlen);
+				if (kl > 0)
+					*lead = run_at[runlen - kl];
 			}
-			run[runlen] = (unsigned char) literal;
-			run_at[runlen++] = at;
-			kl = KeywordEndingHere(r, run, runlen);
-			if (kl > 0)
-				*lead = run_at[runlen - kl];
 			continue;
 		}
 		if (width == 0 && atom_lead == AG_REACH_UNBOUNDED)

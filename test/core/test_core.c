@@ -624,6 +624,8 @@ TestKeywordLead(void)
 		{"\\bkey\\b", "key", 0, 0},	/* assertions part no literal run */
 		{"(?<![a-z])key", "key", 0, 0},
 		{"ab\\.cd", ".c", 0, 2},	/* escaped punctuation is a literal */
+		{"i can\u2019t", "can\u2019t", 0, 2},	/* UTF-8 literals spell keywords too */
+		{"\u00e9key", "key", 0, 4},	/* a non-ASCII character: up to 4 bytes */
 		{"(?:key){2}", "key", 0, 0},
 		{"(?:x(?:y|zz)key)+", "key", 0, 3},
 		{"(?:key|x)", "key", 0, AG_REACH_UNBOUNDED},	/* a branch without */
