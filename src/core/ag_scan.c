@@ -232,9 +232,12 @@ MakeRoomForWindow(AgScanner *sc, int rule, uint32_t n)
 
 /*
  * Prefilter callback: widen the keyword hit into a window for its rule.
- * Windows that overlap are merged; a rule has as many as its keywords call
- * for (up to AG_WINDOW_LIMIT, or while memory lasts: then the last one
- * grows to take the rest in, which is never wrong, only slower).
+ * A window's matches start between its start and its last keyword, so two
+ * windows merge only when those start ranges meet: a rule whose matches
+ * start at their keyword (lead 0) is tried once per keyword, however close
+ * the keywords are.  A rule has as many windows as its keywords call for
+ * (up to AG_WINDOW_LIMIT, or while memory lasts: then the last one grows
+ * to take the rest in, which is never wrong, only slower).
  */
 static void
 AddWindow(void *arg, int rule, size_t start, size_t end)
@@ -249,7 +252,7 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 
 	if (n == 0)
 		sc->touched[sc->ntouched++] = rule;
-	else if (ws <= RuleWindow(sc, rule, n - 1)[WIN_END] || n >= AG_WINDOW_LIMIT ||
+	else if (ws <= RuleWindow(sc, rule, n - 1)[WIN_LAST_KEYWORD] || n >= AG_WINDOW_LIMIT ||
 			 (n >= AG_MAX_WINDOWS && MakeRoomForWindow(sc, rule, n) != 0))
 	{
 		/* overlaps the last window, or no room: extend it */
