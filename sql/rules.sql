@@ -31,6 +31,14 @@ INSERT INTO aiguard.rules (rule_id, alert_type, pattern, keywords, match_example
 VALUES ('custom.wrong_example', 'jailbreak_detected', 'evil plan', '{evil}', '{"an evil scheme"}', '{good}');
 INSERT INTO aiguard.rules (rule_id, alert_type, pattern, keywords, match_examples, nomatch_examples)
 VALUES ('custom.near_miss', 'jailbreak_detected', 'evil', '{evil}', '{"evil plan"}', '{"evil twin"}');
+-- a pattern that can match without any keyword would be missed in production
+INSERT INTO aiguard.rules (rule_id, alert_type, pattern, keywords, match_examples, nomatch_examples)
+VALUES ('custom.uncovered', 'jailbreak_detected', '(?:ignore|ignoring) all rules', '{ignore}',
+        '{"ignore all rules"}', '{"ignore it"}');
+INSERT INTO aiguard.rules (rule_id, alert_type, pattern, keywords, match_examples, nomatch_examples)
+VALUES ('custom.covered', 'jailbreak_detected', '(?:ignore|ignoring) all rules', '{ignor}',
+        '{"ignore all rules"}', '{"ignore it"}');
+DELETE FROM aiguard.rules WHERE rule_id = 'custom.covered';
 INSERT INTO aiguard.rules (rule_id, alert_type, pattern, keywords, roles)
 VALUES ('custom.bad_role', 'jailbreak_detected', 'evil', '{evil}', '{admin}');
 INSERT INTO aiguard.rules (rule_id, alert_type, pattern, keywords)

@@ -1,9 +1,10 @@
 /*
- * pattern_sample.c
- *	  Random strings shaped by a PCRE2 pattern, for tests: each pick takes
- *	  one branch of every alternation, a repeat count within every
- *	  quantifier, one character of every class.  Most samples match the
- *	  pattern; those that do not (a lookaround said no) are merely useless.
+ * ag_pattern_sample.c
+ *	  Random strings shaped by a PCRE2 pattern: each pick takes one branch
+ *	  of every alternation, a repeat count within every quantifier, one
+ *	  character of every class.  Most samples match the pattern; those that
+ *	  do not (a lookaround said no) are merely useless.  They test that a
+ *	  rule's keywords cover its matches (ag_rule_coverage.c).
  *
  * The subset is the one rule patterns use (see ag_pattern_reach.c):
  * literals, escapes, classes, '.', groups, lookarounds (which produce
@@ -11,7 +12,7 @@
  * \1 to \9.  Anything else makes the sample fail, so that a test can count
  * the patterns it could not exercise.
  */
-#include "pattern_sample.h"
+#include "ag_pattern_sample.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -523,7 +524,7 @@ Alternation(Sampler *s, int produce)
 }
 
 int
-PatternSample(const char *pattern, uint64_t *rng, char *out, size_t cap,
+AgPatternSample(const char *pattern, uint64_t *rng, char *out, size_t cap,
 			  size_t *len)
 {
 	Sampler		s;
