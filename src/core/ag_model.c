@@ -588,8 +588,13 @@ AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
 	SumDistinct(&x, 0, nplain, 0);
 	SumDistinct(&x, nplain, x.n, 1);
 
-	/* leave the bitmap empty for the next text */
-	if (x.flushed)
+	/*
+	 * Leave the bitmap empty for the next text: bit by bit for a short text,
+	 * in one sweep once the text's buckets outnumber an eighth of the
+	 * bitmap's words (a 2 KiB text's 5,000 buckets already touch nearly
+	 * every cache line of it, and a sweep is a store per 32 bytes).
+	 */
+	if (x.flushed || x.n > (model->nbuckets + 31) / 32 / 8)
 		memset(fv->seen, 0, ((model->nbuckets + 31) / 32) * sizeof(uint32_t));
 	else
 		for (size_t k = 0; k < x.n; k++)
