@@ -53,6 +53,7 @@ typedef struct Reach
 	/* for AgPatternKeywordLead: the rule's keywords, NULL for reach alone */
 	const char *const *keywords;
 	int			nkeywords;
+	int			exact;			/* keywords compare with their case */
 	size_t		least;			/* fewest repeats the last quantifier allows */
 } Reach;
 
@@ -498,9 +499,9 @@ KeywordEndingHere(const Reach *r, const unsigned char *run, int runlen)
 			unsigned char a = run[runlen - kl + j],
 						b = (unsigned char) r->keywords[k][j];
 
-			if (a >= 'A' && a <= 'Z')
+			if (!r->exact && a >= 'A' && a <= 'Z')
 				a += 'a' - 'A';
-			if (b >= 'A' && b <= 'Z')
+			if (!r->exact && b >= 'A' && b <= 'Z')
 				b += 'a' - 'A';
 			if (a != b)
 				goto next;
@@ -593,7 +594,7 @@ Alternation(Reach *r, size_t *lead)
 
 static size_t
 Analyse(const char *pattern, int caseless, const char *const *keywords,
-		int nkeywords, size_t *lead)
+		int nkeywords, int exact, size_t *lead)
 {
 	Reach		r;
 	size_t		reach;
@@ -603,6 +604,7 @@ Analyse(const char *pattern, int caseless, const char *const *keywords,
 	r.caseless = caseless || strstr(pattern, "(?i") != NULL;
 	r.keywords = keywords;
 	r.nkeywords = nkeywords;
+	r.exact = exact;
 	reach = Alternation(&r, lead);
 	if (r.bad || *r.p != '\0')
 	{
@@ -618,7 +620,7 @@ AgPatternReach(const char *pattern, int caseless)
 {
 	size_t		lead;
 
-	return Analyse(pattern, caseless, NULL, 0, &lead);
+	return Analyse(pattern, caseless, NULL, 0, 0, &lead);
 }
 
 size_t
@@ -627,6 +629,18 @@ AgPatternKeywordLead(const char *pattern, int caseless,
 {
 	size_t		lead;
 
-	(void) Analyse(pattern, caseless, keywords, nkeywords, &lead);
+	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead);
 	return lead;
+}
+
+int
+AgPatternKeywordsExact(const char *pattern, const char *const *keywords,
+					   int nkeywords)
+{
+	size_t		lead;
+
+	if (strstr(pattern, "(?i") != NULL)
+		return 0;
+	(void) Analyse(pattern, 0, keywords, nkeywords, 1, &lead);
+	return lead != AG_REACH_UNBOUNDED;
 }

@@ -25,4 +25,13 @@ extern size_t AgPatternReach(const char *pattern, int caseless);
 extern size_t AgPatternKeywordLead(const char *pattern, int caseless,
 								   const char *const *keywords, int nkeywords);
 
+/*
+ * 1 when pattern, matched case-sensitively, holds one of the keywords in
+ * every match spelt exactly as written (the lead walk with case kept): the
+ * prefilter, which ignores ASCII case, may then drop a keyword hit whose
+ * case differs.
+ */
+extern int	AgPatternKeywordsExact(const char *pattern,
+								   const char *const *keywords, int nkeywords);
+
 #endif							/* AG_PATTERN_REACH_H */

@@ -281,7 +281,14 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		}
 		set->keyword_bytes += strlen(kws[k]);
 	}
-	FreeStrings(kws, def->nkeywords);
+	if (def->raw && AgPatternKeywordsExact(def->pattern, (const char *const *) kws,
+										   def->nkeywords))
+	{
+		r->exact_keywords = kws;	/* kept: hits are checked against them */
+		r->nexact_keywords = def->nkeywords;
+	}
+	else
+		FreeStrings(kws, def->nkeywords);
 	r->id = Dup(def->id);
 	r->alert_type = Dup(def->alert_type);
 	r->description = Dup(def->description);
@@ -417,6 +424,7 @@ AgRuleSetFree(AgRuleSet *set)
 		free(set->rules[i].alert_type);
 		free(set->rules[i].description);
 		free(set->rules[i].data_type);
+		FreeStrings(set->rules[i].exact_keywords, set->rules[i].nexact_keywords);
 	}
 	free(set->rules);
 	for (int i = 0; i < set->ncanaries; i++)

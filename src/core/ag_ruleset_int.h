@@ -54,6 +54,14 @@ typedef struct AgRule
 	char	   *data_type;		/* NULL unless a secret / personal-data rule */
 	AgValidator validators[AG_MAX_VALIDATORS];
 	int			nvalidators;
+	/*
+	 * Raw rules whose every match spells a keyword with its case
+	 * (AgPatternKeywordsExact): the keywords, so that a prefilter hit of
+	 * another case ("sk" in "task" for the keyword "SK") opens no window.
+	 * NULL otherwise.
+	 */
+	char	  **exact_keywords;
+	int			nexact_keywords;
 } AgRule;
 
 typedef struct AgCanary

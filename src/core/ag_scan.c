@@ -81,6 +81,7 @@ struct AgScanner
 	int		   *touched;		/* rules with windows, to reset cheaply */
 	int			ntouched;
 	size_t		winlen;			/* length of the text the windows are for */
+	const char *wintext;		/* and the text itself (for HitHasCase) */
 	AgBuf		stripped;		/* normalised text without spaces (canaries) */
 	uint32_t   *stripped_map;	/* stripped byte -> normalised byte */
 	size_t		stripped_cap;
@@ -230,6 +231,17 @@ MakeRoomForWindow(AgScanner *sc, int rule, uint32_t n)
 	return 0;
 }
 
+/* Is the hit one of the rule's keywords as written, case included? */
+static int
+HitHasCase(const AgRule *r, const char *hit, size_t len)
+{
+	for (int k = 0; k < r->nexact_keywords; k++)
+		if (strlen(r->exact_keywords[k]) == len &&
+			memcmp(r->exact_keywords[k], hit, len) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Prefilter callback: widen the keyword hit into a window for its rule.
  * A window's matches start between its start and its last keyword, so two
@@ -244,6 +256,9 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 {
 	AgScanner  *sc = (AgScanner *) arg;
 	const AgRule *r = &sc->set->rules[rule];
+
+	if (r->exact_keywords != NULL && !HitHasCase(r, sc->wintext + start, end - start))
+		return;
 	uint32_t	n = sc->nwin[rule];
 	size_t		ws = start > r->window_before ? start - r->window_before : 0;
 	size_t		we = r->window_after == AG_WINDOW_TO_END ||
@@ -279,6 +294,7 @@ CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
 		sc->nwin[sc->touched[i]] = 0;
 	sc->ntouched = 0;
 	sc->winlen = len;
+	sc->wintext = text;
 	AgPrefilterScanHits(pf, text, len, AddWindow, sc);
 }
 

@@ -651,6 +651,20 @@ TestKeywordLead(void)
 			  cases[i].pattern, cases[i].keyword, got, cases[i].lead);
 	}
 
+	/* case kept: can a hit of another case be dropped? */
+	{
+		const char *upper[1] = {"SK"},
+				   *lower[1] = {"sk"};
+
+		CHECK(AgPatternKeywordsExact("SK[0-9a-f]{32}", upper, 1) == 1, "exact: SK");
+		CHECK(AgPatternKeywordsExact("(?:SK|xSK)[0-9]", upper, 1) == 1, "exact: both branches");
+		CHECK(AgPatternKeywordsExact("SK[0-9a-f]{32}", lower, 1) == 0, "exact: keyword of another case");
+		CHECK(AgPatternKeywordsExact("(?i)SK[0-9]", upper, 1) == 0, "exact: caseless pattern");
+		CHECK(AgPatternKeywordsExact("x(?i:SK)", upper, 1) == 0, "exact: caseless group");
+		CHECK(AgPatternKeywordsExact("[Ss]K[0-9]", upper, 1) == 0, "exact: a class spells no keyword");
+		CHECK(AgPatternKeywordsExact("(?:SK|AC)[0-9]", upper, 1) == 0, "exact: a branch without");
+	}
+
 	/* the nearest of several keywords counts, in every branch */
 	{
 		const char *kws[2] = {"token", "secret"};
