@@ -21,6 +21,14 @@
 #define MAX_GROUPS 64
 #define MAX_EXTRA_REPEATS 3		/* beyond a quantifier's minimum */
 
+/*
+ * Atoms read or produced per sample, at most.  Nested repeats multiply the
+ * work ("((((x{3}){3}){3}){3})", or empty groups that never fill the
+ * output), and a pattern saved by a user must not hang the backend that
+ * checks it: past this, the sample fails.
+ */
+#define MAX_STEPS 200000
+
 typedef struct Sampler
 {
 	const char *p;
@@ -28,6 +36,7 @@ typedef struct Sampler
 	size_t		len;
 	size_t		cap;
 	int			bad;
+	long		steps;
 	uint64_t   *rng;
 	int			ngroups;
 	size_t		group_start[MAX_GROUPS + 1];
@@ -251,6 +260,12 @@ Atom(Sampler *s, int produce)
 	int			n;
 	int			group = 0;
 	int			silent = 0;		/* a lookaround: produces nothing */
+
+	if (++s->steps > MAX_STEPS)
+	{
+		s->bad = 1;
+		return;
+	}
 
 	/* find the atom's end first, to repeat it */
 	if (*s->p == '(')

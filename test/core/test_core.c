@@ -22,6 +22,7 @@
 #include "ag_model.h"
 #include "ag_normalize.h"
 #include "ag_pattern_reach.h"
+#include "ag_pattern_sample.h"
 #include "ag_prefilter.h"
 #include "ag_request_key.h"
 #include "ag_rule_coverage.h"
@@ -675,6 +676,70 @@ TestKeywordLead(void)
 }
 
 /*
+ * The pattern sampler: samples have the pattern's shape, and any pattern
+ * string, however nested or malformed, gives an answer quickly (a user's
+ * rule is sampled in the backend that saves it).
+ */
+static void
+TestPatternSample(void)
+{
+	uint64_t	rng = 12345;
+	char		out[256];
+	size_t		len;
+
+	CHECK(AgPatternSample("abc", &rng, out, sizeof(out), &len) == 0 &&
+		  strcmp(out, "abc") == 0, "sample of abc: %s", out);
+	CHECK(AgPatternSample("a{3}b?c{0}", &rng, out, sizeof(out), &len) == 0 &&
+		  (strcmp(out, "aaa") == 0 || strcmp(out, "aaab") == 0), "sample of a{3}b?c{0}: %s", out);
+	for (int k = 0; k < 50; k++)
+	{
+		int			ok = AgPatternSample("(x|yy)-\\1", &rng, out, sizeof(out), &len) == 0 &&
+			(strcmp(out, "x-x") == 0 || strcmp(out, "yy-yy") == 0);
+
+		CHECK(ok, "back reference sample: %s", out);
+		ok = AgPatternSample("(?<![a-z])[0-9]{4}(?=q)z", &rng, out, sizeof(out), &len) == 0 &&
+			len == 5 && out[4] == 'z' && strspn(out, "0123456789") == 4;
+		CHECK(ok, "class and lookaround sample: %s", out);
+	}
+	CHECK(AgPatternSample("\\p{L}", &rng, out, sizeof(out), &len) != 0, "unknown syntax fails");
+	CHECK(AgPatternSample("x{100}", &rng, out, 50, &len) != 0, "too long for the buffer fails");
+
+	/* nesting that multiplies the work, and empty groups, end within the budget */
+	{
+		char		pat[1024] = "";
+
+		for (int d = 0; d < 60; d++)
+			strcat(pat, "(?:");
+		strcat(pat, "(?:)");
+		for (int d = 0; d < 60; d++)
+			strcat(pat, "){3}");
+		CHECK(AgPatternSample(pat, &rng, out, sizeof(out), &len) != 0,
+			  "3^60 repeats of an empty group: refused");
+	}
+	/* malformed patterns: an answer, no crash (run under ASan by make fuzz's build too) */
+	{
+		static const char alphabet[] = "()[]{}|?*+\\^$.-:=!<a1,9";
+		int			answered = 0;
+
+		for (int k = 0; k < 20000; k++)
+		{
+			char		pat[24];
+			int			n = 1 + (int) (rng % 20);
+
+			for (int i = 0; i < n; i++)
+			{
+				rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+				pat[i] = alphabet[rng % (sizeof(alphabet) - 1)];
+			}
+			pat[n] = '\0';
+			(void) AgPatternSample(pat, &rng, out, sizeof(out), &len);
+			answered++;
+		}
+		CHECK(answered == 20000, "random patterns sampled: %d", answered);
+	}
+}
+
+/*
  * keyword_shapes in rule files: "[...]" classes expand to every string of
  * the shape; malformed or too large shapes are refused with the line.
  */
@@ -1042,6 +1107,7 @@ main(int argc, char **argv)
 	TestLimits();
 	TestPatternReach();
 	TestKeywordLead();
+	TestPatternSample();
 	TestRuleFileShapes();
 	TestPrefilter();
 	TestPrefilterWide();
@@ -1065,7 +1131,11 @@ main(int argc, char **argv)
 			TestRuleSamples(set, files, nfiles);
 			if (corpus && corpus[0])
 				TestFastEqualsNaive(set, corpus);
+			AgRuleSetFree(set);
 		}
+		for (int i = 0; i < nfiles; i++)
+			AgRuleFileFree(&files[i]);
+		free(files);
 	}
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
