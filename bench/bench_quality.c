@@ -113,6 +113,8 @@ SecretsAndPii(const char *dir, AgScanner *sc, FILE *misses)
 	char		err[256];
 	long		rows[3] = {0},
 				hits[3] = {0};	/* secret, not_secret, ambiguous */
+	long		ident_rows = 0,
+				ident_hits = 0;	/* secret rows Nosey Parker calls identifiers */
 	long		gold[NPII] = {0},
 				found[NPII] = {0},
 				spurious[NPII] = {0};
@@ -143,6 +145,18 @@ SecretsAndPii(const char *dir, AgScanner *sc, FILE *misses)
 				flagged |= strcmp(f[j].alert_type, "credential_theft") == 0;
 			rows[k]++;
 			hits[k] += flagged;
+			if (k == 0)
+			{
+				/* np_categories without "secret": an identifier (ARN, bucket, client id) */
+				char	   *cats = JsonGetRaw(d->line, "np_categories");
+
+				if (cats && strstr(cats, "\"secret\"") == NULL && strstr(cats, "[") != NULL)
+				{
+					ident_rows++;
+					ident_hits += flagged;
+				}
+				free(cats);
+			}
 			if (misses && k < 2 && flagged != (k == 0))
 				fprintf(misses, "%s\t%s\t%.*s\n", k == 0 ? "SECRET_MISSED" : "SECRET_FALSE_POSITIVE",
 						d->source_file, (int) d->len, d->text);
@@ -219,6 +233,10 @@ SecretsAndPii(const char *dir, AgScanner *sc, FILE *misses)
 	printf("\nSecrets recall: %.4f (%ld of %ld)   false positives on look-alikes: %.4f (%ld of %ld)   ambiguous flagged: %ld of %ld\n",
 		   rows[0] ? (double) hits[0] / rows[0] : 0, hits[0], rows[0],
 		   rows[1] ? (double) hits[1] / rows[1] : 0, hits[1], rows[1], hits[2], rows[2]);
+	printf("  of the secret rows, %ld are what Nosey Parker's categories call identifiers, not secrets\n"
+		   "  (ARNs, bucket names, client ids; %ld flagged); recall on the other %ld: %.4f\n",
+		   ident_rows, ident_hits, rows[0] - ident_rows,
+		   rows[0] - ident_rows > 0 ? (double) (hits[0] - ident_hits) / (rows[0] - ident_rows) : 0);
 
 	printf("\nPersonal data (role response), recall by span overlap\n");
 	printf("%-16s %6s %6s %8s %10s\n", "entity type", "gold", "found", "recall", "unmatched");
