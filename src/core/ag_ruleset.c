@@ -255,6 +255,12 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		r->window_before = (uint32_t) lead;
 	pcre2_pattern_info(r->code, PCRE2_INFO_SIZE, &r->code_bytes);
 	{
+		size_t		jit_bytes = 0;
+
+		r->jit = pcre2_pattern_info(r->code, PCRE2_INFO_JITSIZE, &jit_bytes) == 0 &&
+			jit_bytes > 0;
+	}
+	{
 		uint32_t	ncaptures = 0;
 
 		pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &ncaptures);

@@ -47,6 +47,7 @@ typedef struct AgRule
 	unsigned	roles;
 	AgRuleFamily family;
 	size_t		code_bytes;
+	int			jit;			/* JIT-compiled: matched with pcre2_jit_match */
 	int			raw;
 	uint32_t	window_before;	/* bytes tried before and after a keyword */
 	uint32_t	window_after;	/* (see AgPatternReach), or AG_WINDOW_TO_END */
