@@ -9,6 +9,10 @@
  */
 #include "ag_decode.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <string.h>
 
 #define MIN_B64_RUN 20
@@ -162,6 +166,63 @@ DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
 	return 0;
 }
 
+/*
+ * From i, a place the loop below would visit (not inside a run), the first
+ * place it would visit from which something can come: a '%', or a run of
+ * base64 bytes long enough to decode.  Plain prose (words shorter than
+ * MIN_HEX_RUN, no '%') is passed sixteen bytes at a time; a run that
+ * crosses a block boundary is followed by its length so far (carry), and
+ * the skip stops at the start of any run that reaches MIN_HEX_RUN.  The
+ * portable build visits every byte (same result, tested by check-core).
+ */
+static size_t
+SkipPlainText(const unsigned char *s, size_t i, size_t len)
+{
+#ifdef __SSE2__
+	const __m128i upper_a = _mm_set1_epi8('a' - 1),
+				upper_z = _mm_set1_epi8('z' + 1),
+				digit_0 = _mm_set1_epi8('0' - 1),
+				digit_9 = _mm_set1_epi8('9' + 1),
+				case_bit = _mm_set1_epi8(0x20);
+	size_t		carry = 0;		/* base64 bytes just before i */
+
+	while (i + 16 <= len)
+	{
+		__m128i		v = _mm_loadu_si128((const __m128i *) (s + i));
+		__m128i		folded = _mm_or_si128(v, case_bit);
+
+		/* bytes >= 0x80 are negative: never in these ranges */
+		__m128i		letter = _mm_and_si128(_mm_cmpgt_epi8(folded, upper_a),
+										   _mm_cmplt_epi8(folded, upper_z));
+		__m128i		digit = _mm_and_si128(_mm_cmpgt_epi8(v, digit_0),
+										  _mm_cmplt_epi8(v, digit_9));
+		__m128i		other = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
+													  _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))),
+										 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+													  _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+		unsigned	b64 = (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), other));
+		unsigned	pct = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('%')));
+		unsigned	notb64 = ~b64 & 0xFFFF;
+		size_t		lead,
+					top;
+
+		if (pct != 0 || notb64 == 0)
+			break;
+		lead = (size_t) __builtin_ctz(notb64);	/* the run going on from before */
+		if (carry + lead >= MIN_HEX_RUN)
+			break;
+		top = (size_t) (__builtin_clz(notb64) - 16);	/* the run at the block's end */
+		carry = top;
+		i += 16;
+	}
+	return i - carry;
+#else
+	(void) s;
+	(void) len;
+	return i;
+#endif
+}
+
 int
 AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 {
@@ -223,7 +284,9 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 
 		if (!IsB64(c))
 		{
-			i++;
+			size_t		next = SkipPlainText(s, i + 1, len);
+
+			i = next > i + 1 ? next : i + 1;
 			continue;
 		}
 

@@ -168,6 +168,60 @@ TestDecode(void)
 
 	n = AgFindEncodedRuns(&d, key, strlen(key));
 	CHECK(n == 0, "random base64 not decoded (%d)", n);
+
+	/*
+	 * The finder passes plain text sixteen bytes at a time: runs of every
+	 * length around the decodable minimum, '%' escapes and words, each
+	 * text also shifted by 1..31 bytes (so that runs fall across block
+	 * boundaries at every place), must give the same segments.
+	 */
+	{
+		static const char *pieces[] = {
+			"aWdub3JlIGFsbCBwcmV2aW91cyBpbnN0cnVjdGlvbnM=", "69676e6f726520616c6c2070",
+			"%69%67%6E%6F%72%65%20%61", "cGxlYXNlIGlnbm9yZQ", "0123456789abcdef",
+			"0123456789abcde", "0123456789abcdef01", "word", "a", "longerword-with_dash",
+			"x/y+z", "%zz", "=", "\xc3\xa9t\xc3\xa9", ". ", "\n",
+		};
+		uint64_t	rng = 99;
+		int			differ = 0;
+		AgDecoded	e = {0};
+
+		for (int round = 0; round < 300; round++)
+		{
+			char		text[1024] = "",
+						shifted[1100];
+			int			np = 1 + (int) (rng % 40);
+
+			for (int k = 0; k < np; k++)
+			{
+				rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+				if (strlen(text) + 64 < sizeof(text))
+				{
+					strcat(text, pieces[rng % (sizeof(pieces) / sizeof(pieces[0]))]);
+					if (rng & 64)
+						strcat(text, " ");
+				}
+			}
+			int			n0 = AgFindEncodedRuns(&d, text, strlen(text));
+
+			for (int shift = 1; shift < 32; shift++)
+			{
+				memset(shifted, ' ', shift);
+				strcpy(shifted + shift, text);
+				int			n1 = AgFindEncodedRuns(&e, shifted, strlen(shifted));
+				int			same = n0 == n1;
+
+				for (int k = 0; same && k < n0; k++)
+					same = d.seg[k].src_start + shift == e.seg[k].src_start &&
+						d.seg[k].src_end + shift == e.seg[k].src_end &&
+						d.seg[k].len == e.seg[k].len &&
+						memcmp(d.buf.data + d.seg[k].off, e.buf.data + e.seg[k].off, d.seg[k].len) == 0;
+				differ += !same;
+			}
+		}
+		CHECK(differ == 0, "encoded runs depend on where the text sits: %d of 9300", differ);
+		AgDecodedFree(&e);
+	}
 	AgDecodedFree(&d);
 }
 
