@@ -123,10 +123,26 @@ Quantifier(Reach *r)
 					hi;
 
 		r->p++;
+		/*
+		 * "{" and a digit, a comma or a space may be a quantifier to some
+		 * PCRE2 version ({,n} and { n } are from 10.43; long runs of zeros
+		 * are allowed): whatever this does not read as {n}, {n,} or {n,m}
+		 * makes the pattern not understood, not a literal.
+		 */
+		if ((*r->p >= '0' && *r->p <= '9') || *r->p == ',' || *r->p == ' ')
+		{
+			while (*r->p == '0' && r->p[1] >= '0' && r->p[1] <= '9')
+				r->p++;
+		}
+		else
+		{
+			r->p = save;
+			return 1;
+		}
 		lo = Number(r);
 		if (lo == AG_REACH_UNBOUNDED)
 		{
-			r->p = save;
+			r->bad = 1;
 			return 1;
 		}
 		if (*r->p == '}')
@@ -139,16 +155,18 @@ Quantifier(Reach *r)
 		else if (*r->p == ',')
 		{
 			r->p++;
+			while (*r->p == '0' && r->p[1] >= '0' && r->p[1] <= '9')
+				r->p++;
 			hi = Number(r);
 			if (hi == AG_REACH_UNBOUNDED || *r->p != '}' || hi < lo)
 			{
-				r->p = save;
+				r->bad = 1;
 				return 1;
 			}
 		}
 		else
 		{
-			r->p = save;
+			r->bad = 1;
 			return 1;
 		}
 		r->p++;					/* the '}' */
@@ -195,17 +213,15 @@ Class(Reach *r)
 				wide = 1;
 			r->p += 2;
 		}
-		else if (c == '[' && r->p[1] == ':')
+		else if (c == '[' && (r->p[1] == ':' || r->p[1] == '.' || r->p[1] == '='))
 		{
-			const char *end = strstr(r->p + 2, ":]");
-
-			if (end == NULL)
-			{
-				r->bad = 1;
-				return 0;
-			}
-			wide = 1;
-			r->p = end + 2;
+			/*
+			 * A POSIX class ("[:alpha:]"), or what PCRE2 may take for one:
+			 * where it ends depends on rules not copied here, so the
+			 * pattern is not understood.
+			 */
+			r->bad = 1;
+			return 0;
 		}
 		else
 		{
@@ -592,6 +608,25 @@ Alternation(Reach *r, size_t *lead)
 	return most;
 }
 
+/*
+ * Does the pattern turn caseless matching on anywhere: an option setting
+ * "(?i)", "(?si)", "(?mi:" ... with i before any '-'?
+ */
+static int
+TurnsCaselessOn(const char *pattern)
+{
+	/* (an escaped "\(?i" counts too: taking caseless too often is safe) */
+	for (const char *p = strstr(pattern, "(?"); p != NULL; p = strstr(p + 1, "(?"))
+		for (const char *q = p + 2; *q && *q != '-' && *q != ')' && *q != ':'; q++)
+		{
+			if (*q == 'i')
+				return 1;
+			if (!(*q >= 'a' && *q <= 'z') && !(*q >= 'A' && *q <= 'Z') && *q != '^')
+				break;
+		}
+	return 0;
+}
+
 static size_t
 Analyse(const char *pattern, int caseless, const char *const *keywords,
 		int nkeywords, int exact, size_t *lead)
@@ -601,7 +636,7 @@ Analyse(const char *pattern, int caseless, const char *const *keywords,
 
 	memset(&r, 0, sizeof(r));
 	r.p = pattern;
-	r.caseless = caseless || strstr(pattern, "(?i") != NULL;
+	r.caseless = caseless || TurnsCaselessOn(pattern);
 	r.keywords = keywords;
 	r.nkeywords = nkeywords;
 	r.exact = exact;
@@ -639,7 +674,7 @@ AgPatternKeywordsExact(const char *pattern, const char *const *keywords,
 {
 	size_t		lead;
 
-	if (strstr(pattern, "(?i") != NULL)
+	if (TurnsCaselessOn(pattern))
 		return 0;
 	(void) Analyse(pattern, 0, keywords, nkeywords, 1, &lead);
 	return lead != AG_REACH_UNBOUNDED;

@@ -600,7 +600,11 @@ TestPatternReach(void)
 		{"(?i:ab)c", 7},
 		{"x|yy", 6},
 		{"^a$", 5},
-		{"a{,3}", 9},			/* not a quantifier: literal to PCRE2 10.42 */
+		{"a{,3}", AG_REACH_UNBOUNDED},	/* a literal to 10.42, a quantifier from 10.43 */
+		{"a{0000003}", 7},		/* leading zeros: still a quantifier */
+		{"a{ 3 }", AG_REACH_UNBOUNDED},
+		{"a{x}", 8},			/* no digit, comma or space: a literal */
+		{"[[:alpha:]]", AG_REACH_UNBOUNDED},	/* POSIX classes: not understood */
 		{"a*", AG_REACH_UNBOUNDED},
 		{"a+", AG_REACH_UNBOUNDED},
 		{"(?:ab)+", AG_REACH_UNBOUNDED},
@@ -694,6 +698,10 @@ TestKeywordLead(void)
 		{"ke?y", "key", 0, AG_REACH_UNBOUNDED},
 		{"k[e]y", "key", 0, AG_REACH_UNBOUNDED},
 		{"(key", "key", 0, AG_REACH_UNBOUNDED},	/* not understood */
+		{"(?mi)kkkkey", "ey", 0, 12},	/* caseless from any option group */
+		{"(?:xxxxxxxxxx){0000003}key", "key", 0, 30},
+		{"ab{0000000}cd", "ab", 0, AG_REACH_UNBOUNDED},
+		{"[[:a]xxxxxxxxxx:]]key", "key", 0, AG_REACH_UNBOUNDED},
 		{"xyz", "key", 0, AG_REACH_UNBOUNDED},
 	};
 
@@ -715,6 +723,8 @@ TestKeywordLead(void)
 		CHECK(AgPatternKeywordsExact("(?:SK|xSK)[0-9]", upper, 1) == 1, "exact: both branches");
 		CHECK(AgPatternKeywordsExact("SK[0-9a-f]{32}", lower, 1) == 0, "exact: keyword of another case");
 		CHECK(AgPatternKeywordsExact("(?i)SK[0-9]", upper, 1) == 0, "exact: caseless pattern");
+		CHECK(AgPatternKeywordsExact("(?si)SK[0-9]", upper, 1) == 0, "exact: caseless among options");
+		CHECK(AgPatternKeywordsExact("x(?m-s:(?mi:SK))", upper, 1) == 0, "exact: caseless group");
 		CHECK(AgPatternKeywordsExact("x(?i:SK)", upper, 1) == 0, "exact: caseless group");
 		CHECK(AgPatternKeywordsExact("[Ss]K[0-9]", upper, 1) == 0, "exact: a class spells no keyword");
 		CHECK(AgPatternKeywordsExact("(?:SK|AC)[0-9]", upper, 1) == 0, "exact: a branch without");
