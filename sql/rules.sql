@@ -42,6 +42,10 @@ INSERT INTO aiguard.rules (rule_id, alert_type, pattern, keywords, match_example
 VALUES ('custom.covered', 'jailbreak_detected', '(?:ignore|ignoring) all rules', '{ignor}',
         '{"ignore all rules"}', '{"ignore it"}');
 DELETE FROM aiguard.rules WHERE rule_id = 'custom.covered';
+-- a pattern the checker cannot sample is accepted with a warning
+INSERT INTO aiguard.rules (rule_id, alert_type, pattern, keywords, match_examples, nomatch_examples)
+VALUES ('custom.unsampled', 'jailbreak_detected', 'evil\p{L}', '{evil}', '{"evils"}', '{"good"}');
+DELETE FROM aiguard.rules WHERE rule_id = 'custom.unsampled';
 INSERT INTO aiguard.rules (rule_id, alert_type, pattern, keywords, roles)
 VALUES ('custom.bad_role', 'jailbreak_detected', 'evil', '{evil}', '{admin}');
 INSERT INTO aiguard.rules (rule_id, alert_type, pattern, keywords)

@@ -22,12 +22,15 @@
 #define MAX_EXTRA_REPEATS 3		/* beyond a quantifier's minimum */
 
 /*
- * Atoms read or produced per sample, at most.  Nested repeats multiply the
- * work ("((((x{3}){3}){3}){3})", or empty groups that never fill the
- * output), and a pattern saved by a user must not hang the backend that
- * checks it: past this, the sample fails.
+ * Work per sample, at most: atoms read, repeats made and class bytes read
+ * each count one.  Nested repeats multiply the work ("((((x{3}){3}){3}){3})",
+ * empty groups that never fill the output, a class of a million bytes
+ * picked from again and again), and a pattern saved by a user must not hang
+ * the backend that checks it: past this, the sample fails.
  */
 #define MAX_STEPS 200000
+#define MAX_DEPTH 250			/* group nesting, as PCRE2's own limit */
+#define MAX_REPEAT 65535		/* the largest count PCRE2 accepts */
 
 typedef struct Sampler
 {
@@ -37,6 +40,7 @@ typedef struct Sampler
 	size_t		cap;
 	int			bad;
 	long		steps;
+	int			depth;
 	uint64_t   *rng;
 	int			ngroups;
 	size_t		group_start[MAX_GROUPS + 1];
@@ -108,6 +112,7 @@ InEscapeClass(char e, unsigned char c)
 static void
 Class(Sampler *s)
 {
+	const char *class_start = s->p;
 	unsigned char in[128] = {0};
 	int			negate = 0,
 				first = 1;
@@ -181,6 +186,12 @@ Class(Sampler *s)
 		return;
 	}
 	s->p++;
+	s->steps += s->p - class_start;
+	if (s->steps > MAX_STEPS)
+	{
+		s->bad = 1;
+		return;
+	}
 	for (int c = 0; c < 128; c++)
 	{
 		int			printable = (c >= 32 && c < 127) || c == '\n';
@@ -239,6 +250,11 @@ Repeats(Sampler *s)
 		}
 		if (*end != '}' || hi < lo)
 			return 1;			/* a literal '{' to PCRE2 */
+		if (lo > MAX_REPEAT || hi > MAX_REPEAT)
+		{
+			s->bad = 1;
+			return 0;
+		}
 		s->p = end + 1;
 		if (hi > lo + MAX_EXTRA_REPEATS)
 			hi = lo + MAX_EXTRA_REPEATS;
@@ -329,7 +345,13 @@ Atom(Sampler *s, int produce)
 			const char *resume;
 
 			/* skip the body to find the quantifier, then produce it n times */
+			if (++s->depth > MAX_DEPTH)
+			{
+				s->bad = 1;
+				return;
+			}
 			Alternation(s, 0);
+			s->depth--;
 			if (s->bad || *s->p != ')')
 			{
 				s->bad = 1;
@@ -341,11 +363,18 @@ Atom(Sampler *s, int produce)
 			resume = s->p;
 			for (int k = 0; k < n && produce && !silent && !s->bad; k++)
 			{
+				if (++s->steps > MAX_STEPS)
+				{
+					s->bad = 1;
+					break;
+				}
 				s->p = body;
 				s->ngroups = before_body;
 				if (group)
 					s->group_start[group] = s->len;
+				s->depth++;
 				Alternation(s, 1);
+				s->depth--;
 				if (group)
 				{
 					s->group_end[group] = s->len;
@@ -373,10 +402,15 @@ Atom(Sampler *s, int produce)
 		{
 			char		e = s->p[1];
 
-			s->p += 2;
-			if (e == '\0')
+			if (e == '\0' || (unsigned char) e >= 0x80)
+			{
+				/* a pattern ending in '\', or an escaped multibyte character */
+				s->p++;
 				s->bad = 1;
-			else if (strchr("bBAzZG", e))
+				return;
+			}
+			s->p += 2;
+			if (strchr("bBAzZG", e))
 				;				/* assertions */
 			else if (strchr("dDwWsShH", e))
 			{
@@ -450,8 +484,13 @@ Atom(Sampler *s, int produce)
 			s->len = mark;
 			if (!produce)
 				return;
-			for (int k = 0; k < n; k++)
+			for (int k = 0; k < n && !s->bad; k++)
 			{
+				if (++s->steps > MAX_STEPS)
+				{
+					s->bad = 1;
+					break;
+				}
 				/* a class or escape class picks afresh each time */
 				if (k > 0 && (start[0] == '[' || (start[0] == '\\' && strchr("dDwWsShH", start[1]))))
 				{

@@ -33,6 +33,22 @@ SameFindings(const AgFinding *a, int na, const AgFinding *b, int nb)
 	return 1;
 }
 
+/* text into buf, cut if need be at a character boundary (valid UTF-8) */
+static void
+CopyExample(char *buf, size_t cap, const char *text)
+{
+	size_t		len = strlen(text);
+
+	if (len >= cap)
+	{
+		len = cap - 1;
+		while (len > 0 && ((unsigned char) text[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+}
+
 int
 AgRuleCoverage(const AgRuleSet *set, const AgRuleDef *def, int nsamples,
 			   uint64_t *rng, AgCoverage *out, char *errbuf, size_t errlen)
@@ -90,7 +106,7 @@ AgRuleCoverage(const AgRuleSet *set, const AgRuleDef *def, int nsamples,
 					break;
 				}
 			if (!SameFindings(f1, n1, f2, n2) && out->differ++ == 0)
-				snprintf(out->example, sizeof(out->example), "%s", text);
+				CopyExample(out->example, sizeof(out->example), text);
 		}
 	}
 done:

@@ -77,8 +77,9 @@ ExpandShape(const char *shape, char *prefix, size_t plen, char ***arr, int *n,
 		 c < (const unsigned char *) close; c++)
 	{
 		unsigned char hi = *c;
+		int			range = c + 2 < (const unsigned char *) close && c[1] == '-';
 
-		if (c + 2 < (const unsigned char *) close && c[1] == '-')
+		if (range)
 		{
 			hi = c[2];
 			if (hi < *c)
@@ -98,7 +99,7 @@ ExpandShape(const char *shape, char *prefix, size_t plen, char ***arr, int *n,
 			if (rc != 0)
 				return rc;
 		}
-		if (hi != *c)
+		if (range)
 			c += 2;
 	}
 	return 0;

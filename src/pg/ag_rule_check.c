@@ -197,16 +197,23 @@ aiguard_rule_check(PG_FUNCTION_ARGS)
 
 			if (AgRuleCoverage(set, &def, COVERAGE_SAMPLES, &rng, &cov, err, sizeof(err)) != 0)
 				ereport(ERROR,
-						(errcode(ERRCODE_INTERNAL_ERROR),
+						(errcode(strstr(err, "out of memory") ? ERRCODE_OUT_OF_MEMORY :
+								 ERRCODE_INVALID_REGULAR_EXPRESSION),
 						 errmsg("could not check the keywords of rule \"%s\"", def.id),
 						 errdetail("%s", err)));
 			if (cov.differ > 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("rule \"%s\" can match text that holds none of its keywords", def.id),
-						 errdetail("The pattern matches \"%s\", and the rule only runs near its keywords, so it would miss that text.",
+						 errdetail("On \"%s\" the rule finds something else when it runs only near its keywords than when it runs over the whole text.",
 								   cov.example),
 						 errhint("Add a keyword that this text contains; every match of the pattern must contain one of the keywords.")));
+			if (cov.sampled == 0)
+				ereport(WARNING,
+						(errcode(ERRCODE_WARNING),
+						 errmsg("the keywords of rule \"%s\" were not checked against its pattern", def.id),
+						 errdetail("The pattern uses syntax the checker cannot draw samples from (such as \\p{...}, POSIX classes or \\Q...\\E)."),
+						 errhint("Make sure that every match of the pattern contains one of the keywords: the rule runs only near them.")));
 		}
 	}
 	PG_FINALLY();

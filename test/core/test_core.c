@@ -780,6 +780,31 @@ TestPatternSample(void)
 		CHECK(AgPatternSample(pat, &rng, out, sizeof(out), &len) != 0,
 			  "3^60 repeats of an empty group: refused");
 	}
+	/* patterns a review found: each gets an answer, quickly and in bounds */
+	{
+		static char big[1100000];
+		char		deep[500000];
+		int			p = 0;
+
+		strcpy(big, "key[");
+		memset(big + 4, 'a', 1000000);
+		strcpy(big + 1000004, "]{2000}");
+		CHECK(AgPatternSample(big, &rng, out, sizeof(out), &len) != 0,
+			  "a million-byte class repeated 2000 times: refused");
+		for (int d = 0; d < 150000 && p < (int) sizeof(deep) - 8; d++, p += 3)
+			memcpy(deep + p, "(?:", 3);
+		deep[p] = '\0';
+		CHECK(AgPatternSample(deep, &rng, out, sizeof(out), &len) != 0,
+			  "150,000 nested groups: refused without recursing that deep");
+		CHECK(AgPatternSample("[abcdefghij]{2000000000}", &rng, out, sizeof(out), &len) != 0,
+			  "a repeat count beyond PCRE2's: refused");
+		CHECK(AgPatternSample("(?:(?:){65535}){65535}", &rng, out, sizeof(out), &len) != 0,
+			  "65535 x 65535 empty repeats: refused within the budget");
+		CHECK(AgPatternSample("a\\", &rng, out, sizeof(out), &len) != 0,
+			  "a pattern ending in a backslash: refused, no read past its end");
+		CHECK(AgPatternSample("\\\xc3\xa9{2}", &rng, out, sizeof(out), &len) != 0,
+			  "an escaped multibyte character: refused (it would make invalid UTF-8)");
+	}
 	/* malformed patterns: an answer, no crash (run under ASan by make fuzz's build too) */
 	{
 		static const char alphabet[] = "()[]{}|?*+\\^$.-:=!<a1,9";
@@ -814,9 +839,9 @@ TestRuleFileShapes(void)
 		"[rule t.shape]\n"
 		"alert = sensitive_data_exposure\nroles = response\nmatch_on = raw\n"
 		"keywords = ip\n"
-		"keyword_shapes = [0-2].| x[ab-c]\n"
+		"keyword_shapes = [0-2].| x[ab-c] | [5-5]y\n"
 		"pattern = [0-9]\\.\nmatch = 1.\nnomatch = a.\n";
-	static const char *const expected[] = {"ip", "0.", "1.", "2.", "xa", "xb", "xc"};
+	static const char *const expected[] = {"ip", "0.", "1.", "2.", "xa", "xb", "xc", "5y"};
 	AgRuleFile	rf;
 	char		err[256];
 
@@ -825,9 +850,9 @@ TestRuleFileShapes(void)
 		CHECK(0, "keyword_shapes rule file: %s", err);
 		return;
 	}
-	CHECK(rf.entries[0].def.nkeywords == 7, "shapes expand to %d keywords, expected 7",
+	CHECK(rf.entries[0].def.nkeywords == 8, "shapes expand to %d keywords, expected 8",
 		  rf.entries[0].def.nkeywords);
-	for (int i = 0; i < 7 && i < rf.entries[0].def.nkeywords; i++)
+	for (int i = 0; i < 8 && i < rf.entries[0].def.nkeywords; i++)
 		CHECK(strcmp(rf.entries[0].def.keywords[i], expected[i]) == 0,
 			  "keyword %d: \"%s\", expected \"%s\"", i, rf.entries[0].def.keywords[i], expected[i]);
 	AgRuleFileFree(&rf);
