@@ -105,6 +105,22 @@ InEscapeClass(char e, unsigned char c)
 	}
 }
 
+/* One printable ASCII character of an escape class (\d, \w, \s ...), at random. */
+static void
+EmitFromEscapeClass(Sampler *s, char e)
+{
+	for (;;)
+	{
+		unsigned char c = (unsigned char) (32 + Next(s) % 95);
+
+		if (InEscapeClass(e, c))
+		{
+			EmitChar(s, (char) c);
+			return;
+		}
+	}
+}
+
 /*
  * A class (s->p just after '['): the set of printable ASCII characters (and
  * newline) it matches, as a 128-entry table; then one of them, at random.
@@ -413,18 +429,7 @@ Atom(Sampler *s, int produce)
 			if (strchr("bBAzZG", e))
 				;				/* assertions */
 			else if (strchr("dDwWsShH", e))
-			{
-				for (;;)
-				{
-					unsigned char c = (unsigned char) (32 + Next(s) % 95);
-
-					if (InEscapeClass(e, c))
-					{
-						EmitChar(s, (char) c);
-						break;
-					}
-				}
-			}
+				EmitFromEscapeClass(s, e);
 			else if (e == 'n')
 				EmitChar(s, '\n');
 			else if (e >= '1' && e <= '9' && !(s->p[0] >= '0' && s->p[0] <= '9'))
@@ -503,20 +508,7 @@ Atom(Sampler *s, int produce)
 						Class(s);
 					}
 					else
-					{
-						char		e = start[1];
-
-						for (;;)
-						{
-							unsigned char c = (unsigned char) (32 + Next(s) % 95);
-
-							if (InEscapeClass(e, c))
-							{
-								EmitChar(s, (char) c);
-								break;
-							}
-						}
-					}
+						EmitFromEscapeClass(s, start[1]);
 					s->p = save;
 				}
 				else

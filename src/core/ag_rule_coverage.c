@@ -20,9 +20,8 @@
 #include "ag_pattern_sample.h"
 #include "ag_util.h"
 
-/* Same findings, in the same order, at the same places? */
-static int
-SameFindings(const AgFinding *a, int na, const AgFinding *b, int nb)
+int
+AgSameFindings(const AgFinding *a, int na, const AgFinding *b, int nb)
 {
 	if (na != nb)
 		return 0;
@@ -105,7 +104,7 @@ AgRuleCoverage(const AgRuleSet *set, const AgRuleDef *def, int nsamples,
 					out->matched++;
 					break;
 				}
-			if (!SameFindings(f1, n1, f2, n2) && out->differ++ == 0)
+			if (!AgSameFindings(f1, n1, f2, n2) && out->differ++ == 0)
 				CopyExample(out->example, sizeof(out->example), text);
 		}
 	}

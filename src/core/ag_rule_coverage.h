@@ -18,6 +18,9 @@ typedef struct AgCoverage
 	char		example[512];	/* the first of those, cut to fit */
 } AgCoverage;
 
+/* Same findings, in the same order, of the same rules at the same places? */
+extern int	AgSameFindings(const AgFinding *a, int na, const AgFinding *b, int nb);
+
 /*
  * Draws nsamples strings from def's pattern (*rng: generator state,
  * nonzero) and scans each, bare and inside a sentence, with set (which

@@ -923,10 +923,7 @@ TestKeywordWindows(AgRuleSet *set)
 
 			int			n2 = AgScan(naive, text.data, text.len, AG_ROLE_PROMPT, &nopts, &f2, err, sizeof(err));
 
-			same = n1 == n2;
-			for (int k = 0; same && k < n1; k++)
-				same = strcmp(f1[k].rule_id, f2[k].rule_id) == 0 &&
-					f1[k].start == f2[k].start && f1[k].end == f2[k].end;
+			same = AgSameFindings(f1, n1, f2, n2);
 			CHECK(same, "keyword windows: fast and naive agree (tail %d, gap %d)", t, gaps);
 			AgBufFree(&text);
 		}
@@ -956,11 +953,7 @@ TestKeywordWindows(AgRuleSet *set)
 			cards += strcmp(f1[k].rule_id, "pii.credit_card.grouped") == 0;
 
 		int			n2 = AgScan(naive, text.data, text.len, AG_ROLE_RESPONSE, &nopts, &f2, err, sizeof(err));
-		int			same = n1 == n2;
-
-		for (int k = 0; same && k < n1; k++)
-			same = strcmp(f1[k].rule_id, f2[k].rule_id) == 0 &&
-				f1[k].start == f2[k].start && f1[k].end == f2[k].end;
+		int			same = AgSameFindings(f1, n1, f2, n2);
 		CHECK(same && n1 > 0, "keyword windows, raw rules: fast (%d) and naive (%d) agree (gap %d)", n1, n2, gaps);
 		CHECK(cards > 0, "keyword windows, raw rules: the card numbers are found (gap %d): %d", gaps, cards);
 		AgBufFree(&text);
@@ -1053,11 +1046,7 @@ TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
 					   *f2;
 			int			n1 = AgScan(fast, c.docs[i].text, c.docs[i].len, (AgRole) role, NULL, &f1, err, sizeof(err));
 			int			n2 = AgScan(naive, c.docs[i].text, c.docs[i].len, (AgRole) role, &nopts, &f2, err, sizeof(err));
-			int			same = n1 == n2;
-
-			for (int k = 0; same && k < n1; k++)
-				same = strcmp(f1[k].rule_id, f2[k].rule_id) == 0 &&
-					f1[k].start == f2[k].start && f1[k].end == f2[k].end;
+			int			same = AgSameFindings(f1, n1, f2, n2);
 			if (!same && differ++ < 5)
 				printf("FAIL fast and naive differ on a %s text, role %d\n", c.docs[i].source_file, role);
 		}
