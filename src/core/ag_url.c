@@ -28,6 +28,7 @@
 #include "ag_normalize.h"
 #include "ag_punycode.h"
 #include "ag_url_int.h"
+#include "ag_wordset.h"
 
 #define MAX_HOST_BYTES 1024			/* raw host, as written */
 #define MAX_LOOKBACK 2000			/* markdown / HTML context search */
@@ -452,8 +453,8 @@ MarkdownContext(const char *t, size_t i)
 static unsigned
 HtmlContext(const char *t, size_t i, char *quote)
 {
-	static const char fetched[] = "src,srcset,poster,background,data,lowsrc,dynsrc,";
-	static const char linked[] = "href,action,formaction,cite,longdesc,";
+	static AgWordSet fetched = AG_WORDSET("src,srcset,poster,background,data,lowsrc,dynsrc,");
+	static AgWordSet linked = AG_WORDSET("href,action,formaction,cite,longdesc,");
 	size_t		k = i,
 				name_e;
 	char		q = 0;
@@ -470,9 +471,9 @@ HtmlContext(const char *t, size_t i, char *quote)
 	name_e = k;
 	while (k > 0 && (IsAlnum(t[k - 1]) || t[k - 1] == '-'))
 		k--;
-	int			is_fetched = AgUrlInList(fetched, t + k, name_e - k);
+	int			is_fetched = AgWordSetFind(&fetched, t + k, name_e - k) >= 0;
 
-	if (!is_fetched && !AgUrlInList(linked, t + k, name_e - k))
+	if (!is_fetched && AgWordSetFind(&linked, t + k, name_e - k) < 0)
 		return 0;
 	/* inside a tag: a '<' before, with no '>' in between */
 	for (size_t j = k; j > 0 && i - j < MAX_LOOKBACK; j--)

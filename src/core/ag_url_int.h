@@ -25,7 +25,4 @@ extern int	AgUrlTldAbused(const char *tld, size_t len);
 /* "co", "com", "ac"...: second level of ccTLDs sold to the public. */
 extern int	AgUrlIsSecondLevelSuffix(const char *label, size_t len);
 
-/* Word in a comma-terminated list: "a,bb,ccc," */
-extern int	AgUrlInList(const char *list, const char *word, size_t len);
-
 #endif							/* AG_URL_INT_H */

@@ -17,6 +17,7 @@
 
 #include "ag_normalize.h"
 #include "ag_url_int.h"
+#include "ag_wordset.h"
 
 /* Brands phishing pages impersonate, as they appear in host names. */
 static const char brands[] =
@@ -98,12 +99,24 @@ static const char hosting[] =
 	"formstack.com,typeform.com,jotform.com,forms.office.com,docs.google.com,"
 	"sites.google.com,drive.google.com,1drv.ms,forms.gle,";
 
+/* "paypal.com.evil.example": a registrable-domain suffix inside the host */
+static const char domain_words[] = "com,net,org,co,gov,edu,";
+
 /* URL shorteners: the destination is hidden. */
 static const char shorteners[] =
 	"bit.ly,tinyurl.com,goo.gl,t.co,ow.ly,is.gd,buff.ly,rebrand.ly,cutt.ly,"
 	"shorturl.at,rb.gy,tiny.cc,s.id,t.ly,bit.do,v.gd,lnkd.in,htl.li,x.co,"
 	"shorte.st,adf.ly,bl.ink,tr.im,soo.gd,clck.ru,u.to,cli.gs,linktr.ee,"
 	"qrco.de,tiny.one,shorturl.asia,urlz.fr,";
+
+static AgWordSet token_brand_set = AG_WORDSET(token_brands);
+static AgWordSet brand_set = AG_WORDSET_TOKENS(brands, &token_brand_set);
+static AgWordSet brand_owned_set = AG_WORDSET(brand_owned);
+static AgWordSet login_keyword_set = AG_WORDSET(login_keywords);
+static AgWordSet keyword_set = AG_WORDSET(keywords);
+static AgWordSet hosting_set = AG_WORDSET(hosting);
+static AgWordSet shortener_set = AG_WORDSET(shorteners);
+static AgWordSet domain_word_set = AG_WORDSET(domain_words);
 
 static const struct
 {
@@ -181,37 +194,32 @@ typedef struct HostLabels
 	int			hosted;			/* main label is a tenant of a hosting platform */
 } HostLabels;
 
-static int
-HostEndsWith(const char *host, const char *suffix, size_t slen)
+/*
+ * The domain of the set that host is (unless subdomains_only) or is a
+ * subdomain of, the first in list order when several are; NULL if none.
+ */
+static const char *
+HostInDomainList(const char *host, AgWordSet *set, int subdomains_only)
 {
 	size_t		hl = strlen(host);
+	int			best = -1;
+	size_t		len;
 
-	return hl > slen && host[hl - slen - 1] == '.' && memcmp(host + hl - slen, suffix, slen) == 0;
-}
-
-static int
-HostIsOrEndsWith(const char *host, const char *suffix, size_t slen)
-{
-	return (strlen(host) == slen && memcmp(host, suffix, slen) == 0) ||
-		HostEndsWith(host, suffix, slen);
-}
-
-/* Does host match (or is a subdomain of) a domain of the list? */
-static const char *
-HostInDomainList(const char *host, const char *list, int subdomains_only)
-{
-	for (const char *p = list; *p;)
+	for (const char *s = host;;)
 	{
-		const char *comma = strchr(p, ',');
-		size_t		n = comma ? (size_t) (comma - p) : strlen(p);
+		if (s != host || !subdomains_only)
+		{
+			int			k = AgWordSetFind(set, s, hl - (size_t) (s - host));
 
-		if (subdomains_only ? HostEndsWith(host, p, n) : HostIsOrEndsWith(host, p, n))
-			return p;
-		if (comma == NULL)
+			if (k >= 0 && (best < 0 || k < best))
+				best = k;
+		}
+		s = strchr(s, '.');
+		if (s == NULL)
 			break;
-		p = comma + 1;
+		s++;
 	}
-	return NULL;
+	return best < 0 ? NULL : AgWordSetWord(set, best, &len);
 }
 
 static void
@@ -239,7 +247,7 @@ SplitHost(const char *host, HostLabels *h)
 		AgUrlIsSecondLevelSuffix(h->s[h->n - 2], h->len[h->n - 2]))
 		h->main = h->n - 3;
 	/* the tenant of a hosting platform is what the page owner chose */
-	const char *platform = HostInDomainList(host, hosting, 1);
+	const char *platform = HostInDomainList(host, &hosting_set, 1);
 
 	if (platform)
 	{
@@ -278,7 +286,7 @@ ContainsWord(const char *text, size_t len, const char *word, size_t n, int token
 		return 0;
 	for (size_t i = 0; i + n <= len; i++)
 	{
-		if (memcmp(text + i, word, n) != 0)
+		if (text[i] != word[0] || memcmp(text + i, word, n) != 0)
 			continue;
 		if (!token)
 			return 1;
@@ -289,48 +297,6 @@ ContainsWord(const char *text, size_t len, const char *word, size_t n, int token
 			return 1;
 	}
 	return 0;
-}
-
-/* First word of list found in text[0..len); its length in *n. */
-static const char *
-FindListWord(const char *list, const char *text, size_t len, size_t *n, int force_token)
-{
-	for (const char *p = list; *p;)
-	{
-		const char *comma = strchr(p, ',');
-		size_t		wl = comma ? (size_t) (comma - p) : strlen(p);
-		int			token = force_token || AgUrlInList(token_brands, p, wl);
-
-		if (list != brands)
-			token = force_token;
-		if (ContainsWord(text, len, p, wl, token))
-		{
-			*n = wl;
-			return p;
-		}
-		if (comma == NULL)
-			break;
-		p = comma + 1;
-	}
-	return NULL;
-}
-
-static int
-CountListWords(const char *list, const char *text, size_t len)
-{
-	int			count = 0;
-
-	for (const char *p = list; *p;)
-	{
-		const char *comma = strchr(p, ',');
-		size_t		wl = comma ? (size_t) (comma - p) : strlen(p);
-
-		count += ContainsWord(text, len, p, wl, 0);
-		if (comma == NULL)
-			break;
-		p = comma + 1;
-	}
-	return count;
 }
 
 static int
@@ -351,6 +317,7 @@ static const char common_pairs[] =
 	"pp,dd,gg,bb,cc,zz,rv,lv,nf,nv,kh,zh,sz,cz,rz,dz,nh,lh,dj,hn,hr,hl,hm,ht,"
 	"wn,ws,wl,ms,mt,ds,gs,ks,bs,cs,fs,lb,lc,ld,lg,ln,lr,mn,nb,nl,nm,nr,nz,pf,"
 	"rh,sb,sd,sf,sg,sq,sv,tc,tl,tm,tn,tz,vr,wk,wt,xp,xc,bj,dv,gd,km,bt,ft,lz,";
+static AgWordSet common_pair_set = AG_WORDSET(common_pairs);
 
 /*
  * A name nobody would choose to pronounce: "tcpknn", "jbaeszfj",
@@ -391,7 +358,7 @@ LooksRandom(const char *s, size_t n)
 		if (++run > maxrun)
 			maxrun = run;
 		if (i > 0 && s[i - 1] >= 'a' && s[i - 1] <= 'z' && !IsVowel(s[i - 1]) &&
-			!AgUrlInList(common_pairs, s + i - 1, 2))
+			AgWordSetFind(&common_pair_set, s + i - 1, 2) < 0)
 			rare++;
 		if (c == 'q' && (i + 1 == n || s[i + 1] != 'u'))
 			rare++;
@@ -443,7 +410,13 @@ TypoOfBrand(const char *label, size_t n)
 		const char *comma = strchr(p, ',');
 		size_t		bl = comma ? (size_t) (comma - p) : strlen(p);
 
-		if (bl >= 6 && !ContainsWord(label, n, p, bl, 0))
+		/*
+		 * One edit leaves one half of the brand whole: without either half
+		 * in the label, no part of it is one edit away.
+		 */
+		if (bl >= 6 && !ContainsWord(label, n, p, bl, 0) &&
+			(ContainsWord(label, n, p, bl / 2, 0) ||
+			 ContainsWord(label, n, p + bl / 2, bl - bl / 2, 0)))
 			for (size_t w = bl - 1; w <= bl + 1; w++)
 				for (size_t i = 0; i + w <= n; i++)
 					if (WithinOneEdit(label + i, w, p, bl))
@@ -609,8 +582,6 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 	char		path[1024];
 	size_t		plen = 0;
 	int			brand_official = 0;
-	const char *brand = NULL;
-	size_t		blen = 0;
 
 	memset(r, 0, sizeof(*r));
 
@@ -647,7 +618,7 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 	if (u->flags & AG_URL_IP_HOST)
 	{
 		Fire(r, (u->flags & AG_URL_IP_OBFUSCATED) ? F_IP_OBFUSCATED : F_IP_HOST);
-		if (CountListWords(login_keywords, path, plen) > 0)
+		if (AgWordSetCountIn(&login_keyword_set, path, plen, 0, 1))
 			Fire(r, F_KEYWORD_PATH_ONE);
 		return r->score;
 	}
@@ -660,7 +631,7 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 	const char *tld = h.s[h.n - 1];
 	size_t		tlen = h.len[h.n - 1];
 
-	brand_official = !h.hosted && AgUrlInList(brand_owned, main, mlen);
+	brand_official = !h.hosted && AgWordSetFind(&brand_owned_set, main, mlen) >= 0;
 
 	/* look-alike hosts */
 	if (u->flags & (AG_URL_IDN | AG_URL_PUNYCODE))
@@ -668,7 +639,8 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 		char		skel[512];
 		size_t		sl = UnicodeSkeleton(u->host_unicode, skel, sizeof(skel));
 
-		if (FindListWord(brands, skel, sl, &blen, 0) && !FindListWord(brands, host, strlen(host), &blen, 0))
+		if (AgWordSetCountIn(&brand_set, skel, sl, 0, 1) &&
+			!AgWordSetCountIn(&brand_set, host, strlen(host), 0, 1))
 			Fire(r, F_IDN_BRAND);
 		if (u->flags & AG_URL_MIXED_SCRIPT)
 			Fire(r, F_MIXED_SCRIPT);
@@ -680,24 +652,24 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 		char		skel[128];
 		size_t		sl = AsciiSkeleton(main, mlen, skel, sizeof(skel));
 
-		if (!FindListWord(brands, main, mlen, &blen, 0) &&
-			(FindListWord(brands, skel, sl, &blen, 0) || TypoOfBrand(main, mlen)))
+		if (!AgWordSetCountIn(&brand_set, main, mlen, 0, 1) &&
+			(AgWordSetCountIn(&brand_set, skel, sl, 0, 1) || TypoOfBrand(main, mlen)))
 			Fire(r, F_TYPO_BRAND);
 	}
 
 	/* brand names where the brand does not live */
-	int			path_keywords = CountListWords(login_keywords, path, plen);
+	int			path_keywords = AgWordSetCountIn(&login_keyword_set, path, plen, 0, 0);
 
 	if (!brand_official)
 	{
 		size_t		sub_len = (size_t) (main - host);
 
-		if (sub_len > 0 && FindListWord(brands, host, sub_len, &blen, 0))
+		if (sub_len > 0 && AgWordSetCountIn(&brand_set, host, sub_len, 0, 1))
 			Fire(r, F_BRAND_SUBDOMAIN);
-		else if ((brand = FindListWord(brands, main, mlen, &blen, 0)) != NULL &&
-				 !AgUrlInList(brand_owned, main, mlen))
+		else if (AgWordSetCountIn(&brand_set, main, mlen, 0, 1) &&
+				 AgWordSetFind(&brand_owned_set, main, mlen) < 0)
 			Fire(r, F_BRAND_MAIN);
-		else if (FindListWord(brands, path, plen, &blen, 1))
+		else if (AgWordSetCountIn(&brand_set, path, plen, 1, 1))
 		{
 			Fire(r, path_keywords > 0 ? F_BRAND_PATH_LOGIN : F_BRAND_PATH);
 			path_keywords = 0;
@@ -713,7 +685,7 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 		}
 	/* "paypal.com.evil.example", "amazon.co.jp.xyz.buzz" */
 	for (int i = 0; i < h.main; i++)
-		if (AgUrlInList("com,net,org,co,gov,edu", h.s[i], h.len[i]))
+		if (AgWordSetFind(&domain_word_set, h.s[i], h.len[i]) >= 0)
 		{
 			Fire(r, F_EMBEDDED_DOMAIN);
 			break;
@@ -721,7 +693,7 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 
 	if (!brand_official)
 	{
-		if (FindListWord(keywords, host, (size_t) (tld - host), &blen, 0))
+		if (AgWordSetCountIn(&keyword_set, host, (size_t) (tld - host), 0, 1))
 			Fire(r, F_KEYWORD_HOST);
 		if (path_keywords >= 2)
 			Fire(r, F_KEYWORD_PATH);
@@ -749,9 +721,9 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 		Fire(r, F_DEEP_SUBDOMAINS);
 	if (strlen(host) > 40)
 		Fire(r, F_LONG_HOST);
-	if (h.hosted || HostInDomainList(host, hosting, 0))
+	if (h.hosted || HostInDomainList(host, &hosting_set, 0))
 		Fire(r, F_FREE_HOSTING);
-	if (HostInDomainList(host, shorteners, 0))
+	if (HostInDomainList(host, &shortener_set, 0))
 		Fire(r, F_SHORTENER);
 	return r->score;
 }

@@ -9,7 +9,7 @@
  */
 #include "ag_url_int.h"
 
-#include <string.h>
+#include "ag_wordset.h"
 
 /* Every two-letter country code TLD in the root zone. */
 static const char cc_tlds[] =
@@ -79,50 +79,28 @@ static const char second_level[] =
 	"co,com,net,org,gov,edu,ac,ne,or,go,gob,gouv,nom,ltd,plc,mil,sch,biz,"
 	"info,gen,firm,ind,res,web,nic,lg,ed,ad,gr,mi,tm,";
 
-int
-AgUrlInList(const char *list, const char *word, size_t len)
-{
-	const char *p = list;
-
-	if (len == 0 || len > 32)
-		return 0;
-	while (*p)
-	{
-		const char *comma = strchr(p, ',');
-		size_t		wl = comma ? (size_t) (comma - p) : strlen(p);
-
-		if (wl == len)
-		{
-			size_t		i = 0;
-
-			while (i < len && p[i] == ((word[i] >= 'A' && word[i] <= 'Z') ? word[i] + 32 : word[i]))
-				i++;
-			if (i == len)
-				return 1;
-		}
-		if (comma == NULL)
-			break;
-		p = comma + 1;
-	}
-	return 0;
-}
+static AgWordSet cc_tld_set = AG_WORDSET(cc_tlds);
+static AgWordSet g_tld_set = AG_WORDSET(g_tlds);
+static AgWordSet ambiguous_tld_set = AG_WORDSET(ambiguous_tlds);
+static AgWordSet abused_tld_set = AG_WORDSET(abused_tlds);
+static AgWordSet second_level_set = AG_WORDSET(second_level);
 
 AgTldKind
 AgUrlTldKind(const char *tld, size_t len)
 {
-	if (len == 2 ? !AgUrlInList(cc_tlds, tld, len) : !AgUrlInList(g_tlds, tld, len))
+	if (AgWordSetFind(len == 2 ? &cc_tld_set : &g_tld_set, tld, len) < 0)
 		return AG_TLD_UNKNOWN;
-	return AgUrlInList(ambiguous_tlds, tld, len) ? AG_TLD_AMBIGUOUS : AG_TLD_KNOWN;
+	return AgWordSetFind(&ambiguous_tld_set, tld, len) >= 0 ? AG_TLD_AMBIGUOUS : AG_TLD_KNOWN;
 }
 
 int
 AgUrlTldAbused(const char *tld, size_t len)
 {
-	return AgUrlInList(abused_tlds, tld, len);
+	return AgWordSetFind(&abused_tld_set, tld, len) >= 0;
 }
 
 int
 AgUrlIsSecondLevelSuffix(const char *label, size_t len)
 {
-	return AgUrlInList(second_level, label, len);
+	return AgWordSetFind(&second_level_set, label, len) >= 0;
 }

@@ -10,6 +10,7 @@
 
 #include "ag_punycode.h"
 #include "ag_url.h"
+#include "ag_wordset.h"
 
 #include "ag_test.h"
 
@@ -335,6 +336,150 @@ TestLexical(void)
 	CHECK(AgUrlMainLabel("10.1.2.3", label, sizeof(label)) == 0, "no main label for an IP");
 }
 
+/* ---------- word sets, against a plain walk of the list ---------- */
+
+/* Reference: the number of the first word of list equal to word (any case). */
+static int
+RefFind(const char *list, const char *word, size_t len)
+{
+	int			k = 0;
+
+	for (const char *p = list; *p;)
+	{
+		size_t		wl = strcspn(p, ",");
+
+		if (wl > 0 && wl <= AG_WORDSET_MAX_WORD)
+		{
+			if (wl == len && len > 0)
+			{
+				size_t		i = 0;
+
+				while (i < len && p[i] == ((word[i] >= 'A' && word[i] <= 'Z') ? word[i] + 32 : word[i]))
+					i++;
+				if (i == len)
+					return k;
+			}
+			k++;
+		}
+		p += wl;
+		if (*p == ',')
+			p++;
+	}
+	return -1;
+}
+
+static int
+RefIsLower(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+/* Reference: list words in text, each counted once (tokens: all whole-token). */
+static int
+RefCountIn(const char *list, const char *tokens, const char *text, size_t len, int all_tokens)
+{
+	int			count = 0;
+
+	for (const char *p = list; *p;)
+	{
+		size_t		wl = strcspn(p, ",");
+		int			token = all_tokens || (tokens && RefFind(tokens, p, wl) >= 0);
+
+		if (wl > 0 && wl <= AG_WORDSET_MAX_WORD && wl <= len)
+			for (size_t i = 0; i + wl <= len; i++)
+				if (memcmp(text + i, p, wl) == 0 &&
+					(!token || ((i == 0 || !RefIsLower(text[i - 1])) &&
+								(i + wl == len || !RefIsLower(text[i + wl])))))
+				{
+					count++;
+					break;
+				}
+		p += wl;
+		if (*p == ',')
+			p++;
+	}
+	return count;
+}
+
+static void
+TestWordSet(void)
+{
+	static AgWordSet tokens = AG_WORDSET("ab,ebay,");
+	static AgWordSet small = AG_WORDSET_TOKENS("paypal,ab,ebay,,paypal,x,amazon", &tokens);
+	/* without a one-byte word, so the two-byte filter is in use */
+	static AgWordSet twobyte = AG_WORDSET_TOKENS("paypal,ab,ebay,,paypal,amazon,ey", &tokens);
+	static char big_list[8192];
+	static AgWordSet big;
+	const char *texts[] = {"", "x", "paypalx", "my-paypal-ab", "abebay", "ebay.", "EBAY", "amazo", "cab ab",
+	"w1w2w300w399", "w399", "zzw5zz", "w42,w43", "ww", "ab", "zw5", "xey"};
+	size_t		wl;
+	const char *w;
+	int			bad = 0;
+
+	CHECK(AgWordSetFind(&small, "PayPal", 6) == 0, "find in any case: %d", AgWordSetFind(&small, "PayPal", 6));
+	CHECK(AgWordSetFind(&small, "amazon", 6) == 5, "last word, no trailing comma: %d",
+		  AgWordSetFind(&small, "amazon", 6));
+	CHECK(AgWordSetFind(&small, "pay", 3) == -1 && AgWordSetFind(&small, "", 0) == -1,
+		  "prefixes and empty words are not in the set");
+	w = AgWordSetWord(&small, 3, &wl);
+	CHECK(w != NULL && wl == 6 && memcmp(w, "paypal", 6) == 0, "word 3 is the second paypal (empty skipped)");
+
+	/* a list longer than the index: the words after it are found too */
+	{
+		size_t		o = 0;
+
+		for (int k = 0; k < AG_WORDSET_MAX + 80; k++)
+			o += (size_t) snprintf(big_list + o, sizeof(big_list) - o, "w%d,", k);
+		big.list = big_list;
+	}
+	CHECK(AgWordSetFind(&big, "w399", 4) == 399 && AgWordSetFind(&big, "W5", 2) == 5 &&
+		  AgWordSetFind(&big, "w400", 4) == -1, "overflowing list: %d %d", AgWordSetFind(&big, "w399", 4),
+		  AgWordSetFind(&big, "W5", 2));
+	w = AgWordSetWord(&big, AG_WORDSET_MAX + 1, &wl);
+	CHECK(w != NULL && wl == 4 && memcmp(w, "w321", 4) == 0, "word past the index");
+
+	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
+	{
+		size_t		len = strlen(texts[t]);
+
+		for (int all = 0; all <= 1; all++)
+		{
+			int			got = AgWordSetCountIn(&small, texts[t], len, all, 0);
+			int			want = RefCountIn(small.list, tokens.list, texts[t], len, all);
+			int			gotb = AgWordSetCountIn(&big, texts[t], len, all, 0);
+			int			wantb = RefCountIn(big.list, NULL, texts[t], len, all);
+			int			got2 = AgWordSetCountIn(&twobyte, texts[t], len, all, 0);
+			int			want2 = RefCountIn(twobyte.list, tokens.list, texts[t], len, all);
+
+			CHECK(got == want && gotb == wantb && got2 == want2,
+				  "count in \"%s\" (tokens %d): %d/%d, %d/%d, %d/%d",
+				  texts[t], all, got, want, gotb, wantb, got2, want2);
+			CHECK(AgWordSetCountIn(&small, texts[t], len, all, 1) == (want > 0),
+				  "any in \"%s\"", texts[t]);
+		}
+	}
+	/* random texts over a small alphabet, so words occur often */
+	srand(7);
+	for (int r = 0; r < 3000; r++)
+	{
+		char		text[40];
+		size_t		len = (size_t) (rand() % 39);
+		static const char alphabet[] = "abeyplzxAB-.";
+
+		for (size_t i = 0; i < len; i++)
+			text[i] = alphabet[rand() % (sizeof(alphabet) - 1)];
+		text[len] = '\0';
+		for (int all = 0; all <= 1; all++)
+			if (AgWordSetCountIn(&small, text, len, all, 0) != RefCountIn(small.list, tokens.list, text, len, all) ||
+				AgWordSetCountIn(&twobyte, text, len, all, 0) != RefCountIn(twobyte.list, tokens.list, text, len, all))
+				bad++;
+		for (size_t l = 1; l <= len && l <= 6; l++)
+			if (AgWordSetFind(&small, text, l) != RefFind(small.list, text, l))
+				bad++;
+	}
+	CHECK(bad == 0, "random texts: %d disagreements with the plain walk", bad);
+}
+
 int
 main(void)
 {
@@ -346,6 +491,7 @@ main(void)
 	TestSafety();
 	TestExfiltration();
 	TestLexical();
+	TestWordSet();
 	AgUrlListFree(&urls);
 	/* defanged (.) and {.} hosts, and a long token with no URL costs one pass */
 	CHECK(Extract("see evil(.)com now") == 1 && strcmp(urls.urls[0].url, "http://evil.com/") == 0,
