@@ -1123,8 +1123,10 @@ IsTrigger(const char *t, size_t len, size_t i)
 {
 	unsigned char b = (unsigned char) t[i];
 
-	if (b == ':' || b == '[' || b == 0xE3 || b == 0xEF)
+	if (b == '[' || b == 0xE3 || b == 0xEF)
 		return 1;
+	if (b == ':')				/* a scheme's "://", not "Note:" or "a:b" */
+		return i + 2 < len && t[i + 1] == '/' && t[i + 2] == '/';
 	if ((b == '(' || b == '{') && i + 1 < len && t[i + 1] == '.')
 		return 1;				/* defanged (.) {.} */
 	return b == '.' && i + 1 < len &&
@@ -1135,7 +1137,8 @@ IsTrigger(const char *t, size_t len, size_t i)
  * Whether the token starting at i (up to white space) can hold a URL: every
  * form the extractor accepts has a dot followed by a letter, digit or
  * non-ASCII character (a host.tld; a dot ending a sentence is not one), a
- * colon (a scheme), a bracket (defanged "[.]", IPv6), a defanged "(." or
+ * colon before "//" (a scheme; hxxp[:]// has its bracket), a bracket
+ * (defanged "[.]", IPv6), a defanged "(." or
  * "{.", or a full-width or ideographic dot (lead bytes E3, EF).  Most words
  * of chat text have none, and this byte loop is far cheaper than trying
  * them.  ts remembers the last scan, so that the many word starts of one

@@ -125,6 +125,12 @@ TestExtraction(void)
 	/* defanged */
 	ExpectOne("IOC: hxxps://evil[.]example[.]com/x", "hxxps://evil[.]example[.]com/x", "https://evil.example.com/x");
 	CHECK(urls.urls[0].flags & AG_URL_DEFANGED, "defanged flag");
+	/* a colon is a trigger only before "//"; the other forms have their own */
+	ExpectOne("Note:https://evil.example/x", "https://evil.example/x", "https://evil.example/x");
+	ExpectOne("IOC:hxxp[:]//evil[.]example/y", "hxxp[:]//evil[.]example/y", "http://evil.example/y");
+	ExpectOne("server:http://[2001:db8::1]:8080/p", "http://[2001:db8::1]:8080/p", "http://[2001:db8::1]:8080/p");
+	ExpectOne("key:value at example.com:8443", "example.com:8443", "http://example.com:8443/");
+	ExpectNone("Note: key:value, a:b, https:/x and ftp:");
 
 	/* not URLs */
 	ExpectNone("write to alice@example.com please");
