@@ -72,7 +72,7 @@ Build(AgWordSet *ws)
 	memset(count, 0, sizeof(count));
 	while (n < AG_WORDSET_MAX && NextWord(&p, &w, &wl))
 	{
-		ws->off[n] = (uint16_t) (w - ws->list);
+		ws->off[n] = (uint32_t) (w - ws->list);
 		ws->len[n] = (uint8_t) wl;
 		ws->token[n] = ws->tokens != NULL &&
 			AgWordSetFind((AgWordSet *) ws->tokens, w, wl) >= 0;
@@ -87,7 +87,7 @@ Build(AgWordSet *ws)
 		}
 		n++;
 	}
-	ws->rest = (uint16_t) (p - ws->list);
+	ws->rest = (uint32_t) (p - ws->list);
 	ws->overflow = NextWord(&p, &w, &wl);
 	ws->n = n;
 	/* counting sort by first byte, in word order within each bucket */

@@ -15,8 +15,7 @@
  * "built" is published last, so a reader sees either no index or a whole
  * one.  Words are numbered from 0 in list order (empty words and words
  * longer than AG_WORDSET_MAX_WORD are skipped); AgWordSetFind returns the
- * first number of a word listed twice.  Lists are short: rest offsets fit
- * in 16 bits.
+ * first number of a word listed twice.
  */
 #ifndef AG_WORDSET_H
 #define AG_WORDSET_H
@@ -38,10 +37,10 @@ typedef struct AgWordSet
 	int			built;
 	int			n;				/* words indexed */
 	int			overflow;		/* the list has more than AG_WORDSET_MAX */
-	uint16_t	rest;			/* list + rest: where the words not indexed begin */
+	uint32_t	rest;			/* list + rest: where the words not indexed begin */
 	uint16_t	bucket[257];	/* words starting with byte b: order[bucket[b] .. bucket[b + 1]) */
 	uint16_t	order[AG_WORDSET_MAX];	/* word numbers, by first byte then number */
-	uint16_t	off[AG_WORDSET_MAX];	/* word k is list + off[k] ... */
+	uint32_t	off[AG_WORDSET_MAX];	/* word k is list + off[k] ... */
 	uint8_t		len[AG_WORDSET_MAX];	/* ... len[k] bytes long */
 	uint8_t		token[AG_WORDSET_MAX];	/* 1: in *tokens */
 	int			one_byte;		/* some word is one byte long */
