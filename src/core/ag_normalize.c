@@ -594,17 +594,19 @@ SpacedRunAt(const unsigned char *s, size_t len, size_t i, int fold)
 /*
  * Sixteen bytes s[0..16) of ASCII text that the fast path below would copy
  * as they are, only lower-cased and \t..\r turned into spaces: no byte of
- * 0x80 or above, no digit or '$' (no word can become mixed), no white space
- * after white space (after last_space: nothing to collapse), and no lone
- * letter (prev_alnum /
- * next_alnum: whether the bytes either side of the sixteen are letters or
- * digits as the fast path classes them).  Writes the lower-cased bytes to
- * o, their offsets (base on) to map, and returns 1; otherwise writes
+ * 0x80 or above, no digit or '$' (no word can become mixed), and no white
+ * space after white space (after last_space: nothing to collapse).  Writes
+ * the lower-cased bytes to o, their offsets (base on) to map, one bit per
+ * lone letter ("a", "I": a letter with no letter or digit either side;
+ * prev_alnum / next_alnum: whether the bytes either side of the sixteen
+ * are letters or digits as the fast path classes them) to *lone, for the
+ * caller's spaced-out-letters test, and returns 1; otherwise writes
  * nothing and returns 0.
  */
 static inline int
 AsciiBlockPlain(const unsigned char *s, int prev_alnum, int next_alnum,
-				int last_space, unsigned char *o, uint32_t *map, uint32_t base)
+				int last_space, unsigned char *o, uint32_t *map, uint32_t base,
+				unsigned *lone)
 {
 	__m128i		v = _mm_loadu_si128((const __m128i *) s);
 
@@ -629,9 +631,9 @@ AsciiBlockPlain(const unsigned char *s, int prev_alnum, int next_alnum,
 	unsigned	left = (a << 1) | (unsigned) (prev_alnum != 0);
 	unsigned	right = (a >> 1) | ((unsigned) (next_alnum != 0) << 15);
 
-	if ((a & ~left & ~right & 0xFFFF) != 0 ||
-		(sp & ((sp << 1) | (unsigned) (last_space != 0))) != 0)
+	if ((sp & ((sp << 1) | (unsigned) (last_space != 0))) != 0)
 		return 0;
+	*lone = a & ~left & ~right & 0xFFFF;
 
 	v = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
 	v = _mm_or_si128(_mm_andnot_si128(ctrl, v), _mm_and_si128(ctrl, space));
@@ -713,13 +715,25 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		while (i >= scalar_until && i + 16 < len && i + 16 <= UINT32_MAX)
 		{
 			int			after = FastAlnum(s[i + 16]);
+			unsigned	lone;
 
 			if (digits != 0 ||
 				!AsciiBlockPlain(s + i, prev_alnum, after, last_space,
-								 o + ob, map + ob, (uint32_t) i))
+								 o + ob, map + ob, (uint32_t) i, &lone))
 			{
 				scalar_until = i + 16;
 				break;
+			}
+			/* lone letters: the test the byte loop makes on each */
+			for (; lone != 0; lone &= lone - 1)
+			{
+				size_t		p = i + (size_t) __builtin_ctz(lone);
+
+				if (p + 4 < len)
+				{
+					spaced |= SpacedRunAt(s, len, p, 0);
+					spaced_folded |= SpacedRunAt(s, len, p, 1);
+				}
 			}
 			ob += 16;
 			last_space = ascii_fold[s[i + 15]] == ' ';
