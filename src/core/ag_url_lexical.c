@@ -278,24 +278,15 @@ AgUrlMainLabel(const char *host, char *out, size_t outlen)
 	return n;
 }
 
-/* Is word[0..n) in text[0..len), as a whole token when token is set? */
+/* Is word[0..n) in text[0..len)?  (Words of the lists: AgWordSetCountIn.) */
 static int
-ContainsWord(const char *text, size_t len, const char *word, size_t n, int token)
+ContainsWord(const char *text, size_t len, const char *word, size_t n)
 {
 	if (n == 0 || n > len)
 		return 0;
 	for (size_t i = 0; i + n <= len; i++)
-	{
-		if (text[i] != word[0] || memcmp(text + i, word, n) != 0)
-			continue;
-		if (!token)
+		if (text[i] == word[0] && memcmp(text + i, word, n) == 0)
 			return 1;
-		int			before = i == 0 || !((text[i - 1] >= 'a' && text[i - 1] <= 'z'));
-		int			after = i + n == len || !((text[i + n] >= 'a' && text[i + n] <= 'z'));
-
-		if (before && after)
-			return 1;
-	}
 	return 0;
 }
 
@@ -414,9 +405,9 @@ TypoOfBrand(const char *label, size_t n)
 		 * One edit leaves one half of the brand whole: without either half
 		 * in the label, no part of it is one edit away.
 		 */
-		if (bl >= 6 && !ContainsWord(label, n, p, bl, 0) &&
-			(ContainsWord(label, n, p, bl / 2, 0) ||
-			 ContainsWord(label, n, p + bl / 2, bl - bl / 2, 0)))
+		if (bl >= 6 && !ContainsWord(label, n, p, bl) &&
+			(ContainsWord(label, n, p, bl / 2) ||
+			 ContainsWord(label, n, p + bl / 2, bl - bl / 2)))
 			for (size_t w = bl - 1; w <= bl + 1; w++)
 				for (size_t i = 0; i + w <= n; i++)
 					if (WithinOneEdit(label + i, w, p, bl))
@@ -677,7 +668,7 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 	}
 	/* "www-paypal-com.evil.example": the real www. is a label of its own */
 	for (int i = 0; i <= h.main; i++)
-		if (h.len[i] > 3 && ContainsWord(h.s[i], h.len[i], "www", 3, 0) &&
+		if (h.len[i] > 3 && ContainsWord(h.s[i], h.len[i], "www", 3) &&
 			strspn(h.s[i] + 3, "0123456789") != h.len[i] - 3)	/* www2 is real */
 		{
 			Fire(r, F_FAKE_WWW);
