@@ -7,7 +7,8 @@
  * selectors) are dropped, everything else goes through utf8proc's
  * compatibility decomposition with case folding and mark stripping, so that
  * fullwidth, mathematical and accented letters become plain ones.  ASCII
- * takes a short path without utf8proc.
+ * text, also with white space and punctuation or symbols from beyond ASCII,
+ * takes a short path that does both passes at once.
  *
  * The second pass works on words: spaced-out letters ("i g n o r e") are
  * joined, words that mix Latin letters with Cyrillic or Greek look-alikes
@@ -178,6 +179,23 @@ EnsureCps(AgNormText *nt, size_t n)
 	return 0;
 }
 
+/*
+ * cp's compatibility decomposition, case-folded, marks stripped, into
+ * dec[0..size): utf8proc_decompose_char's count (more than size: did not
+ * fit) or a negative error.
+ */
+static utf8proc_ssize_t
+DecomposeCp(int32_t cp, utf8proc_int32_t *dec, utf8proc_ssize_t size)
+{
+	int			boundclass = 0;
+
+	return utf8proc_decompose_char(cp, dec, size,
+								   UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
+								   UTF8PROC_STRIPMARK | UTF8PROC_DECOMPOSE |
+								   UTF8PROC_IGNORE,
+								   &boundclass);
+}
+
 /* First pass: one code point at a time.  Returns count or -1. */
 static long
 MapCodePoints(AgNormText *nt, const char *src, size_t len)
@@ -224,12 +242,7 @@ MapCodePoints(AgNormText *nt, const char *src, size_t len)
 		}
 
 		utf8proc_int32_t dec[32];
-		int			boundclass = 0;
-		utf8proc_ssize_t k = utf8proc_decompose_char(cp, dec, 32,
-													 UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
-													 UTF8PROC_STRIPMARK | UTF8PROC_DECOMPOSE |
-													 UTF8PROC_IGNORE,
-													 &boundclass);
+		utf8proc_ssize_t k = DecomposeCp(cp, dec, 32);
 
 		if (k < 0 || k > 32)
 		{
@@ -408,7 +421,7 @@ IsAsciiAlpha(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Classes of ASCII bytes, for the fast path. */
+/* Classes of bytes, for the fast path (none for a byte of 0x80 or above). */
 #define CLS_ALPHA 1
 #define CLS_DIGIT 2
 #define CLS_DOLLAR 4
@@ -418,7 +431,7 @@ IsAsciiAlpha(unsigned char c)
 	[a + 6] = CLS_ALPHA, [a + 7] = CLS_ALPHA, [a + 8] = CLS_ALPHA, \
 	[a + 9] = CLS_ALPHA, [a + 10] = CLS_ALPHA, [a + 11] = CLS_ALPHA, \
 	[a + 12] = CLS_ALPHA
-static const unsigned char ascii_class[128] = {
+static const unsigned char ascii_class[256] = {
 	ALPHA_ROW('a'), ALPHA_ROW('a' + 13), ALPHA_ROW('A'), ALPHA_ROW('A' + 13),
 	['0'] = CLS_DIGIT | CLS_LEET, ['1'] = CLS_DIGIT | CLS_LEET,
 	['2'] = CLS_DIGIT, ['3'] = CLS_DIGIT | CLS_LEET, ['4'] = CLS_DIGIT | CLS_LEET,
@@ -428,12 +441,61 @@ static const unsigned char ascii_class[128] = {
 
 /*
  * Whether byte b counts as a letter or digit for the fast path's word
- * tests (its low seven bits: a non-ASCII byte sends the text elsewhere).
+ * tests.  A non-ASCII byte does not: the fast path goes on only past a
+ * white space or neutral character (see SimpleCpLen), which is neither.
  */
 static inline int
 FastAlnum(unsigned char b)
 {
-	return (ascii_class[b & 0x7F] & (CLS_ALPHA | CLS_DIGIT)) != 0;
+	return (ascii_class[b] & (CLS_ALPHA | CLS_DIGIT)) != 0;
+}
+
+/*
+ * What the fast path can do with the non-ASCII character at s (len bytes
+ * left).  It takes two kinds, and returns their length:
+ *
+ *  - white space (no-break, thin, ideographic...; *space set): the general
+ *    path writes a space for it;
+ *  - a neutral character: one the general path writes out as it is and no
+ *    word rewrite looks into or across, as if it were an ASCII punctuation
+ *    mark with no special role (curly quotes, dashes, arrows, box drawing,
+ *    most symbols and emoji): not invisible, not a letter, mark or digit,
+ *    not a homoglyph, and left alone by utf8proc's decomposition with case
+ *    folding and mark stripping.
+ *
+ * Both must be well-formed UTF-8 (so a neutral one is written back byte for
+ * byte).  Anything else returns 0.  *last caches the last neutral code
+ * point (0 for none): texts that have one tend to repeat it.
+ */
+static int
+SimpleCpLen(const unsigned char *s, size_t len, int32_t *last, int *space)
+{
+	int32_t		cp;
+	int			used = AgUtf8Decode(s, len, &cp);
+	unsigned char enc[4];
+
+	*space = 0;
+	if (used < 2 || AgUtf8Encode(cp, enc) != used || memcmp(enc, s, used) != 0)
+		return 0;
+	if (cp == *last)
+		return used;
+	if (IsInvisibleCp(cp))
+		return 0;
+	if (IsSpaceCp(cp))
+	{
+		*space = 1;
+		return used;
+	}
+	if (IsWordCp(cp) || ConfusableToLatin(cp) != 0)
+		return 0;
+
+	utf8proc_int32_t dec[4];
+	utf8proc_ssize_t k = DecomposeCp(cp, dec, 4);
+
+	if (k != 1 || dec[0] != cp)
+		return 0;
+	*last = cp;
+	return used;
 }
 
 /*
@@ -655,6 +717,10 @@ AsciiBlockPlain(const unsigned char *s, int prev_alnum, int next_alnum,
  * \t..\r into spaces and collapses whitespace runs, i.e. MapCodePoints and
  * RewriteWords' last pass, and notes what else the word rewrites could do.
  * Returns 1 when it did the work, 0 when the text needs the general path.
+ * It also takes non-ASCII white space and neutral characters (curly quotes,
+ * dashes, symbols, emoji: see SimpleCpLen), which chat text is full of;
+ * with those the result is the general path's in every case, the
+ * tab-separated lone letters below included.
  *
  *	- Text in which no word mixes letters with digits or '$' and no letters
  *	  stand alone in a spaced-out run (as seen on the bytes as they are) is
@@ -668,7 +734,8 @@ AsciiBlockPlain(const unsigned char *s, int prev_alnum, int next_alnum,
  *	  rewrite left is leetspeak, done here on the output: it neither adds nor
  *	  removes spaces and collapsing spaces changes no word, so the order of
  *	  the two does not matter.  The result is the general path's.
- *	- Anything else (non-ASCII, spaced-out letters) takes the general path.
+ *	- Anything else (other non-ASCII characters, spaced-out letters) takes
+ *	  the general path.
  */
 static int
 NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
@@ -683,6 +750,8 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 				spaced = 0,		/* lone letters (the bytes as they are) */
 				spaced_folded = 0;	/* (the bytes as the general path maps them) */
 	int			last_space = 1;
+	int32_t		last_neutral = 0;
+	int			nonascii = 0;	/* took a non-ASCII character */
 
 	if (AgBufReserve(&nt->out, len + 1) != 0)
 		return -1;
@@ -745,7 +814,45 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 #endif
 		c = s[i];
 		if (c >= 0x80)
-			return 0;
+		{
+			/*
+			 * White space becomes a space and a neutral character is copied
+			 * as it is, every byte mapped to the character's first; either
+			 * ends a word: what the general path does.  Anything else needs
+			 * the general path, and so does white space after a lone
+			 * letter: it may separate spaced-out letters, which the tests
+			 * here look for between ASCII bytes only.
+			 */
+			int			space;
+			int			used = SimpleCpLen(s + i, len - i, &last_neutral, &space);
+
+			if (used == 0)
+				return 0;
+			nonascii = 1;
+			if (space)
+			{
+				if (i >= 1 && (ascii_class[s[i - 1]] & CLS_ALPHA) &&
+					(i < 2 || !FastAlnum(s[i - 2])))
+					return 0;
+				o[ob] = ' ';
+				map[ob] = (uint32_t) i;
+				ob += !last_space;
+				last_space = 1;
+			}
+			else
+			{
+				memcpy(o + ob, s + i, used);
+				for (int k = 0; k < used; k++)
+					map[ob + k] = (uint32_t) i;
+				ob += used;
+				last_space = 0;
+			}
+			i += used - 1;
+			letters = digits = 0;
+			prev_alnum = 0;
+			alnum = i + 1 < len && FastAlnum(s[i + 1]);
+			continue;
+		}
 
 		/*
 		 * Branch-free: word boundaries are too frequent to predict.  The
@@ -784,6 +891,18 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
+
+	/*
+	 * The tab-separated lone letters above are the fast path's own way
+	 * only for ASCII text, which has always taken it; a text with a
+	 * non-ASCII character took the general path until the fast path learnt
+	 * to take some, and keeps its result.
+	 */
+	if (nonascii && spaced_folded)
+	{
+		nt->out.len = 0;
+		return 0;
+	}
 	if (!mixed && !spaced)
 		return 1;
 	if (spaced_folded)

@@ -110,19 +110,25 @@ TestNormalizeRandom(void)
 		"\xD0\xBE", "\xD0\xB5", "\xCE\xB1", "\xC3\xA9", "\xEF\xBC\xA9",
 		"\xE2\x80\x8B", "\xC2\xA0", "\xE4\xBD\xA0", "\xF0\x9F\x98\x80",
 		"\xEF\xAC\x83", "\xE2\x80\xA8", "\xD0\x96",
+		/* neutral or white space (the fast path takes them), near misses */
+		"\xE2\x80\x99", "\xE2\x80\x94", "\xE2\x94\x80", "\xE2\x86\x92",
+		"\xE2\x9C\x85", "\xEF\xBF\xBD", "\xC2\xA0", "\xE2\x80\x89",
+		"\xE2\x80\xA6", "\xEF\xBC\x9A",
+		"\xC2\xB2", "\xE2\x85\xA0", "\xCC\x81", "\xE2\x80\x8D", "\xFF",
+		"\xE2\x80", "\xC0\xAF", "\xED\xA0\x80",
 	};
 	int			npieces = (int) (sizeof(pieces) / sizeof(pieces[0]));
 	AgNormText	got = {0},
 				ref = {0};
 	unsigned	seed = 12345;
 	long		differ = 0;
-	int			iters = 200000;
+	int			iters = 300000;
 
 	for (int it = 0; it < iters; it++)
 	{
 		char		buf[200];
 		size_t		len = 0;
-		int			ascii = it % 2 == 0;	/* half of them ASCII only */
+		int			mode = it % 3;	/* ASCII only, anything, ASCII + neutral */
 		int			n;
 
 		seed = seed * 1103515245u + 12345u;
@@ -132,13 +138,27 @@ TestNormalizeRandom(void)
 			const char *p;
 
 			seed = seed * 1103515245u + 12345u;
-			p = pieces[(seed >> 16) % (ascii ? 37 : npieces)];
+			if (mode == 0)
+				p = pieces[(seed >> 16) % 37];
+			else if (mode == 1)
+				p = pieces[(seed >> 16) % npieces];
+			else
+			{
+				int			r = (int) ((seed >> 16) % (37 + 8));
+
+				p = pieces[r < 37 ? r : r + 12];
+			}
 			memcpy(buf + len, p, strlen(p));
 			len += strlen(p);
 		}
 		if (NormalizeDiffers(&got, &ref, buf, len) && differ++ < 3)
-			printf("FAIL normalisation of \"%.*s\": \"%s\", expected \"%s\"\n",
+		{
+			printf("FAIL normalisation of \"%.*s\": \"%s\", expected \"%s\"\n  bytes:",
 				   (int) len, buf, got.out.data, ref.out.data);
+			for (size_t k = 0; k < len; k++)
+				printf(" %02x", (unsigned char) buf[k]);
+			printf("\n");
+		}
 	}
 	CHECK(differ == 0, "normalisation differs from the reference on %ld of %d random texts", differ, iters);
 	AgNormFree(&got);
