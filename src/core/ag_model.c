@@ -66,15 +66,21 @@
 #define TAIL_TOKENS 16
 
 /*
- * Extraction state: the text is read once, code point by code point.
+ * Extraction: the text is read once, code point by code point.
  *
  * The same code serves two callers: AgFeaturesExtract, which records every
  * feature with its kind and span (training, and the top terms of a text
  * the model reports), and AgModelScoreText, which needs only the buckets,
  * in the same order, to score a text.  Both are instances of one inline
- * function (Extract below, full = 1 or 0), so they cannot disagree.
+ * function (Extract1 below, full = 1 or 0), so they cannot disagree.
+ *
+ * Extract1 keeps its state in locals (a Sink for where features go, a Lex
+ * for words and tokens) that no pointer outside it can reach: were they
+ * behind the caller's pointer, every bucket stored would oblige the
+ * compiler to read them again from memory, since a uint32_t store may
+ * change any uint32_t.
  */
-typedef struct Extract
+typedef struct Sink
 {
 	uint32_t	mask;
 	uint32_t   *seen;			/* bitmap over all buckets */
@@ -87,6 +93,10 @@ typedef struct Extract
 	int64_t		sum[2];
 	size_t		ndistinct;
 	int			flushed;		/* b was emptied before the end */
+} Sink;
+
+typedef struct Lex
+{
 	/* word in progress and the one before it (for bigrams) */
 	int			inword;
 	uint32_t	wstart;
@@ -99,6 +109,7 @@ typedef struct Extract
 	uint32_t	tstart;
 	char		shape[SHAPE_MAX + 1];
 	int			shapelen;
+	int			lastshape;		/* shape[shapelen - 1], or -1 */
 	int			tpunct;
 	uint64_t	prevshape;
 	int			have_prevshape;
@@ -106,7 +117,7 @@ typedef struct Extract
 	uint32_t	ntok;
 	uint32_t	nodd;
 	uint32_t	tailodd;		/* one bit per token of the last TAIL_TOKENS */
-} Extract;
+} Lex;
 
 #define AG_ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -115,8 +126,8 @@ typedef struct Extract
  * in: a bitmap over all buckets, one bit test; only the bits that were set
  * get cleared after the text, never the whole map.  Branch-free: the entry
  * is written at n whatever, and n moves on only for a new bucket; returns
- * the new n (kept in a register by the caller, not in x).  The caller has
- * reserved room for every feature the text can yield.
+ * the new n (kept in a register by the caller).  The caller has reserved
+ * room for every feature the text can yield.
  *
  * Scoring only appends the bucket: testing the bitmap here would make
  * where the next bucket goes wait for this bucket's bit, a chain of loads
@@ -124,7 +135,7 @@ typedef struct Extract
  * nothing waits for it.
  */
 static AG_ALWAYS_INLINE size_t
-AddFeature(Extract *x, size_t n, uint64_t h, uint8_t kind, uint32_t off,
+AddFeature(const Sink *k, size_t n, uint64_t h, uint8_t kind, uint32_t off,
 		   uint32_t len, float value, const int full)
 {
 	uint32_t	bucket;
@@ -133,14 +144,14 @@ AddFeature(Extract *x, size_t n, uint64_t h, uint8_t kind, uint32_t off,
 	h ^= h >> 32;
 	h *= UINT64_C(0xd6e8feb86659fd93);
 	h ^= h >> 32;
-	bucket = (uint32_t) h & x->mask;
+	bucket = (uint32_t) h & k->mask;
 
 	if (full)
 	{
-		uint32_t   *word = &x->seen[bucket >> 5];
+		uint32_t   *word = &k->seen[bucket >> 5];
 		uint32_t	bit = UINT32_C(1) << (bucket & 31);
 		uint32_t	old = *word;
-		AgFeature  *f = &x->f[n];
+		AgFeature  *f = &k->f[n];
 
 		f->bucket = bucket;
 		f->value = value;
@@ -157,9 +168,9 @@ AddFeature(Extract *x, size_t n, uint64_t h, uint8_t kind, uint32_t off,
 	 * cache: ask for them now, so they are in by then (a prefetch, unlike
 	 * a load, does not hold up the work that follows).
 	 */
-	x->b[n] = bucket;
-	__builtin_prefetch(&x->weights[bucket], 0, 2);
-	__builtin_prefetch(&x->seen[bucket >> 5], 1, 3);
+	k->b[n] = bucket;
+	__builtin_prefetch(&k->weights[bucket], 0, 2);
+	__builtin_prefetch(&k->seen[bucket >> 5], 1, 3);
 	return n + 1;
 }
 
@@ -169,17 +180,17 @@ AddFeature(Extract *x, size_t n, uint64_t h, uint8_t kind, uint32_t off,
  * statistics) and counts them.  Integer sums, so the order does not matter.
  */
 static void
-SumDistinct(Extract *x, size_t from, size_t to, int stat)
+SumDistinct(Sink *k, size_t from, size_t to, int stat)
 {
-	const uint32_t *b = x->b;
-	const int8_t *w = x->weights;
-	uint32_t   *seen = x->seen;
+	const uint32_t *b = k->b;
+	const int8_t *w = k->weights;
+	uint32_t   *seen = k->seen;
 	int64_t		sum = 0;
 	size_t		nd = 0;
 
-	for (size_t k = from; k < to; k++)
+	for (size_t i = from; i < to; i++)
 	{
-		uint32_t	bucket = b[k];
+		uint32_t	bucket = b[i];
 		uint32_t   *word = &seen[bucket >> 5];
 		uint32_t	bit = UINT32_C(1) << (bucket & 31);
 		uint32_t	old = *word;
@@ -189,8 +200,8 @@ SumDistinct(Extract *x, size_t from, size_t to, int stat)
 		nd += isnew;
 		sum += (int64_t) w[bucket] & -(int64_t) isnew;
 	}
-	x->sum[stat] += sum;
-	x->ndistinct += nd;
+	k->sum[stat] += sum;
+	k->ndistinct += nd;
 }
 
 /*
@@ -201,16 +212,8 @@ SumDistinct(Extract *x, size_t from, size_t to, int stat)
 #define MAX_FEATURES_PER_CP 8
 #define STAT_FEATURES 10		/* see the end of Extract1 */
 
-static size_t
-FlushBuckets(Extract *x, size_t n)
-{
-	SumDistinct(x, 0, n, 0);
-	x->flushed = 1;
-	return 0;
-}
-
 static AG_ALWAYS_INLINE size_t
-EndWord(Extract *x, size_t n, uint32_t end, const int full)
+EndWord(const Sink *k, Lex *x, size_t n, uint32_t end, const int full)
 {
 	uint32_t	wlen = end - x->wstart;
 
@@ -220,9 +223,9 @@ EndWord(Extract *x, size_t n, uint32_t end, const int full)
 		x->have_prev = 0;
 		return n;
 	}
-	n = AddFeature(x, n, x->wh, AG_FEAT_WORD, x->wstart, wlen, 1.0f, full);
+	n = AddFeature(k, n, x->wh, AG_FEAT_WORD, x->wstart, wlen, 1.0f, full);
 	if (x->have_prev)
-		n = AddFeature(x, n, (x->prevh ^ 2) * GRAM_MUL + x->wh, AG_FEAT_BIGRAM,
+		n = AddFeature(k, n, (x->prevh ^ 2) * GRAM_MUL + x->wh, AG_FEAT_BIGRAM,
 					   x->prevoff, end - x->prevoff, 1.0f, full);
 	x->prevh = x->wh;
 	x->prevoff = x->wstart;
@@ -231,7 +234,7 @@ EndWord(Extract *x, size_t n, uint32_t end, const int full)
 }
 
 static AG_ALWAYS_INLINE size_t
-EndToken(Extract *x, size_t n, uint32_t end, const int full)
+EndToken(const Sink *k, Lex *x, size_t n, uint32_t end, const int full)
 {
 	uint64_t	h = UINT64_C(0x5348415045);	/* "SHAPE" */
 
@@ -243,11 +246,11 @@ EndToken(Extract *x, size_t n, uint32_t end, const int full)
 		x->nodd++;
 		x->tailodd |= 1;
 	}
-	for (int k = 0; k < x->shapelen; k++)
-		h = (h + (unsigned char) x->shape[k]) * GRAM_MUL;
-	n = AddFeature(x, n, h, AG_FEAT_SHAPE, x->tstart, end - x->tstart, 1.0f, full);
+	for (int i = 0; i < x->shapelen; i++)
+		h = (h + (unsigned char) x->shape[i]) * GRAM_MUL;
+	n = AddFeature(k, n, h, AG_FEAT_SHAPE, x->tstart, end - x->tstart, 1.0f, full);
 	if (x->have_prevshape)
-		n = AddFeature(x, n, (x->prevshape ^ 8) * GRAM_MUL + h, AG_FEAT_SHAPE,
+		n = AddFeature(k, n, (x->prevshape ^ 8) * GRAM_MUL + h, AG_FEAT_SHAPE,
 					   x->tstart, end - x->tstart, 1.0f, full);
 	x->prevshape = h;
 	x->have_prevshape = 1;
@@ -281,6 +284,26 @@ static const unsigned char code_punct[128] = {
 	['~'] = 1, ['='] = 1, ['$'] = 1, ['#'] = 1, ['@'] = 1, ['%'] = 1,
 	['*'] = 1, ['_'] = 1, ['+'] = 1,
 };
+
+/*
+ * An ASCII character in a token's shape: 'a' for a letter, '0' for a digit,
+ * itself otherwise; SHAPE_BREAK for the white space that ends a token.
+ */
+#define SHAPE_BREAK 0x80
+#define SHAPE_ROW8(c) SHAPE_OF(c), SHAPE_OF(c + 1), SHAPE_OF(c + 2), \
+	SHAPE_OF(c + 3), SHAPE_OF(c + 4), SHAPE_OF(c + 5), SHAPE_OF(c + 6), \
+	SHAPE_OF(c + 7)
+#define SHAPE_OF(c) ((c) == ' ' || (c) == '\n' || (c) == '\t' || (c) == '\r' ? \
+	SHAPE_BREAK : (c) >= '0' && (c) <= '9' ? '0' : \
+	((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ? 'a' : (c))
+static const unsigned char ascii_shape[128] = {
+	SHAPE_ROW8(0), SHAPE_ROW8(8), SHAPE_ROW8(16), SHAPE_ROW8(24),
+	SHAPE_ROW8(32), SHAPE_ROW8(40), SHAPE_ROW8(48), SHAPE_ROW8(56),
+	SHAPE_ROW8(64), SHAPE_ROW8(72), SHAPE_ROW8(80), SHAPE_ROW8(88),
+	SHAPE_ROW8(96), SHAPE_ROW8(104), SHAPE_ROW8(112), SHAPE_ROW8(120),
+};
+#undef SHAPE_OF
+#undef SHAPE_ROW8
 
 /* Powers of GRAM_MUL, for the n-gram hashes in closed form (mod 2^64). */
 #define GRAM_MUL2 (GRAM_MUL * GRAM_MUL)
@@ -320,9 +343,50 @@ PrepareSeen(AgFeatures *fv, uint32_t nbuckets)
 	return 0;
 }
 
+/* The last five code points and their offsets, for the n-grams. */
+typedef struct Grams
+{
+	uint32_t	p1,
+				p2,
+				p3,
+				p4,
+				p5;				/* p1 the latest (zeros before the text) */
+	uint32_t	q1,
+				q2,
+				q3,
+				q4,
+				q5;
+	unsigned	ncp;
+	unsigned	ascii_run;		/* the latest code points in a row that are ASCII */
+	uint64_t	sum3;			/* a M^3 + b M^2 + c M over the last three */
+	uint64_t	sum5;			/* likewise over the last five */
+} Grams;
+
 /*
- * The features of norm, in order, into x (which the caller set up); returns
- * the index of the first statistics feature (they come last).
+ * gram_term[c][k] = c M^(k + 1): an ASCII byte's term in an n-gram's hash
+ * when it is k places before the n-gram's last byte.  In a run of ASCII
+ * the n-grams' hashes are sums of these, straight from the bytes.
+ */
+#define GT(c) {(uint64_t) (c) * GRAM_MUL, (uint64_t) (c) * GRAM_MUL2, \
+		(uint64_t) (c) * GRAM_MUL3, (uint64_t) (c) * GRAM_MUL4, (uint64_t) (c) * GRAM_MUL5}
+#define GT8(c) GT(c), GT(c + 1), GT(c + 2), GT(c + 3), GT(c + 4), GT(c + 5), \
+		GT(c + 6), GT(c + 7)
+static const uint64_t gram_term[128][5] = {
+	GT8(0), GT8(8), GT8(16), GT8(24), GT8(32), GT8(40), GT8(48), GT8(56),
+	GT8(64), GT8(72), GT8(80), GT8(88), GT8(96), GT8(104), GT8(112), GT8(120),
+};
+#undef GT8
+#undef GT
+
+static AG_ALWAYS_INLINE size_t
+StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
+		uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
+		const int full);
+
+/*
+ * The features one code point cp (cplen bytes at offset i) completes.
+ * ascii: cp < 0x80, known to the compiler, which then drops the tests that
+ * only other code points can pass (the loop has one instance for each).
  *
  * Hashes: a character 3-gram a b c hashes to (((3 + a) M + b) M + c) M,
  * a 5-gram likewise from 5; kept here in closed form, the sum of the last
@@ -330,158 +394,235 @@ PrepareSeen(AgFeatures *fv, uint32_t nbuckets)
  * numbers mod 2^64, without refolding every window).
  */
 static AG_ALWAYS_INLINE size_t
-Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
+Step(const Sink *k, Lex *x, Grams *g, size_t n, const unsigned char *s,
+	 uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
+	 const int full)
 {
-	/* the last five code points and their offsets, p1 the latest (zeros before the text) */
-	uint32_t	p1 = 0,
-				p2 = 0,
-				p3 = 0,
-				p4 = 0,
-				p5 = 0;
-	uint32_t	q1 = 0,
-				q2 = 0,
-				q3 = 0,
-				q4 = 0,
-				q5 = 0;
-	unsigned	ncp = 0;
-	size_t		n = x->n;
-	uint64_t	sum3 = 0,		/* a M^3 + b M^2 + c M over the last three */
-				sum5 = 0;		/* likewise over the last five */
+	/*
+	 * character 3- and 5-grams, punctuation and spaces included; hashed
+	 * from code points, multiply-add per code point
+	 */
+	uint64_t	cm = (uint64_t) (uint32_t) cp * GRAM_MUL;
 
-	for (size_t i = 0; i < len;)
+	g->sum3 = g->sum3 * GRAM_MUL - (uint64_t) g->p3 * GRAM_MUL4 + cm;
+	g->sum5 = g->sum5 * GRAM_MUL - (uint64_t) g->p5 * GRAM_MUL6 + cm;
+	g->p5 = g->p4, g->p4 = g->p3, g->p3 = g->p2, g->p2 = g->p1, g->p1 = (uint32_t) cp;
+	g->q5 = g->q4, g->q4 = g->q3, g->q3 = g->q2, g->q2 = g->q1, g->q1 = i;
+	g->ncp++;
+	if (g->ncp >= 3)
 	{
-		int32_t		cp;
-		int			cplen;
-		int			isword;
+		n = AddFeature(k, n, g->sum3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3, g->q3,
+					   i + cplen - g->q3, 1.0f, full);
+		if (g->ncp >= 5)
+			n = AddFeature(k, n, g->sum5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5, g->q5,
+						   i + cplen - g->q5, 1.0f, full);
+	}
+	return StepLex(k, x, n, s, i, cp, cplen, isword, ascii, full);
+}
 
-		if (!full && __builtin_expect(n + MAX_FEATURES_PER_CP > x->bcap, 0))
-			n = FlushBuckets(x, n);
-		if (s[i] < 0x80)
+/* The word, bigram and token-shape features one code point completes. */
+static AG_ALWAYS_INLINE size_t
+StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
+		uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
+		const int full)
+{
+	/* words: letter/digit runs; each CJK ideograph or kana alone */
+	if (!ascii && isword && cp >= 0x1100 && AgIsIdeographCp(cp))
+	{
+		if (x->inword)
+			n = EndWord(k, x, n, i, full);
+		x->inword = 1;
+		x->wstart = i;
+		x->wh = AgFnv1a(AG_FNV_OFFSET ^ 1, s + i, cplen);
+		n = EndWord(k, x, n, i + cplen, full);
+	}
+	else if (isword)
+	{
+		if (!x->inword)
 		{
-			cp = s[i];
-			cplen = 1;
-			isword = ascii_word[cp];
-		}
-		else
-		{
-			cplen = AgUtf8Decode(s + i, len - i, &cp);
-			isword = AgIsWordCp(cp);
-		}
-
-		/*
-		 * character 3- and 5-grams, punctuation and spaces included; hashed
-		 * from code points, multiply-add per code point
-		 */
-		{
-			uint64_t	cm = (uint64_t) (uint32_t) cp * GRAM_MUL;
-
-			sum3 = sum3 * GRAM_MUL - (uint64_t) p3 * GRAM_MUL4 + cm;
-			sum5 = sum5 * GRAM_MUL - (uint64_t) p5 * GRAM_MUL6 + cm;
-			p5 = p4, p4 = p3, p3 = p2, p2 = p1, p1 = (uint32_t) cp;
-			q5 = q4, q4 = q3, q3 = q2, q2 = q1, q1 = (uint32_t) i;
-			ncp++;
-		}
-		if (ncp >= 3)
-		{
-			n = AddFeature(x, n, sum3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3, q3,
-						   (uint32_t) (i + cplen) - q3, 1.0f, full);
-			if (ncp >= 5)
-				n = AddFeature(x, n, sum5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5, q5,
-							   (uint32_t) (i + cplen) - q5, 1.0f, full);
-		}
-
-		/* words: letter/digit runs; each CJK ideograph or kana alone */
-		if (isword && cp >= 0x1100 && AgIsIdeographCp(cp))
-		{
-			if (x->inword)
-				n = EndWord(x, n, (uint32_t) i, full);
 			x->inword = 1;
-			x->wstart = (uint32_t) i;
-			x->wh = AgFnv1a(AG_FNV_OFFSET ^ 1, s + i, cplen);
-			n = EndWord(x, n, (uint32_t) (i + cplen), full);
+			x->wstart = i;
+			x->wh = AG_FNV_OFFSET ^ 1;
+		}
+		x->wh = AgFnv1a(x->wh, s + i, ascii ? 1 : cplen);
+	}
+	else
+	{
+		if (x->inword)
+			n = EndWord(k, x, n, i, full);
+		/* sentence punctuation breaks bigrams, spaces do not */
+		if (cp != ' ')
+			x->have_prev = 0;
+	}
+
+	/* token shapes: letters 'a', digits '0', punctuation as itself */
+	if (ascii ? ascii_shape[cp] == SHAPE_BREAK :
+		(cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r'))
+	{
+		if (x->intok)
+			n = EndToken(k, x, n, i, full);
+	}
+	else
+	{
+		int			c;
+
+		if (!x->intok)
+		{
+			x->intok = 1;
+			x->tstart = i;
+			x->shapelen = 0;
+			x->lastshape = -1;
+			x->tpunct = 0;
+		}
+		if (ascii)
+		{
+			c = ascii_shape[cp];
+			x->tpunct += code_punct[cp];	/* 0 for letters and digits */
 		}
 		else if (isword)
-		{
-			if (!x->inword)
-			{
-				x->inword = 1;
-				x->wstart = (uint32_t) i;
-				x->wh = AG_FNV_OFFSET ^ 1;
-			}
-			x->wh = AgFnv1a(x->wh, s + i, cplen);
-		}
+			c = (cp >= '0' && cp <= '9') ? '0' : 'a';
 		else
 		{
-			if (x->inword)
-				n = EndWord(x, n, (uint32_t) i, full);
-			/* sentence punctuation breaks bigrams, spaces do not */
-			if (cp != ' ')
-				x->have_prev = 0;
+			c = cp < 0x80 ? cp : '*';
+			x->tpunct += code_punct[cp < 0x80 ? cp : 0];
 		}
-
-		/* token shapes: letters 'a', digits '0', punctuation as itself */
-		if (cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r')
+		if (c != x->lastshape)
 		{
-			if (x->intok)
-				n = EndToken(x, n, (uint32_t) i, full);
+			if (x->shapelen < SHAPE_MAX)
+				x->shape[x->shapelen++] = (char) c;
+			else
+				x->shape[SHAPE_MAX - 1] = '~';
+			x->lastshape = x->shape[x->shapelen - 1];
 		}
-		else
-		{
-			char		c;
+	}
+	return n;
+}
 
-			if (!x->intok)
+/*
+ * The features of s, in order, into the sink; returns the index of the
+ * first statistics feature (they come last).
+ */
+static AG_ALWAYS_INLINE size_t
+Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
+{
+	Sink		k = *sink;
+	Lex			x;
+	Grams		g;
+	size_t		n = k.n;
+	size_t		i = 0;
+
+	memset(&x, 0, sizeof(x));
+	memset(&g, 0, sizeof(g));
+	while (i < len)
+	{
+		/*
+		 * Scoring keeps room in b for the code points up to stop (each adds
+		 * at most MAX_FEATURES_PER_CP and takes a byte or more), so the
+		 * loop below need not look.
+		 */
+		size_t		stop = len;
+
+		if (!full)
+		{
+			if (n + MAX_FEATURES_PER_CP > k.bcap)
 			{
-				x->intok = 1;
-				x->tstart = (uint32_t) i;
-				x->shapelen = 0;
-				x->tpunct = 0;
+				SumDistinct(&k, 0, n, 0);
+				k.flushed = 1;
+				n = 0;
 			}
-			if (isword)
-				c = (cp >= '0' && cp <= '9') ? '0' : 'a';
+			if ((k.bcap - n) / MAX_FEATURES_PER_CP < len - i)
+				stop = i + (k.bcap - n) / MAX_FEATURES_PER_CP;
+		}
+		while (i < stop)
+		{
+			if (s[i] < 0x80 && g.ascii_run >= 4)
+			{
+				/*
+				 * In a run of ASCII, with the four code points before it
+				 * ASCII too, each byte ends a 3-gram and a 5-gram whose
+				 * hashes are sums of gram_term (Step's numbers, without
+				 * its sliding window); the window is set up again after.
+				 */
+				size_t		from = i;
+
+				for (; i < stop && s[i] < 0x80; i++)
+				{
+					uint64_t	h3 = gram_term[s[i - 2]][2] + gram_term[s[i - 1]][1] +
+						gram_term[s[i]][0];
+					uint64_t	h5 = h3 + gram_term[s[i - 4]][4] + gram_term[s[i - 3]][3];
+
+					n = AddFeature(&k, n, h3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3,
+								   (uint32_t) i - 2, 3, 1.0f, full);
+					n = AddFeature(&k, n, h5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5,
+								   (uint32_t) i - 4, 5, 1.0f, full);
+					n = StepLex(&k, &x, n, s, (uint32_t) i, s[i], 1,
+								ascii_word[s[i]], 1, full);
+				}
+				g.ncp += (unsigned) (i - from);
+				g.ascii_run += (unsigned) (i - from);
+				g.p1 = s[i - 1], g.p2 = s[i - 2], g.p3 = s[i - 3];
+				g.p4 = s[i - 4], g.p5 = s[i - 5];
+				g.q1 = (uint32_t) i - 1, g.q2 = (uint32_t) i - 2;
+				g.q3 = (uint32_t) i - 3, g.q4 = (uint32_t) i - 4;
+				g.q5 = (uint32_t) i - 5;
+				g.sum3 = gram_term[g.p3][2] + gram_term[g.p2][1] + gram_term[g.p1][0];
+				g.sum5 = g.sum3 + gram_term[g.p5][4] + gram_term[g.p4][3];
+			}
+			else if (s[i] < 0x80)
+			{
+				int32_t		cp = s[i];
+
+				n = Step(&k, &x, &g, n, s, (uint32_t) i, cp, 1, ascii_word[cp],
+						 1, full);
+				g.ascii_run++;
+				i++;
+			}
 			else
 			{
-				c = cp < 0x80 ? (char) cp : '*';
-				x->tpunct += code_punct[cp < 0x80 ? cp : 0];
-			}
-			if (x->shapelen == 0 || x->shape[x->shapelen - 1] != c)
-			{
-				if (x->shapelen < SHAPE_MAX)
-					x->shape[x->shapelen++] = c;
-				else
-					x->shape[SHAPE_MAX - 1] = '~';
+				int32_t		cp;
+				int			cplen = AgUtf8Decode(s + i, len - i, &cp);
+
+				n = Step(&k, &x, &g, n, s, (uint32_t) i, cp, cplen,
+						 AgIsWordCp(cp), 0, full);
+				g.ascii_run = 0;
+				i += cplen;
 			}
 		}
-		i += cplen;
 	}
-	if (!full && n + 4 + STAT_FEATURES > x->bcap)
-		n = FlushBuckets(x, n);
-	if (x->inword)
-		n = EndWord(x, n, (uint32_t) len, full);
-	if (x->intok)
-		n = EndToken(x, n, (uint32_t) len, full);
+	if (!full && n + 4 + STAT_FEATURES > k.bcap)
+	{
+		SumDistinct(&k, 0, n, 0);
+		k.flushed = 1;
+		n = 0;
+	}
+	if (x.inword)
+		n = EndWord(&k, &x, n, (uint32_t) len, full);
+	if (x.intok)
+		n = EndToken(&k, &x, n, (uint32_t) len, full);
 
 	size_t		nplain = n;
 
-	if (x->ntok > 0)
+	if (x.ntok > 0)
 	{
 		/* share of odd tokens, and odd tokens at the end (adversarial suffix) */
 		static const double ratio_bins[] = {0.03, 0.06, 0.1, 0.15, 0.25, 0.4};
-		uint32_t	bits = x->tailodd & ((UINT32_C(1) << TAIL_TOKENS) - 1);
+		uint32_t	bits = x.tailodd & ((UINT32_C(1) << TAIL_TOKENS) - 1);
 		int			tail = 0;
 
 		for (; bits != 0; bits &= bits - 1)
 			tail++;
 
-		for (int k = 0; k < 6; k++)
-			if (x->nodd >= ratio_bins[k] * x->ntok && x->nodd > 0)
-				n = AddFeature(x, n, UINT64_C(0x524154) + k, AG_FEAT_STAT, 0, 0,
-						   AG_FEAT_STAT_VALUE, full);
-		for (int k = 1; k <= 8; k *= 2)
-			if (tail >= k)
-				n = AddFeature(x, n, UINT64_C(0x5441494C) + k, AG_FEAT_STAT, 0, 0,
-						   AG_FEAT_STAT_VALUE, full);
+		for (int j = 0; j < 6; j++)
+			if (x.nodd >= ratio_bins[j] * x.ntok && x.nodd > 0)
+				n = AddFeature(&k, n, UINT64_C(0x524154) + j, AG_FEAT_STAT, 0, 0,
+							   AG_FEAT_STAT_VALUE, full);
+		for (int j = 1; j <= 8; j *= 2)
+			if (tail >= j)
+				n = AddFeature(&k, n, UINT64_C(0x5441494C) + j, AG_FEAT_STAT, 0, 0,
+							   AG_FEAT_STAT_VALUE, full);
 	}
-	x->n = n;
+	k.n = n;
+	*sink = k;
 	return nplain;
 }
 
@@ -498,7 +639,7 @@ int
 AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 				  uint32_t nbuckets)
 {
-	Extract		x;
+	Sink		x;
 
 	fv->n = 0;
 	if (len > UINT32_MAX - 8)
@@ -561,7 +702,7 @@ int
 AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
 				 size_t len, double *p)
 {
-	Extract		x;
+	Sink		x;
 	size_t		nplain;
 
 	fv->n = 0;

@@ -1115,6 +1115,39 @@ ModelPathsDiffer(const AgModel *m, AgFeatures *full, AgFeatures *fast,
 	return memcmp(&p1, &p2, sizeof(double)) != 0;
 }
 
+/* The model as it was before the ASCII-run loop (test/core/ref_model.c). */
+extern int	RefFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
+							   uint32_t nbuckets);
+extern int	RefModelScoreText(const AgModel *model, AgFeatures *fv,
+							  const char *norm, size_t len, double *p);
+
+/*
+ * Do both ways of reading a text (every feature with its span, and the
+ * score alone) give what the reference gives?
+ */
+static long
+ModelDiffersFromRef(const AgModel *m, const char *text, size_t len)
+{
+	static AgFeatures got,
+				ref;
+	double		p1,
+				p2;
+
+	if (AgFeaturesExtract(&got, text, len, m->nbuckets) != 0 ||
+		RefFeaturesExtract(&ref, text, len, m->nbuckets) != 0 ||
+		got.n != ref.n)
+		return 1;
+	for (size_t i = 0; i < got.n; i++)
+		if (got.f[i].bucket != ref.f[i].bucket || got.f[i].kind != ref.f[i].kind ||
+			got.f[i].off != ref.f[i].off || got.f[i].len != ref.f[i].len ||
+			got.f[i].value != ref.f[i].value)
+			return 1;
+	if (AgModelScoreText(m, &got, text, len, &p1) != 0 ||
+		RefModelScoreText(m, &ref, text, len, &p2) != 0)
+		return 1;
+	return memcmp(&p1, &p2, sizeof(double)) != 0;
+}
+
 static void
 TestModelFastPath(const char *model_path, const char *corpus_dir)
 {
@@ -1143,6 +1176,40 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 		differ += ModelPathsDiffer(m, &full, &fast, texts[i], strlen(texts[i]));
 
 	/*
+	 * Against the reference: random texts where ASCII runs of every length
+	 * meet multibyte and malformed characters, at the start and inside.
+	 */
+	{
+		static const char *pieces[] = {"a", "b", "Z", "7", " ", " ", ".", "{[",
+			"\n", "\t", "ignore", "the", "\xc3\xa9", "\xe4\xbd\xa0",
+			"\xf0\x9f\x98\x80", "\xff", "\xe2\x80", "\xe2\x80\x99", "~"};
+		long		refdiff = 0;
+		uint32_t	r = 4242;
+
+		for (int it = 0; it < 20000; it++)
+		{
+			char		buf[400];
+			size_t		len = 0;
+			int			np;
+
+			r = r * 1103515245u + 12345u;
+			np = (int) ((r >> 16) % 60);
+			for (int k = 0; k < np; k++)
+			{
+				const char *w;
+
+				r = r * 1103515245u + 12345u;
+				w = pieces[(r >> 16) % (sizeof(pieces) / sizeof(pieces[0]))];
+				memcpy(buf + len, w, strlen(w));
+				len += strlen(w);
+			}
+			refdiff += ModelDiffersFromRef(m, buf, len);
+		}
+		CHECK(refdiff == 0, "model features differ from the reference on %ld of 20000 random texts",
+			  refdiff);
+	}
+
+	/*
 	 * Texts whose features overflow the scorer's bucket buffer (it sums
 	 * and empties it as it goes), at and around the sizes where that
 	 * happens: words from a small vocabulary, so many features repeat
@@ -1168,7 +1235,8 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 			buf[len++] = (r >> 8) % 7 ? ' ' : '.';
 		}
 		for (size_t l = 1000; l <= cap; l = l * 5 / 4, n++)
-			differ += ModelPathsDiffer(m, &full, &fast, buf, l);
+			differ += ModelPathsDiffer(m, &full, &fast, buf, l) +
+				ModelDiffersFromRef(m, buf, l);
 		free(buf);
 	}
 	if (corpus_dir && corpus_dir[0])
@@ -1181,9 +1249,11 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 		for (size_t i = 0; i < c.n; i++, n += 2)
 		{
 			/* the raw text too: arbitrary bytes, not only normalised text */
-			differ += ModelPathsDiffer(m, &full, &fast, c.docs[i].text, c.docs[i].len);
+			differ += ModelPathsDiffer(m, &full, &fast, c.docs[i].text, c.docs[i].len) +
+				ModelDiffersFromRef(m, c.docs[i].text, c.docs[i].len);
 			AgNormalize(&nt, c.docs[i].text, c.docs[i].len);
-			differ += ModelPathsDiffer(m, &full, &fast, nt.out.data, nt.out.len);
+			differ += ModelPathsDiffer(m, &full, &fast, nt.out.data, nt.out.len) +
+				ModelDiffersFromRef(m, nt.out.data, nt.out.len);
 		}
 		CorpusFree(&c);
 	}
