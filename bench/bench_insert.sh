@@ -15,6 +15,7 @@
 # async mode needs one with the worker serving database aiguard_bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/corpus_pieces.sh
 export PGHOST=${PGHOST:-/tmp} PGPORT=${PGPORT:-5499}
 SECS=${1:-10}
 ROUNDS=${2:-3}
@@ -55,23 +56,8 @@ done
 
 # 2 KiB pieces of the corpus's benign prompts, in a table both workloads
 # read the same way (one primary-key lookup per insert)
-npieces=0
-if ls "$CORPUS"/benign/*.jsonl >/dev/null 2>&1; then
-	psql -qX -d $DB -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-CREATE TABLE corpus_line (n bigserial, line text);
-CREATE TABLE corpus_piece (id int PRIMARY KEY, prompt text);
-SQL
-	for f in "$CORPUS"/benign/*.jsonl; do
-		psql -qX -d $DB -v ON_ERROR_STOP=1 -c "\\copy corpus_line (line) FROM '$f' WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')" >/dev/null
-	done
-	npieces=$(psql -qX -d $DB -v ON_ERROR_STOP=1 -tA <<'SQL'
-WITH t AS (SELECT string_agg(line::jsonb->>'text', E'\n' ORDER BY n) AS s FROM corpus_line)
-INSERT INTO corpus_piece
-SELECT k + 1, substr(s, 2048 * k + 1, 2048)
-  FROM t, generate_series(0, length(s) / 2048 - 1) k;
-SELECT count(*) FROM corpus_piece;
-SQL
-)
+npieces=$(load_corpus_pieces $DB "$CORPUS")
+if [ "$npieces" -gt 0 ]; then
 	for t in plain $MODES; do
 		printf "\\set k random(1, %d)\nINSERT INTO chat_%s (conv, usr, prompt, response) SELECT 'c' || :client_id, 'u' || :client_id, prompt, 'Here is a suggested itinerary.' FROM corpus_piece WHERE id = :k;\n" "$npieces" "$t" > "$work/$t.corpus.sql"
 	done

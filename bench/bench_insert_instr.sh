@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# bench/bench_insert_instr.sh: what detect-mode protection costs per INSERT
+# of a 2 KiB prompt row, counted in CPU instructions (valgrind's callgrind)
+# instead of timed.  This machine's timings move by a third from one run to
+# the next, about as much as one round of speed work changes; instruction
+# counts do not move at all, so two builds can be compared in one run.
+#
+#   bench/bench_insert_instr.sh                 the installed aiguard
+#   bench/bench_insert_instr.sh A.so B.so ...   detect mode with each build
+#                                               (installed in turn, then the
+#                                               original put back)
+#
+# It makes a throw-away cluster (as the postgres user when run as root),
+# a table protected in detect mode and the same table unprotected, and the
+# same two workloads as bench_insert.sh: one fixed 2 KiB request, and 2 KiB
+# pieces of the corpus's benign prompts (CORPUS=..., a different one per
+# row).  postgres then runs in single-user mode under callgrind, once with
+# 50 INSERTs and once with 550; the difference over the 500 extra rows is
+# the cost of one INSERT, without start-up and without compiling the rule
+# set (once per backend).  It counts the whole backend: executor, heap,
+# index, WAL, the trigger.  Time also goes where no instruction is counted
+# (cache misses, the disk, the commit), so the ratio of instructions is not
+# the ratio of throughputs that bench_insert.sh measures: it tells where
+# the CPU work goes and whether a change removed some.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/corpus_pieces.sh
+CORPUS=${CORPUS:-$(pwd)/../shared/corpus}
+PGBIN=${PGBIN:-$(pg_config --bindir)}
+LIBDIR=$(pg_config --pkglibdir)
+PORT=${PORT:-5496}
+command -v valgrind >/dev/null || { echo "bench_insert_instr.sh: valgrind is needed" >&2; exit 1; }
+for so in "$@"; do [ -f "$so" ] || { echo "bench_insert_instr.sh: no file $so" >&2; exit 1; }; done
+
+work=$(mktemp -d /tmp/aiguard-instr.XXXXXX)
+as_postgres() {
+	if [ "$(id -u)" != 0 ]; then "$@"; else su postgres -s /bin/bash -c "$(printf '%q ' "$@")"; fi
+}
+cleanup() {
+	as_postgres "$PGBIN/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+	[ -f "$work/original.so" ] && install -m 755 "$work/original.so" "$LIBDIR/aiguard.so"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+[ "$(id -u)" = 0 ] && chown postgres "$work"
+i=0
+for so in "$@"; do i=$((i + 1)); cp "$so" "$work/build$i.so"; done
+[ $# -gt 0 ] && cp "$LIBDIR/aiguard.so" "$work/original.so"
+
+as_postgres "$PGBIN/initdb" -D "$work/data" -E UTF8 --locale=C.UTF-8 -A trust >/dev/null
+printf "port = %s\nunix_socket_directories = '%s'\nlisten_addresses = ''\nfsync = off\n" \
+	"$PORT" "$work" | as_postgres tee -a "$work/data/postgresql.conf" >/dev/null
+as_postgres "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
+export PGHOST=$work PGPORT=$PORT PGUSER=postgres
+psql -qX -d postgres -c "CREATE DATABASE bench" >/dev/null
+psql -qX -d bench -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE EXTENSION aiguard;
+CREATE TABLE chat_plain (id bigserial PRIMARY KEY, conv text, usr text, prompt text, response text,
+                         created_at timestamptz DEFAULT now());
+CREATE INDEX ON chat_plain (created_at);
+CREATE TABLE chat_detect (LIKE chat_plain INCLUDING ALL);
+SELECT aiguard_protect('chat_detect', prompt => 'prompt', response => 'response',
+                       conversation => 'conv', user_id => 'usr', created_at => 'created_at',
+                       mode => 'detect');
+SQL
+npieces=$(load_corpus_pieces bench "$CORPUS")
+as_postgres "$PGBIN/pg_ctl" -D "$work/data" -w stop >/dev/null
+
+prompt=""
+while [ ${#prompt} -lt 2048 ]; do
+	prompt+="Could you help me plan a three-day trip to Lisbon in early spring? I would like to visit museums, try local food and take a day trip to Sintra. Please suggest an itinerary with approximate costs and tips for public transport. "
+done
+prompt=${prompt:0:2048}
+
+statements() {	# workload table rows -> one INSERT per line
+	for k in $(seq "$3"); do
+		if [ "$1" = fixed ]; then
+			echo "INSERT INTO chat_$2 (conv, usr, prompt, response) VALUES ('c1', 'u1', '$prompt', 'Here is a suggested itinerary.');"
+		else
+			echo "INSERT INTO chat_$2 (conv, usr, prompt, response) SELECT 'c1', 'u1', prompt, 'Here is a suggested itinerary.' FROM corpus_piece WHERE id = $(( (k - 1) % npieces + 1 ));"
+		fi
+	done
+}
+count() {	# workload table rows -> instructions of a single-user run
+	statements "$1" "$2" "$3" > "$work/run.sql"
+	as_postgres valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+		"$PGBIN/postgres" --single -D "$work/data" bench < "$work/run.sql" > "$work/run.out" 2>&1
+	if grep -q "ERROR" "$work/run.out"; then
+		grep -m 3 ERROR "$work/run.out" >&2
+		exit 1
+	fi
+	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/run.out"
+}
+per_insert() {	# workload table -> instructions per INSERT
+	local a b
+	a=$(count "$1" "$2" 50)
+	b=$(count "$1" "$2" 550)
+	echo $(( (b - a) / 500 ))
+}
+
+workloads="fixed"
+[ "$npieces" -gt 0 ] && workloads="fixed corpus"
+echo "Instructions per INSERT of a 2 KiB prompt row (callgrind, postgres --single,"
+echo "500 rows after 50; the trigger's share is detect minus unprotected)"
+for w in $workloads; do
+	[ "$w" = corpus ] && echo "prompts: $npieces different 2 KiB pieces of the corpus's benign prompts" ||
+		echo "prompts: one fixed 2 KiB request"
+	plain=$(per_insert "$w" plain)
+	printf "  unprotected %10d\n" "$plain"
+	if [ $# -eq 0 ]; then
+		detect=$(per_insert "$w" detect)
+		awk -v p="$plain" -v d="$detect" 'BEGIN {printf "  detect mode %10d   trigger %9d   unprotected / detect %.3f\n", d, d - p, p / d}'
+	fi
+	i=0
+	for so in "$@"; do
+		i=$((i + 1))
+		install -m 755 "$work/build$i.so" "$LIBDIR/aiguard.so"
+		detect=$(per_insert "$w" detect)
+		awk -v p="$plain" -v d="$detect" -v n="$so" 'BEGIN {printf "  detect mode %10d   trigger %9d   unprotected / detect %.3f   (%s)\n", d, d - p, p / d, n}'
+	done
+done

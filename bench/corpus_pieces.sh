@@ -1,0 +1,26 @@
+# bench/corpus_pieces.sh, sourced by the INSERT benchmarks:
+# load_corpus_pieces DB CORPUS loads the benign prompts of CORPUS/benign/
+# into table corpus_piece (id, prompt) of DB as 2 KiB pieces of their text
+# (one after another, joined by line breaks) and prints how many; 0 when
+# there is no corpus.  Uses psql with the caller's connection settings.
+load_corpus_pieces() {
+	local db=$1 corpus=$2 f
+	if ! ls "$corpus"/benign/*.jsonl >/dev/null 2>&1; then
+		echo 0
+		return
+	fi
+	psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE TABLE corpus_line (n bigserial, line text);
+CREATE TABLE corpus_piece (id int PRIMARY KEY, prompt text);
+SQL
+	for f in "$corpus"/benign/*.jsonl; do
+		psql -qX -d "$db" -v ON_ERROR_STOP=1 -c "\\copy corpus_line (line) FROM '$f' WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')" >/dev/null
+	done
+	psql -qX -d "$db" -v ON_ERROR_STOP=1 -tA <<'SQL'
+WITH t AS (SELECT string_agg(line::jsonb->>'text', E'\n' ORDER BY n) AS s FROM corpus_line)
+INSERT INTO corpus_piece
+SELECT k + 1, substr(s, 2048 * k + 1, 2048)
+  FROM t, generate_series(0, length(s) / 2048 - 1) k;
+SELECT count(*) FROM corpus_piece;
+SQL
+}
