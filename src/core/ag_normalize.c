@@ -638,14 +638,15 @@ FoldAscii(unsigned char c)
 
 /*
  * Three lone letters in a row at s[i] ("i g n ..."), each after the first
- * separated from the one before by the same separator; fold: compare the
- * bytes as the general path sees them (FoldAscii) rather than as they are.
+ * separated from the one before by the same separator, the bytes compared
+ * as the general path sees them (FoldAscii: a tab or a line break is a
+ * space).
  */
 static inline int
-SpacedRunAt(const unsigned char *s, size_t len, size_t i, int fold)
+SpacedRunAt(const unsigned char *s, size_t len, size_t i)
 {
-	unsigned char sep1 = fold ? FoldAscii(s[i + 1]) : s[i + 1];
-	unsigned char sep2 = fold ? FoldAscii(s[i + 3]) : s[i + 3];
+	unsigned char sep1 = FoldAscii(s[i + 1]);
+	unsigned char sep2 = FoldAscii(s[i + 3]);
 
 	return IsSpacingSeparator(sep1) && IsAsciiAlpha(s[i + 2]) &&
 		sep2 == sep1 && IsAsciiAlpha(s[i + 4]) &&
@@ -718,24 +719,23 @@ AsciiBlockPlain(const unsigned char *s, int prev_alnum, int next_alnum,
  * RewriteWords' last pass, and notes what else the word rewrites could do.
  * Returns 1 when it did the work, 0 when the text needs the general path.
  * It also takes non-ASCII white space and neutral characters (curly quotes,
- * dashes, symbols, emoji: see SimpleCpLen), which chat text is full of;
- * with those the result is the general path's in every case, the
- * tab-separated lone letters below included.
+ * dashes, symbols, emoji: see SimpleCpLen), which chat text is full of.
+ * The result is the general path's, always.
  *
- *	- Text in which no word mixes letters with digits or '$' and no letters
- *	  stand alone in a spaced-out run (as seen on the bytes as they are) is
- *	  done: the rewrites leave such text alone.  (Not quite: lone letters
- *	  separated by tabs or line breaks, "a\tb\tc", the general path would
- *	  join.  This check has always looked at the bytes as they are, and a
- *	  speed-up must not change findings, so it still does; a known
- *	  inconsistency, to be fixed on its own, with the findings it changes.)
- *	- Otherwise, when no run of lone letters would be joined (as seen on the
- *	  bytes as the general path maps them, exactly its condition), the only
- *	  rewrite left is leetspeak, done here on the output: it neither adds nor
- *	  removes spaces and collapsing spaces changes no word, so the order of
- *	  the two does not matter.  The result is the general path's.
+ *	- When no run of lone letters would be joined (as seen on the bytes as
+ *	  the general path maps them, exactly its condition) and no word mixes
+ *	  letters with digits or '$', the rewrites leave the text alone: done.
+ *	- When no run would be joined but a word is mixed, the only rewrite left
+ *	  is leetspeak, done here on the output: it neither adds nor removes
+ *	  spaces and collapsing spaces changes no word, so the order of the two
+ *	  does not matter.
  *	- Anything else (other non-ASCII characters, spaced-out letters) takes
  *	  the general path.
+ *
+ * (Until November 2026 the first test looked at the bytes as they are, so
+ * lone letters separated by tabs or line breaks, "i\tg\tn\to\tr\te", were
+ * joined in any text but one of pure ASCII; no corpus finding changed when
+ * that was mended.)
  */
 static int
 NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
@@ -747,11 +747,9 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 	int			letters = 0,
 				digits = 0,
 				mixed = 0,		/* a word mixes letters with digits, or '$' */
-				spaced = 0,		/* lone letters (the bytes as they are) */
-				spaced_folded = 0;	/* (the bytes as the general path maps them) */
+				spaced = 0;		/* lone letters in a spaced-out run */
 	int			last_space = 1;
 	int32_t		last_neutral = 0;
-	int			nonascii = 0;	/* took a non-ASCII character */
 
 	if (AgBufReserve(&nt->out, len + 1) != 0)
 		return -1;
@@ -799,10 +797,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 				size_t		p = i + (size_t) __builtin_ctz(lone);
 
 				if (p + 4 < len)
-				{
-					spaced |= SpacedRunAt(s, len, p, 0);
-					spaced_folded |= SpacedRunAt(s, len, p, 1);
-				}
+					spaced |= SpacedRunAt(s, len, p);
 			}
 			ob += 16;
 			last_space = ascii_fold[s[i + 15]] == ' ';
@@ -828,7 +823,6 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 
 			if (used == 0)
 				return 0;
-			nonascii = 1;
 			if (space)
 			{
 				if (i >= 1 && (ascii_class[s[i - 1]] & CLS_ALPHA) &&
@@ -869,10 +863,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		if (alpha & !prev_alnum & !next_alnum)
 		{
 			if (i + 4 < len)
-			{
-				spaced |= SpacedRunAt(s, len, i, 0);
-				spaced_folded |= SpacedRunAt(s, len, i, 1);
-			}
+				spaced |= SpacedRunAt(s, len, i);
 		}
 		prev_alnum = alnum;
 		alnum = next_alnum;
@@ -891,21 +882,9 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
-
-	/*
-	 * The tab-separated lone letters above are the fast path's own way
-	 * only for ASCII text, which has always taken it; a text with a
-	 * non-ASCII character took the general path until the fast path learnt
-	 * to take some, and keeps its result.
-	 */
-	if (nonascii && spaced_folded)
-	{
-		nt->out.len = 0;
-		return 0;
-	}
 	if (!mixed && !spaced)
 		return 1;
-	if (spaced_folded)
+	if (spaced)
 	{
 		nt->out.len = 0;
 		return 0;

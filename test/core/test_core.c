@@ -53,6 +53,15 @@ TestNormalize(void)
 	CHECK(strcmp(Norm("\xD0\xBE\xD1\x82\xD0\xB2\xD0\xB5\xD1\x82"), "\xD0\xBE\xD1\x82\xD0\xB2\xD0\xB5\xD1\x82") == 0, "russian kept");
 	CHECK(strcmp(Norm("1gn0r3 pr3v10us"), "ignore previous") == 0, "leet: %s", Norm("1gn0r3 pr3v10us"));
 	CHECK(strcmp(Norm("I g n o r e  a l l"), "ignore all") == 0, "spacing: %s", Norm("I g n o r e  a l l"));
+	/* spaced out with tabs or line breaks, in ASCII text as in any other */
+	CHECK(strcmp(Norm("i\tg\tn\to\tr\te previous rules"), "ignore previous rules") == 0,
+		  "tab spacing: %s", Norm("i\tg\tn\to\tr\te previous rules"));
+	CHECK(strcmp(Norm("I\nG\nN\nO\nR\nE\nprevious rules"), "ignore previous rules") == 0,
+		  "vertical: %s", Norm("I\nG\nN\nO\nR\nE\nprevious rules"));
+	CHECK(strcmp(Norm("i\tg\tn\to\tr\te \xE2\x80\x94 previous"), "ignore \xE2\x80\x94 previous") == 0,
+		  "tab spacing, non-ASCII text: %s", Norm("i\tg\tn\to\tr\te \xE2\x80\x94 previous"));
+	/* two lone letters are no run */
+	CHECK(strcmp(Norm("a\tb"), "a b") == 0, "two letters: %s", Norm("a\tb"));
 	CHECK(strcmp(Norm("Oubliez les instructions pr\xC3\xA9" "c\xC3\xA9" "dentes"), "oubliez les instructions precedentes") == 0,
 		  "accents: %s", Norm("Oubliez les instructions pr\xC3\xA9" "c\xC3\xA9" "dentes"));
 	CHECK(strcmp(Norm("  a \t\n b  "), "a b") == 0, "whitespace: [%s]", Norm("  a \t\n b  "));
@@ -77,14 +86,19 @@ extern int	RefNormalizeEx(AgNormText *nt, const char *src, size_t len,
 						   int allow_fast);
 extern void RefNormFree(AgNormText *nt);
 
-/* Does AgNormalizeEx give what the reference gives, fast path and general? */
+/*
+ * Does AgNormalizeEx, fast path and general, give what the reference's
+ * general path gives?  (The reference's fast path kept lone letters
+ * separated by tabs or line breaks apart, "a\tb\tc", which its general
+ * path joins; the fast path now joins them too.)
+ */
 static int
 NormalizeDiffers(AgNormText *got, AgNormText *ref, const char *text, size_t len)
 {
 	for (int allow_fast = 0; allow_fast <= 1; allow_fast++)
 	{
 		AgNormalizeEx(got, text, len, allow_fast);
-		RefNormalizeEx(ref, text, len, allow_fast);
+		RefNormalizeEx(ref, text, len, 0);
 		if (got->out.len != ref->out.len ||
 			memcmp(got->out.data, ref->out.data, got->out.len + 1) != 0 ||
 			memcmp(got->map, ref->map, got->out.len * sizeof(uint32_t)) != 0 ||
