@@ -14,6 +14,7 @@
 # Uses the server that PGHOST/PGPORT point at (./dev.sh start's by default);
 # async mode needs one with the worker serving database aiguard_bench.
 set -euo pipefail
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 . bench/corpus_pieces.sh
 export PGHOST=${PGHOST:-/tmp} PGPORT=${PGPORT:-5499}

@@ -23,14 +23,21 @@
 # the ratio of throughputs that bench_insert.sh measures: it tells where
 # the CPU work goes and whether a change removed some.
 set -euo pipefail
+shopt -s inherit_errexit
+builds=()
+for so in "$@"; do
+	[ -f "$so" ] || { echo "bench_insert_instr.sh: no file $so" >&2; exit 1; }
+	builds+=("$(realpath "$so")")
+done
 cd "$(dirname "$0")/.."
 . bench/corpus_pieces.sh
 CORPUS=${CORPUS:-$(pwd)/../shared/corpus}
-PGBIN=${PGBIN:-$(pg_config --bindir)}
-LIBDIR=$(pg_config --pkglibdir)
+PG_CONFIG=${PG_CONFIG:-pg_config}
+PGBIN=$($PG_CONFIG --bindir)
+LIBDIR=$($PG_CONFIG --pkglibdir)
+export PATH=$PGBIN:$PATH
 PORT=${PORT:-5496}
 command -v valgrind >/dev/null || { echo "bench_insert_instr.sh: valgrind is needed" >&2; exit 1; }
-for so in "$@"; do [ -f "$so" ] || { echo "bench_insert_instr.sh: no file $so" >&2; exit 1; }; done
 
 work=$(mktemp -d /tmp/aiguard-instr.XXXXXX)
 as_postgres() {
@@ -38,16 +45,19 @@ as_postgres() {
 }
 cleanup() {
 	as_postgres "$PGBIN/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
-	[ -f "$work/original.so" ] && install -m 755 "$work/original.so" "$LIBDIR/aiguard.so"
-	rm -rf "$work"
+	if [ -f "$work/original.so" ]; then
+		install -m 755 "$work/original.so" "$LIBDIR/aiguard.so" ||
+			echo "bench_insert_instr.sh: could not put back $LIBDIR/aiguard.so (a copy is in $work)" >&2
+	fi
+	[ -f "$work/original.so" ] && ! cmp -s "$work/original.so" "$LIBDIR/aiguard.so" || rm -rf "$work"
 }
 trap cleanup EXIT
 [ "$(id -u)" = 0 ] && chown postgres "$work"
 i=0
-for so in "$@"; do i=$((i + 1)); cp "$so" "$work/build$i.so"; done
-[ $# -gt 0 ] && cp "$LIBDIR/aiguard.so" "$work/original.so"
+for so in "${builds[@]}"; do i=$((i + 1)); cp "$so" "$work/build$i.so"; done
+[ ${#builds[@]} -gt 0 ] && cp "$LIBDIR/aiguard.so" "$work/original.so"
 
-as_postgres "$PGBIN/initdb" -D "$work/data" -E UTF8 --locale=C.UTF-8 -A trust >/dev/null
+as_postgres "$PGBIN/initdb" -D "$work/data" -U postgres -E UTF8 --locale=C.UTF-8 -A trust >/dev/null
 printf "port = %s\nunix_socket_directories = '%s'\nlisten_addresses = ''\nfsync = off\n" \
 	"$PORT" "$work" | as_postgres tee -a "$work/data/postgresql.conf" >/dev/null
 as_postgres "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
@@ -72,7 +82,8 @@ while [ ${#prompt} -lt 2048 ]; do
 done
 prompt=${prompt:0:2048}
 
-statements() {	# workload table rows -> one INSERT per line
+statements() {	# workload table rows -> one INSERT per line, on an empty table
+	echo "TRUNCATE chat_$2, aiguard.alerts;"
 	for k in $(seq "$3"); do
 		if [ "$1" = fixed ]; then
 			echo "INSERT INTO chat_$2 (conv, usr, prompt, response) VALUES ('c1', 'u1', '$prompt', 'Here is a suggested itinerary.');"
@@ -89,7 +100,14 @@ count() {	# workload table rows -> instructions of a single-user run
 		grep -m 3 ERROR "$work/run.out" >&2
 		exit 1
 	fi
-	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/run.out"
+	local n
+	n=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/run.out")
+	if [ -z "$n" ]; then
+		echo "bench_insert_instr.sh: no instruction count from valgrind:" >&2
+		tail -5 "$work/run.out" >&2
+		exit 1
+	fi
+	echo "$n"
 }
 per_insert() {	# workload table -> instructions per INSERT
 	local a b
@@ -107,12 +125,12 @@ for w in $workloads; do
 		echo "prompts: one fixed 2 KiB request"
 	plain=$(per_insert "$w" plain)
 	printf "  unprotected %10d\n" "$plain"
-	if [ $# -eq 0 ]; then
+	if [ ${#builds[@]} -eq 0 ]; then
 		detect=$(per_insert "$w" detect)
 		awk -v p="$plain" -v d="$detect" 'BEGIN {printf "  detect mode %10d   trigger %9d   unprotected / detect %.3f\n", d, d - p, p / d}'
 	fi
 	i=0
-	for so in "$@"; do
+	for so in "${builds[@]}"; do
 		i=$((i + 1))
 		install -m 755 "$work/build$i.so" "$LIBDIR/aiguard.so"
 		detect=$(per_insert "$w" detect)
