@@ -788,7 +788,15 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 				!AsciiBlockPlain(s + i, prev_alnum, after, last_space,
 								 o + ob, map + ob, (uint32_t) i, &lone))
 			{
-				scalar_until = i + 16;
+				/*
+				 * One by one up to the end of the block, or only up to its
+				 * first non-ASCII byte if it has one: past that character
+				 * the next block may well be plain (prose with curly quotes
+				 * and dashes).
+				 */
+				unsigned	high = (unsigned) _mm_movemask_epi8(_mm_loadu_si128((const __m128i *) (s + i)));
+
+				scalar_until = i + (high != 0 ? (size_t) __builtin_ctz(high) + 1 : 16);
 				break;
 			}
 			/* lone letters: the test the byte loop makes on each */
