@@ -212,6 +212,14 @@ SumDistinct(Sink *k, size_t from, size_t to, int stat)
 #define MAX_FEATURES_PER_CP 8
 #define STAT_FEATURES 10		/* see the end of Extract1 */
 
+static size_t
+FlushBuckets(Sink *k, size_t n)
+{
+	SumDistinct(k, 0, n, 0);
+	k->flushed = 1;
+	return 0;
+}
+
 static AG_ALWAYS_INLINE size_t
 EndWord(const Sink *k, Lex *x, size_t n, uint32_t end, const int full)
 {
@@ -525,11 +533,7 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
 		if (!full)
 		{
 			if (n + MAX_FEATURES_PER_CP > k.bcap)
-			{
-				SumDistinct(&k, 0, n, 0);
-				k.flushed = 1;
-				n = 0;
-			}
+				n = FlushBuckets(&k, n);
 			if ((k.bcap - n) / MAX_FEATURES_PER_CP < len - i)
 				stop = i + (k.bcap - n) / MAX_FEATURES_PER_CP;
 		}
@@ -590,11 +594,7 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
 		}
 	}
 	if (!full && n + 4 + STAT_FEATURES > k.bcap)
-	{
-		SumDistinct(&k, 0, n, 0);
-		k.flushed = 1;
-		n = 0;
-	}
+		n = FlushBuckets(&k, n);
 	if (x.inword)
 		n = EndWord(&k, &x, n, (uint32_t) len, full);
 	if (x.intok)
