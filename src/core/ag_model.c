@@ -386,6 +386,23 @@ static const uint64_t gram_term[128][5] = {
 #undef GT8
 #undef GT
 
+/*
+ * Grams' sum3 and sum5 for the ASCII bytes ending at s[i] (the five before
+ * and at i are ASCII): one formula for the run loop and for setting the
+ * window up again after it.
+ */
+static AG_ALWAYS_INLINE uint64_t
+AsciiSum3(const unsigned char *s, size_t i)
+{
+	return gram_term[s[i - 2]][2] + gram_term[s[i - 1]][1] + gram_term[s[i]][0];
+}
+
+static AG_ALWAYS_INLINE uint64_t
+AsciiSum5(const unsigned char *s, size_t i, uint64_t sum3)
+{
+	return sum3 + gram_term[s[i - 4]][4] + gram_term[s[i - 3]][3];
+}
+
 static AG_ALWAYS_INLINE size_t
 StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 		uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
@@ -551,9 +568,8 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
 
 				for (; i < stop && s[i] < 0x80; i++)
 				{
-					uint64_t	h3 = gram_term[s[i - 2]][2] + gram_term[s[i - 1]][1] +
-						gram_term[s[i]][0];
-					uint64_t	h5 = h3 + gram_term[s[i - 4]][4] + gram_term[s[i - 3]][3];
+					uint64_t	h3 = AsciiSum3(s, i);
+					uint64_t	h5 = AsciiSum5(s, i, h3);
 
 					n = AddFeature(&k, n, h3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3,
 								   (uint32_t) i - 2, 3, 1.0f, full);
@@ -569,8 +585,8 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
 				g.q1 = (uint32_t) i - 1, g.q2 = (uint32_t) i - 2;
 				g.q3 = (uint32_t) i - 3, g.q4 = (uint32_t) i - 4;
 				g.q5 = (uint32_t) i - 5;
-				g.sum3 = gram_term[g.p3][2] + gram_term[g.p2][1] + gram_term[g.p1][0];
-				g.sum5 = g.sum3 + gram_term[g.p5][4] + gram_term[g.p4][3];
+				g.sum3 = AsciiSum3(s, i - 1);
+				g.sum5 = AsciiSum5(s, i - 1, g.sum3);
 			}
 			else if (s[i] < 0x80)
 			{
