@@ -46,11 +46,7 @@ SQL
 done
 
 # a 2 KiB benign prompt: ordinary request text, as applications log it
-prompt=""
-while [ ${#prompt} -lt 2048 ]; do
-	prompt+="Could you help me plan a three-day trip to Lisbon in early spring? I would like to visit museums, try local food and take a day trip to Sintra. Please suggest an itinerary with approximate costs and tips for public transport. "
-done
-prompt=${prompt:0:2048}
+prompt=$(fixed_prompt)
 for t in plain $MODES; do
 	printf "INSERT INTO chat_%s (conv, usr, prompt, response) VALUES ('c' || :client_id, 'u' || :client_id, '%s', 'Here is a suggested itinerary.');\n" "$t" "$prompt" > "$work/$t.sql"
 done

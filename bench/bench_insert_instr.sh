@@ -76,11 +76,7 @@ SQL
 npieces=$(load_corpus_pieces bench "$CORPUS")
 as_postgres "$PGBIN/pg_ctl" -D "$work/data" -w stop >/dev/null
 
-prompt=""
-while [ ${#prompt} -lt 2048 ]; do
-	prompt+="Could you help me plan a three-day trip to Lisbon in early spring? I would like to visit museums, try local food and take a day trip to Sintra. Please suggest an itinerary with approximate costs and tips for public transport. "
-done
-prompt=${prompt:0:2048}
+prompt=$(fixed_prompt)
 
 statements() {	# workload table rows -> one INSERT per line, on an empty table
 	echo "TRUNCATE chat_$2, aiguard.alerts;"

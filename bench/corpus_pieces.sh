@@ -1,4 +1,16 @@
-# bench/corpus_pieces.sh, sourced by the INSERT benchmarks:
+# bench/corpus_pieces.sh, sourced by the INSERT benchmarks: their two
+# workloads, so that every script measures the same ones.
+#
+# fixed_prompt prints the fixed 2 KiB request (ordinary request text, as
+# applications log it).
+fixed_prompt() {
+	local prompt=""
+	while [ ${#prompt} -lt 2048 ]; do
+		prompt+="Could you help me plan a three-day trip to Lisbon in early spring? I would like to visit museums, try local food and take a day trip to Sintra. Please suggest an itinerary with approximate costs and tips for public transport. "
+	done
+	printf '%s' "${prompt:0:2048}"
+}
+
 # load_corpus_pieces DB CORPUS loads the benign prompts of CORPUS/benign/
 # into table corpus_piece (id, prompt) of DB as 2 KiB pieces of their text
 # (one after another, joined by line breaks) and prints how many; 0 when
