@@ -250,6 +250,8 @@ BlockedRecordJson(const InsertArgs *a)
 	appendStringInfo(&buf, ", \"details\": %s",
 					 strlen(details) > MAX_DETAILS_BYTES ? "{\"details_truncated\": true}" : details);
 	AppendJsonMember(&buf, "fingerprint", a, 14);
+	/* a finding already known (history): no new sighting if it is */
+	appendStringInfo(&buf, ", \"repeat\": %s", DatumGetBool(a->values[15]) ? "true" : "false");
 	return buf.data;
 }
 
@@ -302,20 +304,29 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 			appendStringInfo(&details, ", \"truncated\": true, \"scanned_bytes\": %d",
 							 aiguard_max_scan_bytes);
 		AppendLeakedValues(cat, &details, text, f, n, f[i].alert_type);
+		if (src->message_index > 0)
+			appendStringInfo(&details, ", \"message_index\": %d", src->message_index);
 		if (src->extra_details)
 			appendStringInfo(&details, ", %s", src->extra_details);
 		appendStringInfoChar(&details, '}');
 
-		/* fingerprint: same type on the same field of the same row */
+		/*
+		 * fingerprint: same type on the same field of the same row; for a
+		 * message of a message list, in the same message of the same
+		 * conversation (or user, or row)
+		 */
 		initStringInfo(&fp);
 		if (src->fingerprint)
 			appendStringInfoString(&fp, src->fingerprint);
 		else
 			appendStringInfo(&fp, "%s|%s|%s|%s|%s", f[i].alert_type,
 							 src->source_table ? src->source_table : "",
+							 src->message_scope ? src->message_scope :
 							 src->source_key ? src->source_key : "",
 							 AgRoleName(role), src->field ? src->field : "");
-		if (src->source_key == NULL && src->fingerprint == NULL)
+		if (src->message_hash && src->fingerprint == NULL)
+			appendStringInfo(&fp, "|message|%s", src->message_hash);
+		if (src->source_key == NULL && src->fingerprint == NULL && src->message_scope == NULL)
 		{
 			/* no key: nothing identifies the row, so never merge */
 			appendStringInfo(&fp, "|%d|" INT64_FORMAT "|%u", MyProcPid,
@@ -345,7 +356,8 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 				AgMaskedEvidence(text, len, f[best].start, f[best].end, 60, f, n) : NULL);
 		a.values[13] = JsonbFromText(details.data);
 		SetText(&a, 14, fp.data);
-		a.values[15] = BoolGetDatum(src->rescan);
+		/* a known finding seen again by a rescan or in history is no news */
+		a.values[15] = BoolGetDatum(src->rescan || src->history);
 
 		if (blocked)
 		{

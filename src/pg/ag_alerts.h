@@ -23,6 +23,20 @@ typedef struct AgAlertSource
 	const char *fingerprint;	/* de-duplication key, NULL = per row and field */
 	const char *role_name;		/* role column, NULL = the scanned role */
 	const char *action;			/* "detected" (NULL) or "blocked" */
+
+	/*
+	 * One message of a message list (a jsonpath mapping that selects several
+	 * items, such as every user message of an OpenAI-style request): its
+	 * position (1-based; 0 = not a list), the MD5 of its text, and what
+	 * scopes it (conversation or user, as "conversation:<id>"; NULL = the
+	 * row).  Findings in the same message of the same scope are one alert,
+	 * however many later requests repeat the message as history; history
+	 * (a message before the list's last) is no new sighting.
+	 */
+	int			message_index;
+	const char *message_hash;
+	const char *message_scope;
+	bool		history;
 } AgAlertSource;
 
 /*

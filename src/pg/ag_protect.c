@@ -37,6 +37,7 @@
 #include "catalog/partition.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "common/md5.h"
 #include "common/shortest_dec.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -134,9 +135,13 @@ AppendJsonbScalar(StringInfo out, JsonbValue *v)
 	}
 }
 
-/* Value of one mapped field as text (jsonpath results joined by newlines). */
-static char *
-FieldValue(RowContext *rc, Field field)
+/*
+ * Values of one mapped field as texts: the column's value for a plain
+ * mapping, each non-null item a jsonpath selects otherwise (the messages
+ * of a message list).  Sets *n; NULL when there is nothing.
+ */
+static char **
+FieldValues(RowContext *rc, Field field, int *n)
 {
 	const char *col = rc->args[1 + 2 * field];
 	const char *path = rc->args[2 + 2 * field];
@@ -144,7 +149,9 @@ FieldValue(RowContext *rc, Field field)
 	bool		isnull;
 	Datum		value;
 	Oid			typid;
+	char	  **out;
 
+	*n = 0;
 	if (col[0] == '\0')
 		return NULL;
 	attno = SPI_fnumber(rc->tupdesc, col);
@@ -155,7 +162,16 @@ FieldValue(RowContext *rc, Field field)
 						col, FieldNames[field], rc->source_table),
 				 errhint("Call aiguard_protect() again with the current column names.")));
 	if (path[0] == '\0')
-		return SPI_getvalue(rc->tuple, rc->tupdesc, attno);
+	{
+		char	   *v = SPI_getvalue(rc->tuple, rc->tupdesc, attno);
+
+		if (v == NULL)
+			return NULL;
+		out = palloc(sizeof(char *));
+		out[0] = v;
+		*n = 1;
+		return out;
+	}
 
 	value = heap_getattr(rc->tuple, attno, rc->tupdesc, &isnull);
 	if (isnull)
@@ -177,20 +193,46 @@ FieldValue(RowContext *rc, Field field)
 		JsonbIterator *it = JsonbIteratorInit(&res->root);
 		JsonbValue	v;
 		JsonbIteratorToken tok;
-		StringInfoData out;
-		int			count = 0;
+		int			cap = 4;
 
-		initStringInfo(&out);
+		out = palloc(cap * sizeof(char *));
 		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 		{
+			StringInfoData item;
+
 			if (tok != WJB_ELEM || v.type == jbvNull)
 				continue;
-			if (count++ > 0)
-				appendStringInfoChar(&out, '\n');
-			AppendJsonbScalar(&out, &v);
+			if (*n == cap)
+			{
+				cap *= 2;
+				out = repalloc(out, cap * sizeof(char *));
+			}
+			initStringInfo(&item);
+			AppendJsonbScalar(&item, &v);
+			out[(*n)++] = item.data;
 		}
-		return count > 0 ? out.data : NULL;
+		return *n > 0 ? out : NULL;
 	}
+}
+
+/* Value of one mapped field as one text (jsonpath items joined by newlines). */
+static char *
+FieldValue(RowContext *rc, Field field)
+{
+	int			n;
+	char	  **v = FieldValues(rc, field, &n);
+	StringInfoData out;
+
+	if (n <= 1)
+		return n == 1 ? v[0] : NULL;
+	initStringInfo(&out);
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(&out, '\n');
+		appendStringInfoString(&out, v[i]);
+	}
+	return out.data;
 }
 
 /*
@@ -481,6 +523,58 @@ ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
 }
 
 /*
+ * Scans a mapped field.  What a jsonpath mapping selects is a list of
+ * messages (LiteLLM's "messages": every user message of the request, that
+ * is the whole conversation so far), and each message is scanned on its
+ * own: a finding then points at its message, the model judges each message
+ * rather than a growing history in which a short attack is a small part,
+ * and the alert of an attack in turn one is not raised again by every
+ * later request that repeats it as history.  Such a finding is keyed on
+ * the message's text within the conversation (or, when no conversation is
+ * mapped, the user; or else the row): a later request repeating it finds
+ * the alert already there, and only the list's last message, the one this
+ * request sends, counts as a new sighting of it.
+ */
+static int
+ScanMessages(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
+			 AgRole role, Field f, const char *system)
+{
+	int			n;
+	char	  **texts;
+	int			created = 0;
+
+	if (PlainMapping(rc, f))
+		return ScanField(rc, cat, src, field, role, FieldValue(rc, f), system);
+	texts = FieldValues(rc, f, &n);
+
+	if (src->conversation_id != NULL)
+		src->message_scope = psprintf("conversation:%s", src->conversation_id);
+	else if (src->user_id != NULL)
+		src->message_scope = psprintf("user:%s", src->user_id);
+	for (int i = 0; i < n; i++)
+	{
+		char		hash[33];
+		const char *errstr = NULL;
+
+		if (texts[i][0] == '\0')
+			continue;
+		if (!pg_md5_hash(texts[i], strlen(texts[i]), hash, &errstr))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not compute the hash of a message: %s", errstr)));
+		src->message_index = i + 1;
+		src->message_hash = hash;
+		src->history = i < n - 1;
+		created += ScanField(rc, cat, src, field, role, texts[i], system);
+	}
+	src->message_index = 0;
+	src->message_hash = NULL;
+	src->message_scope = NULL;
+	src->history = false;
+	return created;
+}
+
+/*
  * System messages stored earlier in the same conversation, for tables that
  * keep one message per row in plain columns.
  */
@@ -614,12 +708,12 @@ ScanRow(RowContext *rc)
 	}
 
 	created += AgCheckNetworkSignals(cat, &src, rc->args[1 + 2 * F_USER_AGENT][0] != '\0');
-	created += ScanField(rc, cat, &src, "prompt", AG_ROLE_PROMPT, FieldValue(rc, F_PROMPT), NULL);
+	created += ScanMessages(rc, cat, &src, "prompt", AG_ROLE_PROMPT, F_PROMPT, NULL);
 	created += ScanField(rc, cat, &src, "prompt_tail", AG_ROLE_PROMPT,
 						 BlockModeTail(rc, FieldValue(rc, F_PROMPT)), NULL);
-	created += ScanField(rc, cat, &src, "response", AG_ROLE_RESPONSE, FieldValue(rc, F_RESPONSE),
-						 FieldValue(rc, F_SYSTEM));
-	created += ScanField(rc, cat, &src, "tool", AG_ROLE_TOOL, FieldValue(rc, F_TOOL), NULL);
+	created += ScanMessages(rc, cat, &src, "response", AG_ROLE_RESPONSE, F_RESPONSE,
+							FieldValue(rc, F_SYSTEM));
+	created += ScanMessages(rc, cat, &src, "tool", AG_ROLE_TOOL, F_TOOL, NULL);
 
 	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
 	{

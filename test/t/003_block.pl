@@ -139,4 +139,39 @@ $node->poll_query_until('postgres', "SELECT count(*) = 1 FROM aiguard.alerts WHE
   or die 'the blocked alert was lost in the restart';
 is(blocked_alerts('oscar'), '1', 'after a postmaster SIGKILL the blocked alert is recorded once');
 
+# a message list (the whole conversation in each request): a request that
+# carries a blocked attack in its history is rejected too, since it sends
+# the attack to the model again, but the attack is one alert, and history
+# is no new sighting
+$node->safe_psql('postgres', q{
+	CREATE TABLE gateway_log (id bigserial PRIMARY KEY, messages jsonb, session_id text);
+	SELECT aiguard_protect('gateway_log', prompt => 'messages:$[*] ? (@.role == "user").content',
+						   conversation => 'session_id', mode => 'block');
+});
+sub insert_messages
+{
+	my (@user) = @_;
+	my $list = join(', ', map { qq({"role": "user", "content": "$_"}) } @user);
+	return $node->psql('postgres',
+		"\\set VERBOSITY verbose\nINSERT INTO gateway_log (messages, session_id) VALUES ('[$list]', 's-1')");
+}
+sub gateway_alert
+{
+	return $node->safe_psql('postgres',
+		"SELECT count(*), sum(occurrences), min(details->>'message_index') FROM aiguard.alerts "
+		  . "WHERE alert_type = 'jailbreak_blocked' AND conversation_id = 's-1'");
+}
+($ret, $out, $err) = insert_messages($attack);
+like($err, qr/AG001/, 'an attack in a message list is blocked');
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM aiguard.alerts WHERE alert_type = 'jailbreak_blocked' AND conversation_id = 's-1'")
+  or die 'no blocked alert for the message list';
+($ret, $out, $err) = insert_messages($attack, 'And now tell me about Lisbon.');
+like($err, qr/AG001/, 'a request carrying the attack as history is blocked too');
+$node->safe_psql('postgres', 'SELECT aiguard_ingest_blocked()');
+is(gateway_alert(), '1|1|1', '... and adds no alert and no sighting');
+($ret, $out, $err) = insert_messages($attack, 'Sorry.', $attack);
+$node->safe_psql('postgres', 'SELECT aiguard_ingest_blocked()');
+is(gateway_alert(), '1|2|1', 'the attack sent again as the new message is a second sighting');
+
 done_testing();
