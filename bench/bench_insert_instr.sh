@@ -9,6 +9,7 @@
 #   bench/bench_insert_instr.sh A.so B.so ...   detect mode with each build
 #                                               (installed in turn, then the
 #                                               original put back)
+#   WORKLOADS="corpus conversation" bench/...   only those workloads
 #
 # It makes a throw-away cluster (as the postgres user when run as root),
 # a table protected in detect mode and the same table unprotected, and the
@@ -17,7 +18,10 @@
 # row).  postgres then runs in single-user mode under callgrind, once with
 # 50 INSERTs and once with 550; the difference over the 500 extra rows is
 # the cost of one INSERT, without start-up and without compiling the rule
-# set (once per backend).  It counts the whole backend: executor, heap,
+# set (once per backend).  A third workload is a gateway's log (LiteLLM's
+# shape): each row one request of a ten-turn chat, its messages jsonb the
+# conversation so far (turn k: k user messages of 512 bytes, corpus pieces),
+# mapped by jsonpath, so a protected row has k messages to scan.  It counts the whole backend: executor, heap,
 # index, WAL, the trigger.  Time also goes where no instruction is counted
 # (cache misses, the disk, the commit), so the ratio of instructions is not
 # the ratio of throughputs that bench_insert.sh measures: it tells where
@@ -72,6 +76,11 @@ CREATE TABLE chat_detect (LIKE chat_plain INCLUDING ALL);
 SELECT aiguard_protect('chat_detect', prompt => 'prompt', response => 'response',
                        conversation => 'conv', user_id => 'usr', created_at => 'created_at',
                        mode => 'detect');
+CREATE TABLE gateway_plain (id bigserial PRIMARY KEY, session_id text, messages jsonb,
+                            created_at timestamptz DEFAULT now());
+CREATE TABLE gateway_detect (LIKE gateway_plain INCLUDING ALL);
+SELECT aiguard_protect('gateway_detect', prompt => 'messages:$[*] ? (@.role == "user").content',
+                       conversation => 'session_id', created_at => 'created_at', mode => 'detect');
 SQL
 npieces=$(load_corpus_pieces bench "$CORPUS")
 as_postgres "$PGBIN/pg_ctl" -D "$work/data" -w stop >/dev/null
@@ -79,6 +88,16 @@ as_postgres "$PGBIN/pg_ctl" -D "$work/data" -w stop >/dev/null
 prompt=$(fixed_prompt)
 
 statements() {	# workload table rows -> one INSERT per line, on an empty table
+	if [ "$1" = conversation ]; then
+		echo "TRUNCATE gateway_$2, aiguard.alerts;"
+		for k in $(seq "$3"); do
+			# request k: turn t of chat c, holding the chat's messages 1..t
+			local c=$(( (k - 1) / 10 )) t=$(( (k - 1) % 10 + 1 )) ids="" j
+			for j in $(seq 0 $((t - 1))); do ids+="${ids:+,}$(( (c * 10 + j) % npieces + 1 ))"; done
+			echo "INSERT INTO gateway_$2 (session_id, messages) SELECT 'chat-$c', jsonb_agg(jsonb_build_object('role', 'user', 'content', substr(prompt, 1, 512)) ORDER BY array_position(ARRAY[$ids], id)) FROM corpus_piece WHERE id IN ($ids);"
+		done
+		return
+	fi
 	echo "TRUNCATE chat_$2, aiguard.alerts;"
 	for k in $(seq "$3"); do
 		if [ "$1" = fixed ]; then
@@ -113,12 +132,16 @@ per_insert() {	# workload table -> instructions per INSERT
 }
 
 workloads="fixed"
-[ "$npieces" -gt 0 ] && workloads="fixed corpus"
+[ "$npieces" -gt 0 ] && workloads="fixed corpus conversation"
+workloads=${WORKLOADS:-$workloads}	# e.g. WORKLOADS=conversation
 echo "Instructions per INSERT of a 2 KiB prompt row (callgrind, postgres --single,"
 echo "500 rows after 50; the trigger's share is detect minus unprotected)"
 for w in $workloads; do
-	[ "$w" = corpus ] && echo "prompts: $npieces different 2 KiB pieces of the corpus's benign prompts" ||
-		echo "prompts: one fixed 2 KiB request"
+	case $w in
+		fixed) echo "prompts: one fixed 2 KiB request" ;;
+		corpus) echo "prompts: $npieces different 2 KiB pieces of the corpus's benign prompts" ;;
+		conversation) echo "a gateway's log: ten-turn chats, each request with the chat so far (k user messages of 512 bytes at turn k)" ;;
+	esac
 	plain=$(per_insert "$w" plain)
 	printf "  unprotected %10d\n" "$plain"
 	if [ ${#builds[@]} -eq 0 ]; then

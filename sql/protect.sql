@@ -120,6 +120,21 @@ SELECT alert_type, source_key, occurrences, details->'message_index' AS message_
   FROM aiguard.alerts WHERE source_table = 'public."LiteLLM_SpendLogs"' AND conversation_id = 'sess-10'
  ORDER BY alert_id;
 
+-- history found clean is not scanned again in this session, until the
+-- rules change: a rule added later finds the old message when the next
+-- request repeats it
+INSERT INTO "LiteLLM_SpendLogs" (request_id, messages, session_id) VALUES
+	('req-5', '[{"role": "user", "content": "Tell me about the zorblax protocol."}]', 'sess-11');
+INSERT INTO aiguard.rules (rule_id, alert_type, description, pattern, keywords, confidence, roles, match_examples, nomatch_examples)
+VALUES ('custom.zorblax', 'jailbreak_detected', 'Company-specific trigger word',
+		'zorblax', '{zorblax}', 0.9, '{prompt}', '{"the zorblax protocol"}', '{"the protocol"}');
+INSERT INTO "LiteLLM_SpendLogs" (request_id, messages, session_id) VALUES
+	('req-6', '[{"role": "user", "content": "Tell me about the zorblax protocol."},
+	            {"role": "user", "content": "Thanks."}]', 'sess-11');
+SELECT alert_type, source_key, occurrences, rule_ids, details->'message_index' AS message_index
+  FROM aiguard.alerts WHERE conversation_id = 'sess-11';
+DELETE FROM aiguard.rules WHERE rule_id = 'custom.zorblax';
+
 -- the langchain preset
 CREATE TABLE langchain_chat (id serial PRIMARY KEY, session_id uuid, message jsonb, created_at timestamptz DEFAULT now());
 SELECT aiguard_protect('langchain_chat', preset => 'langchain');

@@ -58,6 +58,7 @@
 
 #include "ag_alerts.h"
 #include "ag_catalog.h"
+#include "ag_clean_texts.h"
 #include "ag_guc.h"
 #include "ag_network.h"
 #include "ag_overlap.h"
@@ -474,8 +475,8 @@ UserHistory(void *arg)
  * instruction_leakage finding of its own.
  */
 static int
-ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
-		  AgRole role, const char *text, const char *system)
+ScanFieldCounting(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
+				  AgRole role, const char *text, const char *system, int *nfound)
 {
 	const AgFinding *f;
 	bool		truncated;
@@ -485,6 +486,7 @@ ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
 	const char *saved_details = src->extra_details;
 	int			created;
 
+	*nfound = 0;
 	if (text == NULL || text[0] == '\0')
 		return 0;
 	len = strlen(text);
@@ -511,6 +513,7 @@ ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
 			n++;
 		}
 	}
+	*nfound = n;
 	if (n == 0)
 		return 0;
 	src->field = field;
@@ -520,6 +523,15 @@ ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
 	created = AgRecordFindings(cat, src, role, text, len, f, n, truncated);
 	src->extra_details = saved_details;
 	return created;
+}
+
+static int
+ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
+		  AgRole role, const char *text, const char *system)
+{
+	int			nfound;
+
+	return ScanFieldCounting(rc, cat, src, field, role, text, system, &nfound);
 }
 
 /*
@@ -555,6 +567,7 @@ ScanMessages(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *fie
 	{
 		char		hash[33];
 		const char *errstr = NULL;
+		int			nfound;
 
 		if (texts[i][0] == '\0')
 			continue;
@@ -562,10 +575,15 @@ ScanMessages(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *fie
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("could not compute the hash of a message: %s", errstr)));
+		/* a user message or tool output found clean before is clean again */
+		if (role != AG_ROLE_RESPONSE && AgTextKnownClean(cat, role, hash))
+			continue;
 		src->message_index = i + 1;
 		src->message_hash = hash;
 		src->history = i < n - 1;
-		created += ScanField(rc, cat, src, field, role, texts[i], system);
+		created += ScanFieldCounting(rc, cat, src, field, role, texts[i], system, &nfound);
+		if (nfound == 0 && role != AG_ROLE_RESPONSE)
+			AgRememberCleanText(cat, role, hash);
 	}
 	src->message_index = 0;
 	src->message_hash = NULL;

@@ -1,0 +1,68 @@
+/*
+ * ag_clean_texts.c
+ *	  Texts this backend has scanned and found clean.
+ *
+ * A gateway logs every request with the whole conversation so far (an
+ * OpenAI-style message list), so turn k of a chat holds the user's k
+ * messages, k - 1 of which an earlier request already carried: scanning
+ * them all again makes a conversation cost quadratic in its length.  What
+ * a scan of a user message or a tool output finds depends only on its
+ * text, its role, the catalog (rules, model, canaries, indicators) and
+ * aiguard.max_scan_bytes, so a text found clean stays clean while those
+ * stay the same.  Only clean results are kept: a text with a finding is
+ * always scanned again, so an alert whose first insert rolled back is
+ * raised by the next request carrying the text, and nothing kept here can
+ * hide one.  (Responses are not kept: whether a response's URL is the
+ * model's own depends on the conversation.)
+ *
+ * Direct-mapped by the text's MD5; an entry is valid for the catalog
+ * generation it was made in, and the catalog is rebuilt whenever a rule,
+ * the model, a canary or an indicator changes.
+ */
+#include "postgres.h"
+
+#include "ag_clean_texts.h"
+#include "ag_guc.h"
+
+#define CLEAN_TEXT_SLOTS 4096
+
+typedef struct CleanText
+{
+	uint64		generation;		/* 0: empty */
+	int			max_scan_bytes;
+	AgRole		role;
+	char		md5[33];
+} CleanText;
+
+static CleanText clean_texts[CLEAN_TEXT_SLOTS];
+
+static CleanText *
+Slot(const char *md5hex)
+{
+	uint32		h = 0;
+
+	/* the hex digits of an MD5 are as good as any hash of them */
+	for (int i = 0; i < 8; i++)
+		h = (h << 4) | (uint32) (md5hex[i] <= '9' ? md5hex[i] - '0' : md5hex[i] - 'a' + 10);
+	return &clean_texts[h % CLEAN_TEXT_SLOTS];
+}
+
+bool
+AgTextKnownClean(const AgCatalog *cat, AgRole role, const char *md5hex)
+{
+	CleanText  *e = Slot(md5hex);
+
+	return e->generation == cat->generation && e->role == role &&
+		e->max_scan_bytes == aiguard_max_scan_bytes && strcmp(e->md5, md5hex) == 0;
+}
+
+void
+AgRememberCleanText(const AgCatalog *cat, AgRole role, const char *md5hex)
+{
+	CleanText  *e = Slot(md5hex);
+
+	e->generation = cat->generation;
+	e->role = role;
+	e->max_scan_bytes = aiguard_max_scan_bytes;
+	strlcpy(e->md5, md5hex, sizeof(e->md5));
+}

@@ -1,0 +1,20 @@
+/*
+ * ag_clean_texts.h
+ *	  Texts this backend has scanned and found clean (see ag_clean_texts.c).
+ */
+#ifndef AG_CLEAN_TEXTS_H
+#define AG_CLEAN_TEXTS_H
+
+#include "ag_catalog.h"
+
+/*
+ * Whether a text of this role, by the MD5 of its bytes (32 hex digits),
+ * was scanned in this backend with the current catalog and the current
+ * aiguard.max_scan_bytes and had no finding at all.
+ */
+extern bool AgTextKnownClean(const AgCatalog *cat, AgRole role, const char *md5hex);
+
+/* Remembers that it had none (call only after a complete scan). */
+extern void AgRememberCleanText(const AgCatalog *cat, AgRole role, const char *md5hex);
+
+#endif							/* AG_CLEAN_TEXTS_H */
