@@ -5,7 +5,10 @@
 # prompts, 1 and 2 clients, runs alternated).  Two prompt workloads: one
 # fixed 2 KiB request, and 2 KiB pieces of the benign prompts of
 # ../shared/corpus (CORPUS=...), a different one per insert, as real
-# traffic is (its words wake more rules than the fixed one's).  With async mode it also
+# traffic is (its words wake more rules than the fixed one's).  A third
+# workload is a gateway's log (LiteLLM's shape): each insert one request of
+# a ten-turn chat, its messages jsonb the chat so far (turn k: k user
+# messages, 512-byte corpus pieces), mapped by jsonpath.  With async mode it also
 # measures the worker's scan rate (rows per second) on a 20,000-row backlog.
 #
 #   ./dev.sh start && bench/bench_insert.sh [seconds-per-run] [rounds]
@@ -58,22 +61,54 @@ if [ "$npieces" -gt 0 ]; then
 	for t in plain $MODES; do
 		printf "\\set k random(1, %d)\nINSERT INTO chat_%s (conv, usr, prompt, response) SELECT 'c' || :client_id, 'u' || :client_id, prompt, 'Here is a suggested itinerary.' FROM corpus_piece WHERE id = :k;\n" "$npieces" "$t" > "$work/$t.corpus.sql"
 	done
+	# the gateway's log: client variables live across its transactions, so
+	# n counts this client's requests; request n is turn t of chat c
+	psql -qX -d $DB -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE TABLE gateway_plain (id bigserial PRIMARY KEY, session_id text, messages jsonb,
+                            created_at timestamptz DEFAULT now());
+CREATE INDEX ON gateway_plain (created_at);
+SQL
+	for mode in $MODES; do
+		psql -qX -d $DB -v ON_ERROR_STOP=1 >/dev/null <<SQL
+CREATE TABLE gateway_$mode (LIKE gateway_plain INCLUDING ALL);
+SELECT aiguard_protect('gateway_$mode', prompt => 'messages:\$[*] ? (@.role == "user").content',
+                       conversation => 'session_id', created_at => 'created_at', mode => '$mode');
+SQL
+	done
+	for t in plain $MODES; do
+		cat > "$work/$t.conversation.sql" <<EOF
+\set n :n + 1
+\set t (:n - 1) % 10 + 1
+\set c (:n - 1) / 10
+\set base (:c * 10 + :client_id * 7919) % ($npieces - 10)
+INSERT INTO gateway_$t (session_id, messages)
+SELECT 'chat-' || :client_id || '-' || :c,
+       jsonb_agg(jsonb_build_object('role', 'user', 'content', substr(prompt, 1, 512)) ORDER BY id)
+  FROM corpus_piece WHERE id BETWEEN :base + 1 AND :base + :t;
+EOF
+	done
 fi
 
 run() {	# table clients -> tps
-	"$PGBENCH" -n -f "$work/$1.sql" -c "$2" -j "$2" -T "$SECS" $DB 2>/dev/null |
+	local vars=()
+	[[ $1 == *.conversation ]] && vars=(-D n=0)
+	"$PGBENCH" -n -f "$work/$1.sql" "${vars[@]}" -c "$2" -j "$2" -T "$SECS" $DB 2>/dev/null |
 		sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 workloads="fixed"
-[ "$npieces" -gt 0 ] && workloads="fixed corpus"
+[ "$npieces" -gt 0 ] && workloads="fixed corpus conversation"
+workloads=${WORKLOADS:-$workloads}	# e.g. WORKLOADS=conversation
 echo "INSERT throughput, 2 KiB prompt rows, ${SECS}s runs, ${ROUNDS} rounds alternating (median tps)"
 for w in $workloads; do
 	suffix=""
-	[ "$w" = corpus ] && suffix=".corpus"
-	[ "$w" = corpus ] && echo "prompts: $npieces different 2 KiB pieces of the corpus's benign prompts" ||
-		echo "prompts: one fixed 2 KiB request"
+	[ "$w" != fixed ] && suffix=".$w"
+	case $w in
+		fixed) echo "prompts: one fixed 2 KiB request" ;;
+		corpus) echo "prompts: $npieces different 2 KiB pieces of the corpus's benign prompts" ;;
+		conversation) echo "a gateway's log: ten-turn chats, each request with the chat so far (k user messages of 512 bytes at turn k)" ;;
+	esac
 	for clients in 1 2; do
 		for t in plain $MODES; do : > "$work/$t.tps"; done
 		for r in $(seq "$ROUNDS"); do

@@ -727,8 +727,9 @@ ScanRow(RowContext *rc)
 
 	created += AgCheckNetworkSignals(cat, &src, rc->args[1 + 2 * F_USER_AGENT][0] != '\0');
 	created += ScanMessages(rc, cat, &src, "prompt", AG_ROLE_PROMPT, F_PROMPT, NULL);
-	created += ScanField(rc, cat, &src, "prompt_tail", AG_ROLE_PROMPT,
-						 BlockModeTail(rc, FieldValue(rc, F_PROMPT)), NULL);
+	if (rc->block_mode)
+		created += ScanField(rc, cat, &src, "prompt_tail", AG_ROLE_PROMPT,
+							 BlockModeTail(rc, FieldValue(rc, F_PROMPT)), NULL);
 	created += ScanMessages(rc, cat, &src, "response", AG_ROLE_RESPONSE, F_RESPONSE,
 							FieldValue(rc, F_SYSTEM));
 	created += ScanMessages(rc, cat, &src, "tool", AG_ROLE_TOOL, F_TOOL, NULL);
@@ -745,7 +746,7 @@ ScanRow(RowContext *rc)
 			PlainMapping(rc, F_CONVERSATION))
 			system = SystemMessages(rc, src.conversation_id);
 		created += ScanField(rc, cat, &src, "content", (AgRole) role, FieldValue(rc, F_CONTENT), system);
-		if (role == AG_ROLE_PROMPT)
+		if (role == AG_ROLE_PROMPT && rc->block_mode)
 			created += ScanField(rc, cat, &src, "content_tail", AG_ROLE_PROMPT,
 								 BlockModeTail(rc, FieldValue(rc, F_CONTENT)), NULL);
 	}
