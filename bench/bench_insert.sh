@@ -8,7 +8,7 @@
 # traffic is (its words wake more rules than the fixed one's).  A third
 # workload is a gateway's log (LiteLLM's shape): each insert one request of
 # a ten-turn chat, its messages jsonb the chat so far (turn k: k user
-# messages, 512-byte corpus pieces), mapped by jsonpath.  With async mode it also
+# messages, ten consecutive benign prompts of the corpus), mapped by jsonpath.  With async mode it also
 # measures the worker's scan rate (rows per second) on a 20,000-row backlog.
 #
 #   ./dev.sh start && bench/bench_insert.sh [seconds-per-run] [rounds]
@@ -75,16 +75,17 @@ SELECT aiguard_protect('gateway_$mode', prompt => 'messages:\$[*] ? (@.role == "
                        conversation => 'session_id', created_at => 'created_at', mode => '$mode');
 SQL
 	done
+	nmessages=$(count_corpus_messages $DB)
 	for t in plain $MODES; do
 		cat > "$work/$t.conversation.sql" <<EOF
 \set n :n + 1
 \set t (:n - 1) % 10 + 1
 \set c (:n - 1) / 10
-\set base (:c * 10 + :client_id * 7919) % ($npieces - 10)
+\set base (:c * 370 + :client_id * 7919) % ($nmessages - 10)
 INSERT INTO gateway_$t (session_id, messages)
 SELECT 'chat-' || :client_id || '-' || :c,
-       jsonb_agg(jsonb_build_object('role', 'user', 'content', substr(prompt, 1, 512)) ORDER BY id)
-  FROM corpus_piece WHERE id BETWEEN :base + 1 AND :base + :t;
+       jsonb_agg(jsonb_build_object('role', 'user', 'content', prompt) ORDER BY id)
+  FROM corpus_message WHERE id BETWEEN :base + 1 AND :base + :t;
 EOF
 	done
 fi
@@ -107,7 +108,7 @@ for w in $workloads; do
 	case $w in
 		fixed) echo "prompts: one fixed 2 KiB request" ;;
 		corpus) echo "prompts: $npieces different 2 KiB pieces of the corpus's benign prompts" ;;
-		conversation) echo "a gateway's log: ten-turn chats, each request with the chat so far (k user messages of 512 bytes at turn k)" ;;
+		conversation) echo "a gateway's log: ten-turn chats, each request with the chat so far (turn k: k benign prompts of the corpus)" ;;
 	esac
 	for clients in 1 2; do
 		for t in plain $MODES; do : > "$work/$t.tps"; done

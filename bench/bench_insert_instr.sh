@@ -20,8 +20,9 @@
 # the cost of one INSERT, without start-up and without compiling the rule
 # set (once per backend).  A third workload is a gateway's log (LiteLLM's
 # shape): each row one request of a ten-turn chat, its messages jsonb the
-# conversation so far (turn k: k user messages of 512 bytes, corpus pieces),
-# mapped by jsonpath, so a protected row has k messages to scan.  It counts the whole backend: executor, heap,
+# conversation so far (turn k: k user messages, ten consecutive benign
+# prompts of the corpus), mapped by jsonpath, so a protected row has k
+# messages to scan.  It counts the whole backend: executor, heap,
 # index, WAL, the trigger.  Time also goes where no instruction is counted
 # (cache misses, the disk, the commit), so the ratio of instructions is not
 # the ratio of throughputs that bench_insert.sh measures: it tells where
@@ -83,6 +84,8 @@ SELECT aiguard_protect('gateway_detect', prompt => 'messages:$[*] ? (@.role == "
                        conversation => 'session_id', created_at => 'created_at', mode => 'detect');
 SQL
 npieces=$(load_corpus_pieces bench "$CORPUS")
+nmessages=0
+[ "$npieces" -gt 0 ] && nmessages=$(count_corpus_messages bench)
 as_postgres "$PGBIN/pg_ctl" -D "$work/data" -w stop >/dev/null
 
 prompt=$(fixed_prompt)
@@ -92,9 +95,9 @@ statements() {	# workload table rows -> one INSERT per line, on an empty table
 		echo "TRUNCATE gateway_$2, aiguard.alerts;"
 		for k in $(seq "$3"); do
 			# request k: turn t of chat c, holding the chat's messages 1..t
-			local c=$(( (k - 1) / 10 )) t=$(( (k - 1) % 10 + 1 )) ids="" j
-			for j in $(seq 0 $((t - 1))); do ids+="${ids:+,}$(( (c * 10 + j) % npieces + 1 ))"; done
-			echo "INSERT INTO gateway_$2 (session_id, messages) SELECT 'chat-$c', jsonb_agg(jsonb_build_object('role', 'user', 'content', substr(prompt, 1, 512)) ORDER BY array_position(ARRAY[$ids], id)) FROM corpus_piece WHERE id IN ($ids);"
+			local c=$(( (k - 1) / 10 )) t=$(( (k - 1) % 10 + 1 ))
+			local base=$(( (c * 370) % (nmessages - 10) ))
+			echo "INSERT INTO gateway_$2 (session_id, messages) SELECT 'chat-$c', jsonb_agg(jsonb_build_object('role', 'user', 'content', prompt) ORDER BY id) FROM corpus_message WHERE id BETWEEN $((base + 1)) AND $((base + t));"
 		done
 		return
 	fi
@@ -140,7 +143,7 @@ for w in $workloads; do
 	case $w in
 		fixed) echo "prompts: one fixed 2 KiB request" ;;
 		corpus) echo "prompts: $npieces different 2 KiB pieces of the corpus's benign prompts" ;;
-		conversation) echo "a gateway's log: ten-turn chats, each request with the chat so far (k user messages of 512 bytes at turn k)" ;;
+		conversation) echo "a gateway's log: ten-turn chats, each request with the chat so far (turn k: k benign prompts of the corpus)" ;;
 	esac
 	plain=$(per_insert "$w" plain)
 	printf "  unprotected %10d\n" "$plain"

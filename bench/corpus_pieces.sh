@@ -14,7 +14,10 @@ fixed_prompt() {
 # load_corpus_pieces DB CORPUS loads the benign prompts of CORPUS/benign/
 # into table corpus_piece (id, prompt) of DB as 2 KiB pieces of their text
 # (one after another, joined by line breaks) and prints how many; 0 when
-# there is no corpus.  Uses psql with the caller's connection settings.
+# there is no corpus.  It also keeps each prompt whole, as one user message
+# of a chat, in table corpus_message (id, prompt), ids from 1 in file
+# order (see count_corpus_messages).  Uses psql with the caller's
+# connection settings.
 load_corpus_pieces() {
 	local db=$1 corpus=$2 f
 	if ! ls "$corpus"/benign/*.jsonl >/dev/null 2>&1; then
@@ -33,6 +36,14 @@ WITH t AS (SELECT string_agg(line::jsonb->>'text', E'\n' ORDER BY n) AS s FROM c
 INSERT INTO corpus_piece
 SELECT k + 1, substr(s, 2048 * k + 1, 2048)
   FROM t, generate_series(0, length(s) / 2048 - 1) k;
+CREATE TABLE corpus_message AS
+SELECT row_number() OVER (ORDER BY n)::int AS id, line::jsonb->>'text' AS prompt FROM corpus_line;
+ALTER TABLE corpus_message ADD PRIMARY KEY (id);
 SELECT count(*) FROM corpus_piece;
 SQL
+}
+
+# count_corpus_messages DB prints how many rows corpus_message holds.
+count_corpus_messages() {
+	psql -qX -d "$1" -tAc "SELECT count(*) FROM corpus_message"
 }

@@ -137,6 +137,68 @@ AppendJsonbScalar(StringInfo out, JsonbValue *v)
 }
 
 /*
+ * Appends the text of a message's content when it is a list of parts
+ * (OpenAI's [{"type": "text", "text": ...}, {"type": "image_url", ...}],
+ * Anthropic's content blocks): a part's "text" (or nested "content"), one
+ * part per line, rather than the JSON of the list, whose escapes (\n, \")
+ * would hide words from the rules and the model.  A part of another kind
+ * (an image, a document) is kept as its JSON text.  Returns the number of
+ * parts appended; 0 when c holds none (the caller then uses the JSON).
+ */
+static int
+AppendContentParts(StringInfo out, JsonbContainer *c, int depth)
+{
+	static const char *const text_keys[] = {"text", "content"};
+	JsonbValue	v;
+	int			n = 0;
+
+	if (depth > 8)
+		return 0;
+	if (JsonContainerIsObject(c))
+	{
+		for (int k = 0; k < lengthof(text_keys); k++)
+		{
+			if (!getKeyJsonValueFromContainer(c, text_keys[k], strlen(text_keys[k]), &v))
+				continue;
+			if (v.type == jbvString)
+			{
+				if (out->len > 0)
+					appendStringInfoChar(out, '\n');
+				appendBinaryStringInfo(out, v.val.string.val, v.val.string.len);
+				return 1;
+			}
+			if (v.type == jbvBinary)
+				return AppendContentParts(out, v.val.binary.data, depth + 1);
+		}
+		return 0;
+	}
+	if (JsonContainerIsArray(c) && !JsonContainerIsScalar(c))
+	{
+		JsonbIterator *it = JsonbIteratorInit(c);
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			int			before = out->len;
+
+			if (tok != WJB_ELEM || v.type == jbvNull)
+				continue;
+			if (v.type == jbvBinary &&
+				AppendContentParts(out, v.val.binary.data, depth + 1) > 0)
+			{
+				n++;
+				continue;
+			}
+			if (before > 0)
+				appendStringInfoChar(out, '\n');
+			AppendJsonbScalar(out, &v);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
  * Values of one mapped field as texts: the column's value for a plain
  * mapping, each non-null item a jsonpath selects otherwise (the messages
  * of a message list).  Sets *n; NULL when there is nothing.
@@ -209,7 +271,9 @@ FieldValues(RowContext *rc, Field field, int *n)
 				out = repalloc(out, cap * sizeof(char *));
 			}
 			initStringInfo(&item);
-			AppendJsonbScalar(&item, &v);
+			if (v.type != jbvBinary ||
+				AppendContentParts(&item, v.val.binary.data, 0) == 0)
+				AppendJsonbScalar(&item, &v);
 			out[(*n)++] = item.data;
 		}
 		return *n > 0 ? out : NULL;
