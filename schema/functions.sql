@@ -200,7 +200,7 @@ BEGIN
 		IF preset = 'litellm' THEN
 			defaults := ARRAY[
 				'messages:$[*] ? (@.role == "user").content',
-				'response:$.choices[*].message.content',
+				'response:$.choices[*].message',
 				'messages:$[*] ? (@.role == "tool").content',
 				NULL, NULL,
 				'messages:$[*] ? (@.role == "system").content',

@@ -27,7 +27,7 @@ typedef struct AgAlertSource
 	/*
 	 * One message of a message list (a jsonpath mapping that selects several
 	 * items, such as every user message of an OpenAI-style request): its
-	 * position (1-based; 0 = not a list), the MD5 of its text, and what
+	 * position (1-based; 0 = not a list), the SHA-256 of its text, and what
 	 * scopes it (conversation or user, as "conversation:<id>"; NULL = the
 	 * row).  Findings in the same message of the same scope are one alert,
 	 * however many later requests repeat the message as history; history

@@ -15,7 +15,9 @@
  * hide one.  (Responses are not kept: whether a response's URL is the
  * model's own depends on the conversation.)
  *
- * Direct-mapped by the text's MD5; an entry is valid for the catalog
+ * Keyed on the text's SHA-256 (no one can make a malicious text that
+ * collides with a clean one, as MD5 would allow), direct-mapped by its
+ * first hex digits; an entry is valid for the catalog
  * generation it was made in, and the catalog is rebuilt whenever a rule,
  * the model, a canary or an indicator changes.
  */
@@ -31,38 +33,38 @@ typedef struct CleanText
 	uint64		generation;		/* 0: empty */
 	int			max_scan_bytes;
 	AgRole		role;
-	char		md5[33];
+	char		digest[65];		/* SHA-256, hex */
 } CleanText;
 
 static CleanText clean_texts[CLEAN_TEXT_SLOTS];
 
 static CleanText *
-Slot(const char *md5hex)
+Slot(const char *hex)
 {
 	uint32		h = 0;
 
-	/* the hex digits of an MD5 are as good as any hash of them */
+	/* the hex digits of a SHA-256 are as good as any hash of them */
 	for (int i = 0; i < 8; i++)
-		h = (h << 4) | (uint32) (md5hex[i] <= '9' ? md5hex[i] - '0' : md5hex[i] - 'a' + 10);
+		h = (h << 4) | (uint32) (hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
 	return &clean_texts[h % CLEAN_TEXT_SLOTS];
 }
 
 bool
-AgTextKnownClean(const AgCatalog *cat, AgRole role, const char *md5hex)
+AgTextKnownClean(const AgCatalog *cat, AgRole role, const char *sha256hex)
 {
-	CleanText  *e = Slot(md5hex);
+	CleanText  *e = Slot(sha256hex);
 
 	return e->generation == cat->generation && e->role == role &&
-		e->max_scan_bytes == aiguard_max_scan_bytes && strcmp(e->md5, md5hex) == 0;
+		e->max_scan_bytes == aiguard_max_scan_bytes && strcmp(e->digest, sha256hex) == 0;
 }
 
 void
-AgRememberCleanText(const AgCatalog *cat, AgRole role, const char *md5hex)
+AgRememberCleanText(const AgCatalog *cat, AgRole role, const char *sha256hex)
 {
-	CleanText  *e = Slot(md5hex);
+	CleanText  *e = Slot(sha256hex);
 
 	e->generation = cat->generation;
 	e->role = role;
 	e->max_scan_bytes = aiguard_max_scan_bytes;
-	strlcpy(e->md5, md5hex, sizeof(e->md5));
+	strlcpy(e->digest, sha256hex, sizeof(e->digest));
 }

@@ -8,13 +8,13 @@
 #include "ag_catalog.h"
 
 /*
- * Whether a text of this role, by the MD5 of its bytes (32 hex digits),
- * was scanned in this backend with the current catalog and the current
+ * Whether a text of this role, by the SHA-256 of its bytes (64 hex
+ * digits), was scanned in this backend with the current catalog and the current
  * aiguard.max_scan_bytes and had no finding at all.
  */
-extern bool AgTextKnownClean(const AgCatalog *cat, AgRole role, const char *md5hex);
+extern bool AgTextKnownClean(const AgCatalog *cat, AgRole role, const char *sha256hex);
 
 /* Remembers that it had none (call only after a complete scan). */
-extern void AgRememberCleanText(const AgCatalog *cat, AgRole role, const char *md5hex);
+extern void AgRememberCleanText(const AgCatalog *cat, AgRole role, const char *sha256hex);
 
 #endif							/* AG_CLEAN_TEXTS_H */

@@ -37,7 +37,8 @@
 #include "catalog/partition.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
-#include "common/md5.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "common/shortest_dec.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -142,9 +143,47 @@ AppendJsonbScalar(StringInfo out, JsonbValue *v)
  * Anthropic's content blocks): a part's "text" (or nested "content"), one
  * part per line, rather than the JSON of the list, whose escapes (\n, \")
  * would hide words from the rules and the model.  A part of another kind
- * (an image, a document) is kept as its JSON text.  Returns the number of
- * parts appended; 0 when c holds none (the caller then uses the JSON).
+ * (an image, a document) is kept as its JSON text.  A model's whole
+ * message ({"role": "assistant", "content": ..., "tool_calls": [...]})
+ * gives its content and the arguments of its tool calls, where an injected
+ * model sends data out.  Returns the number of parts appended; 0 when c
+ * holds none (the caller then uses the JSON).
  */
+/*
+ * Appends the arguments of each call in an OpenAI-style tool_calls list
+ * ([{"function": {"name": ..., "arguments": "<JSON text>"}}]), one per
+ * line; returns how many.
+ */
+static int
+AppendToolArguments(StringInfo out, JsonbContainer *calls)
+{
+	JsonbIterator *it;
+	JsonbIteratorToken tok;
+	JsonbValue	v;
+	int			n = 0;
+
+	if (!JsonContainerIsArray(calls))
+		return 0;
+	it = JsonbIteratorInit(calls);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		JsonbValue	fn,
+					args;
+
+		if (tok != WJB_ELEM || v.type != jbvBinary ||
+			!JsonContainerIsObject(v.val.binary.data) ||
+			!getKeyJsonValueFromContainer(v.val.binary.data, "function", strlen("function"), &fn) ||
+			fn.type != jbvBinary || !JsonContainerIsObject(fn.val.binary.data) ||
+			!getKeyJsonValueFromContainer(fn.val.binary.data, "arguments", strlen("arguments"), &args))
+			continue;
+		if (out->len > 0)
+			appendStringInfoChar(out, '\n');
+		AppendJsonbScalar(out, &args);
+		n++;
+	}
+	return n;
+}
+
 static int
 AppendContentParts(StringInfo out, JsonbContainer *c, int depth)
 {
@@ -165,12 +204,20 @@ AppendContentParts(StringInfo out, JsonbContainer *c, int depth)
 				if (out->len > 0)
 					appendStringInfoChar(out, '\n');
 				appendBinaryStringInfo(out, v.val.string.val, v.val.string.len);
-				return 1;
+				n = 1;
+				break;
 			}
 			if (v.type == jbvBinary)
-				return AppendContentParts(out, v.val.binary.data, depth + 1);
+			{
+				n = AppendContentParts(out, v.val.binary.data, depth + 1);
+				break;
+			}
 		}
-		return 0;
+		/* a model's message: what it calls its tools with goes out too */
+		if (getKeyJsonValueFromContainer(c, "tool_calls", strlen("tool_calls"), &v) &&
+			v.type == jbvBinary)
+			n += AppendToolArguments(out, v.val.binary.data);
+		return n;
 	}
 	if (JsonContainerIsArray(c) && !JsonContainerIsScalar(c))
 	{
@@ -606,11 +653,29 @@ ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
  * rather than a growing history in which a short attack is a small part,
  * and the alert of an attack in turn one is not raised again by every
  * later request that repeats it as history.  Such a finding is keyed on
- * the message's text within the conversation (or, when no conversation is
+ * the message's text (its SHA-256) within the conversation (or, when no conversation is
  * mapped, the user; or else the row): a later request repeating it finds
  * the alert already there, and only the list's last message, the one this
  * request sends, counts as a new sighting of it.
  */
+static void
+MessageDigest(const char *text, char *hex)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) text, strlen(text)) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compute the SHA-256 digest of a message: %s",
+						pg_cryptohash_error(ctx))));
+	pg_cryptohash_free(ctx);
+	hex_encode((const char *) digest, sizeof(digest), hex);
+	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
+}
+
 static int
 ScanMessages(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
 			 AgRole role, Field f, const char *system)
@@ -629,16 +694,12 @@ ScanMessages(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *fie
 		src->message_scope = psprintf("user:%s", src->user_id);
 	for (int i = 0; i < n; i++)
 	{
-		char		hash[33];
-		const char *errstr = NULL;
+		char		hash[PG_SHA256_DIGEST_LENGTH * 2 + 1];
 		int			nfound;
 
 		if (texts[i][0] == '\0')
 			continue;
-		if (!pg_md5_hash(texts[i], strlen(texts[i]), hash, &errstr))
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("could not compute the hash of a message: %s", errstr)));
+		MessageDigest(texts[i], hash);
 		/* a user message or tool output found clean before is clean again */
 		if (role != AG_ROLE_RESPONSE && AgTextKnownClean(cat, role, hash))
 			continue;
