@@ -208,7 +208,7 @@ BEGIN
 				'startTime', 'total_tokens'];
 		ELSIF preset = 'langchain' THEN
 			defaults := ARRAY[NULL, NULL, NULL,
-				'message:$.data.content', 'message:$.type', NULL,
+				'message:$.data', 'message:$.type', NULL,
 				'session_id', NULL, NULL, NULL, NULL, 'created_at', NULL];
 		ELSE
 			RAISE EXCEPTION 'unknown preset "%"', preset

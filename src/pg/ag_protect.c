@@ -150,9 +150,9 @@ AppendJsonbScalar(StringInfo out, JsonbValue *v)
  * holds none (the caller then uses the JSON).
  */
 /*
- * Appends the arguments of each call in an OpenAI-style tool_calls list
- * ([{"function": {"name": ..., "arguments": "<JSON text>"}}]), one per
- * line; returns how many.
+ * Appends the arguments of each call in a tool_calls list, one per line:
+ * OpenAI's [{"function": {"name": ..., "arguments": "<JSON text>"}}] or
+ * LangChain's [{"name": ..., "args": {...}}]; returns how many.
  */
 static int
 AppendToolArguments(StringInfo out, JsonbContainer *calls)
@@ -169,12 +169,17 @@ AppendToolArguments(StringInfo out, JsonbContainer *calls)
 	{
 		JsonbValue	fn,
 					args;
+		JsonbContainer *call;
 
 		if (tok != WJB_ELEM || v.type != jbvBinary ||
-			!JsonContainerIsObject(v.val.binary.data) ||
-			!getKeyJsonValueFromContainer(v.val.binary.data, "function", strlen("function"), &fn) ||
-			fn.type != jbvBinary || !JsonContainerIsObject(fn.val.binary.data) ||
-			!getKeyJsonValueFromContainer(fn.val.binary.data, "arguments", strlen("arguments"), &args))
+			!JsonContainerIsObject(v.val.binary.data))
+			continue;
+		call = v.val.binary.data;
+		if (getKeyJsonValueFromContainer(call, "function", strlen("function"), &fn) &&
+			fn.type == jbvBinary && JsonContainerIsObject(fn.val.binary.data))
+			call = fn.val.binary.data;
+		if (!getKeyJsonValueFromContainer(call, "arguments", strlen("arguments"), &args) &&
+			!getKeyJsonValueFromContainer(call, "args", strlen("args"), &args))
 			continue;
 		if (out->len > 0)
 			appendStringInfoChar(out, '\n');
