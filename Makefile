@@ -35,13 +35,15 @@ TOOL_CC ?= cc
 TOOL_CFLAGS ?= -O2 -g -Wall -Wextra -D_GNU_SOURCE -Isrc/core -Itools
 TOOL_LIBS = -lpcre2-8 -lutf8proc -lm
 TOOL_COMMON = tools/ag_jsonl.c tools/ag_corpus.c tools/ag_load_rules.c
-TOOLS = tools/ag_rulegen tools/ag_train tools/ag_scan tools/ag_findings bench/bench_quality
+TOOLS = tools/ag_rulegen tools/ag_train tools/ag_scan tools/ag_findings bench/bench_quality bench/bench_offcorpus
 
 tools/ag_rulegen: tools/ag_rulegen.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 tools/ag_train: tools/ag_train.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 bench/bench_quality: bench/bench_quality.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+bench/bench_offcorpus: bench/bench_offcorpus.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 test/core/test_core: test/core/test_core.c test/core/ag_test.h test/core/ref_normalize.c test/core/ref_model.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< test/core/ref_normalize.c test/core/ref_model.c $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
@@ -105,19 +107,26 @@ check-core: test/core/test_core test/core/test_url test/core/test_core_scalar te
 	  { print } \
 	  END { printf "%d passed, %d failed\n", p, f; exit f > 0 }'
 
-train-model: tools/ag_train
-	tools/ag_train $(CORPUS) rules/jailbreak.model --folds 5
+# Benign code and markup pieces from this machine's files (half of them;
+# the other half is bench/bench_offcorpus.sh's check), see
+# tools/negatives/debian_code.sh.
+CODE_NEGATIVES ?= /tmp/aiguard-code-negatives.txt
+code-negatives:
+	tools/negatives/debian_code.sh train > $(CODE_NEGATIVES)
+
+train-model: tools/ag_train code-negatives
+	tools/ag_train $(CORPUS) rules/jailbreak.model --folds 5 --code-negatives $(CODE_NEGATIVES)
 
 # Honest figures: the model's part comes from 5-fold cross-validation.
-bench-quality: bench/bench_quality tools/ag_train
-	tools/ag_train $(CORPUS) /tmp/aiguard-cv.model --folds 5 --oof-out /tmp/aiguard-oof.txt > /tmp/aiguard-train.log
+bench-quality: bench/bench_quality tools/ag_train code-negatives
+	tools/ag_train $(CORPUS) /tmp/aiguard-cv.model --folds 5 --oof-out /tmp/aiguard-oof.txt --code-negatives $(CODE_NEGATIVES) > /tmp/aiguard-train.log
 	bench/bench_quality --oof /tmp/aiguard-oof.txt $(CORPUS) rules/jailbreak.model $(RULE_FILES)
 
 # The same with the shipped model, in-sample on the data it was trained on.
 bench-quality-insample: bench/bench_quality
 	bench/bench_quality $(CORPUS) rules/jailbreak.model $(RULE_FILES)
 
-.PHONY: check-core train-model bench-quality bench-quality-insample
+.PHONY: check-core code-negatives train-model bench-quality bench-quality-insample
 
 tools/ag_findings: tools/ag_findings.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)

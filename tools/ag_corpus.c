@@ -124,3 +124,68 @@ CorpusRepeatText(AgBuf *out, const char *text, size_t len, size_t size)
 	if (out->len > 0 && (unsigned char) out->data[out->len - 1] >= 0xC0)
 		out->len--;
 }
+
+long
+ForEachFilePiece(const char *list_path, FilePieceFn fn, void *arg)
+{
+	FILE	   *list = strcmp(list_path, "-") == 0 ? stdin : fopen(list_path, "r");
+	char		line[4096];
+	long		pieces = 0;
+
+	if (list == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), list))
+	{
+		char	   *tab = strchr(line, '\t');
+		char	   *path;
+		size_t		plen,
+					len,
+					pos = 0;
+		char	   *data;
+		FILE	   *f;
+		long		size;
+
+		if (tab == NULL || line[0] == '#')
+			continue;
+		*tab = '\0';
+		path = tab + 1;
+		plen = strlen(path);
+		while (plen > 0 && (path[plen - 1] == '\n' || path[plen - 1] == '\r'))
+			path[--plen] = '\0';
+		if ((f = fopen(path, "rb")) == NULL)
+			continue;
+		fseek(f, 0, SEEK_END);
+		size = ftell(f);
+		fseek(f, 0, SEEK_SET);
+		data = size >= 0 ? malloc((size_t) size + 1) : NULL;
+		len = data ? fread(data, 1, (size_t) size, f) : 0;
+		fclose(f);
+		if (data == NULL)
+			continue;
+		for (int c = 0; c < FILE_PIECES && pos < len; c++)
+		{
+			size_t		end = pos + FILE_PIECE_BYTES < len ? pos + FILE_PIECE_BYTES : len;
+
+			/* cut after the last line end, unless the line is longer */
+			if (end < len)
+			{
+				size_t		e = end;
+
+				while (e > pos && data[e - 1] != '\n')
+					e--;
+				if (e > pos)
+					end = e;
+			}
+			if (end - pos >= 64 && memchr(data + pos, '\0', end - pos) == NULL)
+			{
+				fn(line, path, data + pos, end - pos, arg);
+				pieces++;
+			}
+			pos = end;
+		}
+		free(data);
+	}
+	if (list != stdin)
+		fclose(list);
+	return pieces;
+}

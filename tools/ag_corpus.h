@@ -36,4 +36,18 @@ extern void CorpusFree(Corpus *c);
  */
 extern void CorpusRepeatText(AgBuf *out, const char *text, size_t len, size_t size);
 
+/*
+ * Benign text from files ("KIND<TAB>PATH" lines, see
+ * tools/negatives/debian_code.sh): up to FILE_PIECES pieces of at most
+ * FILE_PIECE_BYTES per file, cut at line ends; pieces shorter than 64
+ * bytes or holding a NUL byte are skipped.  Calls fn(kind, path, text,
+ * len, arg) for each; returns the number of pieces, -1 when the list
+ * cannot be read.
+ */
+#define FILE_PIECES 3
+#define FILE_PIECE_BYTES 2048
+typedef void (*FilePieceFn) (const char *kind, const char *path,
+							 const char *text, size_t len, void *arg);
+extern long ForEachFilePiece(const char *list_path, FilePieceFn fn, void *arg);
+
 #endif

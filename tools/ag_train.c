@@ -16,6 +16,13 @@
  * so without those extra negatives the model learns "not English" as a
  * jailbreak signal and flags any Chinese or Russian small talk.
  *
+ * With --code-negatives LIST (make train-model passes the list of
+ * tools/negatives/debian_code.sh train), pieces of benign code, markup,
+ * configuration and SQL files are negatives too (weight --code-weight,
+ * 0.25): the corpus' benign prompts hold almost no code, and without them
+ * the model took 37% of 2 KiB pieces of Perl, 57% of HTML and 81% of XML
+ * for attacks (bench/bench_offcorpus.sh, on the other half of the files).
+ *
  * Sanity check: tools/negatives/benign_multilingual_sanity.txt holds other
  * benign prompts in the same nine languages (short generic requests, and
  * innocent uses of "rules", "instructions", "password", "forget", ...).  It
@@ -77,6 +84,7 @@ typedef struct TrainConfig
 	double		benign_weight;	/* corpus benign/ rows */
 	double		harmful_weight; /* harmful_request rows */
 	double		extra_weight;	/* hand-written negatives: few, so weighty */
+	double		code_weight;	/* code and markup pieces (--code-negatives) */
 	int			min_df;
 	double		prune;
 	double		min_threshold;	/* lowest reporting threshold allowed */
@@ -91,6 +99,7 @@ static TrainConfig cfg = {
 	.benign_weight = 2.0,
 	.harmful_weight = 1.0,
 	.extra_weight = 6.0,
+	.code_weight = 0.25,
 	.min_df = 5,
 	.prune = 0.1,
 	.min_threshold = 0.2,
@@ -105,6 +114,7 @@ typedef struct Doc
 	const char *label;			/* corpus label, or "benign" */
 	const char *source;			/* source file, for the report */
 	char		lang[8];		/* only for negatives files */
+	int			code;			/* a piece of a --code-negatives file */
 } Doc;
 
 typedef struct Example
@@ -330,6 +340,36 @@ LoadTextFile(const char *path, Doc **docs, size_t *ndocs)
 	return got;
 }
 
+/* ForEachFilePiece callback: a copy of each piece as a benign Doc. */
+typedef struct CodeDocs
+{
+	Doc		  **docs;
+	size_t	   *ndocs;
+} CodeDocs;
+
+static void
+AddCodePiece(const char *kind, const char *path, const char *text, size_t len, void *arg)
+{
+	CodeDocs   *cd = (CodeDocs *) arg;
+	char	   *copy = malloc(len + 1);
+	Doc		   *d;
+
+	(void) path;
+	if (copy == NULL)
+		return;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	*cd->docs = realloc(*cd->docs, (*cd->ndocs + 1) * sizeof(Doc));
+	d = &(*cd->docs)[(*cd->ndocs)++];
+	memset(d, 0, sizeof(Doc));
+	snprintf(d->lang, sizeof(d->lang), "%.7s", kind);
+	d->text = copy;
+	d->len = len;
+	d->label = "benign";
+	d->source = "code and markup (tools/negatives/debian_code.sh train)";
+	d->code = 1;
+}
+
 static int
 MakeExample(Example *e, const Doc *d, AgNormText *nt, AgFeatures *fv, int folds)
 {
@@ -408,6 +448,8 @@ ReportSanity(const Example *san, size_t nsan, const float *w, double bias,
 
 static const char *oof_out_path = NULL;
 
+static const char *code_list_path = NULL;
+
 static int
 ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 		  const char **sanity)
@@ -439,6 +481,10 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 		}
 		else if (strcmp(a, "--sanity") == 0)
 			*sanity = v;
+		else if (strcmp(a, "--code-negatives") == 0)
+			code_list_path = v;
+		else if (strcmp(a, "--code-weight") == 0)
+			cfg.code_weight = atof(v);
 		else if (strcmp(a, "--oof-out") == 0)
 			oof_out_path = v;
 		else if (strcmp(a, "--buckets") == 0)
@@ -493,7 +539,8 @@ main(int argc, char **argv)
 				"          [--no-negatives] [--sanity FILE] [--buckets N] [--epochs N]\n"
 				"          [--lambda X] [--lr X] [--benign-weight X] [--harmful-weight X]\n"
 				"          [--extra-weight X] [--min-df N] [--prune X] [--min-threshold X]\n"
-				"          [--target-fpr X] [--oof-out FILE]\n", argv[0]);
+				"          [--target-fpr X] [--oof-out FILE] [--code-negatives LIST]\n"
+				"          [--code-weight X]\n", argv[0]);
 		return 2;
 	}
 	if (CorpusLoadFolder(&c, argv[1], "jailbreak") != 0 ||
@@ -508,6 +555,18 @@ main(int argc, char **argv)
 					negs[k]);
 		else
 			fprintf(stderr, "extra negatives \"%s\": %ld prompts\n", negs[k], got);
+	}
+	if (code_list_path != NULL)
+	{
+		CodeDocs	cd = {&extra, &nextra};
+		long		got = ForEachFilePiece(code_list_path, AddCodePiece, &cd);
+
+		if (got < 0)
+		{
+			fprintf(stderr, "code negatives list \"%s\" cannot be read\n", code_list_path);
+			return 1;
+		}
+		fprintf(stderr, "code negatives \"%s\": %ld pieces\n", code_list_path, got);
 	}
 	if (LoadTextFile(sanity_path, &sandocs, &nsandocs) < 0)
 		fprintf(stderr, "sanity set \"%s\" not found: no sanity check\n", sanity_path);
@@ -537,7 +596,7 @@ main(int argc, char **argv)
 		if (IsPositive(d.label))
 			e->y = 1, e->weight = 1.0;
 		else if (e->extra)
-			e->y = 0, e->weight = cfg.extra_weight;
+			e->y = 0, e->weight = d.code ? cfg.code_weight : cfg.extra_weight;
 		else if (strcmp(d.label, "benign") == 0)
 			e->y = 0, e->weight = cfg.benign_weight;
 		else if (strcmp(d.label, "harmful_request") == 0)
@@ -680,7 +739,8 @@ main(int argc, char **argv)
 	fprintf(out, "aiguard-model 1\n");
 	fprintf(out, "# Jailbreak / prompt-injection model, made by tools/ag_train from\n");
 	fprintf(out, "# ../shared/corpus (jailbreak/ positives; benign/ and harmful_request\n");
-	fprintf(out, "# negatives) and tools/negatives/ (multilingual benign negatives).\n");
+	fprintf(out, "# negatives) and tools/negatives/ (multilingual benign negatives%s).\n",
+			code_list_path ? "; code and markup\n# from tools/negatives/debian_code.sh train" : "");
 	fprintf(out, "# Regenerate with: make train-model\n");
 	fprintf(out, "name jailbreak\nbuckets %u\nbias %.6f\nthreshold %.2f\n",
 			cfg.nbuckets, bias, threshold);

@@ -80,6 +80,12 @@
 #define MAX_WORD_BYTES 40
 #define SHAPE_MAX 8
 #define TAIL_TOKENS 16
+/*
+ * The token statistics need this many tokens: a share of odd tokens among
+ * three is noise, and with it alone "[]", "**" or "<div>Hello</div>" scored
+ * as jailbreaks; an adversarial suffix is a request and a dozen tokens.
+ */
+#define MIN_STAT_TOKENS 12
 
 /*
  * Extraction state: the text is read once, code point by code point.
@@ -478,7 +484,7 @@ Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
 
 	size_t		nplain = n;
 
-	if (x->ntok > 0)
+	if (x->ntok >= MIN_STAT_TOKENS)
 	{
 		/* share of odd tokens, and odd tokens at the end (adversarial suffix) */
 		static const double ratio_bins[] = {0.03, 0.06, 0.1, 0.15, 0.25, 0.4};

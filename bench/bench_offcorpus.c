@@ -1,0 +1,134 @@
+/*
+ * bench_offcorpus.c
+ *	  False alarms of the jailbreak detectors on benign text unlike the
+ *	  corpus: source code, markup, configuration, SQL.  The corpus' benign
+ *	  prompts are English requests, so a model tuned on it is never told
+ *	  that a page of C or HTML is not an attack, yet users paste code into
+ *	  prompts every day and tools return HTML and JSON.
+ *
+ *	  bench_offcorpus MODEL RULEFILE... < list
+ *
+ * Each input line is "KIND<TAB>PATH" (bench/bench_offcorpus.sh builds the
+ * list from files a Debian machine has).  Each file gives up to three
+ * texts of at most 2 KiB, cut at line ends (ForEachFilePiece); each is
+ * scanned as a prompt and as a tool output.  Prints, per kind, how many
+ * texts raised jailbreak_detected (as a prompt) or
+ * indirect_prompt_injection (as a tool output), and how many of those the
+ * model raised; then a few flagged texts' openings.  Nothing here is
+ * trained on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ag_corpus.h"
+#include "ag_load_rules.h"
+#include "ag_util.h"
+
+#define MAX_KINDS 32
+#define SHOW 3
+
+typedef struct Kind
+{
+	char		name[32];
+	long		texts;
+	long		prompt_flagged;
+	long		prompt_model;
+	long		tool_flagged;
+	long		tool_model;
+	int			shown;
+} Kind;
+
+/* Whether a scan of text as role raised type; *model: by the model. */
+static int
+Raised(AgScanner *sc, const char *text, size_t len, AgRole role,
+	   const char *type, int *model)
+{
+	const AgFinding *f;
+	char		err[256];
+	int			n = AgScan(sc, text, len, role, NULL, &f, err, sizeof(err));
+	int			hit = 0;
+
+	*model = 0;
+	for (int i = 0; i < n; i++)
+		if (strcmp(f[i].alert_type, type) == 0)
+		{
+			hit = 1;
+			*model |= strcmp(f[i].rule_id, "model.jailbreak") == 0;
+		}
+	return hit;
+}
+
+typedef struct Tally
+{
+	AgScanner  *sc;
+	Kind		kinds[MAX_KINDS];
+	int			nkinds;
+} Tally;
+
+static void
+ScanPiece(const char *kind, const char *path, const char *text, size_t len, void *arg)
+{
+	Tally	   *t = (Tally *) arg;
+	Kind	   *k = NULL;
+	int			mp,
+				mt,
+				fp,
+				ft;
+
+	for (int i = 0; i < t->nkinds; i++)
+		if (strcmp(t->kinds[i].name, kind) == 0)
+			k = &t->kinds[i];
+	if (k == NULL)
+	{
+		if (t->nkinds == MAX_KINDS)
+			return;
+		k = &t->kinds[t->nkinds++];
+		memset(k, 0, sizeof(*k));
+		snprintf(k->name, sizeof(k->name), "%.31s", kind);
+	}
+	k->texts++;
+	fp = Raised(t->sc, text, len, AG_ROLE_PROMPT, "jailbreak_detected", &mp);
+	ft = Raised(t->sc, text, len, AG_ROLE_TOOL, "indirect_prompt_injection", &mt);
+	k->prompt_flagged += fp;
+	k->prompt_model += fp && mp;
+	k->tool_flagged += ft;
+	k->tool_model += ft && mt;
+	if ((fp || ft) && k->shown < SHOW)
+	{
+		k->shown++;
+		printf("  flagged %s %s: %.*s\n", k->name, path, (int) (len < 70 ? len : 70), text);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static Tally t;
+	AgRuleSet  *set = NULL;
+	AgRuleFile *files;
+
+	if (argc < 3)
+	{
+		fprintf(stderr, "usage: %s MODEL RULEFILE... < list of KIND<TAB>PATH\n", argv[0]);
+		return 2;
+	}
+	files = calloc(argc - 2, sizeof(AgRuleFile));
+	if (LoadRuleFiles(argv[1], argv + 2, argc - 2, files, &set) != 0)
+		return 1;
+	t.sc = AgScannerCreate(set);
+	if (ForEachFilePiece("-", ScanPiece, &t) < 0)
+		return 1;
+	printf("\n%-14s %6s %22s %22s\n", "kind", "texts", "as prompt: flagged", "as tool: flagged");
+	for (int i = 0; i < t.nkinds; i++)
+	{
+		Kind	   *k = &t.kinds[i];
+
+		printf("%-14s %6ld %8ld %5.1f%% (%ld model) %8ld %5.1f%% (%ld model)\n", k->name, k->texts,
+			   k->prompt_flagged, 100.0 * k->prompt_flagged / k->texts, k->prompt_model,
+			   k->tool_flagged, 100.0 * k->tool_flagged / k->texts, k->tool_model);
+	}
+	AgScannerFree(t.sc);
+	AgRuleSetFree(set);
+	return 0;
+}
