@@ -14,8 +14,10 @@
  * scanned as a prompt and as a tool output.  Prints, per kind, how many
  * texts raised jailbreak_detected (as a prompt) or
  * indirect_prompt_injection (as a tool output), and how many of those the
- * model raised; then a few flagged texts' openings.  Nothing here is
- * trained on.
+ * model raised; and, scanned as a model's response (answers are full of
+ * code), how many raised credential_theft or sensitive_data_exposure.
+ * Flagged texts' openings and response findings are shown, a few per kind.
+ * Nothing here is trained on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +38,10 @@ typedef struct Kind
 	long		prompt_model;
 	long		tool_flagged;
 	long		tool_model;
+	long		resp_cred;		/* as a response: credential_theft */
+	long		resp_pii;		/* ... sensitive_data_exposure */
 	int			shown;
+	int			shown_resp;
 } Kind;
 
 /* Whether a scan of text as role raised type; *model: by the model. */
@@ -99,6 +104,33 @@ ScanPiece(const char *kind, const char *path, const char *text, size_t len, void
 		k->shown++;
 		printf("  flagged %s %s: %.*s\n", k->name, path, (int) (len < 70 ? len : 70), text);
 	}
+
+	/* as a model's response (code in answers): secrets and personal data */
+	{
+		const AgFinding *f;
+		char		err[256];
+		int			n = AgScan(t->sc, text, len, AG_ROLE_RESPONSE, NULL, &f, err, sizeof(err));
+		int			cred = 0,
+					pii = 0;
+
+		for (int i = 0; i < n; i++)
+		{
+			int			c = strcmp(f[i].alert_type, "credential_theft") == 0;
+			int			p = strcmp(f[i].alert_type, "sensitive_data_exposure") == 0;
+
+			cred |= c;
+			pii |= p;
+			if ((c || p) && k->shown_resp < SHOW)
+			{
+				k->shown_resp++;
+				printf("  response finding %s %s: %s %.*s\n", k->name, path, f[i].rule_id,
+					   (int) (f[i].end - f[i].start < 60 ? f[i].end - f[i].start : 60),
+					   text + f[i].start);
+			}
+		}
+		k->resp_cred += cred;
+		k->resp_pii += pii;
+	}
 }
 
 int
@@ -119,14 +151,18 @@ main(int argc, char **argv)
 	t.sc = AgScannerCreate(set);
 	if (ForEachFilePiece("-", ScanPiece, &t) < 0)
 		return 1;
-	printf("\n%-14s %6s %22s %22s\n", "kind", "texts", "as prompt: flagged", "as tool: flagged");
+	printf("\n%-10s %6s %24s %24s %18s %18s\n", "kind", "texts", "as prompt: jailbreak",
+		   "as tool: injection", "response: secret", "response: PII");
 	for (int i = 0; i < t.nkinds; i++)
 	{
 		Kind	   *k = &t.kinds[i];
 
-		printf("%-14s %6ld %8ld %5.1f%% (%ld model) %8ld %5.1f%% (%ld model)\n", k->name, k->texts,
+		printf("%-10s %6ld %6ld %5.1f%% (%ld model) %6ld %5.1f%% (%ld model) %10ld %5.1f%% %10ld %5.1f%%\n",
+			   k->name, k->texts,
 			   k->prompt_flagged, 100.0 * k->prompt_flagged / k->texts, k->prompt_model,
-			   k->tool_flagged, 100.0 * k->tool_flagged / k->texts, k->tool_model);
+			   k->tool_flagged, 100.0 * k->tool_flagged / k->texts, k->tool_model,
+			   k->resp_cred, 100.0 * k->resp_cred / k->texts,
+			   k->resp_pii, 100.0 * k->resp_pii / k->texts);
 	}
 	AgScannerFree(t.sc);
 	AgRuleSetFree(set);
