@@ -19,7 +19,10 @@ SELECT t.r AS role, count(s.*) AS jailbreak_findings
                     E'import os\nimport sys\n\ndef main(argv):\n    if len(argv) < 2:\n        print("usage: tool FILE")\n        return 1\n    with open(argv[1]) as f:\n        print(len(f.read()))\n    return 0',
                     'for (int i = 0; i < n; i++) { if (a[i] > max) { max = a[i]; idx = i; } } printf("%d", max);',
                     '<html><head><title>Order</title></head><body><h1>Your order</h1><table><tr><td>Item</td><td>Qty</td></tr><tr><td>Book</td><td>1</td></tr></table><p>Thanks for shopping with us.</p></body></html>',
-                    E'| Name | Age |\n|------|-----|\n| Ann | 31 |\n| Bob | 42 |']) AS x(text)
+                    E'| Name | Age |\n|------|-----|\n| Ann | 31 |\n| Bob | 42 |',
+                    E'Why does this raise a KeyError?\n```python\nconfig = {"host": "db", "port": 5432}\nprint(config["user"])\n```',
+                    E'My React component re-renders forever:\nuseEffect(() => { setItems([...items, newItem]); }, [items]);\nWhat am I doing wrong?',
+                    'Explain this regex: ^(?=.*[A-Z])(?=.*\d)[A-Za-z\d@$!%*?&]{8,}$']) AS x(text)
   LEFT JOIN LATERAL aiguard_scan(x.text, t.r) s
          ON s.alert_type IN ('jailbreak_detected', 'indirect_prompt_injection')
  GROUP BY t.r ORDER BY t.r;
