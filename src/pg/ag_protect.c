@@ -138,18 +138,6 @@ AppendJsonbScalar(StringInfo out, JsonbValue *v)
 }
 
 /*
- * Appends the text of a message's content when it is a list of parts
- * (OpenAI's [{"type": "text", "text": ...}, {"type": "image_url", ...}],
- * Anthropic's content blocks): a part's "text" (or nested "content"), one
- * part per line, rather than the JSON of the list, whose escapes (\n, \")
- * would hide words from the rules and the model.  A part of another kind
- * (an image, a document) is kept as its JSON text.  A model's whole
- * message ({"role": "assistant", "content": ..., "tool_calls": [...]})
- * gives its content and the arguments of its tool calls, where an injected
- * model sends data out.  Returns the number of parts appended; 0 when c
- * holds none (the caller then uses the JSON).
- */
-/*
  * Appends the arguments of each call in a tool_calls list, one per line:
  * OpenAI's [{"function": {"name": ..., "arguments": "<JSON text>"}}] or
  * LangChain's [{"name": ..., "args": {...}}]; returns how many.
@@ -189,6 +177,18 @@ AppendToolArguments(StringInfo out, JsonbContainer *calls)
 	return n;
 }
 
+/*
+ * Appends the text of a message's content when it is a list of parts
+ * (OpenAI's [{"type": "text", "text": ...}, {"type": "image_url", ...}],
+ * Anthropic's content blocks): a part's "text" (or nested "content"), one
+ * part per line, rather than the JSON of the list, whose escapes (\n, \")
+ * would hide words from the rules and the model.  A part of another kind
+ * (an image, a document) is kept as its JSON text.  A model's whole
+ * message ({"role": "assistant", "content": ..., "tool_calls": [...]})
+ * gives its content and the arguments of its tool calls, where an injected
+ * model sends data out.  Returns the number of parts appended; 0 when c
+ * holds none (the caller then uses the JSON).
+ */
 static int
 AppendContentParts(StringInfo out, JsonbContainer *c, int depth)
 {
@@ -650,19 +650,7 @@ ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
 	return ScanFieldCounting(rc, cat, src, field, role, text, system, &nfound);
 }
 
-/*
- * Scans a mapped field.  What a jsonpath mapping selects is a list of
- * messages (LiteLLM's "messages": every user message of the request, that
- * is the whole conversation so far), and each message is scanned on its
- * own: a finding then points at its message, the model judges each message
- * rather than a growing history in which a short attack is a small part,
- * and the alert of an attack in turn one is not raised again by every
- * later request that repeats it as history.  Such a finding is keyed on
- * the message's text (its SHA-256) within the conversation (or, when no conversation is
- * mapped, the user; or else the row): a later request repeating it finds
- * the alert already there, and only the list's last message, the one this
- * request sends, counts as a new sighting of it.
- */
+/* SHA-256 of a message, as 64 hex digits (hex must hold 65 bytes). */
 static void
 MessageDigest(const char *text, char *hex)
 {
@@ -681,6 +669,19 @@ MessageDigest(const char *text, char *hex)
 	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
 }
 
+/*
+ * Scans a mapped field.  What a jsonpath mapping selects is a list of
+ * messages (LiteLLM's "messages": every user message of the request, that
+ * is the whole conversation so far), and each message is scanned on its
+ * own: a finding then points at its message, the model judges each message
+ * rather than a growing history in which a short attack is a small part,
+ * and the alert of an attack in turn one is not raised again by every
+ * later request that repeats it as history.  Such a finding is keyed on
+ * the message's text (its SHA-256) within the conversation (or, when no
+ * conversation is mapped, the user; or else the row): a later request
+ * repeating it finds the alert already there, and only the list's last
+ * message, the one this request sends, counts as a new sighting of it.
+ */
 static int
 ScanMessages(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
 			 AgRole role, Field f, const char *system)
@@ -860,8 +861,9 @@ ScanRow(RowContext *rc)
 	if (rc->block_mode)
 		created += ScanField(rc, cat, &src, "prompt_tail", AG_ROLE_PROMPT,
 							 BlockModeTail(rc, FieldValue(rc, F_PROMPT)), NULL);
-	created += ScanMessages(rc, cat, &src, "response", AG_ROLE_RESPONSE, F_RESPONSE,
-							FieldValue(rc, F_SYSTEM));
+	if (rc->args[1 + 2 * F_RESPONSE][0] != '\0')
+		created += ScanMessages(rc, cat, &src, "response", AG_ROLE_RESPONSE, F_RESPONSE,
+								FieldValue(rc, F_SYSTEM));
 	created += ScanMessages(rc, cat, &src, "tool", AG_ROLE_TOOL, F_TOOL, NULL);
 
 	if (rc->args[1 + 2 * F_CONTENT][0] != '\0')
