@@ -17,9 +17,9 @@
  *
  * Keyed on the text's SHA-256 (no one can make a malicious text that
  * collides with a clean one, as MD5 would allow), direct-mapped by its
- * first hex digits; an entry is valid for the catalog
- * generation it was made in, and the catalog is rebuilt whenever a rule,
- * the model, a canary or an indicator changes.
+ * first hex digits; an entry is valid for the catalog generation it was
+ * made in, and the catalog is rebuilt whenever a rule, the model, a canary
+ * or an indicator changes.
  */
 #include "postgres.h"
 
