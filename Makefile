@@ -118,9 +118,11 @@ train-model: tools/ag_train code-negatives
 	tools/ag_train $(CORPUS) rules/jailbreak.model --folds 5 --code-negatives $(CODE_NEGATIVES)
 
 # Honest figures: the model's part comes from 5-fold cross-validation.
-bench-quality: bench/bench_quality tools/ag_train code-negatives
+bench-quality: bench/bench_quality bench/bench_offcorpus tools/ag_train code-negatives
 	tools/ag_train $(CORPUS) /tmp/aiguard-cv.model --folds 5 --oof-out /tmp/aiguard-oof.txt --code-negatives $(CODE_NEGATIVES) > /tmp/aiguard-train.log
 	bench/bench_quality --oof /tmp/aiguard-oof.txt $(CORPUS) rules/jailbreak.model $(RULE_FILES)
+	@echo; echo "Off the corpus: code, markup and prose files of this machine (the shipped model)"
+	bench/bench_offcorpus.sh
 
 # The same with the shipped model, in-sample on the data it was trained on.
 bench-quality-insample: bench/bench_quality
