@@ -33,6 +33,7 @@ static const struct
 	{"jwt", AG_VALID_JWT, 0},
 	{"phone", AG_VALID_PHONE, 0},
 	{"public_ip", AG_VALID_PUBLIC_IP, 0},
+	{"personal_email", AG_VALID_PERSONAL_EMAIL, 0},
 };
 
 int
@@ -367,6 +368,58 @@ AgLooksLikePlaceholder(const char *s, size_t len)
 	return maxrun >= 6;
 }
 
+/*
+ * Whether an e-mail address belongs to a function, a list or a machine
+ * rather than to a person: personal data is about a natural person, and
+ * the addresses a response quotes from code, documentation and licences
+ * (bug-bash@gnu.org, perl5-porters@perl.org, noreply@...) are not.  The
+ * local part (before '@', case-insensitive) is a role word, or a role
+ * word joined to something by '-', '_' or '.' (bug-bash, python-devel,
+ * security.team), or begins with "no-reply" / "noreply" / "donotreply".
+ */
+int
+AgEmailIsRoleAddress(const char *s, size_t len)
+{
+	static const char *const roles[] = {
+		"abuse", "admin", "administrator", "announce", "billing", "bug", "bugs",
+		"careers", "contact", "devel", "discuss", "feedback", "help",
+		"helpdesk", "hostmaster", "info", "jobs", "legal", "list", "lists",
+		"maintainers", "mailer-daemon", "marketing", "news", "newsletter",
+		"noc", "notifications", "office", "owner", "porters", "postmaster",
+		"press", "privacy", "request", "root", "sales", "security", "submit",
+		"support", "team", "users", "webmaster",
+		NULL
+	};
+	const char *at = memchr(s, '@', len);
+	char		local[65];
+	size_t		n;
+
+	if (at == NULL || (n = (size_t) (at - s)) == 0 || n >= sizeof(local))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		local[i] = (char) tolower((unsigned char) s[i]);
+	local[n] = '\0';
+	if (strncmp(local, "noreply", 7) == 0 || strncmp(local, "no-reply", 8) == 0 ||
+		strncmp(local, "no_reply", 8) == 0 || strncmp(local, "donotreply", 10) == 0 ||
+		strncmp(local, "do-not-reply", 12) == 0)
+		return 1;
+	/* each piece between separators: is one of them a role word? */
+	for (size_t start = 0; start < n;)
+	{
+		size_t		end = start;
+
+		while (end < n && local[end] != '-' && local[end] != '_' && local[end] != '.' &&
+			   local[end] != '+')
+			end++;
+		for (int r = 0; roles[r]; r++)
+			if (strlen(roles[r]) == end - start &&
+				memcmp(local + start, roles[r], end - start) == 0)
+				return 1;
+		start = end + 1;
+	}
+	return 0;
+}
+
 static int
 IsMixed(const char *s, size_t len)
 {
@@ -507,6 +560,9 @@ AgValidate(const AgValidator *v, int n, const char *value, size_t len)
 				break;
 			case AG_VALID_PUBLIC_IP:
 				ok = PublicIpValid(value, len);
+				break;
+			case AG_VALID_PERSONAL_EMAIL:
+				ok = !AgEmailIsRoleAddress(value, len);
 				break;
 		}
 		if (!ok)

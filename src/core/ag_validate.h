@@ -22,7 +22,8 @@ typedef enum AgValidatorKind
 	AG_VALID_MIXED,				/* letters and digits both present */
 	AG_VALID_JWT,				/* header decodes to JSON with "alg" */
 	AG_VALID_PHONE,				/* 7..15 digits, not one repeated digit */
-	AG_VALID_PUBLIC_IP			/* routable unicast IPv4/IPv6 */
+	AG_VALID_PUBLIC_IP,			/* routable unicast IPv4/IPv6 */
+	AG_VALID_PERSONAL_EMAIL		/* not a role or list address */
 } AgValidatorKind;
 
 typedef struct AgValidator
@@ -49,5 +50,6 @@ extern int	AgSsnValid(const char *s, size_t len);
 extern int	AgGithubChecksumValid(const char *s, size_t len);
 extern double AgShannonEntropy(const char *s, size_t len);
 extern int	AgLooksLikePlaceholder(const char *s, size_t len);
+extern int	AgEmailIsRoleAddress(const char *s, size_t len);
 
 #endif							/* AG_VALIDATE_H */
