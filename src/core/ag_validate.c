@@ -480,12 +480,39 @@ PhoneValid(const char *s, size_t len)
 	char		d[32];
 	size_t		n = Digits(s, len, d, sizeof(d));
 	int			same = 1;
+	const char *national = d;
+	size_t		nn;
 
 	if (n < 7 || n > 15)
 		return 0;
 	for (size_t i = 1; i < n; i++)
 		same &= d[i] == d[0];
-	return !same;
+	if (same)
+		return 0;
+	/* the number without its extension ("x12", "ext. 12") */
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == 'x' || s[i] == 'X' || s[i] == 'e')
+		{
+			n = Digits(s, i, d, sizeof(d));
+			break;
+		}
+	nn = n;
+
+	/*
+	 * Toll-free numbers are a business's by design, not a person's: the
+	 * North American 800, 833, 844, 855, 866, 877 and 888 (ten digits, or
+	 * eleven after the country code 1) and UK freephone 0800 / 0808 (or
+	 * 44 800 / 44 808).  A support bot gives its own all day.
+	 */
+	if (n == 11 && d[0] == '1')
+		national = d + 1, nn = 10;
+	if (nn == 10 && national[0] == '8' && national[1] == national[2] &&
+		strchr("0345678", national[1]) != NULL)
+		return 0;
+	if ((n >= 10 && n <= 11 && (strncmp(d, "0800", 4) == 0 || strncmp(d, "0808", 4) == 0)) ||
+		(n >= 11 && n <= 12 && (strncmp(d, "44800", 5) == 0 || strncmp(d, "44808", 5) == 0)))
+		return 0;
+	return 1;
 }
 
 static int
