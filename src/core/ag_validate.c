@@ -34,6 +34,7 @@ static const struct
 	{"phone", AG_VALID_PHONE, 0},
 	{"public_ip", AG_VALID_PUBLIC_IP, 0},
 	{"personal_email", AG_VALID_PERSONAL_EMAIL, 0},
+	{"not_test_card", AG_VALID_NOT_TEST_CARD, 0},
 };
 
 int
@@ -420,6 +421,43 @@ AgEmailIsRoleAddress(const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * Whether a card number (digits, any separators) is one of the test
+ * numbers payment providers publish for developers (Stripe, Braintree,
+ * Adyen, PayPal and card-scheme documentation): they pass Luhn and fill
+ * every answer about payment integration, and belong to no one.  Like
+ * AKIAIOSFODNN7EXAMPLE for AWS keys, a documentation value, not a leak.
+ */
+int
+AgIsTestCardNumber(const char *s, size_t len)
+{
+	static const char *const test_numbers[] = {
+		"4242424242424242", "4000056655665556", "4000002500003155",
+		"4000000000000002", "4000000000009995", "4000000000000077",
+		"4000000000000341", "4000000000003220", "4000002760003184",
+		"4111111111111111", "4012888888881881", "4222222222222",
+		"4005519200000004", "4009348888881881", "4012000033330026",
+		"4012000077777777", "4217651111111119", "4500600000000061",
+		"4917610000000000", "4444333322221111",
+		"5555555555554444", "2223003122003222", "5200828282828210",
+		"5105105105105100", "5454545454545454", "5431111111111111",
+		"2223000048400011",
+		"378282246310005", "371449635398431", "378734493671000",
+		"6011111111111117", "6011000990139424", "6011000400000000",
+		"3056930009020004", "36227206271667", "30569309025904",
+		"38520000023237", "3566002020360505", "3530111333300000",
+		"6200000000000005", "6759649826438453", "6304000000000000",
+		NULL
+	};
+	char		d[32];
+
+	Digits(s, len, d, sizeof(d));
+	for (int i = 0; test_numbers[i]; i++)
+		if (strcmp(d, test_numbers[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 IsMixed(const char *s, size_t len)
 {
@@ -590,6 +628,9 @@ AgValidate(const AgValidator *v, int n, const char *value, size_t len)
 				break;
 			case AG_VALID_PERSONAL_EMAIL:
 				ok = !AgEmailIsRoleAddress(value, len);
+				break;
+			case AG_VALID_NOT_TEST_CARD:
+				ok = !AgIsTestCardNumber(value, len);
 				break;
 		}
 		if (!ok)

@@ -23,7 +23,8 @@ typedef enum AgValidatorKind
 	AG_VALID_JWT,				/* header decodes to JSON with "alg" */
 	AG_VALID_PHONE,				/* 7..15 digits, not one repeated digit */
 	AG_VALID_PUBLIC_IP,			/* routable unicast IPv4/IPv6 */
-	AG_VALID_PERSONAL_EMAIL		/* not a role or list address */
+	AG_VALID_PERSONAL_EMAIL,	/* not a role or list address */
+	AG_VALID_NOT_TEST_CARD		/* not a payment provider's published test number */
 } AgValidatorKind;
 
 typedef struct AgValidator
@@ -51,5 +52,6 @@ extern int	AgGithubChecksumValid(const char *s, size_t len);
 extern double AgShannonEntropy(const char *s, size_t len);
 extern int	AgLooksLikePlaceholder(const char *s, size_t len);
 extern int	AgEmailIsRoleAddress(const char *s, size_t len);
+extern int	AgIsTestCardNumber(const char *s, size_t len);
 
 #endif							/* AG_VALIDATE_H */

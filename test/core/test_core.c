@@ -975,8 +975,9 @@ TestKeywordWindows(AgRuleSet *set)
 
 		for (int k = 0; k < 12; k++)
 		{
-			AgBufAppendf(&text, "Card 4111 1111 1111 %04d and SSN 078-05-%04d, host 203.0.113.%d or 198.51.100.%d. ",
-						 1111 + k, 1120 + k, k, k);
+			/* (not 4111 1111 1111 1111: a published test number, not reported) */
+			AgBufAppendf(&text, "Card 5360 1290 4047 %04d and SSN 078-05-%04d, host 203.0.113.%d or 198.51.100.%d. ",
+						 9660 + k, 1120 + k, k, k);
 			for (int g = 0; g < gaps * 6; g++)
 				AgBufAppendStr(&text, "Nothing to see in this sentence of filler text. ");
 		}
