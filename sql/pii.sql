@@ -19,8 +19,10 @@ $$;
 SELECT * FROM pii('Card on file: 4539 1488 0343 6467, exp 04/27.');
 SELECT * FROM pii('Card on file: 4539 1488 0343 6468, exp 04/27.');
 -- IBAN: mod 97 decides
-SELECT * FROM pii('Wire it to GB82 WEST 1234 5698 7654 32 please.');
-SELECT * FROM pii('Wire it to GB82 WEST 1234 5698 7654 33 please.');
+SELECT * FROM pii('Wire it to GB75 FJRD 6016 1331 9268 20 please.');
+SELECT * FROM pii('Wire it to GB75 FJRD 6016 1331 9268 21 please.');
+-- the registry's example IBANs are documentation, not anyone's account
+SELECT count(*) AS findings FROM pii('Validate GB82 WEST 1234 5698 7654 32 and DE89 3704 0044 0532 0130 00 in your tests.');
 -- US SSN: area, group and serial rules
 SELECT * FROM pii('His SSN is 536-22-8726.');
 SELECT * FROM pii('His SSN is 666-22-8726, or 000-12-3456, or 536-00-8726.');

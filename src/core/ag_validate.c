@@ -35,6 +35,7 @@ static const struct
 	{"public_ip", AG_VALID_PUBLIC_IP, 0},
 	{"personal_email", AG_VALID_PERSONAL_EMAIL, 0},
 	{"not_test_card", AG_VALID_NOT_TEST_CARD, 0},
+	{"not_example_iban", AG_VALID_NOT_EXAMPLE_IBAN, 0},
 };
 
 int
@@ -458,6 +459,47 @@ AgIsTestCardNumber(const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * Whether an IBAN (any spacing or case) is one of the examples of the
+ * SWIFT IBAN registry and the usual references (GB82 WEST 1234 5698 7654
+ * 32, DE89 3704 0044 0532 0130 00...): they pass mod 97 and appear in
+ * every answer about IBAN validation, and belong to no one.
+ */
+int
+AgIsExampleIban(const char *s, size_t len)
+{
+	static const char *const examples[] = {
+		"GB82WEST12345698765432", "GB29NWBK60161331926819",
+		"DE89370400440532013000", "FR1420041010050500013M02606",
+		"ES9121000418450200051332", "IT60X0542811101000000123456",
+		"NL91ABNA0417164300", "BE68539007547034", "CH9300762011623852957",
+		"AT611904300234573201", "PL61109010140000071219812874",
+		"SE4550000000058398257466", "DK5000400440116243", "NO9386011117947",
+		"FI2112345600000785", "IE29AIBK93115212345678",
+		"PT50000201231234567890154", "LU280019400644750000",
+		"GR1601101250000000012300695", "CZ6508000000192000145399",
+		"HU42117730161111101800000000", "RO49AAAA1B31007593840000",
+		"SA0380000000608010167519", "AE070331234567890123456",
+		"TR330006100519786457841326", "BG80BNBG96611020345678",
+		"HR1210010051863000160", "SK3112000000198742637541",
+		"SI56263300012039086", "LT121000011101001000", "LV80BANK0000435195001",
+		"EE382200221020145685", "IS140159260076545510730339",
+		"MT84MALT011000012345MTLCAST001S", "CY17002001280000001200527600",
+		NULL
+	};
+	char		c[40];
+	size_t		n = 0;
+
+	for (size_t i = 0; i < len && n + 1 < sizeof(c); i++)
+		if (isalnum((unsigned char) s[i]))
+			c[n++] = (char) toupper((unsigned char) s[i]);
+	c[n] = '\0';
+	for (int i = 0; examples[i]; i++)
+		if (strcmp(c, examples[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 IsMixed(const char *s, size_t len)
 {
@@ -631,6 +673,9 @@ AgValidate(const AgValidator *v, int n, const char *value, size_t len)
 				break;
 			case AG_VALID_NOT_TEST_CARD:
 				ok = !AgIsTestCardNumber(value, len);
+				break;
+			case AG_VALID_NOT_EXAMPLE_IBAN:
+				ok = !AgIsExampleIban(value, len);
 				break;
 		}
 		if (!ok)

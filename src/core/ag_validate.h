@@ -24,7 +24,8 @@ typedef enum AgValidatorKind
 	AG_VALID_PHONE,				/* 7..15 digits, not one repeated digit */
 	AG_VALID_PUBLIC_IP,			/* routable unicast IPv4/IPv6 */
 	AG_VALID_PERSONAL_EMAIL,	/* not a role or list address */
-	AG_VALID_NOT_TEST_CARD		/* not a payment provider's published test number */
+	AG_VALID_NOT_TEST_CARD,		/* not a payment provider's published test number */
+	AG_VALID_NOT_EXAMPLE_IBAN	/* not a documentation example IBAN */
 } AgValidatorKind;
 
 typedef struct AgValidator
@@ -53,5 +54,6 @@ extern double AgShannonEntropy(const char *s, size_t len);
 extern int	AgLooksLikePlaceholder(const char *s, size_t len);
 extern int	AgEmailIsRoleAddress(const char *s, size_t len);
 extern int	AgIsTestCardNumber(const char *s, size_t len);
+extern int	AgIsExampleIban(const char *s, size_t len);
 
 #endif							/* AG_VALIDATE_H */
