@@ -589,6 +589,15 @@ PhoneValid(const char *s, size_t len)
 	if (nn == 10 && national[0] == '8' && national[1] == national[2] &&
 		strchr("0345678", national[1]) != NULL)
 		return 0;
+
+	/*
+	 * North American numbers that reach no one: area code 555 is not in
+	 * service, and 555-0100 to 555-0199 are reserved for fiction; both are
+	 * what example and generated contact details are written with.
+	 */
+	if (nn == 10 && (strncmp(national, "555", 3) == 0 ||
+					 strncmp(national + 3, "55501", 5) == 0))
+		return 0;
 	if ((n >= 10 && n <= 11 && (strncmp(d, "0800", 4) == 0 || strncmp(d, "0808", 4) == 0)) ||
 		(n >= 11 && n <= 12 && (strncmp(d, "44800", 5) == 0 || strncmp(d, "44808", 5) == 0)))
 		return 0;
