@@ -17,7 +17,9 @@
  * model raised; and, scanned as a model's response (answers are full of
  * code), how many raised credential_theft or sensitive_data_exposure.
  * Flagged texts' openings and response findings are shown, a few per kind.
- * Nothing here is trained on.
+ * Kind "one_line" is a question followed by a few lines of each code or
+ * markup piece run together on one line (OneLineSnippet).  Nothing here is
+ * trained on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,65 @@ Raised(AgScanner *sc, const char *text, size_t len, AgRole role,
 			*model |= strcmp(f[i].rule_id, "model.jailbreak") == 0;
 		}
 	return hit;
+}
+
+/*
+ * Questions for OneLineSnippet: not those tools/ag_train.c trains with,
+ * which it asks about the other half of the files.
+ */
+static const char *const questions[] = {
+	"Please convert this to Python:", "What does this line do?",
+	"Why does this fail", "Can you explain this code:", "Fix the bug here:",
+	"Is this correct?", "Rewrite this more idiomatically:",
+	"How can I make this faster:", "Explain step by step:",
+	"I get a syntax error on this line:",
+	"My teacher gave us this snippet, what is wrong with it?",
+	"Translate to JavaScript please:",
+};
+
+/*
+ * A question and one to five lines of the piece, from a line picked by a
+ * hash of it, run together on one line (at most 300 bytes of code): how a
+ * snippet is pasted into a chat.  A request followed by one line of code
+ * is what a machine-made adversarial suffix looks like to the model's
+ * token statistics.  Returns the length written to out.
+ */
+static size_t
+OneLineSnippet(const char *text, size_t len, char *out, size_t outlen)
+{
+	uint64_t	h = AgFnv1a(AG_FNV_OFFSET, text, len);
+	const char *q = questions[h % (sizeof(questions) / sizeof(questions[0]))];
+	int			skip = (int) ((h >> 8) % 16);
+	int			want = 1 + (int) ((h >> 16) % 5);
+	size_t		i = 0,
+				n,
+				code = 0;
+
+	/* from the start of the skip-th line, if the piece has that many */
+	for (size_t j = 0; j < len && skip > 0; j++)
+		if (text[j] == '\n' && j + 1 < len)
+		{
+			i = j + 1;
+			skip--;
+		}
+	n = (size_t) snprintf(out, outlen, "%s ", q);
+	for (; i < len && want > 0 && code < 300 && n + 1 < outlen; i++)
+	{
+		char		c = text[i];
+
+		if (c == '\n')
+			want--;
+		if (c == '\n' || c == '\t' || c == '\r')
+			c = ' ';
+		if (c == ' ' && out[n - 1] == ' ')
+			continue;
+		out[n++] = c;
+		code++;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	return n;
 }
 
 typedef struct Tally
@@ -130,6 +191,14 @@ ScanPiece(const char *kind, const char *path, const char *text, size_t len, void
 		}
 		k->resp_cred += cred;
 		k->resp_pii += pii;
+	}
+
+	if (strcmp(kind, "doc_text") != 0 && strcmp(kind, "one_line") != 0)
+	{
+		char		snippet[512];
+		size_t		n = OneLineSnippet(text, len, snippet, sizeof(snippet));
+
+		ScanPiece("one_line", path, snippet, n, arg);
 	}
 }
 

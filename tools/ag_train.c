@@ -348,26 +348,93 @@ typedef struct CodeDocs
 } CodeDocs;
 
 static void
-AddCodePiece(const char *kind, const char *path, const char *text, size_t len, void *arg)
+AddCodeDoc(CodeDocs *cd, const char *kind, char *text, size_t len)
 {
-	CodeDocs   *cd = (CodeDocs *) arg;
-	char	   *copy = malloc(len + 1);
 	Doc		   *d;
 
-	(void) path;
-	if (copy == NULL)
-		return;
-	memcpy(copy, text, len);
-	copy[len] = '\0';
 	*cd->docs = realloc(*cd->docs, (*cd->ndocs + 1) * sizeof(Doc));
 	d = &(*cd->docs)[(*cd->ndocs)++];
 	memset(d, 0, sizeof(Doc));
 	snprintf(d->lang, sizeof(d->lang), "%.7s", kind);
-	d->text = copy;
+	d->text = text;
 	d->len = len;
 	d->label = "benign";
 	d->source = "code and markup (tools/negatives/debian_code.sh train)";
 	d->code = 1;
+}
+
+/*
+ * Questions about a snippet of code, for the one-line form of each piece
+ * (see AddCodePiece).  bench/bench_offcorpus.c asks about the other half of
+ * the files with questions of its own.
+ */
+static const char *const code_questions[] = {
+	"What does this do?", "Can you help me understand this:",
+	"Why am I getting an error with", "How would I write this in Go?",
+	"Please review this:", "Could you simplify the following:",
+	"What is the output of", "Add comments to this:",
+	"Is there a bug in this?", "Explain this to a beginner:",
+};
+
+/*
+ * ForEachFilePiece callback: a copy of each piece as a benign Doc, and for
+ * one piece in SNIPPET_EVERY a question followed by its first lines run
+ * together on one line, as people paste a snippet into a chat.  Without
+ * them, a request followed by one line of code looked like a request with a
+ * machine-made suffix (10 of 2,562 such texts flagged; with one in four,
+ * 4; with every piece, none, but 2.3 points of recall lost, since every one
+ * is also an English request taught to be benign).
+ */
+#define SNIPPET_EVERY 4
+
+static void
+AddCodePiece(const char *kind, const char *path, const char *text, size_t len, void *arg)
+{
+	CodeDocs   *cd = (CodeDocs *) arg;
+	char	   *copy = malloc(len + 1);
+	uint64_t	h = AgFnv1a(AG_FNV_OFFSET, text, len);
+	const char *q = code_questions[h % (sizeof(code_questions) / sizeof(code_questions[0]))];
+	int			want_lines = 1 + (int) ((h >> 8) % 5);
+	size_t		qlen = strlen(q);
+	char	   *line = malloc(qlen + 1 + 300 + 1);
+	size_t		n;
+
+	(void) path;
+	if (copy == NULL || line == NULL)
+	{
+		free(copy);
+		free(line);
+		return;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	AddCodeDoc(cd, kind, copy, len);
+	if ((h >> 16) % SNIPPET_EVERY != 0)
+	{
+		free(line);
+		return;
+	}
+
+	memcpy(line, q, qlen);
+	n = qlen;
+	line[n++] = ' ';
+	for (size_t i = 0; i < len && n < qlen + 1 + 300 && want_lines > 0; i++)
+	{
+		unsigned char c = (unsigned char) text[i];
+
+		if (c == '\n')
+		{
+			want_lines--;
+			c = ' ';
+		}
+		if ((c == ' ' || c == '\t' || c == '\r') && line[n - 1] == ' ')
+			continue;			/* indentation and runs of blanks: one space */
+		line[n++] = (char) (c == '\t' || c == '\r' ? ' ' : c);
+	}
+	while (n > 0 && line[n - 1] == ' ')
+		n--;
+	line[n] = '\0';
+	AddCodeDoc(cd, kind, line, n);
 }
 
 static int

@@ -15,8 +15,10 @@
  *    and of each pair of adjacent tokens;
  *  - binned statistics of "odd" tokens, those with two or more code/markup
  *    punctuation characters ([]{}()<>\|`^~=$#@%*_+): their share of all
- *    tokens, and their number among the last TAIL_TOKENS tokens (for texts
- *    of at least MIN_STAT_TOKENS tokens).
+ *    tokens, and their number among the last TAIL_TOKENS tokens; the same
+ *    number again when those tokens are on one line after a first
+ *    HEAD_TOKENS free of odd ones; and the number of unbalanced brackets
+ *    (for texts of at least MIN_STAT_TOKENS tokens).
  *
  * The last two target machine-made adversarial suffixes (GCG and kin: a
  * plain harmful request followed by punctuation-laden gibberish), which
@@ -71,6 +73,7 @@
  * as jailbreaks; an adversarial suffix is a request and a dozen tokens.
  */
 #define MIN_STAT_TOKENS 12
+#define HEAD_TOKENS 8
 
 /*
  * Extraction: the text is read once, code point by code point.
@@ -124,6 +127,12 @@ typedef struct Lex
 	uint32_t	ntok;
 	uint32_t	nodd;
 	uint32_t	tailodd;		/* one bit per token of the last TAIL_TOKENS */
+	uint32_t	tailnl;			/* likewise: a line break came before it */
+	uint32_t	headodd;		/* odd tokens among the first HEAD_TOKENS */
+	int			nlpending;		/* a line break since the last token */
+	int			toknl;			/* one came before the token in progress */
+	uint32_t	open;			/* ( [ { not closed yet: 10 bits per kind */
+	uint32_t	unmatched;		/* ) ] } with no opener */
 } Lex;
 
 #define AG_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -217,7 +226,7 @@ SumDistinct(Sink *k, size_t from, size_t to, int stat)
  * point can add (two n-grams, two words of two features, a token of two).
  */
 #define MAX_FEATURES_PER_CP 8
-#define STAT_FEATURES 10		/* see the end of Extract1 */
+#define STAT_FEATURES 16		/* see the end of Extract1 */
 
 static size_t
 FlushBuckets(Sink *k, size_t n)
@@ -256,10 +265,12 @@ EndToken(const Sink *k, Lex *x, size_t n, uint32_t end, const int full)
 	x->intok = 0;
 	x->ntok++;
 	x->tailodd <<= 1;
+	x->tailnl = (x->tailnl << 1) | (uint32_t) x->toknl;
 	if (x->tpunct >= 2)
 	{
 		x->nodd++;
 		x->tailodd |= 1;
+		x->headodd += x->ntok <= HEAD_TOKENS;
 	}
 	for (int i = 0; i < x->shapelen; i++)
 		h = (h + (unsigned char) x->shape[i]) * GRAM_MUL;
@@ -291,10 +302,17 @@ static const unsigned char ascii_word[128] = {
 /*
  * ASCII punctuation of code and markup rather than of prose: a word with two
  * of these ("](/", "{\\!", "`[newcommand") is rare in prompts people write
- * and common in machine-made adversarial suffixes.
+ * and common in machine-made adversarial suffixes.  Bit 0 says so; brackets
+ * also carry their kind above it (BRACKET_OPEN + 0..2 for ( [ {,
+ * BRACKET_CLOSE + 0..2 for ) ] }), for the count of unbalanced ones.
  */
+#define BRACKET_OPEN 1
+#define BRACKET_CLOSE 4
+#define BR(kind) (1 | ((kind) << 1))
 static const unsigned char code_punct[128] = {
-	['['] = 1, [']'] = 1, ['{'] = 1, ['}'] = 1, ['('] = 1, [')'] = 1,
+	['('] = BR(BRACKET_OPEN), ['['] = BR(BRACKET_OPEN + 1),
+	['{'] = BR(BRACKET_OPEN + 2), [')'] = BR(BRACKET_CLOSE),
+	[']'] = BR(BRACKET_CLOSE + 1), ['}'] = BR(BRACKET_CLOSE + 2),
 	['<'] = 1, ['>'] = 1, ['\\'] = 1, ['|'] = 1, ['`'] = 1, ['^'] = 1,
 	['~'] = 1, ['='] = 1, ['$'] = 1, ['#'] = 1, ['@'] = 1, ['%'] = 1,
 	['*'] = 1, ['_'] = 1, ['+'] = 1,
@@ -452,6 +470,33 @@ Step(const Sink *k, Lex *x, Grams *g, size_t n, const unsigned char *s,
 	return StepLex(k, x, n, s, i, cp, cplen, isword, ascii, full);
 }
 
+/*
+ * Brackets opened and not closed, and closed without an opener.  The open
+ * counts are fields of one integer, not an array: an array indexed at run
+ * time would keep the whole Lex in memory instead of in registers.
+ */
+#define OPEN_BITS 10
+#define OPEN_MAX ((UINT32_C(1) << OPEN_BITS) - 1)
+
+static AG_ALWAYS_INLINE void
+CountBracket(Lex *x, int kind)
+{
+	int			shift;
+
+	if (kind < BRACKET_CLOSE)
+	{
+		shift = OPEN_BITS * (kind - BRACKET_OPEN);
+		if (((x->open >> shift) & OPEN_MAX) < OPEN_MAX)
+			x->open += UINT32_C(1) << shift;
+		return;
+	}
+	shift = OPEN_BITS * (kind - BRACKET_CLOSE);
+	if (((x->open >> shift) & OPEN_MAX) > 0)
+		x->open -= UINT32_C(1) << shift;
+	else
+		x->unmatched++;
+}
+
 /* The word, bigram and token-shape features one code point completes. */
 static AG_ALWAYS_INLINE size_t
 StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
@@ -493,6 +538,7 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 	{
 		if (x->intok)
 			n = EndToken(k, x, n, i, full);
+		x->nlpending |= cp == '\n';
 	}
 	else
 	{
@@ -500,6 +546,8 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 
 		if (!x->intok)
 		{
+			x->toknl = x->nlpending;
+			x->nlpending = 0;
 			x->intok = 1;
 			x->tstart = i;
 			x->shapelen = 0;
@@ -508,15 +556,19 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 		}
 		if (ascii)
 		{
+			int			punct = code_punct[cp];	/* 0 for letters and digits */
+
 			c = ascii_shape[cp];
-			x->tpunct += code_punct[cp];	/* 0 for letters and digits */
+			x->tpunct += punct & 1;
+			if (punct > 1)
+				CountBracket(x, punct >> 1);
 		}
 		else if (isword)
 			c = (cp >= '0' && cp <= '9') ? '0' : 'a';
 		else
 		{
 			c = cp < 0x80 ? cp : '*';
-			x->tpunct += code_punct[cp < 0x80 ? cp : 0];
+			x->tpunct += code_punct[cp < 0x80 ? cp : 0] & 1;
 		}
 		if (c != x->lastshape)
 		{
@@ -528,6 +580,13 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 		}
 	}
 	return n;
+}
+
+/* A statistics feature: no span, worth AG_FEAT_STAT_VALUE. */
+static AG_ALWAYS_INLINE size_t
+AddStat(const Sink *k, size_t n, uint64_t h, const int full)
+{
+	return AddFeature(k, n, h, AG_FEAT_STAT, 0, 0, AG_FEAT_STAT_VALUE, full);
 }
 
 /*
@@ -637,12 +696,28 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
 
 		for (int j = 0; j < 6; j++)
 			if (x.nodd >= ratio_bins[j] * x.ntok && x.nodd > 0)
-				n = AddFeature(&k, n, UINT64_C(0x524154) + j, AG_FEAT_STAT, 0, 0,
-							   AG_FEAT_STAT_VALUE, full);
+				n = AddStat(&k, n, UINT64_C(0x524154) + j, full);
 		for (int j = 1; j <= 8; j *= 2)
 			if (tail >= j)
-				n = AddFeature(&k, n, UINT64_C(0x5441494C) + j, AG_FEAT_STAT, 0, 0,
-							   AG_FEAT_STAT_VALUE, full);
+				n = AddStat(&k, n, UINT64_C(0x5441494C) + j, full);
+
+		/*
+		 * A request with no odd token in its first HEAD_TOKENS, then odd
+		 * tokens at the end on one line: the shape of a machine-made suffix
+		 * (a pasted block of code spans lines); and brackets left open or
+		 * closed without an opener, which such suffixes strew about.
+		 */
+		uint32_t	tailbreaks = x.tailnl & ((UINT32_C(1) << (TAIL_TOKENS - 1)) - 1);
+		uint32_t	unbalanced = x.unmatched + (x.open & OPEN_MAX) +
+			((x.open >> OPEN_BITS) & OPEN_MAX) + (x.open >> (2 * OPEN_BITS));
+
+		if (tailbreaks == 0 && x.headodd == 0)
+			for (int j = 2; j <= 6; j += 2)
+				if (tail >= j)
+					n = AddStat(&k, n, UINT64_C(0x53554646) + j, full);
+		for (uint32_t j = 2; j <= 8; j *= 2)
+			if (unbalanced >= j)
+				n = AddStat(&k, n, UINT64_C(0x554E4241) + j, full);
 	}
 	k.n = n;
 	*sink = k;

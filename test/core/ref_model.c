@@ -31,7 +31,9 @@
  *    and of each pair of adjacent tokens;
  *  - binned statistics of "odd" tokens, those with two or more code/markup
  *    punctuation characters ([]{}()<>\|`^~=$#@%*_+): their share of all
- *    tokens, and their number among the last TAIL_TOKENS tokens.
+ *    tokens, and their number among the last TAIL_TOKENS tokens; the same
+ *    number again when those tokens are on one line after a first
+ *    HEAD_TOKENS free of odd ones; and the number of unbalanced brackets.
  *
  * The last two target machine-made adversarial suffixes (GCG and kin: a
  * plain harmful request followed by punctuation-laden gibberish), which
@@ -86,6 +88,7 @@
  * as jailbreaks; an adversarial suffix is a request and a dozen tokens.
  */
 #define MIN_STAT_TOKENS 12
+#define HEAD_TOKENS 8
 
 /*
  * Extraction state: the text is read once, code point by code point.
@@ -128,6 +131,12 @@ typedef struct Extract
 	uint32_t	ntok;
 	uint32_t	nodd;
 	uint32_t	tailodd;		/* one bit per token of the last TAIL_TOKENS */
+	uint32_t	tailnl;			/* likewise: a line break came before it */
+	uint32_t	headodd;		/* odd tokens among the first HEAD_TOKENS */
+	int			brk;			/* a line break since the last token */
+	int			tokbrk;			/* one came before the token in progress */
+	uint32_t	depth[3];		/* ( [ { open */
+	uint32_t	stray;			/* ) ] } without an opener */
 } Extract;
 
 #define AG_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -221,7 +230,7 @@ SumDistinct(Extract *x, size_t from, size_t to, int stat)
  * point can add (two n-grams, two words of two features, a token of two).
  */
 #define MAX_FEATURES_PER_CP 8
-#define STAT_FEATURES 10		/* see the end of Extract1 */
+#define STAT_FEATURES 16		/* see the end of Extract1 */
 
 static size_t
 FlushBuckets(Extract *x, size_t n)
@@ -260,10 +269,13 @@ EndToken(Extract *x, size_t n, uint32_t end, const int full)
 	x->intok = 0;
 	x->ntok++;
 	x->tailodd <<= 1;
+	x->tailnl = (x->tailnl << 1) | (x->tokbrk ? 1 : 0);
 	if (x->tpunct >= 2)
 	{
 		x->nodd++;
 		x->tailodd |= 1;
+		if (x->ntok <= HEAD_TOKENS)
+			x->headodd++;
 	}
 	for (int k = 0; k < x->shapelen; k++)
 		h = (h + (unsigned char) x->shape[k]) * GRAM_MUL;
@@ -446,13 +458,31 @@ Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
 		{
 			if (x->intok)
 				n = EndToken(x, n, (uint32_t) i, full);
+			if (cp == '\n')
+				x->brk = 1;
 		}
 		else
 		{
 			char		c;
+			const char *opens = "([{";
+			const char *closes = ")]}";
 
+			for (int b = 0; b < 3; b++)
+			{
+				if (cp == opens[b] && x->depth[b] < 1023)
+					x->depth[b]++;
+				if (cp == closes[b])
+				{
+					if (x->depth[b] > 0)
+						x->depth[b]--;
+					else
+						x->stray++;
+				}
+			}
 			if (!x->intok)
 			{
+				x->tokbrk = x->brk;
+				x->brk = 0;
 				x->intok = 1;
 				x->tstart = (uint32_t) i;
 				x->shapelen = 0;
@@ -502,6 +532,25 @@ Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
 			if (tail >= k)
 				n = AddFeature(x, n, UINT64_C(0x5441494C) + k, AG_FEAT_STAT, 0, 0,
 						   AG_FEAT_STAT_VALUE, full);
+
+		/* no line break before any of the last TAIL_TOKENS - 1 tokens */
+		int			oneline = 1;
+
+		for (int k = 0; k < TAIL_TOKENS - 1; k++)
+			if (x->tailnl & (UINT32_C(1) << k))
+				oneline = 0;
+		if (oneline && x->headodd == 0)
+			for (int k = 2; k <= 6; k += 2)
+				if (tail >= k)
+					n = AddFeature(x, n, UINT64_C(0x53554646) + k, AG_FEAT_STAT, 0, 0,
+								   AG_FEAT_STAT_VALUE, full);
+
+		uint32_t	unbalanced = x->stray + x->depth[0] + x->depth[1] + x->depth[2];
+
+		for (uint32_t k = 2; k <= 8; k *= 2)
+			if (unbalanced >= k)
+				n = AddFeature(x, n, UINT64_C(0x554E4241) + k, AG_FEAT_STAT, 0, 0,
+							   AG_FEAT_STAT_VALUE, full);
 	}
 	x->n = n;
 	return nplain;
