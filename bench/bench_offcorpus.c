@@ -17,6 +17,8 @@
  * model raised; and, scanned as a model's response (answers are full of
  * code), how many raised credential_theft or sensitive_data_exposure.
  * Flagged texts' openings and response findings are shown, a few per kind.
+ * Every URL in the texts gets the lexical phishing score, as the trigger
+ * gives a URL no list knows; those at or above the threshold are shown.
  * Kind "one_line" is a question followed by a few lines of each code or
  * markup piece run together on one line (OneLineSnippet).  Nothing here is
  * trained on.
@@ -26,6 +28,7 @@
 #include <string.h>
 
 #include "ag_corpus.h"
+#include "ag_url.h"
 #include "ag_load_rules.h"
 #include "ag_util.h"
 
@@ -42,6 +45,8 @@ typedef struct Kind
 	long		tool_model;
 	long		resp_cred;		/* as a response: credential_theft */
 	long		resp_pii;		/* ... sensitive_data_exposure */
+	long		urls;			/* URLs in the texts */
+	long		urls_flagged;	/* ... at or above the lexical phishing threshold */
 	int			shown;
 	int			shown_resp;
 } Kind;
@@ -128,6 +133,7 @@ OneLineSnippet(const char *text, size_t len, char *out, size_t outlen)
 typedef struct Tally
 {
 	AgScanner  *sc;
+	AgUrlList	urls;
 	Kind		kinds[MAX_KINDS];
 	int			nkinds;
 } Tally;
@@ -193,6 +199,25 @@ ScanPiece(const char *kind, const char *path, const char *text, size_t len, void
 		k->resp_pii += pii;
 	}
 
+	/* URLs in benign files (links to projects, bug trackers, archives) */
+	if (strcmp(kind, "one_line") != 0)
+	{
+		int			nu = AgUrlExtract(&t->urls, text, len);
+
+		for (int i = 0; i < nu; i++)
+		{
+			AgUrlRisk	risk;
+
+			k->urls++;
+			if (AgUrlLexicalRisk(&t->urls.urls[i], &risk) >= AG_URL_RISK_THRESHOLD)
+			{
+				k->urls_flagged++;
+				printf("  URL flagged %s %s: %.2f %s (%s)\n", k->name, path, risk.score,
+					   t->urls.urls[i].url, risk.nreasons ? risk.reasons[0] : "-");
+			}
+		}
+	}
+
 	if (strcmp(kind, "doc_text") != 0 && strcmp(kind, "one_line") != 0)
 	{
 		char		snippet[512];
@@ -222,9 +247,15 @@ main(int argc, char **argv)
 		return 1;
 	printf("\n%-10s %6s %24s %24s %18s %18s\n", "kind", "texts", "as prompt: jailbreak",
 		   "as tool: injection", "response: secret", "response: PII");
+	long		urls = 0,
+				urls_flagged = 0;
+
 	for (int i = 0; i < t.nkinds; i++)
 	{
 		Kind	   *k = &t.kinds[i];
+
+		urls += k->urls;
+		urls_flagged += k->urls_flagged;
 
 		printf("%-10s %6ld %6ld %5.1f%% (%ld model) %6ld %5.1f%% (%ld model) %10ld %5.1f%% %10ld %5.1f%%\n",
 			   k->name, k->texts,
@@ -233,6 +264,9 @@ main(int argc, char **argv)
 			   k->resp_cred, 100.0 * k->resp_cred / k->texts,
 			   k->resp_pii, 100.0 * k->resp_pii / k->texts);
 	}
+	printf("\nURLs in these texts flagged by the lexical phishing score (no list): %ld of %ld\n",
+		   urls_flagged, urls);
+	AgUrlListFree(&t.urls);
 	AgScannerFree(t.sc);
 	AgRuleSetFree(set);
 	return 0;

@@ -31,6 +31,15 @@ SELECT details->>'url' AS url
   FROM aiguard_scan('[click here](HTTPS://Secure-Login.Example-Bank.TEST:443/verify.php#x)') WHERE alert_type LIKE 'phishing%';
 SELECT details->>'url' AS url, details->'indicator'->>'value' AS matched
   FROM aiguard_scan('<a href="https://paypa1-support.test/account/update?id=7&amp;x=1">update</a> <a href=https://paypa1-support.test/account/update?id=7>again</a>') WHERE alert_type LIKE 'phishing%';
+-- URLs in an answer about URLs or local services are not phishing: loopback
+-- and private hosts, names reserved for documentation, mail archives, CDNs
+SELECT count(*) AS phishing_findings
+  FROM aiguard_scan('Parse it with urlsplit("https://user:pass@sub.example.com:8080/p?q=1"), '
+                    'then start the server and open http://127.0.0.1:3000/ or http://192.168.1.20/admin/login. '
+                    'The thread is at https://lore.kernel.org/git/20150811100527.GW14466@dinwoodie.org/ and the '
+                    'script comes from https://cdnjs.cloudflare.com/ajax/libs/underscore.js/1.13.4/underscore-min.js',
+                    'response')
+ WHERE alert_type LIKE 'phishing%';
 -- a listed domain matches its subdomains too, and IDN hosts in either form
 SELECT details->>'host' AS host, details->'indicator'->>'value' AS matched
   FROM aiguard_scan('log in at www.accounts.evil-phish.test/login now') WHERE alert_type LIKE 'phishing%';

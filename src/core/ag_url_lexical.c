@@ -17,6 +17,7 @@
 
 #include "ag_normalize.h"
 #include "ag_url_int.h"
+#include "ag_validate.h"
 #include "ag_wordset.h"
 
 /* Brands phishing pages impersonate, as they appear in host names. */
@@ -46,6 +47,7 @@ static const char brand_owned[] =
 	"paypal,paypal-objects,apple,icloud,microsoft,microsoftonline,office,"
 	"office365,live,outlook,hotmail,sharepoint,onedrive,msn,bing,azure,"
 	"windows,skype,xbox,google,gmail,youtube,googleapis,googleusercontent,"
+	"googlecode,googlesource,googleblog,"
 	"gstatic,blogger,blogspot,appspot,amazon,amazonaws,primevideo,audible,"
 	"netflix,facebook,fb,fbcdn,instagram,whatsapp,meta,messenger,linkedin,"
 	"twitter,dropbox,dropboxusercontent,docusign,adobe,chase,wellsfargo,"
@@ -97,6 +99,8 @@ static const char hosting[] =
 	"firebasestorage.googleapis.com,storage.googleapis.com,translate.goog,"
 	"ipfs.dweb.link,ipfs.io,on-fleek.app,blogspot.com,sharepoint.com,"
 	"formstack.com,typeform.com,jotform.com,forms.office.com,docs.google.com,"
+	"framer.app,framer.website,notion.site,gitbook.io,csb.app,replit.dev,"
+	"cloudaccess.host,wixstudio.io,mystrikingly.com,webnode.page,"
 	"sites.google.com,drive.google.com,1drv.ms,forms.gle,";
 
 /* "paypal.com.evil.example": a registrable-domain suffix inside the host */
@@ -261,6 +265,23 @@ SplitHost(const char *host, HostLabels *h)
 			h->hosted = 1;
 		}
 	}
+	else if (h->n >= 4 && h->len[h->n - 2] == 9 && memcmp(h->s[h->n - 2], "amazonaws", 9) == 0 &&
+			 h->len[h->n - 1] == 3 && memcmp(h->s[h->n - 1], "com", 3) == 0)
+	{
+		/*
+		 * Amazon S3 in a region: bucket.s3.eu-south-2.amazonaws.com,
+		 * bucket.s3-website-us-east-1..., bucket.s3-website.eu-west-3...:
+		 * too many regions for the list, one shape.
+		 */
+		for (int i = 1; i < h->n - 2; i++)
+			if (h->len[i] >= 2 && memcmp(h->s[i], "s3", 2) == 0 &&
+				(h->len[i] == 2 || h->s[i][2] == '-'))
+			{
+				h->main = i - 1;
+				h->hosted = 1;
+				break;
+			}
+	}
 }
 
 size_t
@@ -311,11 +332,57 @@ static const char common_pairs[] =
 static AgWordSet common_pair_set = AG_WORDSET(common_pairs);
 
 /*
+ * Abbreviations of the trade that names are made of and nobody pronounces
+ * as words: "htmlpreview", "pptxml", "cdnjs" are not random for them.
+ */
+static const char tech_words[] =
+	"html,xml,http,https,ftp,cdn,css,sql,pdf,ppt,xls,rss,smtp,imap,dns,ssl,"
+	"tls,vpn,ssh,svn,cvs,npm,php,img,jpg,png,svg,gfx,pkg,cgi,";
+static AgWordSet tech_word_set = AG_WORDSET(tech_words);
+
+static int	LooksRandomLetters(const char *s, size_t n);
+
+/*
  * A name nobody would choose to pronounce: "tcpknn", "jbaeszfj",
- * "d5f21q36e4fqc1qfg" -- what domain generators register in bulk.
+ * "d5f21q36e4fqc1qfg" -- what domain generators register in bulk.  Judged
+ * without the trade's abbreviations it holds (tech_words), when five
+ * letters or more are left.
  */
 static int
 LooksRandom(const char *s, size_t n)
+{
+	char		rest[64];
+	size_t		r = 0;
+
+	if (n >= sizeof(rest) || !AgWordSetCountIn(&tech_word_set, s, n, 0, 1))
+		return LooksRandomLetters(s, n);
+	for (size_t i = 0; i < n;)
+	{
+		size_t		w;
+
+		for (w = 5; w >= 3; w--)
+			if (i + w <= n && AgWordSetFind(&tech_word_set, s + i, w) >= 0)
+				break;
+		if (w >= 3)
+		{
+			rest[r++] = '-';	/* a break, as between words */
+			i += w;
+		}
+		else
+			rest[r++] = s[i++];
+	}
+	/* too little left to judge ("qdxdns", "mbftp"): judge the whole */
+	size_t		letters = 0;
+
+	for (size_t i = 0; i < r; i++)
+		letters += rest[i] >= 'a' && rest[i] <= 'z';
+	if (letters < 5)
+		return LooksRandomLetters(s, n);
+	return LooksRandomLetters(rest, r);
+}
+
+static int
+LooksRandomLetters(const char *s, size_t n)
 {
 	int			letters = 0,
 				vowels = 0,
@@ -357,6 +424,36 @@ LooksRandom(const char *s, size_t n)
 	return (letters >= 5 && vowels == 0) || maxrun >= 5 || switches >= 5 ||
 		(letters >= 8 && vowels * 5 < letters) ||
 		(rare >= 2 && rare * 5 >= letters);
+}
+
+static int
+IsLetter(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+/*
+ * Whether label[i..i+w), one edit from brand b, is the brand misspelt
+ * rather than part of another word.  An edit inside ("netflx", "paypa1")
+ * says so even glued to other words ("netflxaccntsup7"); an edit at an end
+ * only when that end is the end of a word (the label's, a hyphen, a
+ * digit): "cloud" is "icloud" less its first letter, and "tcloud" one
+ * letter off, but in "cloudflare" and "documentcloud" they are other words.
+ */
+static int
+TypoWindowStandsAlone(const char *label, size_t n, size_t i, size_t w,
+					  const char *b, size_t bl)
+{
+	int			left = i == 0 || !IsLetter(label[i - 1]);
+	int			right = i + w == n || !IsLetter(label[i + w]);
+
+	if (w < bl && ContainsWord(b, bl, label + i, w))
+		return left && right;	/* the brand less a first or last letter */
+	if (label[i] != b[0] && !left)
+		return 0;
+	if (label[i + w - 1] != b[bl - 1] && !right)
+		return 0;
+	return 1;
 }
 
 /* a[0..an) and b[0..bn) differ by at most one insertion, deletion or substitution. */
@@ -410,7 +507,8 @@ TypoOfBrand(const char *label, size_t n)
 			 ContainsWord(label, n, p + bl / 2, bl - bl / 2)))
 			for (size_t w = bl - 1; w <= bl + 1; w++)
 				for (size_t i = 0; i + w <= n; i++)
-					if (WithinOneEdit(label + i, w, p, bl))
+					if (WithinOneEdit(label + i, w, p, bl) &&
+						TypoWindowStandsAlone(label, n, i, w, p, bl))
 						return 1;
 		if (comma == NULL)
 			break;
@@ -516,18 +614,46 @@ IsEmailLocalChar(char c)
 		c == '-' || c == '+';
 }
 
-/* local@domain.tld somewhere in s (lowercase, decoded). */
+/* s[..end) ends in ".html", ".php" and the like: a page, not a domain. */
 static int
-ContainsEmail(const char *s)
+EndsWithPageExtension(const char *s, const char *end)
 {
+	static const char *const ext[] = {".html", ".htm", ".php", ".asp", ".aspx", ".jsp"};
+
+	for (size_t k = 0; k < sizeof(ext) / sizeof(ext[0]); k++)
+	{
+		size_t		n = strlen(ext[k]);
+
+		if ((size_t) (end - s) > n && memcmp(end - n, ext[k], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * An e-mail address in the victim-tracking places of a URL: its query or
+ * fragment (?email=..., #victim@example.com), or in the path glued to
+ * other text of its segment ("/kkapes@example.com_PO4500/", "-info@gmx.de.html").
+ * An address that is a path segment of its own is what mail archives and
+ * bug trackers file messages and lists under (/bug-make@gnu.org/msg1658,
+ * message ids), not a lure.
+ */
+static int
+ContainsLureEmail(const char *s)
+{
+	const char *query = strpbrk(s, "?#");
+
 	for (const char *at = strchr(s, '@'); at; at = strchr(at + 1, '@'))
 	{
 		const char *d = at + 1;
+		const char *local = at;
 		int			dots = 0,
 					tld = 0;
 
 		if (at == s || !IsEmailLocalChar(at[-1]))
 			continue;
+		while (local > s && IsEmailLocalChar(local[-1]))
+			local--;
 		while ((*d >= 'a' && *d <= 'z') || (*d >= '0' && *d <= '9') || *d == '-' || *d == '.')
 		{
 			if (*d == '.')
@@ -539,7 +665,17 @@ ContainsEmail(const char *s)
 				tld = (*d >= 'a' && *d <= 'z') ? tld + 1 : -100;
 			d++;
 		}
-		if (dots > 0 && tld >= 2)
+		if (dots == 0 || tld < 2)
+			continue;
+		if (query && at > query)
+			return 1;
+		/*
+		 * In the path: glued to more of its segment, to a file name
+		 * ("...-info@gmx.de.html"), or after more than an address can hold
+		 * before its '@' (64 characters)?
+		 */
+		if ((local > s && local[-1] != '/') || (*d != '\0' && *d != '/' && *d != '?' && *d != '#') ||
+			at - local > 64 || EndsWithPageExtension(at, d))
 			return 1;
 	}
 	return 0;
@@ -565,6 +701,57 @@ Fire(AgUrlRisk *r, int feature)
 	r->score = 1.0 - (1.0 - r->score) * (1.0 - w);
 }
 
+/* An IP-literal host (IPv6 in brackets) that is a routable address. */
+static int
+HostIsPublicIp(const char *host)
+{
+	size_t		n = strlen(host);
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+		return AgPublicIpValid(host + 1, n - 2);
+	return AgPublicIpValid(host, n);
+}
+
+/*
+ * Names reserved for documentation (RFC 2606, RFC 6761): example.com,
+ * .net and .org and the TLDs .example, .invalid and .localhost.  No one
+ * can register them, so no one can phish from them, and answers that
+ * explain URLs are full of them ("https://user:pass@example.com:8080/").
+ * .test is left to tests of this detector.
+ */
+static int
+ReservedExampleHost(const char *host)
+{
+	static const char *const reserved[] = {
+		"example.com", "example.net", "example.org", "example", "invalid",
+		"localhost",
+	};
+	size_t		n = strlen(host);
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+	{
+		size_t		rn = strlen(reserved[i]);
+
+		if (n == rn ? memcmp(host, reserved[i], rn) == 0 :
+			n > rn && host[n - rn - 1] == '.' && memcmp(host + n - rn, reserved[i], rn) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "www2", "www-106": a site's own numbered mirrors, not an imitation */
+static int
+WwwMirrorLabel(const char *s, size_t n)
+{
+	size_t		i = 3;
+
+	if (n < 4 || memcmp(s, "www", 3) != 0)
+		return 0;
+	if (s[i] == '-')
+		i++;
+	return i < n && strspn(s + i, "0123456789") == n - i;
+}
+
 double
 AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 {
@@ -575,6 +762,8 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 	int			brand_official = 0;
 
 	memset(r, 0, sizeof(*r));
+	if (ReservedExampleHost(host))
+		return 0.0;
 
 	/* path and query, lowercase and percent-decoded, for keywords */
 	for (const char *p = u->path; *p && plen + 1 < sizeof(path); p++)
@@ -602,13 +791,17 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 		Fire(r, F_DEFANGED);
 	if (u->flags & AG_URL_PORT)
 		Fire(r, F_PORT);
-	if (ContainsEmail(path))
+	if (ContainsLureEmail(path))
 		Fire(r, F_EMAIL_IN_URL);
 	if (strstr(path + 1, "http:") || strstr(path + 1, "https:") || strstr(path + 1, "www."))
 		Fire(r, F_EMBEDDED_URL);
 	if (u->flags & AG_URL_IP_HOST)
 	{
-		Fire(r, (u->flags & AG_URL_IP_OBFUSCATED) ? F_IP_OBFUSCATED : F_IP_HOST);
+		/* a page on a loopback or private address reaches no victim */
+		if (u->flags & AG_URL_IP_OBFUSCATED)
+			Fire(r, F_IP_OBFUSCATED);
+		else if (HostIsPublicIp(host))
+			Fire(r, F_IP_HOST);
 		if (AgWordSetCountIn(&login_keyword_set, path, plen, 0, 1))
 			Fire(r, F_KEYWORD_PATH_ONE);
 		return r->score;
@@ -669,7 +862,7 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 	/* "www-paypal-com.evil.example": the real www. is a label of its own */
 	for (int i = 0; i <= h.main; i++)
 		if (h.len[i] > 3 && ContainsWord(h.s[i], h.len[i], "www", 3) &&
-			strspn(h.s[i] + 3, "0123456789") != h.len[i] - 3)	/* www2 is real */
+			!WwwMirrorLabel(h.s[i], h.len[i]))
 		{
 			Fire(r, F_FAKE_WWW);
 			break;

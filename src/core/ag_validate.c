@@ -604,8 +604,8 @@ PhoneValid(const char *s, size_t len)
 	return 1;
 }
 
-static int
-PublicIpValid(const char *s, size_t len)
+int
+AgPublicIpValid(const char *s, size_t len)
 {
 	unsigned	a[4];
 	char		buf[64];
@@ -675,7 +675,7 @@ AgValidate(const AgValidator *v, int n, const char *value, size_t len)
 				ok = PhoneValid(value, len);
 				break;
 			case AG_VALID_PUBLIC_IP:
-				ok = PublicIpValid(value, len);
+				ok = AgPublicIpValid(value, len);
 				break;
 			case AG_VALID_PERSONAL_EMAIL:
 				ok = !AgEmailIsRoleAddress(value, len);

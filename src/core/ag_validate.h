@@ -54,6 +54,8 @@ extern double AgShannonEntropy(const char *s, size_t len);
 extern int	AgLooksLikePlaceholder(const char *s, size_t len);
 extern int	AgEmailIsRoleAddress(const char *s, size_t len);
 extern int	AgIsTestCardNumber(const char *s, size_t len);
+/* A routable unicast IPv4 or IPv6 address (not private, loopback, documentation...). */
+extern int	AgPublicIpValid(const char *s, size_t len);
 extern int	AgIsExampleIban(const char *s, size_t len);
 
 #endif							/* AG_VALIDATE_H */

@@ -285,19 +285,25 @@ static void
 TestLexical(void)
 {
 	static const char *phishy[] = {
-		"https://paypal.com@evil.example/login",
-		"http://192.168.10.5/paypal/login.php",
+		"https://paypal.com@evil-host.net/login",
+		"http://45.133.1.20/paypal/login.php",
 		"http://3232235777/login",
 		"https://p\xD0\xB0ypal.com/signin",
 		"https://xn--80ak6aa92e.com/",
-		"https://www.paypal.com.account-verify.example.net/",
+		"https://www.paypal.com.account-verify.net/",
 		"https://secure-login-paypal.com/webscr",
 		"https://appleid-verify.top/login",
 		"https://netflx-billing.xyz/update",
 		"https://example-shop.com/wp-includes/css/chase/login.php",
 		"https://tcpknn.cn/login",
-		"https://victim.example/reset?email=alice@example.com",
-		"https://www-paypal-com.example.net/signin",
+		"https://victim-notice.net/reset?email=alice@example.com",
+		"https://www-paypal-com.cheap-host.net/signin",
+		/* a random bucket name on regional S3 */
+		"https://kp3vz9xqbd7wmtfh.s3.eu-south-2.amazonaws.com/index.html",
+		/* the victim's address glued into the path of a phishing kit */
+		"https://files.shop-host.net/kkapes@victim-corp.com_PO4500781351_Open/login",
+		/* a misspelt brand glued to other words */
+		"https://netflxaccountsupport.com/",
 	};
 	static const char *benign[] = {
 		"https://www.paypal.com/signin",
@@ -313,6 +319,23 @@ TestLexical(void)
 		"http://www2.example.com/index.html",
 		"https://bit.ly/3abcDEF",
 		"https://docs.google.com/forms/d/e/1FAIpQLSd/viewform",
+		/* seen in documentation: loopback and private hosts, reserved names */
+		"http://127.0.0.1:3000/",
+		"http://192.168.10.5/paypal/login.php",
+		"https://user:pass@sub.example.com:8080/p/a/t/h?query=string",
+		"https://paypal.com@evil.example/login",	/* .example: reserved */
+		/* words that hold a brand one letter off: cloud(flare) vs icloud */
+		"https://cdnjs.cloudflare.com/ajax/libs/underscore.js/1.13.4/underscore-min.js",
+		"https://documentcloud.github.io/underscore-contrib/",
+		"https://www.binance.com/en",
+		"https://financeiro.example-bank.com.br/",
+		/* mail archives file messages and lists under addresses */
+		"https://lore.kernel.org/git/20150811100527.GW14466@dinwoodie.org/",
+		"http://www.mail-archive.com/bug-make@gnu.org/msg01658.html",
+		/* numbered mirrors, a brand's own code hosting */
+		"http://www-106.ibm.com/developerworks/library/",
+		"http://jsr-305.googlecode.com/svn/trunk/",
+		"https://mybucket.s3.us-east-1.amazonaws.com/report.pdf",
 	};
 	AgUrlRisk	r;
 
@@ -329,7 +352,7 @@ TestLexical(void)
 		CHECK(s >= 0 && s < AG_URL_RISK_THRESHOLD, "benign: %s (%.2f, %s)", benign[i], s,
 			  r.nreasons ? r.reasons[0] : "-");
 	}
-	Risk("https://paypal.com@evil.example/login", &r);
+	Risk("https://paypal.com@evil-host.net/login", &r);
 	CHECK(r.nreasons > 0 && strstr(r.reasons[0], "userinfo") != NULL, "strongest reason first: %s",
 		  r.nreasons ? r.reasons[0] : "-");
 
