@@ -185,6 +185,8 @@ static const struct
 	{"credential keyword in the path", 0.25},
 #define F_FAKE_WWW 28
 	{"host label imitates a www. prefix (www-brand, wwwbrand)", 0.40},
+#define F_ASSET_FOLDER_LOGIN 29
+	{"login page inside a site's image, upload or script folder", 0.40},
 };
 #define NFEATURES (int) (sizeof(features) / sizeof(features[0]))
 
@@ -574,6 +576,44 @@ UnicodeSkeleton(const char *s, char *out, size_t outlen)
 }
 
 /*
+ * A login step inside a folder of pictures, uploads or scripts
+ * ("/images/jpg/login.php", "/uploads/x/verify.html"): no site keeps its
+ * sign-in there, but a kit dropped on a compromised site does.  path is
+ * lowercase.
+ */
+static int
+AssetFolderLoginPage(const char *path)
+{
+	static const char *const folders[] = {"/images/", "/img/", "/uploads/", "/upload/",
+		"/css/", "/js/", "/assets/", "/media/", "/files/", "/tmp/", "/cache/", "/fonts/",
+	"/vendor/", NULL};
+	static const char *const files[] = {".js", ".css", ".png", ".jpg", ".jpeg", ".gif",
+		".svg", ".woff", ".woff2", ".ttf", ".ico", ".webp", ".mp4", ".txt", ".pdf", ".zip",
+	".doc", ".docx", ".xls", ".xlsx", NULL};
+	size_t		end = strcspn(path, "?#");
+
+	for (int i = 0; folders[i]; i++)
+	{
+		const char *f = strstr(path, folders[i]);
+
+		if (f == NULL || (size_t) (f - path) >= end)
+			continue;
+		const char *rest = f + strlen(folders[i]);
+		size_t		rlen = end - (size_t) (rest - path);
+
+		for (int k = 0; files[k]; k++)
+		{
+			size_t		fl = strlen(files[k]);
+
+			if (rlen >= fl && strncmp(rest + rlen - fl, files[k], fl) == 0)
+				return 0;		/* a picture, a script, a document */
+		}
+		return AgWordSetCountIn(&login_keyword_set, rest, rlen, 0, 1) > 0;
+	}
+	return 0;
+}
+
+/*
  * A page (not a picture or script) inside a CMS's own folders or the ACME
  * folder: where kits land on a compromised site.
  */
@@ -843,6 +883,7 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 
 	/* brand names where the brand does not live */
 	int			path_keywords = AgWordSetCountIn(&login_keyword_set, path, plen, 0, 0);
+	int			path_login_keywords = path_keywords;
 
 	if (!brand_official)
 	{
@@ -886,6 +927,8 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 	}
 	if (CmsFolderPage(path))
 		Fire(r, F_CMS_FOLDER_PAGE);
+	else if (path_login_keywords > 0 && AssetFolderLoginPage(path))
+		Fire(r, F_ASSET_FOLDER_LOGIN);
 	if (AgUrlTldAbused(tld, tlen))
 		Fire(r, F_ABUSED_TLD);
 	for (int i = 0; i <= h.main && !brand_official; i++)

@@ -302,6 +302,8 @@ TestLexical(void)
 		"https://kp3vz9xqbd7wmtfh.s3.eu-south-2.amazonaws.com/index.html",
 		/* the victim's address glued into the path of a phishing kit */
 		"https://files.shop-host.net/kkapes@victim-corp.com_PO4500781351_Open/login",
+		/* a kit's login page dropped among a site's pictures */
+		"https://nilepack-store.net/images/jpg/login.php",
 		/* a misspelt brand glued to other words */
 		"https://netflxaccountsupport.com/",
 	};
@@ -336,6 +338,10 @@ TestLexical(void)
 		"http://www-106.ibm.com/developerworks/library/",
 		"http://jsr-305.googlecode.com/svn/trunk/",
 		"https://mybucket.s3.us-east-1.amazonaws.com/report.pdf",
+		/* pictures and scripts of a sign-in page, a site's own admin login */
+		"https://shop-host.net/images/login-banner.png",
+		"https://cdn.shop-host.net/js/login.js",
+		"https://shop-host.net/admin/login.php",
 	};
 	AgUrlRisk	r;
 
