@@ -145,6 +145,49 @@ ConfusableToLatin(int32_t cp)
 	}
 }
 
+/*
+ * Small capitals ("ɪɢɴᴏʀᴇ ᴀʟʟ"), which "fancy text" generators use and
+ * Unicode gives no compatibility decomposition (the mathematical and
+ * circled letters have one, and utf8proc maps them).  No language is
+ * written in them; phonetic transcriptions use a few, which become plain
+ * letters too, harmlessly.
+ */
+int32_t
+AgSmallCapitalToLatin(int32_t cp)
+{
+	if (cp < 0x0262)
+		return 0;
+	switch (cp)
+	{
+		case 0x1D00: return 'a';	/* ᴀ */
+		case 0x0299: return 'b';	/* ʙ */
+		case 0x1D04: return 'c';	/* ᴄ */
+		case 0x1D05: return 'd';	/* ᴅ */
+		case 0x1D07: return 'e';	/* ᴇ */
+		case 0xA730: return 'f';	/* ꜰ */
+		case 0x0262: return 'g';	/* ɢ */
+		case 0x029C: return 'h';	/* ʜ */
+		case 0x026A: return 'i';	/* ɪ */
+		case 0x1D0A: return 'j';	/* ᴊ */
+		case 0x1D0B: return 'k';	/* ᴋ */
+		case 0x029F: return 'l';	/* ʟ */
+		case 0x1D0D: return 'm';	/* ᴍ */
+		case 0x0274: return 'n';	/* ɴ */
+		case 0x1D0F: return 'o';	/* ᴏ */
+		case 0x1D18: return 'p';	/* ᴘ */
+		case 0xA7AF: return 'q';	/* ꞯ */
+		case 0x0280: return 'r';	/* ʀ */
+		case 0xA731: return 's';	/* ꜱ */
+		case 0x1D1B: return 't';	/* ᴛ */
+		case 0x1D1C: return 'u';	/* ᴜ */
+		case 0x1D20: return 'v';	/* ᴠ */
+		case 0x1D21: return 'w';	/* ᴡ */
+		case 0x028F: return 'y';	/* ʏ */
+		case 0x1D22: return 'z';	/* ᴢ */
+		default: return 0;
+	}
+}
+
 static int32_t
 LeetToLatin(int32_t cp)
 {
@@ -238,6 +281,17 @@ MapCodePoints(AgNormText *nt, const char *src, size_t len)
 			nt->cps[n].cp = ' ';
 			nt->cps[n].src = off;
 			n++;
+			continue;
+		}
+
+		int32_t		small = AgSmallCapitalToLatin(cp);
+
+		if (small)
+		{
+			nt->cps[n].cp = small;
+			nt->cps[n].src = off;
+			n++;
+			nt->changed_confusable = 1;
 			continue;
 		}
 
@@ -902,6 +956,119 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 	return 1;
 }
 
+static inline int
+IsAsciiLetterByte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z');	/* the output is case-folded */
+}
+
+/*
+ * Words split by hyphens at odd places ("i-gnore a-ll p-revious
+ * i-nstructions", "terminatio-n", "fu-lfilled"): joined again, on the
+ * normalised output, when a text has SPLIT_WORDS_MIN such splits and they
+ * are one in SPLIT_WORDS_DENSITY words or more.  A split is a run of
+ * hyphens between two ASCII letter runs one of which is a fragment of one
+ * or two letters; ordinary prose has a few ("e-mail", "x-ray", "co-op",
+ * "ci-dessus"), seldom three so close together, and joined they still mean
+ * the same.  Lone letters spelled out with hyphens ("i-g-n-o-r-e") were
+ * joined before, with the spaced-out ones.
+ */
+#define SPLIT_WORDS_MIN 3
+#define SPLIT_WORDS_DENSITY 25
+
+/* me, te, se, le, la, lo, li, ne, vi, ci, si, ce, en, il, y: after a hyphen, a pronoun */
+static int
+IsClitic(const unsigned char *w, size_t n)
+{
+	static const char clitics[] = "me te se le la lo li ne vi ci si ce en il ";
+
+	if (n == 1)
+		return w[0] == 'y' || w[0] == 'o' || w[0] == 'a';
+	for (const char *c = clitics; *c; c += 3)
+		if (c[0] == (char) w[0] && c[1] == (char) w[1])
+			return 1;
+	return 0;
+}
+
+/* The hyphen run at o[i] (o[i] == '-') splits a word as above: its end, else 0. */
+static size_t
+SplitAt(const unsigned char *o, size_t len, size_t i)
+{
+	size_t		j = i,
+				l = 0,
+				r = 0;
+
+	while (j < len && o[j] == '-')
+		j++;
+	while (l < i && IsAsciiLetterByte(o[i - 1 - l]))
+		l++;
+	while (j + r < len && IsAsciiLetterByte(o[j + r]))
+		r++;
+	if (l == 0 || r == 0 || (l > 2 && r > 2))
+		return 0;
+	/*
+	 * The fragment ends the word on its other side ("i-gnore",
+	 * "terminatio-n"); between two hyphens it is a word of a compound
+	 * ("step-by-step", "up-to-date").
+	 */
+	if ((l <= 2 && i - l > 0 && o[i - l - 1] == '-') ||
+		(l > 2 && j + r < len && o[j + r] == '-'))
+		return 0;
+	/*
+	 * Not the clitics and prefixes of Romance languages, which rules spell
+	 * with their hyphen: "diga-me", "de-me", "est-ce", "ci-dessus".
+	 */
+	if (r <= 2 && IsClitic(o + j, r))
+		return 0;
+	if (l == 2 && o[i - 2] == 'c' && o[i - 1] == 'i')
+		return 0;
+	/* the fragment is a whole piece: not the end of a longer word of digits */
+	if ((i - l > 0 && (o[i - l - 1] >= '0' && o[i - l - 1] <= '9')) ||
+		(j + r < len && (o[j + r] >= '0' && o[j + r] <= '9')))
+		return 0;
+	return j;
+}
+
+void
+AgJoinSplitWords(AgNormText *nt)
+{
+	unsigned char *o = (unsigned char *) nt->out.data;
+	size_t		len = nt->out.len;
+	size_t		splits = 0,
+				words = 1;
+	const unsigned char *h = memchr(o, '-', len);
+
+	if (h == NULL)
+		return;
+	for (size_t i = (size_t) (h - o); i < len; i++)
+		if (o[i] == '-' && (i == 0 || o[i - 1] != '-') && SplitAt(o, len, i))
+			splits++;
+	if (splits < SPLIT_WORDS_MIN)
+		return;
+	for (size_t i = 0; i < len; i++)
+		words += o[i] == ' ';
+	if (splits * SPLIT_WORDS_DENSITY < words)
+		return;
+
+	size_t		w = 0;
+
+	for (size_t i = 0; i < len;)
+	{
+		size_t		end;
+
+		if (o[i] == '-' && (i == 0 || o[i - 1] != '-') && (end = SplitAt(o, len, i)) != 0)
+		{
+			i = end;
+			continue;
+		}
+		o[w] = o[i];
+		nt->map[w++] = nt->map[i++];
+	}
+	o[w] = '\0';
+	nt->out.len = w;
+	nt->changed_confusable = 1;
+}
+
 int
 AgNormalize(AgNormText *nt, const char *src, size_t len)
 {
@@ -920,8 +1087,13 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 	{
 		int			rc = NormalizeAsciiFast(nt, src, len);
 
-		if (rc != 0)
-			return rc < 0 ? -1 : 0;
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+		{
+			AgJoinSplitWords(nt);
+			return 0;
+		}
 	}
 	nt->changed_invisible = 0;
 	nt->changed_confusable = 0;
@@ -972,6 +1144,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
+	AgJoinSplitWords(nt);
 	return 0;
 }
 

@@ -60,5 +60,12 @@ extern int	AgIsIdeographCp(int32_t cp);
 
 /* The Latin letter a Cyrillic/Greek look-alike stands for, or 0. */
 extern int32_t AgConfusableToLatin(int32_t cp);
+/* ᴀ ʙ ᴄ... (small capitals) -> a b c..., else 0: part of the first pass. */
+extern int32_t AgSmallCapitalToLatin(int32_t cp);
+/*
+ * The last step of AgNormalizeEx: words split by hyphens at odd places
+ * ("i-gnore a-ll") joined again on the output, in texts with several.
+ */
+extern void AgJoinSplitWords(AgNormText *nt);
 
 #endif							/* AG_NORMALIZE_H */

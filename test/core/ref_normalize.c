@@ -3,7 +3,10 @@
  *	  The normaliser as it was before it was made faster (ag_normalize.c at
  *	  commit cb2c90e, symbols renamed Ref*), kept as the reference the
  *	  current one must agree with byte for byte: test_core compares them on
- *	  the corpus and on random texts.  Do not edit, except to rename.
+ *	  the corpus and on random texts.  Do not edit, except to rename, or
+ *	  to call the steps added since, the same in both (small capitals in
+ *	  the first pass, AgSmallCapitalToLatin; words split by hyphens,
+ *	  AgJoinSplitWords, after either path): marked "added".
  */
 #define AgIsIdeographCp RefIsIdeographCp
 #define AgIsWordCp RefIsWordCp
@@ -231,6 +234,15 @@ MapCodePoints(AgNormText *nt, const char *src, size_t len)
 			nt->cps[n].cp = ' ';
 			nt->cps[n].src = off;
 			n++;
+			continue;
+		}
+
+		if (AgSmallCapitalToLatin(cp))	/* added */
+		{
+			nt->cps[n].cp = AgSmallCapitalToLatin(cp);
+			nt->cps[n].src = off;
+			n++;
+			nt->changed_confusable = 1;
 			continue;
 		}
 
@@ -484,6 +496,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
+	AgJoinSplitWords(nt);	/* added */
 	return 1;
 }
 
@@ -540,6 +553,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 	}
 	o[ob] = '\0';
 	nt->out.len = ob;
+	AgJoinSplitWords(nt);	/* added */
 	return 0;
 }
 
