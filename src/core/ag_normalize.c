@@ -146,9 +146,10 @@ ConfusableToLatin(int32_t cp)
 }
 
 /*
- * Small capitals ("ɪɢɴᴏʀᴇ ᴀʟʟ"), which "fancy text" generators use and
- * Unicode gives no compatibility decomposition (the mathematical and
- * circled letters have one, and utf8proc maps them).  No language is
+ * Small capitals ("ɪɢɴᴏʀᴇ ᴀʟʟ") and negative circled or squared letters
+ * ("🅘🅖🅝🅞🅡🅔"), which "fancy text" generators use and Unicode gives no
+ * compatibility decomposition (the mathematical, circled and plain squared
+ * letters have one, and utf8proc maps them).  No language is
  * written in them; phonetic transcriptions use a few, which become plain
  * letters too, harmlessly.
  */
@@ -157,6 +158,11 @@ AgSmallCapitalToLatin(int32_t cp)
 {
 	if (cp < 0x0262)
 		return 0;
+	/* 🅐..🅩 negative circled and 🅰..🆉 negative squared letters: emoji-like, no decomposition either */
+	if (cp >= 0x1F150 && cp <= 0x1F169)
+		return 'a' + (cp - 0x1F150);
+	if (cp >= 0x1F170 && cp <= 0x1F189)
+		return 'a' + (cp - 0x1F170);
 	switch (cp)
 	{
 		case 0x1D00: return 'a';	/* ᴀ */
@@ -540,7 +546,7 @@ SimpleCpLen(const unsigned char *s, size_t len, int32_t *last, int *space)
 		*space = 1;
 		return used;
 	}
-	if (IsWordCp(cp) || ConfusableToLatin(cp) != 0)
+	if (IsWordCp(cp) || ConfusableToLatin(cp) != 0 || AgSmallCapitalToLatin(cp) != 0)
 		return 0;
 
 	utf8proc_int32_t dec[4];

@@ -60,7 +60,7 @@ extern int	AgIsIdeographCp(int32_t cp);
 
 /* The Latin letter a Cyrillic/Greek look-alike stands for, or 0. */
 extern int32_t AgConfusableToLatin(int32_t cp);
-/* ᴀ ʙ ᴄ... (small capitals) -> a b c..., else 0: part of the first pass. */
+/* ᴀ ʙ ᴄ... (small capitals), 🅐 🅑 🅒..., 🅰 🅱 🅲... -> a b c..., else 0: part of the first pass. */
 extern int32_t AgSmallCapitalToLatin(int32_t cp);
 /*
  * The last step of AgNormalizeEx: words split by hyphens at odd places
