@@ -194,6 +194,52 @@ AgSmallCapitalToLatin(int32_t cp)
 	}
 }
 
+/*
+ * Regional indicator symbols (🇦..🇿) spell letters; two that name a
+ * country make its flag.  A run of them that is not a row of flags spells
+ * a word ("🇮🇬🇳🇴🇷🇪": IG is no country).  Returns the length in symbols
+ * of the run at s, and in *letters whether it is to be read as letters.
+ */
+#define AG_RI_FIRST 0x1F1E6
+#define AG_RI_LAST 0x1F1FF
+
+/*
+ * ISO 3166-1 alpha-2 codes (as of Debian's iso-codes 4.15, with EU and UN,
+ * which have flags too): bit b of row a is set when the code a b exists.
+ */
+static const uint32_t country_codes[26] = {
+	0x2DF5978, 0x36F7BFB, 0x3F27DED, 0x2005610, 0x01E00D4, 0x0025700, 0x15FB9FB,
+	0x01A3400, 0x00F7818, 0x000D010, 0x342B1D0, 0x13E0507, 0x3FFFCFD, 0x212C975,
+	0x0001000, 0x14E3CF1, 0x0000001, 0x0544010, 0x3AE7FDF, 0x26A7EEC, 0x3043041,
+	0x0102155, 0x0040020, 0x0000000, 0x0080010, 0x0401001,
+};
+
+size_t
+AgRegionalRun(const unsigned char *s, size_t len, int *letters)
+{
+	size_t		n = 0,
+				i = 0;
+	int32_t		first = 0;
+	int			flags = 1;
+
+	while (i + 4 <= len)
+	{
+		int32_t		cp;
+		int			used = AgUtf8Decode(s + i, len - i, &cp);
+
+		if (cp < AG_RI_FIRST || cp > AG_RI_LAST)
+			break;
+		if (n % 2 == 0)
+			first = cp - AG_RI_FIRST;
+		else if (!(country_codes[first] & (UINT32_C(1) << (cp - AG_RI_FIRST))))
+			flags = 0;
+		n++;
+		i += (size_t) used;
+	}
+	*letters = !flags || n % 2 != 0;
+	return n;
+}
+
 static int32_t
 LeetToLatin(int32_t cp)
 {
@@ -253,6 +299,9 @@ MapCodePoints(AgNormText *nt, const char *src, size_t len)
 	size_t		n = 0;
 	size_t		i = 0;
 
+	size_t		regional = 0;	/* regional indicators left in the run */
+	int			regional_letters = 0;	/* ... and whether they are letters */
+
 	/* Decomposition can grow a character (ligatures, "ﬃ" -> "ffi"). */
 	if (EnsureCps(nt, len + 16) != 0)
 		return -1;
@@ -292,6 +341,14 @@ MapCodePoints(AgNormText *nt, const char *src, size_t len)
 
 		int32_t		small = AgSmallCapitalToLatin(cp);
 
+		if (cp >= AG_RI_FIRST && cp <= AG_RI_LAST)
+		{
+			if (regional == 0)
+				regional = AgRegionalRun(s + off, len - off, &regional_letters);
+			regional--;
+			if (regional_letters)
+				small = 'a' + (cp - AG_RI_FIRST);
+		}
 		if (small)
 		{
 			nt->cps[n].cp = small;
@@ -546,8 +603,9 @@ SimpleCpLen(const unsigned char *s, size_t len, int32_t *last, int *space)
 		*space = 1;
 		return used;
 	}
-	if (IsWordCp(cp) || ConfusableToLatin(cp) != 0 || AgSmallCapitalToLatin(cp) != 0)
-		return 0;
+	if (IsWordCp(cp) || ConfusableToLatin(cp) != 0 || AgSmallCapitalToLatin(cp) != 0 ||
+		(cp >= AG_RI_FIRST && cp <= AG_RI_LAST))
+		return 0;				/* flags or letters: the general path decides */
 
 	utf8proc_int32_t dec[4];
 	utf8proc_ssize_t k = DecomposeCp(cp, dec, 4);

@@ -63,6 +63,11 @@ extern int32_t AgConfusableToLatin(int32_t cp);
 /* ᴀ ʙ ᴄ... (small capitals), 🅐 🅑 🅒..., 🅰 🅱 🅲... -> a b c..., else 0: part of the first pass. */
 extern int32_t AgSmallCapitalToLatin(int32_t cp);
 /*
+ * The length of the run of regional indicators (🇦..🇿) at s, and in
+ * *letters whether it spells a word rather than one or two flags.
+ */
+extern size_t AgRegionalRun(const unsigned char *s, size_t len, int *letters);
+/*
  * The last step of AgNormalizeEx: words split by hyphens at odd places
  * ("i-gnore a-ll") joined again on the output, in texts with several.
  */

@@ -4,8 +4,9 @@
  *	  commit cb2c90e, symbols renamed Ref*), kept as the reference the
  *	  current one must agree with byte for byte: test_core compares them on
  *	  the corpus and on random texts.  Do not edit, except to rename, or
- *	  to call the steps added since, the same in both (small capitals in
- *	  the first pass, AgSmallCapitalToLatin; words split by hyphens,
+ *	  to call the steps added since, the same in both (small capitals and
+ *	  regional-indicator words in the first pass, AgSmallCapitalToLatin and
+ *	  AgRegionalRun; words split by hyphens,
  *	  AgJoinSplitWords, after either path): marked "added".
  */
 #define AgIsIdeographCp RefIsIdeographCp
@@ -200,6 +201,9 @@ MapCodePoints(AgNormText *nt, const char *src, size_t len)
 	size_t		n = 0;
 	size_t		i = 0;
 
+	size_t		regional = 0;	/* added */
+	int			regional_letters = 0;	/* added */
+
 	/* Decomposition can grow a character (ligatures, "ﬃ" -> "ffi"). */
 	if (EnsureCps(nt, len + 16) != 0)
 		return -1;
@@ -237,9 +241,18 @@ MapCodePoints(AgNormText *nt, const char *src, size_t len)
 			continue;
 		}
 
-		if (AgSmallCapitalToLatin(cp))	/* added */
+		int			ri_letter = 0;	/* added */
+
+		if (cp >= 0x1F1E6 && cp <= 0x1F1FF)
 		{
-			nt->cps[n].cp = AgSmallCapitalToLatin(cp);
+			if (regional == 0)
+				regional = AgRegionalRun(s + off, len - off, &regional_letters);
+			regional--;
+			ri_letter = regional_letters;
+		}
+		if (AgSmallCapitalToLatin(cp) || ri_letter)	/* added */
+		{
+			nt->cps[n].cp = ri_letter ? 'a' + (cp - 0x1F1E6) : AgSmallCapitalToLatin(cp);
 			nt->cps[n].src = off;
 			n++;
 			nt->changed_confusable = 1;
