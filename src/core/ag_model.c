@@ -9,18 +9,21 @@
  *    bigrams (sentence punctuation breaks them, spaces do not);
  *  - character 3- and 5-grams over the text with punctuation and spaces
  *    kept;
- *  - the shape of each whitespace-delimited token (letters 'a', digits '0',
- *    ASCII punctuation as itself, other symbols '*', repeats collapsed, at
- *    most SHAPE_MAX long: "textit{[newcommand" is "a{[a", "](/" itself)
- *    and of each pair of adjacent tokens;
- *  - binned statistics of "odd" tokens, those with two or more code/markup
- *    punctuation characters ([]{}()<>\|`^~=$#@%*_+): their share of all
- *    tokens, and their number among the last TAIL_TOKENS tokens; the same
- *    number again when those tokens are on one line after a first
- *    HEAD_TOKENS free of odd ones; and the number of unbalanced brackets
- *    (for texts of at least MIN_STAT_TOKENS tokens).
+ *  - binned statistics of whitespace-delimited tokens: of "odd" tokens,
+ *    those with two or more code/markup punctuation characters
+ *    ([]{}()<>\|`^~=$#@%*_+), their share of all tokens, and their number
+ *    among the last TAIL_TOKENS tokens; the same number again when those
+ *    tokens are on one line after a first HEAD_TOKENS free of odd ones; and
+ *    the number of unbalanced brackets (for texts of at least
+ *    MIN_STAT_TOKENS tokens).
  *
- * The last two target machine-made adversarial suffixes (GCG and kin: a
+ * (Token shapes, "textit{[newcommand" as "a{[a", and pairs of them were
+ * features too until November 2026: out of fold they made no difference
+ * once the statistics above existed, 89.79% recall with them and 89.66%
+ * without at 0.70% false positives, 87.61% and 88.07% at 0.5%, and they
+ * were a seventh of the features.)
+ *
+ * The statistics target machine-made adversarial suffixes (GCG and kin: a
  * plain harmful request followed by punctuation-laden gibberish), which
  * word features cannot tell from the same request without a suffix, a
  * negative in training.  Hashes are cheap multiply-adds over code points
@@ -65,7 +68,6 @@
 
 #define GRAM_MUL UINT64_C(0x9E3779B97F4A7C15)
 #define MAX_WORD_BYTES 40
-#define SHAPE_MAX 8
 #define TAIL_TOKENS 16
 /*
  * The token statistics need this many tokens: a share of odd tokens among
@@ -114,15 +116,9 @@ typedef struct Lex
 	int			have_prev;
 	uint64_t	prevh;
 	uint32_t	prevoff;
-	/* whitespace-delimited token in progress, as its shape */
+	/* whitespace-delimited token in progress */
 	int			intok;
-	uint32_t	tstart;
-	char		shape[SHAPE_MAX + 1];
-	int			shapelen;
-	int			lastshape;		/* shape[shapelen - 1], or -1 */
 	int			tpunct;
-	uint64_t	prevshape;
-	int			have_prevshape;
 	/* token statistics */
 	uint32_t	ntok;
 	uint32_t	nodd;
@@ -223,7 +219,8 @@ SumDistinct(Sink *k, size_t from, size_t to, int stat)
 /*
  * Scoring, when b is nearly full: sums what it holds and starts it again
  * (the bitmap keeps the buckets seen).  Room for the most features one code
- * point can add (two n-grams, two words of two features, a token of two).
+ * point can add: two n-grams and two words of two features (an ideograph
+ * ends the word before it and is one); 8 leaves room to spare.
  */
 #define MAX_FEATURES_PER_CP 8
 #define STAT_FEATURES 16		/* see the end of Extract1 */
@@ -257,11 +254,10 @@ EndWord(const Sink *k, Lex *x, size_t n, uint32_t end, const int full)
 	return n;
 }
 
-static AG_ALWAYS_INLINE size_t
-EndToken(const Sink *k, Lex *x, size_t n, uint32_t end, const int full)
+/* A token ends: its statistics (it yields no feature of its own). */
+static AG_ALWAYS_INLINE void
+EndToken(Lex *x)
 {
-	uint64_t	h = UINT64_C(0x5348415045);	/* "SHAPE" */
-
 	x->intok = 0;
 	x->ntok++;
 	x->tailodd <<= 1;
@@ -272,15 +268,6 @@ EndToken(const Sink *k, Lex *x, size_t n, uint32_t end, const int full)
 		x->tailodd |= 1;
 		x->headodd += x->ntok <= HEAD_TOKENS;
 	}
-	for (int i = 0; i < x->shapelen; i++)
-		h = (h + (unsigned char) x->shape[i]) * GRAM_MUL;
-	n = AddFeature(k, n, h, AG_FEAT_SHAPE, x->tstart, end - x->tstart, 1.0f, full);
-	if (x->have_prevshape)
-		n = AddFeature(k, n, (x->prevshape ^ 8) * GRAM_MUL + h, AG_FEAT_SHAPE,
-					   x->tstart, end - x->tstart, 1.0f, full);
-	x->prevshape = h;
-	x->have_prevshape = 1;
-	return n;
 }
 
 /* ASCII letters and digits: word characters without a utf8proc call */
@@ -304,12 +291,15 @@ static const unsigned char ascii_word[128] = {
  * of these ("](/", "{\\!", "`[newcommand") is rare in prompts people write
  * and common in machine-made adversarial suffixes.  Bit 0 says so; brackets
  * also carry their kind above it (BRACKET_OPEN + 0..2 for ( [ {,
- * BRACKET_CLOSE + 0..2 for ) ] }), for the count of unbalanced ones.
+ * BRACKET_CLOSE + 0..2 for ) ] }), for the count of unbalanced ones.  The
+ * white space that ends a token is TOKEN_BREAK, so one look-up serves both.
  */
 #define BRACKET_OPEN 1
 #define BRACKET_CLOSE 4
 #define BR(kind) (1 | ((kind) << 1))
+#define TOKEN_BREAK 0x80
 static const unsigned char code_punct[128] = {
+	[' '] = TOKEN_BREAK, ['\n'] = TOKEN_BREAK, ['\t'] = TOKEN_BREAK, ['\r'] = TOKEN_BREAK,
 	['('] = BR(BRACKET_OPEN), ['['] = BR(BRACKET_OPEN + 1),
 	['{'] = BR(BRACKET_OPEN + 2), [')'] = BR(BRACKET_CLOSE),
 	[']'] = BR(BRACKET_CLOSE + 1), ['}'] = BR(BRACKET_CLOSE + 2),
@@ -317,26 +307,6 @@ static const unsigned char code_punct[128] = {
 	['~'] = 1, ['='] = 1, ['$'] = 1, ['#'] = 1, ['@'] = 1, ['%'] = 1,
 	['*'] = 1, ['_'] = 1, ['+'] = 1,
 };
-
-/*
- * An ASCII character in a token's shape: 'a' for a letter, '0' for a digit,
- * itself otherwise; SHAPE_BREAK for the white space that ends a token.
- */
-#define SHAPE_BREAK 0x80
-#define SHAPE_ROW8(c) SHAPE_OF(c), SHAPE_OF(c + 1), SHAPE_OF(c + 2), \
-	SHAPE_OF(c + 3), SHAPE_OF(c + 4), SHAPE_OF(c + 5), SHAPE_OF(c + 6), \
-	SHAPE_OF(c + 7)
-#define SHAPE_OF(c) ((c) == ' ' || (c) == '\n' || (c) == '\t' || (c) == '\r' ? \
-	SHAPE_BREAK : (c) >= '0' && (c) <= '9' ? '0' : \
-	((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') ? 'a' : (c))
-static const unsigned char ascii_shape[128] = {
-	SHAPE_ROW8(0), SHAPE_ROW8(8), SHAPE_ROW8(16), SHAPE_ROW8(24),
-	SHAPE_ROW8(32), SHAPE_ROW8(40), SHAPE_ROW8(48), SHAPE_ROW8(56),
-	SHAPE_ROW8(64), SHAPE_ROW8(72), SHAPE_ROW8(80), SHAPE_ROW8(88),
-	SHAPE_ROW8(96), SHAPE_ROW8(104), SHAPE_ROW8(112), SHAPE_ROW8(120),
-};
-#undef SHAPE_OF
-#undef SHAPE_ROW8
 
 /* Powers of GRAM_MUL, for the n-gram hashes in closed form (mod 2^64). */
 #define GRAM_MUL2 (GRAM_MUL * GRAM_MUL)
@@ -347,8 +317,8 @@ static const unsigned char ascii_shape[128] = {
 
 /*
  * Room for every feature of a text of len bytes: per code point at most
- * two character n-grams, one word and one token (each ending with two
- * features), plus the statistics; and never more than one per bucket.
+ * two character n-grams and two words (each with its bigram), plus the
+ * statistics; and never more than one per bucket.
  */
 static size_t
 MaxFeatures(size_t len, uint32_t nbuckets)
@@ -497,7 +467,7 @@ CountBracket(Lex *x, int kind)
 		x->unmatched++;
 }
 
-/* The word, bigram and token-shape features one code point completes. */
+/* The word and bigram features one code point completes; token statistics. */
 static AG_ALWAYS_INLINE size_t
 StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 		uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
@@ -532,52 +502,30 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 			x->have_prev = 0;
 	}
 
-	/* token shapes: letters 'a', digits '0', punctuation as itself */
-	if (ascii ? ascii_shape[cp] == SHAPE_BREAK :
-		(cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r'))
+	/*
+	 * whitespace-delimited tokens, for the statistics (white space is
+	 * ASCII after normalisation)
+	 */
+	int			punct = ascii ? code_punct[cp] : 0;	/* 0 for letters and digits */
+
+	if (punct == TOKEN_BREAK)
 	{
 		if (x->intok)
-			n = EndToken(k, x, n, i, full);
+			EndToken(x);
 		x->nlpending |= cp == '\n';
 	}
 	else
 	{
-		int			c;
-
 		if (!x->intok)
 		{
 			x->toknl = x->nlpending;
 			x->nlpending = 0;
 			x->intok = 1;
-			x->tstart = i;
-			x->shapelen = 0;
-			x->lastshape = -1;
 			x->tpunct = 0;
 		}
-		if (ascii)
-		{
-			int			punct = code_punct[cp];	/* 0 for letters and digits */
-
-			c = ascii_shape[cp];
-			x->tpunct += punct & 1;
-			if (punct > 1)
-				CountBracket(x, punct >> 1);
-		}
-		else if (isword)
-			c = (cp >= '0' && cp <= '9') ? '0' : 'a';
-		else
-		{
-			c = cp < 0x80 ? cp : '*';
-			x->tpunct += code_punct[cp < 0x80 ? cp : 0] & 1;
-		}
-		if (c != x->lastshape)
-		{
-			if (x->shapelen < SHAPE_MAX)
-				x->shape[x->shapelen++] = (char) c;
-			else
-				x->shape[SHAPE_MAX - 1] = '~';
-			x->lastshape = x->shape[x->shapelen - 1];
-		}
+		x->tpunct += punct & 1;
+		if (punct > 1)
+			CountBracket(x, punct >> 1);
 	}
 	return n;
 }
@@ -680,7 +628,7 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
 	if (x.inword)
 		n = EndWord(&k, &x, n, (uint32_t) len, full);
 	if (x.intok)
-		n = EndToken(&k, &x, n, (uint32_t) len, full);
+		EndToken(&x);
 
 	size_t		nplain = n;
 

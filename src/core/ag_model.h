@@ -16,7 +16,7 @@ enum
 	AG_FEAT_BIGRAM = 2,
 	AG_FEAT_CHAR3 = 3,
 	AG_FEAT_CHAR5 = 4,
-	AG_FEAT_SHAPE = 5,			/* shape of a token, or of two in a row */
+	AG_FEAT_SHAPE = 5,			/* (token shapes: no longer extracted) */
 	AG_FEAT_STAT = 6			/* share of odd tokens, binned */
 };
 

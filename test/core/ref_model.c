@@ -25,10 +25,8 @@
  *    bigrams (sentence punctuation breaks them, spaces do not);
  *  - character 3- and 5-grams over the text with punctuation and spaces
  *    kept;
- *  - the shape of each whitespace-delimited token (letters 'a', digits '0',
- *    ASCII punctuation as itself, other symbols '*', repeats collapsed, at
- *    most SHAPE_MAX long: "textit{[newcommand" is "a{[a", "](/" itself)
- *    and of each pair of adjacent tokens;
+ *  - (token shapes were features until November 2026; the reference
+ *    still computes them, and adds nothing);
  *  - binned statistics of "odd" tokens, those with two or more code/markup
  *    punctuation characters ([]{}()<>\|`^~=$#@%*_+): their share of all
  *    tokens, and their number among the last TAIL_TOKENS tokens; the same
@@ -277,14 +275,12 @@ EndToken(Extract *x, size_t n, uint32_t end, const int full)
 		if (x->ntok <= HEAD_TOKENS)
 			x->headodd++;
 	}
+	/* token shapes are no longer features (ag_model.c): computed, not added */
 	for (int k = 0; k < x->shapelen; k++)
 		h = (h + (unsigned char) x->shape[k]) * GRAM_MUL;
-	n = AddFeature(x, n, h, AG_FEAT_SHAPE, x->tstart, end - x->tstart, 1.0f, full);
-	if (x->have_prevshape)
-		n = AddFeature(x, n, (x->prevshape ^ 8) * GRAM_MUL + h, AG_FEAT_SHAPE,
-					   x->tstart, end - x->tstart, 1.0f, full);
-	x->prevshape = h;
-	x->have_prevshape = 1;
+	(void) h;
+	(void) end;
+	(void) full;
 	return n;
 }
 
