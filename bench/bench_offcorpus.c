@@ -20,7 +20,7 @@
  * Every URL in the texts gets the lexical phishing score, as the trigger
  * gives a URL no list knows; those at or above the threshold are shown.
  * Kind "one_line" is a question followed by a few lines of each code or
- * markup piece run together on one line (OneLineSnippet).  Nothing here is
+ * markup piece run together on one line (QuestionWithSnippet).  Nothing here is
  * trained on.
  */
 #include <stdio.h>
@@ -72,7 +72,7 @@ Raised(AgScanner *sc, const char *text, size_t len, AgRole role,
 }
 
 /*
- * Questions for OneLineSnippet: not those tools/ag_train.c trains with,
+ * Questions for QuestionWithSnippet: not those tools/ag_train.c trains with,
  * which it asks about the other half of the files.
  */
 static const char *const questions[] = {
@@ -93,15 +93,14 @@ static const char *const questions[] = {
  * token statistics.  Returns the length written to out.
  */
 static size_t
-OneLineSnippet(const char *text, size_t len, char *out, size_t outlen)
+QuestionWithSnippet(const char *text, size_t len, char *out, size_t outlen)
 {
 	uint64_t	h = AgFnv1a(AG_FNV_OFFSET, text, len);
 	const char *q = questions[h % (sizeof(questions) / sizeof(questions[0]))];
 	int			skip = (int) ((h >> 8) % 16);
 	int			want = 1 + (int) ((h >> 16) % 5);
 	size_t		i = 0,
-				n,
-				code = 0;
+				n;
 
 	/* from the start of the skip-th line, if the piece has that many */
 	for (size_t j = 0; j < len && skip > 0; j++)
@@ -110,23 +109,7 @@ OneLineSnippet(const char *text, size_t len, char *out, size_t outlen)
 			i = j + 1;
 			skip--;
 		}
-	n = (size_t) snprintf(out, outlen, "%s ", q);
-	for (; i < len && want > 0 && code < 300 && n + 1 < outlen; i++)
-	{
-		char		c = text[i];
-
-		if (c == '\n')
-			want--;
-		if (c == '\n' || c == '\t' || c == '\r')
-			c = ' ';
-		if (c == ' ' && out[n - 1] == ' ')
-			continue;
-		out[n++] = c;
-		code++;
-	}
-	while (n > 0 && out[n - 1] == ' ')
-		n--;
-	out[n] = '\0';
+	n = OneLineSnippet(q, text, len, i, want, 300, out, outlen);
 	return n;
 }
 
@@ -221,7 +204,7 @@ ScanPiece(const char *kind, const char *path, const char *text, size_t len, void
 	if (strcmp(kind, "doc_text") != 0 && strcmp(kind, "one_line") != 0)
 	{
 		char		snippet[512];
-		size_t		n = OneLineSnippet(text, len, snippet, sizeof(snippet));
+		size_t		n = QuestionWithSnippet(text, len, snippet, sizeof(snippet));
 
 		ScanPiece("one_line", path, snippet, n, arg);
 	}

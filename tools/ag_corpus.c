@@ -189,3 +189,34 @@ ForEachFilePiece(const char *list_path, FilePieceFn fn, void *arg)
 		fclose(list);
 	return pieces;
 }
+
+size_t
+OneLineSnippet(const char *question, const char *text, size_t len, size_t from,
+			   int lines, size_t max_code, char *out, size_t outlen)
+{
+	size_t		n,
+				code = 0;
+
+	if (outlen == 0)
+		return 0;
+	n = (size_t) snprintf(out, outlen, "%s ", question);
+	if (n >= outlen)
+		n = outlen - 1;
+	for (size_t i = from; i < len && lines > 0 && code < max_code && n + 1 < outlen; i++)
+	{
+		char		c = text[i];
+
+		if (c == '\n')
+			lines--;
+		if (c == '\n' || c == '\t' || c == '\r')
+			c = ' ';
+		if (c == ' ' && n > 0 && out[n - 1] == ' ')
+			continue;			/* indentation and runs of blanks: one space */
+		out[n++] = c;
+		code++;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	return n;
+}

@@ -50,4 +50,15 @@ typedef void (*FilePieceFn) (const char *kind, const char *path,
 							 const char *text, size_t len, void *arg);
 extern long ForEachFilePiece(const char *list_path, FilePieceFn fn, void *arg);
 
+/*
+ * A question about a snippet, as people paste one into a chat: question,
+ * a space, then up to lines lines of text from byte from run together on
+ * one line (line breaks, tabs and runs of blanks as one space; at most
+ * max_code bytes of them).  Writes it to out (outlen bytes, NUL-terminated)
+ * and returns its length.
+ */
+extern size_t OneLineSnippet(const char *question, const char *text, size_t len,
+							 size_t from, int lines, size_t max_code,
+							 char *out, size_t outlen);
+
 #endif

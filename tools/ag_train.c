@@ -415,25 +415,7 @@ AddCodePiece(const char *kind, const char *path, const char *text, size_t len, v
 		return;
 	}
 
-	memcpy(line, q, qlen);
-	n = qlen;
-	line[n++] = ' ';
-	for (size_t i = 0; i < len && n < qlen + 1 + 300 && want_lines > 0; i++)
-	{
-		unsigned char c = (unsigned char) text[i];
-
-		if (c == '\n')
-		{
-			want_lines--;
-			c = ' ';
-		}
-		if ((c == ' ' || c == '\t' || c == '\r') && line[n - 1] == ' ')
-			continue;			/* indentation and runs of blanks: one space */
-		line[n++] = (char) (c == '\t' || c == '\r' ? ' ' : c);
-	}
-	while (n > 0 && line[n - 1] == ' ')
-		n--;
-	line[n] = '\0';
+	n = OneLineSnippet(q, text, len, 0, want_lines, 300, line, qlen + 1 + 300 + 1);
 	AddCodeDoc(cd, kind, line, n);
 }
 

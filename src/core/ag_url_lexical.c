@@ -575,6 +575,24 @@ UnicodeSkeleton(const char *s, char *out, size_t outlen)
 	return o;
 }
 
+/* s[0..len) ends with one of the NULL-terminated suffixes. */
+static int
+EndsWithAny(const char *s, size_t len, const char *const *suffixes)
+{
+	for (int k = 0; suffixes[k]; k++)
+	{
+		size_t		n = strlen(suffixes[k]);
+
+		if (len >= n && memcmp(s + len - n, suffixes[k], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Files a page loads (pictures, scripts, styles, fonts), not pages. */
+static const char *const static_files[] = {".js", ".css", ".png", ".jpg", ".jpeg", ".gif",
+	".svg", ".woff", ".woff2", ".ttf", ".ico", ".webp", ".mp4", ".txt", NULL};
+
 /*
  * A login step inside a folder of pictures, uploads or scripts
  * ("/images/jpg/login.php", "/uploads/x/verify.html"): no site keeps its
@@ -587,9 +605,7 @@ AssetFolderLoginPage(const char *path)
 	static const char *const folders[] = {"/images/", "/img/", "/uploads/", "/upload/",
 		"/css/", "/js/", "/assets/", "/media/", "/files/", "/tmp/", "/cache/", "/fonts/",
 	"/vendor/", NULL};
-	static const char *const files[] = {".js", ".css", ".png", ".jpg", ".jpeg", ".gif",
-		".svg", ".woff", ".woff2", ".ttf", ".ico", ".webp", ".mp4", ".txt", ".pdf", ".zip",
-	".doc", ".docx", ".xls", ".xlsx", NULL};
+	static const char *const documents[] = {".pdf", ".zip", ".doc", ".docx", ".xls", ".xlsx", NULL};
 	size_t		end = strcspn(path, "?#");
 
 	for (int i = 0; folders[i]; i++)
@@ -601,13 +617,8 @@ AssetFolderLoginPage(const char *path)
 		const char *rest = f + strlen(folders[i]);
 		size_t		rlen = end - (size_t) (rest - path);
 
-		for (int k = 0; files[k]; k++)
-		{
-			size_t		fl = strlen(files[k]);
-
-			if (rlen >= fl && strncmp(rest + rlen - fl, files[k], fl) == 0)
-				return 0;		/* a picture, a script, a document */
-		}
+		if (EndsWithAny(rest, rlen, static_files) || EndsWithAny(rest, rlen, documents))
+			return 0;			/* a picture, a script, a document */
 		return AgWordSetCountIn(&login_keyword_set, rest, rlen, 0, 1) > 0;
 	}
 	return 0;
@@ -622,8 +633,6 @@ CmsFolderPage(const char *path)
 {
 	static const char *const folders[] = {"/wp-includes/", "/wp-admin/", "/wp-content/plugins/",
 	"/wp-content/themes/", "/.well-known/", NULL};
-	static const char *const assets[] = {".js", ".css", ".png", ".jpg", ".jpeg", ".gif", ".svg",
-	".woff", ".woff2", ".ttf", ".ico", ".webp", ".mp4", ".txt", NULL};
 
 	for (int i = 0; folders[i]; i++)
 	{
@@ -633,16 +642,7 @@ CmsFolderPage(const char *path)
 			continue;
 		if (strncmp(f, "/.well-known/acme-challenge/", 28) == 0)
 			continue;
-		size_t		end = strcspn(f, "?");
-
-		for (int k = 0; assets[k]; k++)
-		{
-			size_t		al = strlen(assets[k]);
-
-			if (end >= al && strncmp(f + end - al, assets[k], al) == 0)
-				return 0;
-		}
-		return 1;
+		return !EndsWithAny(f, strcspn(f, "?"), static_files);
 	}
 	return 0;
 }
@@ -658,16 +658,9 @@ IsEmailLocalChar(char c)
 static int
 EndsWithPageExtension(const char *s, const char *end)
 {
-	static const char *const ext[] = {".html", ".htm", ".php", ".asp", ".aspx", ".jsp"};
+	static const char *const pages[] = {".html", ".htm", ".php", ".asp", ".aspx", ".jsp", NULL};
 
-	for (size_t k = 0; k < sizeof(ext) / sizeof(ext[0]); k++)
-	{
-		size_t		n = strlen(ext[k]);
-
-		if ((size_t) (end - s) > n && memcmp(end - n, ext[k], n) == 0)
-			return 1;
-	}
-	return 0;
+	return EndsWithAny(s, (size_t) (end - s), pages);
 }
 
 /*
