@@ -1100,13 +1100,17 @@ AgJoinSplitWords(AgNormText *nt)
 	size_t		len = nt->out.len;
 	size_t		splits = 0,
 				words = 1;
-	const unsigned char *h = memchr(o, '-', len);
+	/* hyphen to hyphen: most texts have none or a few */
+	for (const unsigned char *h = memchr(o, '-', len); h != NULL;
+		 h = memchr(h + 1, '-', len - (size_t) (h + 1 - o)))
+	{
+		size_t		i = (size_t) (h - o);
 
-	if (h == NULL)
-		return;
-	for (size_t i = (size_t) (h - o); i < len; i++)
-		if (o[i] == '-' && (i == 0 || o[i - 1] != '-') && SplitAt(o, len, i))
+		if ((i == 0 || o[i - 1] != '-') && SplitAt(o, len, i))
 			splits++;
+		if (h + 1 == o + len)
+			break;
+	}
 	if (splits < SPLIT_WORDS_MIN)
 		return;
 	for (size_t i = 0; i < len; i++)
