@@ -1137,6 +1137,77 @@ AgJoinSplitWords(AgNormText *nt)
 	nt->changed_confusable = 1;
 }
 
+/*
+ * Phrases run together with '_' or '-' ("ignore_all_previous_instructions",
+ * "output-previous-instructions-in-bullet-list"): a token of JOINED_MIN_WORDS
+ * or more words of two letters or more, nothing but letters between the
+ * joiners, is read with spaces for joiners.  Fewer words are left alone
+ * ("im_start", "end_of_text", "diga-me", "step-by-step"); a compound of
+ * four ("state-of-the-art") reads the same with spaces.  One byte for one:
+ * the byte map stays as it is.
+ */
+#define JOINED_MIN_WORDS 4
+
+void
+AgSeparateJoinedWords(AgNormText *nt)
+{
+	unsigned char *o = (unsigned char *) nt->out.data;
+	size_t		len = nt->out.len;
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		/* the next joiner between two letters */
+		while (i < len && !((o[i] == '_' || o[i] == '-') && i > 0 && i + 1 < len &&
+							IsAsciiLetterByte(o[i - 1]) && IsAsciiLetterByte(o[i + 1])))
+			i++;
+		if (i >= len)
+			return;
+
+		/* the token around it: letter runs joined by single joiners */
+		size_t		start = i;
+		size_t		end;
+		int			words = 1,
+					short_word = 0;
+
+		while (start > 0 && IsAsciiLetterByte(o[start - 1]))
+			start--;
+		if (start > 0 && !(o[start - 1] == ' ' || o[start - 1] == '"' || o[start - 1] == '\'' ||
+						   o[start - 1] == '(' || o[start - 1] == '`'))
+		{
+			i++;				/* part of something longer: a path, an address */
+			continue;
+		}
+		end = start;
+		for (;;)
+		{
+			size_t		w = end;
+
+			while (end < len && IsAsciiLetterByte(o[end]))
+				end++;
+			short_word |= end - w < 2;
+			if (end + 1 < len && (o[end] == '_' || o[end] == '-') && IsAsciiLetterByte(o[end + 1]))
+			{
+				words++;
+				end++;
+				continue;
+			}
+			break;
+		}
+		if (words >= JOINED_MIN_WORDS && !short_word &&
+			(end == len || !(IsAsciiLetterByte(o[end]) || (o[end] >= '0' && o[end] <= '9') ||
+							 o[end] == '_' || o[end] == '-' || o[end] == '/' || o[end] == '.' ||
+							 o[end] == '@')))
+		{
+			for (size_t k = start; k < end; k++)
+				if (o[k] == '_' || o[k] == '-')
+					o[k] = ' ';
+			nt->changed_confusable = 1;
+		}
+		i = end + 1;
+	}
+}
+
 int
 AgNormalize(AgNormText *nt, const char *src, size_t len)
 {
@@ -1160,6 +1231,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 		if (rc > 0)
 		{
 			AgJoinSplitWords(nt);
+			AgSeparateJoinedWords(nt);
 			return 0;
 		}
 	}
@@ -1213,6 +1285,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 	o[ob] = '\0';
 	nt->out.len = ob;
 	AgJoinSplitWords(nt);
+	AgSeparateJoinedWords(nt);
 	return 0;
 }
 

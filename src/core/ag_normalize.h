@@ -72,5 +72,7 @@ extern size_t AgRegionalRun(const unsigned char *s, size_t len, int *letters);
  * ("i-gnore a-ll") joined again on the output, in texts with several.
  */
 extern void AgJoinSplitWords(AgNormText *nt);
+/* ... then phrases run together with '_' or '-' read with spaces. */
+extern void AgSeparateJoinedWords(AgNormText *nt);
 
 #endif							/* AG_NORMALIZE_H */

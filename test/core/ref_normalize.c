@@ -6,8 +6,8 @@
  *	  the corpus and on random texts.  Do not edit, except to rename, or
  *	  to call the steps added since, the same in both (small capitals and
  *	  regional-indicator words in the first pass, AgSmallCapitalToLatin and
- *	  AgRegionalRun; words split by hyphens,
- *	  AgJoinSplitWords, after either path): marked "added".
+ *	  AgRegionalRun; words split by hyphens, AgJoinSplitWords, and phrases
+ *	  run together, AgSeparateJoinedWords, after either path): marked "added".
  */
 #define AgIsIdeographCp RefIsIdeographCp
 #define AgIsWordCp RefIsWordCp
@@ -510,6 +510,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 	o[ob] = '\0';
 	nt->out.len = ob;
 	AgJoinSplitWords(nt);	/* added */
+	AgSeparateJoinedWords(nt);	/* added */
 	return 1;
 }
 
@@ -567,6 +568,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 	o[ob] = '\0';
 	nt->out.len = ob;
 	AgJoinSplitWords(nt);	/* added */
+	AgSeparateJoinedWords(nt);	/* added */
 	return 0;
 }
 
