@@ -1157,12 +1157,18 @@ AgSeparateJoinedWords(AgNormText *nt)
 
 	while (i < len)
 	{
-		/* the next joiner between two letters */
-		while (i < len && !((o[i] == '_' || o[i] == '-') && i > 0 && i + 1 < len &&
-							IsAsciiLetterByte(o[i - 1]) && IsAsciiLetterByte(o[i + 1])))
+		/* the next joiner between two letters (the output ends in a NUL) */
+		for (;;)
+		{
+			const char *j = strpbrk((const char *) o + i, "_-");
+
+			if (j == NULL)
+				return;
+			i = (size_t) ((const unsigned char *) j - o);
+			if (i > 0 && i + 1 < len && IsAsciiLetterByte(o[i - 1]) && IsAsciiLetterByte(o[i + 1]))
+				break;
 			i++;
-		if (i >= len)
-			return;
+		}
 
 		/* the token around it: letter runs joined by single joiners */
 		size_t		start = i;
