@@ -16,8 +16,7 @@ enum
 	AG_FEAT_BIGRAM = 2,
 	AG_FEAT_CHAR3 = 3,
 	AG_FEAT_CHAR5 = 4,
-	AG_FEAT_SHAPE = 5,			/* (token shapes: no longer extracted) */
-	AG_FEAT_STAT = 6			/* share of odd tokens, binned */
+	AG_FEAT_STAT = 6			/* token statistics, binned (5 was token shapes) */
 };
 
 typedef struct AgFeature

@@ -1020,12 +1020,6 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 	return 1;
 }
 
-static inline int
-IsAsciiLetterByte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z');	/* the output is case-folded */
-}
-
 /*
  * Words split by hyphens at odd places ("i-gnore a-ll p-revious
  * i-nstructions", "terminatio-n", "fu-lfilled"): joined again, on the
@@ -1064,9 +1058,9 @@ SplitAt(const unsigned char *o, size_t len, size_t i)
 
 	while (j < len && o[j] == '-')
 		j++;
-	while (l < i && IsAsciiLetterByte(o[i - 1 - l]))
+	while (l < i && IsAsciiAlpha(o[i - 1 - l]))
 		l++;
-	while (j + r < len && IsAsciiLetterByte(o[j + r]))
+	while (j + r < len && IsAsciiAlpha(o[j + r]))
 		r++;
 	if (l == 0 || r == 0 || (l > 2 && r > 2))
 		return 0;
@@ -1093,8 +1087,8 @@ SplitAt(const unsigned char *o, size_t len, size_t i)
 	return j;
 }
 
-void
-AgJoinSplitWords(AgNormText *nt)
+static void
+JoinSplitWords(AgNormText *nt)
 {
 	unsigned char *o = (unsigned char *) nt->out.data;
 	size_t		len = nt->out.len;
@@ -1148,8 +1142,8 @@ AgJoinSplitWords(AgNormText *nt)
  */
 #define JOINED_MIN_WORDS 4
 
-void
-AgSeparateJoinedWords(AgNormText *nt)
+static void
+SeparateJoinedWords(AgNormText *nt)
 {
 	unsigned char *o = (unsigned char *) nt->out.data;
 	size_t		len = nt->out.len;
@@ -1165,7 +1159,7 @@ AgSeparateJoinedWords(AgNormText *nt)
 			if (j == NULL)
 				return;
 			i = (size_t) ((const unsigned char *) j - o);
-			if (i > 0 && i + 1 < len && IsAsciiLetterByte(o[i - 1]) && IsAsciiLetterByte(o[i + 1]))
+			if (i > 0 && i + 1 < len && IsAsciiAlpha(o[i - 1]) && IsAsciiAlpha(o[i + 1]))
 				break;
 			i++;
 		}
@@ -1176,7 +1170,7 @@ AgSeparateJoinedWords(AgNormText *nt)
 		int			words = 1,
 					short_word = 0;
 
-		while (start > 0 && IsAsciiLetterByte(o[start - 1]))
+		while (start > 0 && IsAsciiAlpha(o[start - 1]))
 			start--;
 		if (start > 0 && !(o[start - 1] == ' ' || o[start - 1] == '"' || o[start - 1] == '\'' ||
 						   o[start - 1] == '(' || o[start - 1] == '`'))
@@ -1189,10 +1183,10 @@ AgSeparateJoinedWords(AgNormText *nt)
 		{
 			size_t		w = end;
 
-			while (end < len && IsAsciiLetterByte(o[end]))
+			while (end < len && IsAsciiAlpha(o[end]))
 				end++;
 			short_word |= end - w < 2;
-			if (end + 1 < len && (o[end] == '_' || o[end] == '-') && IsAsciiLetterByte(o[end + 1]))
+			if (end + 1 < len && (o[end] == '_' || o[end] == '-') && IsAsciiAlpha(o[end + 1]))
 			{
 				words++;
 				end++;
@@ -1201,7 +1195,7 @@ AgSeparateJoinedWords(AgNormText *nt)
 			break;
 		}
 		if (words >= JOINED_MIN_WORDS && !short_word &&
-			(end == len || !(IsAsciiLetterByte(o[end]) || (o[end] >= '0' && o[end] <= '9') ||
+			(end == len || !(IsAsciiAlpha(o[end]) || (o[end] >= '0' && o[end] <= '9') ||
 							 o[end] == '_' || o[end] == '-' || o[end] == '/' || o[end] == '.' ||
 							 o[end] == '@')))
 		{
@@ -1212,6 +1206,13 @@ AgSeparateJoinedWords(AgNormText *nt)
 		}
 		i = end + 1;
 	}
+}
+
+void
+AgRejoinWords(AgNormText *nt)
+{
+	JoinSplitWords(nt);
+	SeparateJoinedWords(nt);
 }
 
 int
@@ -1236,8 +1237,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 			return -1;
 		if (rc > 0)
 		{
-			AgJoinSplitWords(nt);
-			AgSeparateJoinedWords(nt);
+			AgRejoinWords(nt);
 			return 0;
 		}
 	}
@@ -1290,8 +1290,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
-	AgJoinSplitWords(nt);
-	AgSeparateJoinedWords(nt);
+	AgRejoinWords(nt);
 	return 0;
 }
 

@@ -68,11 +68,10 @@ extern int32_t AgSmallCapitalToLatin(int32_t cp);
  */
 extern size_t AgRegionalRun(const unsigned char *s, size_t len, int *letters);
 /*
- * The last step of AgNormalizeEx: words split by hyphens at odd places
- * ("i-gnore a-ll") joined again on the output, in texts with several.
+ * The last step of AgNormalizeEx, on its output: words split by hyphens at
+ * odd places ("i-gnore a-ll") joined again in texts with several, then
+ * phrases run together with '_' or '-' read with spaces.
  */
-extern void AgJoinSplitWords(AgNormText *nt);
-/* ... then phrases run together with '_' or '-' read with spaces. */
-extern void AgSeparateJoinedWords(AgNormText *nt);
+extern void AgRejoinWords(AgNormText *nt);
 
 #endif							/* AG_NORMALIZE_H */

@@ -120,6 +120,17 @@ static AgWordSet login_keyword_set = AG_WORDSET(login_keywords);
 static AgWordSet keyword_set = AG_WORDSET(keywords);
 static AgWordSet hosting_set = AG_WORDSET(hosting);
 static AgWordSet shortener_set = AG_WORDSET(shorteners);
+
+/*
+ * Names reserved for documentation (RFC 2606, RFC 6761): example.com,
+ * .net and .org and the TLDs .example, .invalid and .localhost.  No one
+ * can register them, so no one can phish from them, and answers that
+ * explain URLs are full of them ("https://user:pass@example.com:8080/").
+ * .test is left to tests of this detector.
+ */
+static const char reserved_names[] =
+	"example.com,example.net,example.org,example,invalid,localhost,";
+static AgWordSet reserved_name_set = AG_WORDSET(reserved_names);
 static AgWordSet domain_word_set = AG_WORDSET(domain_words);
 
 static const struct
@@ -745,33 +756,6 @@ HostIsPublicIp(const char *host)
 	return AgPublicIpValid(host, n);
 }
 
-/*
- * Names reserved for documentation (RFC 2606, RFC 6761): example.com,
- * .net and .org and the TLDs .example, .invalid and .localhost.  No one
- * can register them, so no one can phish from them, and answers that
- * explain URLs are full of them ("https://user:pass@example.com:8080/").
- * .test is left to tests of this detector.
- */
-static int
-ReservedExampleHost(const char *host)
-{
-	static const char *const reserved[] = {
-		"example.com", "example.net", "example.org", "example", "invalid",
-		"localhost",
-	};
-	size_t		n = strlen(host);
-
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-	{
-		size_t		rn = strlen(reserved[i]);
-
-		if (n == rn ? memcmp(host, reserved[i], rn) == 0 :
-			n > rn && host[n - rn - 1] == '.' && memcmp(host + n - rn, reserved[i], rn) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* "www2", "www-106": a site's own numbered mirrors, not an imitation */
 static int
 WwwMirrorLabel(const char *s, size_t n)
@@ -795,7 +779,7 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 	int			brand_official = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (ReservedExampleHost(host))
+	if (HostInDomainList(host, &reserved_name_set, 0))
 		return 0.0;
 
 	/* path and query, lowercase and percent-decoded, for keywords */

@@ -25,8 +25,7 @@
  *    bigrams (sentence punctuation breaks them, spaces do not);
  *  - character 3- and 5-grams over the text with punctuation and spaces
  *    kept;
- *  - (token shapes were features until November 2026; the reference
- *    still computes them, and adds nothing);
+ *  - (token shapes were features until November 2026; no longer);
  *  - binned statistics of "odd" tokens, those with two or more code/markup
  *    punctuation characters ([]{}()<>\|`^~=$#@%*_+): their share of all
  *    tokens, and their number among the last TAIL_TOKENS tokens; the same
@@ -78,7 +77,6 @@
 
 #define GRAM_MUL UINT64_C(0x9E3779B97F4A7C15)
 #define MAX_WORD_BYTES 40
-#define SHAPE_MAX 8
 #define TAIL_TOKENS 16
 /*
  * The token statistics need this many tokens: a share of odd tokens among
@@ -117,14 +115,9 @@ typedef struct Extract
 	int			have_prev;
 	uint64_t	prevh;
 	uint32_t	prevoff;
-	/* whitespace-delimited token in progress, as its shape */
+	/* whitespace-delimited token in progress */
 	int			intok;
-	uint32_t	tstart;
-	char		shape[SHAPE_MAX + 1];
-	int			shapelen;
 	int			tpunct;
-	uint64_t	prevshape;
-	int			have_prevshape;
 	/* token statistics */
 	uint32_t	ntok;
 	uint32_t	nodd;
@@ -259,11 +252,9 @@ EndWord(Extract *x, size_t n, uint32_t end, const int full)
 	return n;
 }
 
-static AG_ALWAYS_INLINE size_t
-EndToken(Extract *x, size_t n, uint32_t end, const int full)
+static AG_ALWAYS_INLINE void
+EndToken(Extract *x)
 {
-	uint64_t	h = UINT64_C(0x5348415045);	/* "SHAPE" */
-
 	x->intok = 0;
 	x->ntok++;
 	x->tailodd <<= 1;
@@ -275,13 +266,6 @@ EndToken(Extract *x, size_t n, uint32_t end, const int full)
 		if (x->ntok <= HEAD_TOKENS)
 			x->headodd++;
 	}
-	/* token shapes are no longer features (ag_model.c): computed, not added */
-	for (int k = 0; k < x->shapelen; k++)
-		h = (h + (unsigned char) x->shape[k]) * GRAM_MUL;
-	(void) h;
-	(void) end;
-	(void) full;
-	return n;
 }
 
 /* ASCII letters and digits: word characters without a utf8proc call */
@@ -449,17 +433,16 @@ Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
 				x->have_prev = 0;
 		}
 
-		/* token shapes: letters 'a', digits '0', punctuation as itself */
+		/* whitespace-delimited tokens, for the statistics */
 		if (cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r')
 		{
 			if (x->intok)
-				n = EndToken(x, n, (uint32_t) i, full);
+				EndToken(x);
 			if (cp == '\n')
 				x->brk = 1;
 		}
 		else
 		{
-			char		c;
 			const char *opens = "([{";
 			const char *closes = ")]}";
 
@@ -480,24 +463,10 @@ Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
 				x->tokbrk = x->brk;
 				x->brk = 0;
 				x->intok = 1;
-				x->tstart = (uint32_t) i;
-				x->shapelen = 0;
 				x->tpunct = 0;
 			}
-			if (isword)
-				c = (cp >= '0' && cp <= '9') ? '0' : 'a';
-			else
-			{
-				c = cp < 0x80 ? (char) cp : '*';
+			if (!isword)
 				x->tpunct += code_punct[cp < 0x80 ? cp : 0];
-			}
-			if (x->shapelen == 0 || x->shape[x->shapelen - 1] != c)
-			{
-				if (x->shapelen < SHAPE_MAX)
-					x->shape[x->shapelen++] = c;
-				else
-					x->shape[SHAPE_MAX - 1] = '~';
-			}
 		}
 		i += cplen;
 	}
@@ -506,7 +475,7 @@ Extract1(Extract *x, const unsigned char *s, size_t len, const int full)
 	if (x->inword)
 		n = EndWord(x, n, (uint32_t) len, full);
 	if (x->intok)
-		n = EndToken(x, n, (uint32_t) len, full);
+		EndToken(x);
 
 	size_t		nplain = n;
 

@@ -6,8 +6,8 @@
  *	  the corpus and on random texts.  Do not edit, except to rename, or
  *	  to call the steps added since, the same in both (small capitals and
  *	  regional-indicator words in the first pass, AgSmallCapitalToLatin and
- *	  AgRegionalRun; words split by hyphens, AgJoinSplitWords, and phrases
- *	  run together, AgSeparateJoinedWords, after either path): marked "added".
+ *	  AgRegionalRun; words split by hyphens or run together, AgRejoinWords,
+ *	  after either path): marked "added".
  */
 #define AgIsIdeographCp RefIsIdeographCp
 #define AgIsWordCp RefIsWordCp
@@ -509,8 +509,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
-	AgJoinSplitWords(nt);	/* added */
-	AgSeparateJoinedWords(nt);	/* added */
+	AgRejoinWords(nt);	/* added */
 	return 1;
 }
 
@@ -567,8 +566,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 	}
 	o[ob] = '\0';
 	nt->out.len = ob;
-	AgJoinSplitWords(nt);	/* added */
-	AgSeparateJoinedWords(nt);	/* added */
+	AgRejoinWords(nt);	/* added */
 	return 0;
 }
 
