@@ -89,6 +89,8 @@ typedef struct TrainConfig
 	double		prune;
 	double		min_threshold;	/* lowest reporting threshold allowed */
 	double		target_fpr;		/* out-of-fold corpus benign FPR allowed */
+	uint32_t	gate_buckets;	/* the gate's (0: no gate) */
+	double		gate_loss;		/* share of flagged positives it may stop */
 } TrainConfig;
 
 static TrainConfig cfg = {
@@ -104,6 +106,8 @@ static TrainConfig cfg = {
 	.prune = 0.1,
 	.min_threshold = 0.2,
 	.target_fpr = 0.007,
+	.gate_buckets = 1u << 14,
+	.gate_loss = 0.002,
 };
 
 /* One labelled text, from the corpus or from a negatives file. */
@@ -117,11 +121,21 @@ typedef struct Doc
 	int			code;			/* a piece of a --code-negatives file */
 } Doc;
 
-typedef struct Example
+/* A text's distinct features: bucket and value. */
+typedef struct Feats
 {
 	uint32_t   *bucket;
 	float	   *value;
 	int			n;
+} Feats;
+
+/* x[FULL] for the model, x[GATE] (words and bigrams) for its gate */
+#define FULL 0
+#define GATE 1
+
+typedef struct Example
+{
+	Feats		x[2];
 	int			y;				/* 1 positive, 0 negative */
 	double		weight;
 	int			fold;
@@ -145,19 +159,20 @@ Rand64(void)
  * cfg.min_df of those examples are never updated, so they stay zero.
  */
 static void
-Train(Example *ex, size_t n, int skip_fold, float *w, double *bias)
+Train(Example *ex, size_t n, int skip_fold, int which, uint32_t nbuckets,
+	  float *w, double *bias)
 {
-	float	   *g2 = calloc(cfg.nbuckets, sizeof(float));
-	uint32_t   *df = calloc(cfg.nbuckets, sizeof(uint32_t));
+	float	   *g2 = calloc(nbuckets, sizeof(float));
+	uint32_t   *df = calloc(nbuckets, sizeof(uint32_t));
 	double		bias_g2 = 0;
 	size_t	   *order = malloc(n * sizeof(size_t));
 
-	memset(w, 0, cfg.nbuckets * sizeof(float));
+	memset(w, 0, nbuckets * sizeof(float));
 	*bias = 0;
 	for (size_t i = 0; i < n; i++)
 		if (ex[i].fold != skip_fold)
-			for (int f = 0; f < ex[i].n; f++)
-				df[ex[i].bucket[f]]++;
+			for (int f = 0; f < ex[i].x[which].n; f++)
+				df[ex[i].x[which].bucket[f]]++;
 	rng_state = UINT64_C(0x9E3779B97F4A7C15);
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
@@ -174,23 +189,24 @@ Train(Example *ex, size_t n, int skip_fold, float *w, double *bias)
 		for (size_t k = 0; k < n; k++)
 		{
 			Example    *e = &ex[order[k]];
+			const Feats *x = &e->x[which];
 
 			if (e->fold == skip_fold)
 				continue;
 			double		z = *bias;
 
-			for (int f = 0; f < e->n; f++)
-				z += w[e->bucket[f]] * e->value[f];
+			for (int f = 0; f < x->n; f++)
+				z += w[x->bucket[f]] * x->value[f];
 			double		p = 1.0 / (1.0 + exp(-z));
 			double		g = (p - e->y) * e->weight;
 
-			for (int f = 0; f < e->n; f++)
+			for (int f = 0; f < x->n; f++)
 			{
-				uint32_t	b = e->bucket[f];
+				uint32_t	b = x->bucket[f];
 
 				if (df[b] < (uint32_t) cfg.min_df)
 					continue;
-				double		gi = g * e->value[f] + cfg.lambda * w[b];
+				double		gi = g * x->value[f] + cfg.lambda * w[b];
 
 				g2[b] += (float) (gi * gi);
 				w[b] -= (float) (cfg.learning_rate * gi / sqrt(g2[b] + 1e-8));
@@ -200,7 +216,7 @@ Train(Example *ex, size_t n, int skip_fold, float *w, double *bias)
 		}
 	}
 	/* what is not written out must not count in cross-validation either */
-	for (uint32_t b = 0; b < cfg.nbuckets; b++)
+	for (uint32_t b = 0; b < nbuckets; b++)
 		if (fabsf(w[b]) < cfg.prune)
 			w[b] = 0;
 	free(order);
@@ -209,13 +225,32 @@ Train(Example *ex, size_t n, int skip_fold, float *w, double *bias)
 }
 
 static double
-Predict(const Example *e, const float *w, double bias)
+Predict(const Feats *x, const float *w, double bias)
 {
 	double		z = bias;
 
-	for (int f = 0; f < e->n; f++)
-		z += w[e->bucket[f]] * e->value[f];
+	for (int f = 0; f < x->n; f++)
+		z += w[x->bucket[f]] * x->value[f];
 	return 1.0 / (1.0 + exp(-z));
+}
+
+/* A model and its gate, as trained (gw NULL: no gate) */
+typedef struct Cascade
+{
+	const float *w;
+	double		bias;
+	const float *gw;
+	double		gbias;
+	double		gthreshold;
+} Cascade;
+
+/* What the scanner gives: 0 for a text its gate stops, else the model's. */
+static double
+PredictCascade(const Example *e, const Cascade *m)
+{
+	if (m->gw && Predict(&e->x[GATE], m->gw, m->gbias) < m->gthreshold)
+		return 0.0;
+	return Predict(&e->x[FULL], m->w, m->bias);
 }
 
 /*
@@ -420,21 +455,32 @@ AddCodePiece(const char *kind, const char *path, const char *text, size_t len, v
 }
 
 static int
-MakeExample(Example *e, const Doc *d, AgNormText *nt, AgFeatures *fv, int folds)
+KeepFeats(Feats *x, const AgFeatures *fv)
 {
-	if (AgNormalize(nt, d->text, d->len) != 0 ||
-		AgFeaturesExtract(fv, nt->out.data, nt->out.len, cfg.nbuckets) != 0)
-		return -1;
-	e->n = (int) fv->n;
-	e->bucket = malloc(fv->n * sizeof(uint32_t) + 1);
-	e->value = malloc(fv->n * sizeof(float) + 1);
-	if (e->bucket == NULL || e->value == NULL)
+	x->n = (int) fv->n;
+	x->bucket = malloc(fv->n * sizeof(uint32_t) + 1);
+	x->value = malloc(fv->n * sizeof(float) + 1);
+	if (x->bucket == NULL || x->value == NULL)
 		return -1;
 	for (size_t f = 0; f < fv->n; f++)
 	{
-		e->bucket[f] = fv->f[f].bucket;
-		e->value[f] = fv->f[f].value;
+		x->bucket[f] = fv->f[f].bucket;
+		x->value[f] = fv->f[f].value;
 	}
+	return 0;
+}
+
+static int
+MakeExample(Example *e, const Doc *d, AgNormText *nt, AgFeatures *fv, int folds)
+{
+	if (AgNormalize(nt, d->text, d->len) != 0 ||
+		AgFeaturesExtract(fv, nt->out.data, nt->out.len, cfg.nbuckets) != 0 ||
+		KeepFeats(&e->x[FULL], fv) != 0)
+		return -1;
+	if (cfg.gate_buckets > 0 &&
+		(AgFeaturesExtractWords(fv, nt->out.data, nt->out.len, cfg.gate_buckets) != 0 ||
+		 KeepFeats(&e->x[GATE], fv) != 0))
+		return -1;
 	/* without folds every example is in fold 0, so Train(..., -1) uses all */
 	e->fold = folds > 1 ?
 		(int) (AgFnv1a(AG_FNV_OFFSET, d->text, d->len) % (uint64_t) folds) : 0;
@@ -444,7 +490,7 @@ MakeExample(Example *e, const Doc *d, AgNormText *nt, AgFeatures *fv, int folds)
 
 /* Flag rate of the sanity set per language; lists what it flags. */
 static void
-ReportSanity(const Example *san, size_t nsan, const float *w, double bias,
+ReportSanity(const Example *san, size_t nsan, const Cascade *m,
 			 double threshold)
 {
 	char		langs[32][8];
@@ -472,7 +518,7 @@ ReportSanity(const Example *san, size_t nsan, const float *w, double bias,
 		for (size_t i = 0; i < nsan; i++)
 			if (strcmp(san[i].doc.lang, langs[k]) == 0)
 			{
-				double		p = Predict(&san[i], w, bias);
+				double		p = PredictCascade(&san[i], m);
 
 				rows++;
 				hit += p >= threshold;
@@ -487,7 +533,7 @@ ReportSanity(const Example *san, size_t nsan, const float *w, double bias,
 		   nsan ? 100.0 * hit_all / nsan : 0.0);
 	for (size_t i = 0; i < nsan; i++)
 	{
-		double		p = Predict(&san[i], w, bias);
+		double		p = PredictCascade(&san[i], m);
 
 		if (p >= threshold)
 			printf("  flagged %.3f [%s] %.*s\n", p, san[i].doc.lang,
@@ -556,6 +602,10 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 			cfg.prune = atof(v);
 		else if (strcmp(a, "--min-threshold") == 0)
 			cfg.min_threshold = atof(v);
+		else if (strcmp(a, "--gate-buckets") == 0)
+			cfg.gate_buckets = (uint32_t) strtoul(v, NULL, 10);
+		else if (strcmp(a, "--gate-loss") == 0)
+			cfg.gate_loss = atof(v);
 		else if (strcmp(a, "--target-fpr") == 0)
 			cfg.target_fpr = atof(v);
 		else
@@ -563,7 +613,20 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 	}
 	if (cfg.nbuckets < 16 || (cfg.nbuckets & (cfg.nbuckets - 1)) != 0)
 		return -1;
+	if (cfg.gate_buckets != 0 &&
+		(cfg.gate_buckets < 16 || cfg.gate_buckets > cfg.nbuckets ||
+		 (cfg.gate_buckets & (cfg.gate_buckets - 1)) != 0))
+		return -1;
 	return 0;
+}
+
+static int
+CompareDoubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
 }
 
 int
@@ -669,11 +732,15 @@ main(int argc, char **argv)
 			n, nextra, nsandocs);
 
 	float	   *w = malloc(cfg.nbuckets * sizeof(float));
-	double		bias;
+	float	   *gw = cfg.gate_buckets ? malloc(cfg.gate_buckets * sizeof(float)) : NULL;
+	double		bias,
+				gbias = 0,
+				gthreshold = 0;
 
 	if (folds > 1)
 	{
 		double	   *oof = malloc(n * sizeof(double));
+		double	   *goof = malloc(n * sizeof(double));
 		size_t		pos = 0,
 					tp = 0,
 					neg = 0,
@@ -681,13 +748,62 @@ main(int argc, char **argv)
 
 		for (int k = 0; k < folds; k++)
 		{
-			Train(ex, n, k, w, &bias);
+			Train(ex, n, k, FULL, cfg.nbuckets, w, &bias);
 			AsStored(w, cfg.nbuckets);
+			if (gw)
+			{
+				Train(ex, n, k, GATE, cfg.gate_buckets, gw, &gbias);
+				AsStored(gw, cfg.gate_buckets);
+			}
 			for (size_t i = 0; i < n; i++)
 				if (ex[i].fold == k)
-					oof[i] = Predict(&ex[i], w, bias);
+				{
+					oof[i] = Predict(&ex[i].x[FULL], w, bias);
+					goof[i] = gw ? Predict(&ex[i].x[GATE], gw, gbias) : 1.0;
+				}
 		}
 		threshold = PickThreshold(ex, n, oof, cfg.target_fpr);
+		if (gw)
+		{
+			/*
+			 * The gate's threshold: the highest (to four decimals) that stops
+			 * at most gate_loss of the positives the model flags out of fold;
+			 * from then on the figures are the pair's, as shipped.
+			 */
+			double	   *kept = malloc(n * sizeof(double));
+			size_t		nk = 0,
+						lost = 0,
+						stopped[3] = {0, 0, 0},
+						of[3] = {0, 0, 0};
+
+			for (size_t i = 0; i < n; i++)
+				if (ex[i].y == 1 && oof[i] >= threshold)
+					kept[nk++] = goof[i];
+			qsort(kept, nk, sizeof(double), CompareDoubles);
+			gthreshold = nk ? floor(kept[(size_t) (cfg.gate_loss * nk)] * 1e4) / 1e4 : 0;
+			for (size_t i = 0; i < n; i++)
+			{
+				int			kind = IsCorpusBenign(&ex[i]) ? 0 : ex[i].doc.code ? 1 :
+					ex[i].extra ? 2 : -1;
+
+				if (ex[i].y == 1 && oof[i] >= threshold && goof[i] < gthreshold)
+					lost++;
+				if (kind >= 0)
+				{
+					of[kind]++;
+					stopped[kind] += goof[i] < gthreshold;
+				}
+				if (goof[i] < gthreshold)
+					oof[i] = 0.0;
+			}
+			printf("gate (words and bigrams, %u buckets), threshold %.4f: stops %zu of the %zu positives the model flags;\n"
+				   "  stops %.1f%% of corpus benign prompts, %.1f%% of code pieces, %.1f%% of hand-written negatives\n",
+				   cfg.gate_buckets, gthreshold, lost, nk,
+				   of[0] ? 100.0 * stopped[0] / of[0] : 0.0,
+				   of[1] ? 100.0 * stopped[1] / of[1] : 0.0,
+				   of[2] ? 100.0 * stopped[2] / of[2] : 0.0);
+			free(kept);
+		}
 		fp = neg = 0;
 		for (size_t i = 0; i < n; i++)
 			if (IsCorpusBenign(&ex[i]))
@@ -695,7 +811,8 @@ main(int argc, char **argv)
 				neg++;
 				fp += oof[i] >= threshold;
 			}
-		printf("%d-fold cross-validation, model alone, threshold %.2f\n", folds, threshold);
+		printf("%d-fold cross-validation, model alone%s, threshold %.2f\n", folds,
+			   gw ? " (with its gate)" : "", threshold);
 		printf("%-60s %6s %8s\n", "source file", "rows", "flagged");
 		const char *last = "";
 
@@ -769,13 +886,20 @@ main(int argc, char **argv)
 			fclose(of);
 		}
 		free(oof);
+		free(goof);
 	}
 	else
 		fprintf(stderr, "no --folds: threshold not tuned, writing %.2f\n", threshold);
 
-	Train(ex, n, -1, w, &bias);
+	Train(ex, n, -1, FULL, cfg.nbuckets, w, &bias);
+	if (gw)
+		Train(ex, n, -1, GATE, cfg.gate_buckets, gw, &gbias);
 	if (nsandocs > 0)
-		ReportSanity(san, nsandocs, w, bias, threshold);
+	{
+		Cascade		m = {w, bias, gw, gbias, gthreshold};
+
+		ReportSanity(san, nsandocs, &m, threshold);
+	}
 
 	FILE	   *out = fopen(argv[2], "w");
 	size_t		nz = 0;
@@ -799,6 +923,16 @@ main(int argc, char **argv)
 			fprintf(out, "%u %.3f\n", b, w[b]);
 			nz++;
 		}
+	if (gw)
+	{
+		fprintf(out, "# The gate: words and bigrams only; a text it scores under its\n"
+				"# threshold is taken as benign without the model (ag_model.h).\n");
+		fprintf(out, "gate\nbuckets %u\nbias %.6f\nthreshold %.4f\n",
+				cfg.gate_buckets, gbias, gthreshold);
+		for (uint32_t b = 0; b < cfg.gate_buckets; b++)
+			if (gw[b] != 0)
+				fprintf(out, "%u %.3f\n", b, gw[b]);
+	}
 	fclose(out);
 	fprintf(stderr, "wrote %s: %zu weights, bias %.4f, threshold %.2f\n",
 			argv[2], nz, bias, threshold);

@@ -107,6 +107,7 @@ typedef struct AgScanOptions
 {
 	int			naive;			/* 1: run every rule, no prefilter (bench) */
 	double		model_threshold;	/* <0: use the model's own */
+	int			no_model_gate;	/* 1: the full model on every text (bench) */
 } AgScanOptions;
 
 extern AgScanner *AgScannerCreate(const AgRuleSet *set);

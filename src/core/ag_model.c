@@ -401,7 +401,7 @@ AsciiSum5(const unsigned char *s, size_t i, uint64_t sum3)
 static AG_ALWAYS_INLINE size_t
 StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 		uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
-		const int full);
+		const int full, const int words_only);
 
 /*
  * The features one code point cp (cplen bytes at offset i) completes.
@@ -416,8 +416,11 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 static AG_ALWAYS_INLINE size_t
 Step(const Sink *k, Lex *x, Grams *g, size_t n, const unsigned char *s,
 	 uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
-	 const int full)
+	 const int full, const int words_only)
 {
+	if (words_only)
+		return StepLex(k, x, n, s, i, cp, cplen, isword, ascii, full, 1);
+
 	/*
 	 * character 3- and 5-grams, punctuation and spaces included; hashed
 	 * from code points, multiply-add per code point
@@ -437,7 +440,7 @@ Step(const Sink *k, Lex *x, Grams *g, size_t n, const unsigned char *s,
 			n = AddFeature(k, n, g->sum5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5, g->q5,
 						   i + cplen - g->q5, 1.0f, full);
 	}
-	return StepLex(k, x, n, s, i, cp, cplen, isword, ascii, full);
+	return StepLex(k, x, n, s, i, cp, cplen, isword, ascii, full, 0);
 }
 
 /*
@@ -471,7 +474,7 @@ CountBracket(Lex *x, int kind)
 static AG_ALWAYS_INLINE size_t
 StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 		uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
-		const int full)
+		const int full, const int words_only)
 {
 	/* words: letter/digit runs; each CJK ideograph or kana alone */
 	if (!ascii && isword && cp >= 0x1100 && AgIsIdeographCp(cp))
@@ -501,6 +504,9 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 		if (cp != ' ')
 			x->have_prev = 0;
 	}
+
+	if (words_only)
+		return n;
 
 	/*
 	 * whitespace-delimited tokens, for the statistics (white space is
@@ -542,7 +548,8 @@ AddStat(const Sink *k, size_t n, uint64_t h, const int full)
  * first statistics feature (they come last).
  */
 static AG_ALWAYS_INLINE size_t
-Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
+Extract1(Sink *sink, const unsigned char *s, size_t len, const int full,
+		 const int words_only)
 {
 	Sink		k = *sink;
 	Lex			x;
@@ -582,15 +589,18 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
 
 				for (; i < stop && s[i] < 0x80; i++)
 				{
-					uint64_t	h3 = AsciiSum3(s, i);
-					uint64_t	h5 = AsciiSum5(s, i, h3);
+					if (!words_only)
+					{
+						uint64_t	h3 = AsciiSum3(s, i);
+						uint64_t	h5 = AsciiSum5(s, i, h3);
 
-					n = AddFeature(&k, n, h3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3,
-								   (uint32_t) i - 2, 3, 1.0f, full);
-					n = AddFeature(&k, n, h5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5,
-								   (uint32_t) i - 4, 5, 1.0f, full);
+						n = AddFeature(&k, n, h3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3,
+									   (uint32_t) i - 2, 3, 1.0f, full);
+						n = AddFeature(&k, n, h5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5,
+									   (uint32_t) i - 4, 5, 1.0f, full);
+					}
 					n = StepLex(&k, &x, n, s, (uint32_t) i, s[i], 1,
-								ascii_word[s[i]], 1, full);
+								ascii_word[s[i]], 1, full, words_only);
 				}
 				g.ncp += (unsigned) (i - from);
 				g.ascii_run += (unsigned) (i - from);
@@ -607,7 +617,7 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
 				int32_t		cp = s[i];
 
 				n = Step(&k, &x, &g, n, s, (uint32_t) i, cp, 1, ascii_word[cp],
-						 1, full);
+						 1, full, words_only);
 				g.ascii_run++;
 				i++;
 			}
@@ -617,7 +627,7 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
 				int			cplen = AgUtf8Decode(s + i, len - i, &cp);
 
 				n = Step(&k, &x, &g, n, s, (uint32_t) i, cp, cplen,
-						 AgIsWordCp(cp), 0, full);
+						 AgIsWordCp(cp), 0, full, words_only);
 				g.ascii_run = 0;
 				i += cplen;
 			}
@@ -632,7 +642,7 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full)
 
 	size_t		nplain = n;
 
-	if (x.ntok >= MIN_STAT_TOKENS)
+	if (!words_only && x.ntok >= MIN_STAT_TOKENS)
 	{
 		/* share of odd tokens, and odd tokens at the end (adversarial suffix) */
 		static const double ratio_bins[] = {0.03, 0.06, 0.1, 0.15, 0.25, 0.4};
@@ -681,9 +691,9 @@ FeatureValue(size_t n)
 	return (float) (1.0 / sqrt((double) norm));
 }
 
-int
-AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
-				  uint32_t nbuckets)
+static AG_ALWAYS_INLINE int
+FeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
+				uint32_t nbuckets, const int words_only)
 {
 	Sink		x;
 
@@ -708,7 +718,7 @@ AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 	x.mask = nbuckets - 1;
 	x.seen = fv->seen;
 	x.f = fv->f;
-	Extract1(&x, (const unsigned char *) norm, len, 1);
+	Extract1(&x, (const unsigned char *) norm, len, 1, words_only);
 	fv->n = x.n;
 
 	/* leave the bitmap empty for the next text */
@@ -722,6 +732,20 @@ AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 			fv->f[k].value *= v;
 	}
 	return 0;
+}
+
+int
+AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
+				  uint32_t nbuckets)
+{
+	return FeaturesExtract(fv, norm, len, nbuckets, 0);
+}
+
+int
+AgFeaturesExtractWords(AgFeatures *fv, const char *norm, size_t len,
+					   uint32_t nbuckets)
+{
+	return FeaturesExtract(fv, norm, len, nbuckets, 1);
 }
 
 /*
@@ -744,34 +768,24 @@ Probability(const AgModel *model, size_t ndistinct, int64_t sum_plain,
 /* Buckets held in memory at a time while scoring (see FlushBuckets). */
 #define SCORE_CHUNK 16384
 
-int
-AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
-				 size_t len, double *p)
+/*
+ * The probability model gives norm, from the buckets of its features
+ * (words and bigrams alone for a gate); fv's bitmap is ready and empty.
+ */
+static AG_ALWAYS_INLINE double
+ScoreBuckets(const AgModel *model, AgFeatures *fv, const char *norm,
+			 size_t len, const int words_only)
 {
 	Sink		x;
 	size_t		nplain;
 
-	fv->n = 0;
-	if (len > UINT32_MAX - 8)
-		len = UINT32_MAX - 8;
-	if (PrepareSeen(fv, model->nbuckets) != 0)
-		return -1;
-	if (fv->bcap < SCORE_CHUNK)
-	{
-		uint32_t   *nb = realloc(fv->b, SCORE_CHUNK * sizeof(uint32_t));
-
-		if (nb == NULL)
-			return -1;
-		fv->b = nb;
-		fv->bcap = SCORE_CHUNK;
-	}
 	memset(&x, 0, sizeof(x));
 	x.mask = model->nbuckets - 1;
 	x.seen = fv->seen;
 	x.b = fv->b;
 	x.bcap = fv->bcap;
 	x.weights = model->weights;
-	nplain = Extract1(&x, (const unsigned char *) norm, len, 0);
+	nplain = Extract1(&x, (const unsigned char *) norm, len, 0, words_only);
 	SumDistinct(&x, 0, nplain, 0);
 	SumDistinct(&x, nplain, x.n, 1);
 
@@ -787,7 +801,40 @@ AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
 		for (size_t k = 0; k < x.n; k++)
 			fv->seen[x.b[k] >> 5] = 0;
 
-	*p = Probability(model, x.ndistinct, x.sum[0], x.sum[1]);
+	return Probability(model, x.ndistinct, x.sum[0], x.sum[1]);
+}
+
+int
+AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
+				 size_t len, int use_gate, double *p, int *gated)
+{
+	const AgModel *gate = use_gate ? model->gate : NULL;
+
+	fv->n = 0;
+	if (gated)
+		*gated = 0;
+	if (len > UINT32_MAX - 8)
+		len = UINT32_MAX - 8;
+	if (PrepareSeen(fv, model->nbuckets) != 0 ||
+		(gate && PrepareSeen(fv, gate->nbuckets) != 0))
+		return -1;
+	if (fv->bcap < SCORE_CHUNK)
+	{
+		uint32_t   *nb = realloc(fv->b, SCORE_CHUNK * sizeof(uint32_t));
+
+		if (nb == NULL)
+			return -1;
+		fv->b = nb;
+		fv->bcap = SCORE_CHUNK;
+	}
+	if (gate && ScoreBuckets(gate, fv, norm, len, 1) < gate->threshold)
+	{
+		*p = 0.0;
+		if (gated)
+			*gated = 1;
+		return 0;
+	}
+	*p = ScoreBuckets(model, fv, norm, len, 0);
 	return 0;
 }
 
@@ -817,7 +864,9 @@ AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 	const char *p = text;
 	const char *end = text + len;
 	AgModel    *m = calloc(1, sizeof(AgModel));
-	float	   *raw = NULL;		/* the weights as written */
+	AgModel    *cur = m;		/* the model the lines are about */
+	float	   *raws[2] = {NULL, NULL}; /* the weights as written */
+	float	  **raw = &raws[0];
 	int			lineno = 0;
 	int			header = 0;
 
@@ -861,7 +910,7 @@ AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 			unsigned long b = strtoul(line, &ep, 10);
 			double		w = strtod(ep, &ep);
 
-			if (raw == NULL || b >= m->nbuckets)
+			if (*raw == NULL || b >= cur->nbuckets)
 			{
 				AgSetError(errbuf, errlen, "model line %d: bucket out of range or before \"buckets\"", lineno);
 				goto fail;
@@ -871,35 +920,53 @@ AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 				AgSetError(errbuf, errlen, "model line %d: weight is not a finite number", lineno);
 				goto fail;
 			}
-			raw[b] = (float) w;
-			m->nonzero++;
+			(*raw)[b] = (float) w;
+			cur->nonzero++;
 		}
-		else if (strncmp(line, "name ", 5) == 0)
+		else if (strcmp(line, "gate") == 0)
+		{
+			/* what follows describes the gate (see ag_model.h) */
+			if (cur != m || m->weights == NULL)
+			{
+				AgSetError(errbuf, errlen, "model line %d: \"gate\" must come once, after the model's \"buckets\"", lineno);
+				goto fail;
+			}
+			if ((m->gate = calloc(1, sizeof(AgModel))) == NULL)
+			{
+				AgSetError(errbuf, errlen, "out of memory");
+				goto fail;
+			}
+			cur = m->gate;
+			cur->threshold = 0.5;
+			snprintf(cur->name, sizeof(cur->name), "gate");
+			raw = &raws[1];
+		}
+		else if (cur == m && strncmp(line, "name ", 5) == 0)
 			snprintf(m->name, sizeof(m->name), "%.63s", line + 5);
 		else if (strncmp(line, "buckets ", 8) == 0)
 		{
 			unsigned long nb = strtoul(line + 8, NULL, 10);
 
-			if (nb < 16 || nb > (1u << 24) || (nb & (nb - 1)) != 0 || raw)
+			if (nb < 16 || nb > (1u << 24) || (nb & (nb - 1)) != 0 || *raw)
 			{
 				AgSetError(errbuf, errlen, "model line %d: buckets must be a power of two between 16 and 16777216", lineno);
 				goto fail;
 			}
-			m->nbuckets = (uint32_t) nb;
-			raw = calloc(nb, sizeof(float));
-			m->weights = calloc(nb, sizeof(int8_t));
-			if (raw == NULL || m->weights == NULL)
+			cur->nbuckets = (uint32_t) nb;
+			*raw = calloc(nb, sizeof(float));
+			cur->weights = calloc(nb, sizeof(int8_t));
+			if (*raw == NULL || cur->weights == NULL)
 			{
 				AgSetError(errbuf, errlen, "out of memory");
 				goto fail;
 			}
 		}
 		else if (strncmp(line, "bias ", 5) == 0)
-			m->bias = strtod(line + 5, NULL);
+			cur->bias = strtod(line + 5, NULL);
 		else if (strncmp(line, "threshold ", 10) == 0)
 		{
-			m->threshold = strtod(line + 10, NULL);
-			if (!(m->threshold > 0 && m->threshold < 1))
+			cur->threshold = strtod(line + 10, NULL);
+			if (!(cur->threshold > 0 && cur->threshold < 1))
 			{
 				AgSetError(errbuf, errlen, "model line %d: threshold must be between 0 and 1", lineno);
 				goto fail;
@@ -911,17 +978,27 @@ AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 			goto fail;
 		}
 	}
-	if (!header || raw == NULL)
+	if (!header || raws[0] == NULL || (m->gate && raws[1] == NULL))
 	{
 		AgSetError(errbuf, errlen, "model has no header or no \"buckets\" line");
 		goto fail;
 	}
-	m->weight_scale = AgQuantizeWeights(raw, m->nbuckets, m->weights);
-	free(raw);
+	if (m->gate && m->gate->nbuckets > m->nbuckets)
+	{
+		AgSetError(errbuf, errlen, "model's gate has more buckets than the model");
+		goto fail;
+	}
+	m->weight_scale = AgQuantizeWeights(raws[0], m->nbuckets, m->weights);
+	if (m->gate)
+		m->gate->weight_scale = AgQuantizeWeights(raws[1], m->gate->nbuckets,
+												  m->gate->weights);
+	free(raws[0]);
+	free(raws[1]);
 	return m;
 
 fail:
-	free(raw);
+	free(raws[0]);
+	free(raws[1]);
 	AgModelFree(m);
 	return NULL;
 }
@@ -946,6 +1023,7 @@ AgModelFree(AgModel *model)
 {
 	if (model == NULL)
 		return;
+	AgModelFree(model->gate);
 	free(model->weights);
 	free(model);
 }

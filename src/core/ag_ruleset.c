@@ -414,7 +414,11 @@ AgRuleSetMemoryBytes(const AgRuleSet *set)
 	total += AgPrefilterMemoryBytes(set->prefilter);
 	total += AgPrefilterMemoryBytes(set->raw_prefilter);
 	if (set->model)
+	{
 		total += sizeof(AgModel) + (size_t) set->model->nbuckets * sizeof(*set->model->weights);
+		if (set->model->gate)
+			total += sizeof(AgModel) + (size_t) set->model->gate->nbuckets;
+	}
 	return total;
 }
 

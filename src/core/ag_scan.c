@@ -519,8 +519,14 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 			opts->model_threshold : m->threshold;
 		double		p;
 
-		/* buckets only; the features' spans only for a text it reports */
-		if (AgModelScoreText(m, &sc->fv, norm, nlen, &p) != 0)
+		/*
+		 * Buckets only; the features' spans only for a text it reports.  The
+		 * model's gate was tuned for the model's own threshold: below it,
+		 * every text gets the full model.
+		 */
+		if (AgModelScoreText(m, &sc->fv, norm, nlen,
+							 !opts->no_model_gate && threshold >= m->threshold,
+							 &p, NULL) != 0)
 			goto oom;
 		if (p >= threshold)
 		{
@@ -786,7 +792,7 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 	   const AgScanOptions *opts, const AgFinding **findings,
 	   char *errbuf, size_t errlen)
 {
-	static const AgScanOptions defaults = {0, -1.0};
+	static const AgScanOptions defaults = {0, -1.0, 0};
 	Origin		plain = {NULL, 0, 0};
 	int			smuggled;
 

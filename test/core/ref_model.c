@@ -12,7 +12,7 @@
 #define AgModelFree RefModelFree
 #define AgQuantizeWeights RefQuantizeWeights
 #define AgModelScore RefModelScore
-#define AgModelScoreText RefModelScoreText
+#define AgModelScoreText RefModelScoreTextDecl	/* the header's, now wider */
 #define AgModelTopFeatures RefModelTopFeatures
 /*
  * ag_model.c
@@ -58,6 +58,8 @@
  * AgQuantizeWeights): a quarter of the memory, and exact integer sums.
  */
 #include "ag_model.h"
+#undef AgModelScoreText
+#define AgModelScoreText RefModelScoreText
 
 #include <ctype.h>
 #include <math.h>

@@ -378,7 +378,7 @@ TestRuleExamples(AgRuleSet *set, AgRuleFile *files, int nfiles)
 {
 	AgScanner  *sc = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0};
+	AgScanOptions nopts = {1, -1.0, 0};
 	char		err[256];
 	int			examples = 0;
 
@@ -970,7 +970,7 @@ TestKeywordWindows(AgRuleSet *set)
 	};
 	AgScanner  *fast = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0};
+	AgScanOptions nopts = {1, -1.0, 0};
 	char		err[256];
 
 	for (int t = 0; t < 2; t++)
@@ -1106,7 +1106,7 @@ TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
 	Corpus		c = {0};
 	AgScanner  *fast = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0};
+	AgScanOptions nopts = {1, -1.0, 0};
 	long		differ = 0;
 	char		err[256];
 
@@ -1157,19 +1157,89 @@ TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
 	CorpusFree(&c);
 }
 
-/* AgModelScoreText gives AgModelScore's probability, bit for bit. */
+/*
+ * The words-only extraction (a gate's) gives the word and bigram features
+ * of the full one, in order, each bucket once.  In one bucket space: the
+ * full extraction keeps a word only if no feature before it (an n-gram
+ * too) had its bucket, so every word the words-only list has and the full
+ * one lacks must share a bucket with one of the full list's features.  A
+ * gate's smaller space is the same buckets' low bits (one mask).
+ */
+static long
+WordsDifferFromFull(AgFeatures *full, AgFeatures *words, const char *text,
+					size_t len)
+{
+	const uint32_t nb = 1u << 18;
+	uint32_t   *inful = calloc(nb / 32, sizeof(uint32_t));
+	size_t		j = 0;
+	long		differ = 0;
+
+	if (inful == NULL || AgFeaturesExtract(full, text, len, nb) != 0 ||
+		AgFeaturesExtractWords(words, text, len, nb) != 0)
+	{
+		free(inful);
+		return 1;
+	}
+	for (size_t i = 0; i < full->n; i++)
+		inful[full->f[i].bucket >> 5] |= 1u << (full->f[i].bucket & 31);
+	for (size_t i = 0; i <= full->n && !differ; i++)
+	{
+		const AgFeature *f = i < full->n ? &full->f[i] : NULL;
+
+		if (f && f->kind != AG_FEAT_WORD && f->kind != AG_FEAT_BIGRAM)
+			continue;
+		/* words-only features the full list dropped for a shared bucket */
+		while (j < words->n &&
+			   (f == NULL || words->f[j].bucket != f->bucket ||
+				words->f[j].off != f->off || words->f[j].len != f->len ||
+				words->f[j].kind != f->kind))
+		{
+			uint32_t	b = words->f[j].bucket;
+
+			if (!(inful[b >> 5] & (1u << (b & 31))))
+				break;
+			j++;
+		}
+		if (f != NULL)
+			differ = j >= words->n || words->f[j].bucket != f->bucket ||
+				words->f[j].off != f->off || words->f[j].len != f->len ||
+				words->f[j].kind != f->kind;
+		else
+			differ = j != words->n;
+		j++;
+	}
+	free(inful);
+	return differ;
+}
+
+/*
+ * AgModelScoreText gives AgModelScore's probability, bit for bit; with its
+ * gate, the same when the gate (scored from AgFeaturesExtractWords) lets
+ * the text through, else 0 and "gated".
+ */
 static long
 ModelPathsDiffer(const AgModel *m, AgFeatures *full, AgFeatures *fast,
 				 const char *text, size_t len)
 {
 	double		p1,
-				p2;
+				p2,
+				p3;
+	int			gated;
 
 	if (AgFeaturesExtract(full, text, len, m->nbuckets) != 0 ||
-		AgModelScoreText(m, fast, text, len, &p2) != 0)
+		AgModelScoreText(m, fast, text, len, 0, &p2, &gated) != 0 || gated)
 		return 1;
 	p1 = AgModelScore(m, full);
-	return memcmp(&p1, &p2, sizeof(double)) != 0;
+	if (memcmp(&p1, &p2, sizeof(double)) != 0)
+		return 1;
+	if (m->gate == NULL)
+		return 0;
+	if (AgFeaturesExtractWords(full, text, len, m->gate->nbuckets) != 0 ||
+		AgModelScoreText(m, fast, text, len, 1, &p3, &gated) != 0)
+		return 1;
+	if (AgModelScore(m->gate, full) < m->gate->threshold)
+		return !gated || p3 != 0.0;
+	return gated || memcmp(&p1, &p3, sizeof(double)) != 0;
 }
 
 /* The model as it was before the ASCII-run loop (test/core/ref_model.c). */
@@ -1199,7 +1269,7 @@ ModelDiffersFromRef(const AgModel *m, const char *text, size_t len)
 			got.f[i].off != ref.f[i].off || got.f[i].len != ref.f[i].len ||
 			got.f[i].value != ref.f[i].value)
 			return 1;
-	if (AgModelScoreText(m, &got, text, len, &p1) != 0 ||
+	if (AgModelScoreText(m, &got, text, len, 0, &p1, NULL) != 0 ||
 		RefModelScoreText(m, &ref, text, len, &p2) != 0)
 		return 1;
 	return memcmp(&p1, &p2, sizeof(double)) != 0;
@@ -1240,7 +1310,8 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 		static const char *pieces[] = {"a", "b", "Z", "7", " ", " ", ".", "{[",
 			"\n", "\t", "ignore", "the", "\xc3\xa9", "\xe4\xbd\xa0",
 			"\xf0\x9f\x98\x80", "\xff", "\xe2\x80", "\xe2\x80\x99", "~"};
-		long		refdiff = 0;
+		long		refdiff = 0,
+					worddiff = 0;
 		uint32_t	r = 4242;
 
 		for (int it = 0; it < 20000; it++)
@@ -1261,9 +1332,12 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 				len += strlen(w);
 			}
 			refdiff += ModelDiffersFromRef(m, buf, len);
+			worddiff += WordsDifferFromFull(&full, &fast, buf, len);
 		}
 		CHECK(refdiff == 0, "model features differ from the reference on %ld of 20000 random texts",
 			  refdiff);
+		CHECK(worddiff == 0, "words-only features differ from the full extraction's on %ld of 20000 random texts",
+			  worddiff);
 	}
 
 	/*
@@ -1300,11 +1374,19 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 	{
 		static const char *folders[] = {"benign", "jailbreak", "smuggling", NULL};
 		Corpus		c = {0};
+		long		ngated = 0,
+					worddiff = 0;
 
 		for (int i = 0; folders[i]; i++)
 			CorpusLoadFolder(&c, corpus_dir, folders[i]);
 		for (size_t i = 0; i < c.n; i++, n += 2)
 		{
+			double		p;
+			int			gated = 0;
+
+			worddiff += WordsDifferFromFull(&full, &fast, c.docs[i].text, c.docs[i].len);
+			if (AgModelScoreText(m, &fast, c.docs[i].text, c.docs[i].len, 1, &p, &gated) == 0)
+				ngated += gated;
 			/* the raw text too: arbitrary bytes, not only normalised text */
 			differ += ModelPathsDiffer(m, &full, &fast, c.docs[i].text, c.docs[i].len) +
 				ModelDiffersFromRef(m, c.docs[i].text, c.docs[i].len);
@@ -1312,6 +1394,12 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 			differ += ModelPathsDiffer(m, &full, &fast, nt.out.data, nt.out.len) +
 				ModelDiffersFromRef(m, nt.out.data, nt.out.len);
 		}
+		CHECK(worddiff == 0, "words-only features differ from the full extraction's on %ld corpus texts",
+			  worddiff);
+		/* both ways out of the gate are exercised above */
+		CHECK(m->gate != NULL && ngated > 0 && (size_t) ngated < c.n,
+			  "the shipped model has a gate that stops some corpus texts and not all (%ld of %zu)",
+			  ngated, c.n);
 		CorpusFree(&c);
 	}
 	CHECK(differ == 0, "model fast path differs on %ld of %ld texts", differ, n);
