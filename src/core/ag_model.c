@@ -286,6 +286,16 @@ static const unsigned char ascii_word[128] = {
 	['Y'] = 1, ['Z'] = 1,
 };
 
+/* the same over all byte values: 0 from 0x80 up */
+#define WB8(c) [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1, [c + 4] = 1, \
+		[c + 5] = 1, [c + 6] = 1, [c + 7] = 1
+static const unsigned char word_byte[256] = {
+	WB8('0'), ['8'] = 1, ['9'] = 1,
+	['A'] = 1, WB8('B'), WB8('J'), WB8('R'), ['Z'] = 1,
+	['a'] = 1, WB8('b'), WB8('j'), WB8('r'), ['z'] = 1,
+};
+#undef WB8
+
 /*
  * ASCII punctuation of code and markup rather than of prose: a word with two
  * of these ("](/", "{\\!", "`[newcommand") is rare in prompts people write
@@ -536,6 +546,57 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 	return n;
 }
 
+/*
+ * Words only (a gate's features), a run of ASCII up to stop: StepLex's
+ * words and bigrams, a word at a time.  Its bytes are hashed in a tight
+ * loop (AgFnv1a's steps); the word ends at the first byte that is not an
+ * ASCII letter or digit, and when that byte is not ASCII (a letter such
+ * as é may go on with it) the caller's general path takes over with the
+ * word still open.
+ */
+static AG_ALWAYS_INLINE size_t
+WordsAsciiRun(const Sink *k, Lex *x, size_t n, const unsigned char *s,
+			  size_t *pi, size_t stop, size_t len, const int full)
+{
+	size_t		i = *pi;
+
+	while (i < stop && s[i] < 0x80)
+	{
+		unsigned char c = s[i];
+
+		if (ascii_word[c])
+		{
+			uint64_t	h = x->wh;
+
+			if (!x->inword)
+			{
+				x->inword = 1;
+				x->wstart = (uint32_t) i;
+				h = AG_FNV_OFFSET ^ 1;
+			}
+			/*
+			 * No feature comes from inside a word, so it may run past stop
+			 * (the room kept for features), not past len
+			 */
+			do
+			{
+				h = (h ^ c) * UINT64_C(0x100000001b3);
+				i++;
+			} while (i < len && word_byte[c = s[i]]);
+			x->wh = h;
+			continue;
+		}
+		if (x->inword)
+			n = EndWord(k, x, n, (uint32_t) i, full);
+		/* sentence punctuation breaks bigrams, spaces do not */
+		if (c != ' ')
+			x->have_prev = 0;
+		i++;
+	}
+	*pi = i;
+	return n;
+}
+
 /* A statistics feature: no span, worth AG_FEAT_STAT_VALUE. */
 static AG_ALWAYS_INLINE size_t
 AddStat(const Sink *k, size_t n, uint64_t h, const int full)
@@ -577,7 +638,9 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full,
 		}
 		while (i < stop)
 		{
-			if (s[i] < 0x80 && g.ascii_run >= 4)
+			if (words_only && s[i] < 0x80)
+				n = WordsAsciiRun(&k, &x, n, s, &i, stop, len, full);
+			else if (s[i] < 0x80 && g.ascii_run >= 4)
 			{
 				/*
 				 * In a run of ASCII, with the four code points before it
