@@ -10,6 +10,8 @@
 #                                               (installed in turn, then the
 #                                               original put back)
 #   WORKLOADS="corpus conversation" bench/...   only those workloads
+#   PROFILE_DIR=/tmp/prof bench/...              keep callgrind's profiles
+#                                               there (callgrind_annotate)
 #
 # It makes a throw-away cluster (as the postgres user when run as root),
 # a table protected in detect mode and the same table unprotected, and the
@@ -112,7 +114,12 @@ statements() {	# workload table rows -> one INSERT per line, on an empty table
 }
 count() {	# workload table rows -> instructions of a single-user run
 	statements "$1" "$2" "$3" > "$work/run.sql"
-	as_postgres valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+	local out=/dev/null
+	if [ -n "${PROFILE_DIR:-}" ]; then
+		out=$PROFILE_DIR/callgrind.$1.$2.$3
+		touch "$out" && chmod 666 "$out"
+	fi
+	as_postgres valgrind --tool=callgrind --callgrind-out-file="$out" \
 		"$PGBIN/postgres" --single -D "$work/data" bench < "$work/run.sql" > "$work/run.out" 2>&1
 	if grep -q "ERROR" "$work/run.out"; then
 		grep -m 3 ERROR "$work/run.out" >&2

@@ -774,20 +774,23 @@ SpacedRunAt(const unsigned char *s, size_t len, size_t i)
 #ifdef __SSE2__
 /*
  * Sixteen bytes s[0..16) of ASCII text that the fast path below would copy
- * as they are, only lower-cased and \t..\r turned into spaces: no byte of
- * 0x80 or above, no digit or '$' (no word can become mixed), and no white
- * space after white space (after last_space: nothing to collapse).  Writes
- * the lower-cased bytes to o, their offsets (base on) to map, one bit per
- * lone letter ("a", "I": a letter with no letter or digit either side;
- * prev_alnum / next_alnum: whether the bytes either side of the sixteen
- * are letters or digits as the fast path classes them) to *lone, for the
- * caller's spaced-out-letters test, and returns 1; otherwise writes
- * nothing and returns 0.
+ * lower-cased, \t..\r turned into spaces and white space after white space
+ * dropped, with no other work: no byte of 0x80 or above, no '$', and no
+ * word that mixes letters and digits (a letter next to a digit, also
+ * across the block's start: word_kind is CLS_ALPHA and/or CLS_DIGIT for
+ * the word the byte before belongs to, 0 after a non-word byte).  Writes
+ * the bytes kept to o, their offsets (base on) to map, and their number
+ * to *written; one bit per lone letter ("a", "I": a letter with no letter
+ * or digit either side; next_alnum: whether the byte after the sixteen is
+ * a letter or digit as the fast path classes it) to *lone, for the
+ * caller's spaced-out-letters test; *kind_after is the word_kind for the
+ * byte after the block.  Returns 1; otherwise writes nothing and returns
+ * 0.
  */
 static inline int
-AsciiBlockPlain(const unsigned char *s, int prev_alnum, int next_alnum,
+AsciiBlockPlain(const unsigned char *s, int word_kind, int next_alnum,
 				int last_space, unsigned char *o, uint32_t *map, uint32_t base,
-				unsigned *lone)
+				unsigned *lone, size_t *written, int *kind_after)
 {
 	__m128i		v = _mm_loadu_si128((const __m128i *) s);
 
@@ -799,25 +802,50 @@ AsciiBlockPlain(const unsigned char *s, int prev_alnum, int next_alnum,
 	__m128i		upper = AG_BYTES_IN('A', 'Z');
 	__m128i		alpha = _mm_or_si128(upper, AG_BYTES_IN('a', 'z'));
 	__m128i		ctrl = AG_BYTES_IN(0x09, 0x0D);
-	__m128i		refuse = _mm_or_si128(AG_BYTES_IN('0', '9'), _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
+	unsigned	d = (unsigned) _mm_movemask_epi8(AG_BYTES_IN('0', '9'));
 #undef AG_BYTES_IN
 
-	if (_mm_movemask_epi8(refuse) != 0)
+	if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('$'))) != 0)
 		return 0;
 
-	/* no digits here: letters are the letters and digits */
 	unsigned	a = (unsigned) _mm_movemask_epi8(alpha);
+	unsigned	al = a | d;
+
+	/* a letter beside a digit: a mixed word (the general path's leetspeak) */
+	if (((a & ((d << 1) | (d >> 1))) |
+		 (a & 1 & -(unsigned) ((word_kind & CLS_DIGIT) != 0)) |
+		 (d & 1 & -(unsigned) ((word_kind & CLS_ALPHA) != 0))) != 0)
+		return 0;
+
 	__m128i		space = _mm_set1_epi8(' ');
 	unsigned	sp = (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, space), ctrl));
-	unsigned	left = (a << 1) | (unsigned) (prev_alnum != 0);
-	unsigned	right = (a >> 1) | ((unsigned) (next_alnum != 0) << 15);
+	unsigned	left = (al << 1) | (unsigned) (word_kind != 0);
+	unsigned	right = (al >> 1) | ((unsigned) (next_alnum != 0) << 15);
+	unsigned	drop = sp & ((sp << 1) | (unsigned) (last_space != 0));
 
-	if ((sp & ((sp << 1) | (unsigned) (last_space != 0))) != 0)
-		return 0;
 	*lone = a & ~left & ~right & 0xFFFF;
+	*kind_after = (a >> 15) ? CLS_ALPHA : (d >> 15) ? CLS_DIGIT : 0;
 
 	v = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
 	v = _mm_or_si128(_mm_andnot_si128(ctrl, v), _mm_and_si128(ctrl, space));
+	if (drop != 0)
+	{
+		/* white space after white space: keep the other bytes, in order */
+		unsigned char folded[16];
+		unsigned	keep = ~drop & 0xFFFF;
+		size_t		w = 0;
+
+		_mm_storeu_si128((__m128i *) folded, v);
+		for (; keep != 0; keep &= keep - 1, w++)
+		{
+			unsigned	k = (unsigned) __builtin_ctz(keep);
+
+			o[w] = folded[k];
+			map[w] = base + k;
+		}
+		*written = w;
+		return 1;
+	}
 	_mm_storeu_si128((__m128i *) o, v);
 
 	__m128i		offs = _mm_add_epi32(_mm_set1_epi32((int) base), _mm_setr_epi32(0, 1, 2, 3));
@@ -827,6 +855,7 @@ AsciiBlockPlain(const unsigned char *s, int prev_alnum, int next_alnum,
 		_mm_storeu_si128((__m128i *) (map + 4 * k), offs);
 		offs = _mm_add_epi32(offs, _mm_set1_epi32(4));
 	}
+	*written = 16;
 	return 1;
 }
 #endif
@@ -901,10 +930,12 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		{
 			int			after = FastAlnum(s[i + 16]);
 			unsigned	lone;
+			size_t		written;
+			int			kind_after;
 
-			if (digits != 0 ||
-				!AsciiBlockPlain(s + i, prev_alnum, after, last_space,
-								 o + ob, map + ob, (uint32_t) i, &lone))
+			if (!AsciiBlockPlain(s + i, prev_alnum ? letters | digits : 0, after,
+								 last_space, o + ob, map + ob, (uint32_t) i,
+								 &lone, &written, &kind_after))
 			{
 				/*
 				 * One by one up to the end of the block, or only up to its
@@ -925,10 +956,11 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 				if (p + 4 < len)
 					spaced |= SpacedRunAt(s, len, p);
 			}
-			ob += 16;
+			ob += written;
 			last_space = ascii_fold[s[i + 15]] == ' ';
-			prev_alnum = (ascii_class[s[i + 15]] & CLS_ALPHA) != 0;
-			letters = prev_alnum ? CLS_ALPHA : 0;
+			prev_alnum = kind_after != 0;
+			letters = kind_after & CLS_ALPHA;
+			digits = kind_after & CLS_DIGIT;
 			alnum = after;
 			i += 16;			/* still short of len: the loop asked for i + 16 < len */
 		}

@@ -173,18 +173,25 @@ TestNormalizeRandom(void)
 		"\xC2\xB2", "\xE2\x85\xA0", "\xCC\x81", "\xE2\x80\x8D", "\xFF",
 		"\xE2\x80", "\xC0\xAF", "\xED\xA0\x80",
 	};
+	/* words and runs of white space: whole 16-byte blocks of the fast path */
+	static const char *words[] = {
+		"the ", "ignore ", "Previous ", "42 ", "3.5 ", "1st ", "x86 ", "a ", "I ",
+		"  ", "\n\n", "\t", " \r\n", "(7)", "2024-11-27 ", "i g n o r e ",
+		"l33t ", "$5 ", "\xE2\x80\x99", "caf\xC3\xA9 ", "A1", "1A", "00", "zz",
+	};
 	int			npieces = (int) (sizeof(pieces) / sizeof(pieces[0]));
+	int			nwords = (int) (sizeof(words) / sizeof(words[0]));
 	AgNormText	got = {0},
 				ref = {0};
 	unsigned	seed = 12345;
 	long		differ = 0;
-	int			iters = 300000;
+	int			iters = 400000;
 
 	for (int it = 0; it < iters; it++)
 	{
-		char		buf[200];
+		char		buf[512];	/* 39 pieces of at most 11 bytes */
 		size_t		len = 0;
-		int			mode = it % 3;	/* ASCII only, anything, ASCII + neutral */
+		int			mode = it % 4;	/* ASCII only, anything, ASCII + neutral, words */
 		int			n;
 
 		seed = seed * 1103515245u + 12345u;
@@ -194,7 +201,9 @@ TestNormalizeRandom(void)
 			const char *p;
 
 			seed = seed * 1103515245u + 12345u;
-			if (mode == 0)
+			if (mode == 3)
+				p = words[(seed >> 16) % nwords];
+			else if (mode == 0)
 				p = pieces[(seed >> 16) % 37];
 			else if (mode == 1)
 				p = pieces[(seed >> 16) % npieces];
