@@ -1240,11 +1240,137 @@ SeparateJoinedWords(AgNormText *nt)
 	}
 }
 
-void
-AgRejoinWords(AgNormText *nt)
+/*
+ * Phrases run together in camel case ("IgnoreAllPreviousInstructions",
+ * "ignoreAllPreviousInstructions"): a run of letters standing alone (white
+ * space, a quote or a bracket before it; after it, white space, a quote, a
+ * closing bracket or sentence punctuation, not a call's '(' or a member's
+ * '.') that the source spells as CAMEL_MIN_WORDS or more parts of two
+ * letters or more, each after the first a capital after a small letter,
+ * is read with a space before each capital.  The output is lower case by
+ * now: the source bytes (through the map) tell the capitals.  Fewer parts
+ * are left alone ("JavaScript", "YouTube", "MacBookPro"), and so are
+ * names inside code ("obj.getElementsByTagName(", "a/OneTwoThreeFour").
+ * Spaces are inserted, each mapped to its capital's source byte.
+ * 0 or -1 (no memory).
+ */
+#define CAMEL_MIN_WORDS 4
+
+static int
+IsAsciiLower(unsigned char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static int
+IsAsciiUpper(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+static int
+SeparateCamelWords(AgNormText *nt, const unsigned char *src, size_t srclen)
+{
+	unsigned char *o = (unsigned char *) nt->out.data;
+	size_t		len = nt->out.len;
+	size_t		i = 0;
+	size_t		ninsert = 0;
+	uint32_t	marks[64];		/* output offsets that get a space before */
+
+	while (i < len)
+	{
+		if (!IsAsciiAlpha(o[i]))
+		{
+			i++;
+			continue;
+		}
+
+		size_t		start = i,
+					end = i;
+		size_t		nparts = 1,
+					part_start = i,
+					first_mark = ninsert;
+		int			short_part = 0;
+
+		while (end < len && IsAsciiAlpha(o[end]))
+		{
+			uint32_t	s1 = nt->map[end];
+
+			if (end > start && s1 < srclen && s1 == nt->map[end - 1] + 1 &&
+				IsAsciiUpper(src[s1]) && IsAsciiLower(src[s1 - 1]))
+			{
+				short_part |= end - part_start < 2;
+				part_start = end;
+				nparts++;
+				if (ninsert < sizeof(marks) / sizeof(marks[0]))
+					marks[ninsert] = (uint32_t) end;
+				ninsert++;
+			}
+			end++;
+		}
+		short_part |= end - part_start < 2;
+		i = end;
+		if (nparts < CAMEL_MIN_WORDS || short_part ||
+			ninsert > sizeof(marks) / sizeof(marks[0]) ||
+			(start > 0 && !(o[start - 1] == ' ' || o[start - 1] == '"' ||
+							o[start - 1] == '\'' || o[start - 1] == '(' ||
+							o[start - 1] == '[' || o[start - 1] == '`')) ||
+			(end < len && !(o[end] == ' ' || o[end] == '"' || o[end] == '\'' ||
+							o[end] == ')' || o[end] == ']' || o[end] == '`' ||
+							o[end] == ',' || o[end] == ';' || o[end] == ':' ||
+							o[end] == '!' || o[end] == '?' ||
+							(o[end] == '.' && (end + 1 == len || o[end + 1] == ' ')))))
+			ninsert = first_mark > ninsert ? ninsert : first_mark;	/* not this run */
+	}
+	if (ninsert == 0)
+		return 0;
+	if (ninsert > sizeof(marks) / sizeof(marks[0]))
+		ninsert = sizeof(marks) / sizeof(marks[0]);	/* the first runs only */
+
+	/* move everything right, from the end, a space before each mark */
+	if (AgBufReserve(&nt->out, len + ninsert + 1) != 0)
+		return -1;
+	if (nt->mapcap < len + ninsert + 1)
+	{
+		size_t		cap = len + ninsert + 64;
+		uint32_t   *m = realloc(nt->map, cap * sizeof(uint32_t));
+
+		if (m == NULL)
+			return -1;
+		nt->map = m;
+		nt->mapcap = cap;
+	}
+	o = (unsigned char *) nt->out.data;
+	size_t		w = len + ninsert;
+	size_t		r = len;
+
+	o[w] = '\0';
+	for (size_t k = ninsert; k-- > 0;)
+	{
+		size_t		mark = marks[k];
+
+		while (r > mark)
+		{
+			r--;
+			w--;
+			o[w] = o[r];
+			nt->map[w] = nt->map[r];
+		}
+		w--;
+		o[w] = ' ';
+		nt->map[w] = nt->map[w + 1];	/* the capital's, moved already */
+	}
+	nt->out.len = len + ninsert;
+	nt->changed_confusable = 1;
+	return 0;
+}
+
+int
+AgRejoinWords(AgNormText *nt, const char *src, size_t srclen)
 {
 	JoinSplitWords(nt);
 	SeparateJoinedWords(nt);
+	return SeparateCamelWords(nt, (const unsigned char *) src, srclen);
 }
 
 int
@@ -1268,10 +1394,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 		if (rc < 0)
 			return -1;
 		if (rc > 0)
-		{
-			AgRejoinWords(nt);
-			return 0;
-		}
+			return AgRejoinWords(nt, src, len);
 	}
 	nt->changed_invisible = 0;
 	nt->changed_confusable = 0;
@@ -1322,8 +1445,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
-	AgRejoinWords(nt);
-	return 0;
+	return AgRejoinWords(nt, src, len);
 }
 
 void

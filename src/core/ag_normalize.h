@@ -70,8 +70,10 @@ extern size_t AgRegionalRun(const unsigned char *s, size_t len, int *letters);
 /*
  * The last step of AgNormalizeEx, on its output: words split by hyphens at
  * odd places ("i-gnore a-ll") joined again in texts with several, then
- * phrases run together with '_' or '-' read with spaces.
+ * phrases run together with '_' or '-', or in camel case, read with
+ * spaces.  src is the text normalised (the camel case is read from it).
+ * 0 or -1 (no memory).
  */
-extern void AgRejoinWords(AgNormText *nt);
+extern int	AgRejoinWords(AgNormText *nt, const char *src, size_t srclen);
 
 #endif							/* AG_NORMALIZE_H */

@@ -509,7 +509,8 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
-	AgRejoinWords(nt);	/* added */
+	if (AgRejoinWords(nt, src, len) != 0)	/* added */
+		return -1;
 	return 1;
 }
 
@@ -566,8 +567,7 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 	}
 	o[ob] = '\0';
 	nt->out.len = ob;
-	AgRejoinWords(nt);	/* added */
-	return 0;
+	return AgRejoinWords(nt, src, len);	/* added */
 }
 
 void
