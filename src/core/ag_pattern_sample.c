@@ -432,6 +432,10 @@ Atom(Sampler *s, int produce)
 				EmitFromEscapeClass(s, e);
 			else if (e == 'n')
 				EmitChar(s, '\n');
+			else if (e == 'r')
+				EmitChar(s, '\r');
+			else if (e == 't')
+				EmitChar(s, '\t');
 			else if (e >= '1' && e <= '9' && !(s->p[0] >= '0' && s->p[0] <= '9'))
 			{
 				int			g = e - '0';
