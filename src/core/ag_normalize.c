@@ -1268,48 +1268,105 @@ IsAsciiUpper(unsigned char c)
 	return c >= 'A' && c <= 'Z';
 }
 
+/*
+ * The next i >= from (and >= 1) where src[i] is a capital right after a
+ * small letter, or len.  Most text has none or few ("ChatGPT", "iPhone"):
+ * sixteen bytes at a time, each block against the one a byte before it.
+ */
+static size_t
+NextCamelStep(const unsigned char *src, size_t len, size_t from)
+{
+	size_t		i = from < 1 ? 1 : from;
+
+#ifdef __SSE2__
+	for (; i + 16 <= len; i += 16)
+	{
+		__m128i		v = _mm_loadu_si128((const __m128i *) (src + i));
+		__m128i		p = _mm_loadu_si128((const __m128i *) (src + i - 1));
+		__m128i		upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+										  _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+		__m128i		lower = _mm_and_si128(_mm_cmpgt_epi8(p, _mm_set1_epi8('a' - 1)),
+										  _mm_cmplt_epi8(p, _mm_set1_epi8('z' + 1)));
+		unsigned	hit = (unsigned) _mm_movemask_epi8(_mm_and_si128(upper, lower));
+
+		/* (bytes of 0x80 and up are negative: in neither range) */
+		if (hit != 0)
+			return i + (size_t) __builtin_ctz(hit);
+	}
+#endif
+	for (; i < len; i++)
+		if (IsAsciiUpper(src[i]) && IsAsciiLower(src[i - 1]))
+			return i;
+	return len;
+}
+
+/* The first output byte mapped to source offset t or later (the map is in order). */
+static size_t
+MapLowerBound(const uint32_t *map, size_t len, size_t t)
+{
+	size_t		lo = 0,
+				hi = len;
+
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+
+		if (map[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int
 SeparateCamelWords(AgNormText *nt, const unsigned char *src, size_t srclen)
 {
 	unsigned char *o = (unsigned char *) nt->out.data;
 	size_t		len = nt->out.len;
-	size_t		i = 0;
 	size_t		ninsert = 0;
+	size_t		done = 0;		/* output before here is dealt with */
 	uint32_t	marks[64];		/* output offsets that get a space before */
 
-	while (i < len)
+	/* only the runs of letters that hold a capital after a small letter */
+	for (size_t t = NextCamelStep(src, srclen, 1); t < srclen;
+		 t = NextCamelStep(src, srclen, t + 1))
 	{
-		if (!IsAsciiAlpha(o[i]))
-		{
-			i++;
-			continue;
-		}
+		size_t		k = MapLowerBound(nt->map, len, t);
 
-		size_t		start = i,
-					end = i;
+		if (k >= len || k < done || nt->map[k] != t || !IsAsciiAlpha(o[k]))
+			continue;
+
+		size_t		start = k,
+					end = k;
+
+		while (start > 0 && IsAsciiAlpha(o[start - 1]))
+			start--;
+		while (end < len && IsAsciiAlpha(o[end]))
+			end++;
+		done = end;
+
 		size_t		nparts = 1,
-					part_start = i,
+					part_start = start,
 					first_mark = ninsert;
 		int			short_part = 0;
 
-		while (end < len && IsAsciiAlpha(o[end]))
+		for (size_t j = start + 1; j < end; j++)
 		{
-			uint32_t	s1 = nt->map[end];
+			uint32_t	s1 = nt->map[j];
 
-			if (end > start && s1 < srclen && s1 == nt->map[end - 1] + 1 &&
+			if (s1 < srclen && s1 == nt->map[j - 1] + 1 &&
 				IsAsciiUpper(src[s1]) && IsAsciiLower(src[s1 - 1]))
 			{
-				short_part |= end - part_start < 2;
-				part_start = end;
+				short_part |= j - part_start < 2;
+				part_start = j;
 				nparts++;
 				if (ninsert < sizeof(marks) / sizeof(marks[0]))
-					marks[ninsert] = (uint32_t) end;
+					marks[ninsert] = (uint32_t) j;
 				ninsert++;
 			}
-			end++;
 		}
 		short_part |= end - part_start < 2;
-		i = end;
 		if (nparts < CAMEL_MIN_WORDS || short_part ||
 			ninsert > sizeof(marks) / sizeof(marks[0]) ||
 			(start > 0 && !(o[start - 1] == ' ' || o[start - 1] == '"' ||
@@ -1320,7 +1377,7 @@ SeparateCamelWords(AgNormText *nt, const unsigned char *src, size_t srclen)
 							o[end] == ',' || o[end] == ';' || o[end] == ':' ||
 							o[end] == '!' || o[end] == '?' ||
 							(o[end] == '.' && (end + 1 == len || o[end + 1] == ' ')))))
-			ninsert = first_mark > ninsert ? ninsert : first_mark;	/* not this run */
+			ninsert = first_mark;	/* not this run */
 	}
 	if (ninsert == 0)
 		return 0;
