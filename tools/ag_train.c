@@ -107,7 +107,7 @@ static TrainConfig cfg = {
 	.min_threshold = 0.2,
 	.target_fpr = 0.007,
 	.gate_buckets = 1u << 14,
-	.gate_loss = 0.002,
+	.gate_loss = 0.001,
 };
 
 /* One labelled text, from the corpus or from a negatives file. */

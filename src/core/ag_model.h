@@ -86,7 +86,7 @@ typedef struct AgModel
 	 * A gate (or NULL): a small model of the same form over words and word
 	 * bigrams alone (AgFeaturesExtractWords), trained beside this one.  A
 	 * text it scores under its own threshold is taken as benign without the
-	 * full model: in training that threshold lost at most a set share (0.2%)
+	 * full model: in training that threshold lost at most a set share (0.1%)
 	 * of the texts the full model flagged out of fold, while most benign
 	 * texts stop there.  Its nbuckets is a power of two no larger than this
 	 * model's.
