@@ -139,6 +139,18 @@ AgUtf8Decode(const unsigned char *s, size_t len, int32_t *cp)
 		}
 		v = (v << 6) | (s[i] & 0x3F);
 	}
+
+	/*
+	 * Overlong forms, surrogates and code points past U+10FFFF are not
+	 * UTF-8: written back they would hand PCRE2 (which is told the text is
+	 * valid) an invalid sequence.
+	 */
+	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
+		(v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF)
+	{
+		*cp = 0xFFFD;
+		return 1;
+	}
 	*cp = v;
 	return n;
 }

@@ -181,6 +181,38 @@ extern void RefNormFree(AgNormText *nt);
  * separated by tabs or line breaks apart, "a\tb\tc", which its general
  * path joins; the fast path now joins them too.)
  */
+/*
+ * Is s[0..len) valid UTF-8 (no overlong form, surrogate or code point past
+ * U+10FFFF)?  PCRE2 is told the normalised text is, and trusts it.  Written
+ * from the definition, not with AgUtf8Decode, which it checks.
+ */
+static int
+IsValidUtf8(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;)
+	{
+		unsigned char c = s[i];
+		int			n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 :
+			c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+		uint32_t	v;
+
+		if (n == 0 || i + n > len)
+			return 0;
+		v = n == 1 ? c : (uint32_t) (c & (0x7F >> n));
+		for (int k = 1; k < n; k++)
+		{
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+			v = (v << 6) | (s[i + k] & 0x3F);
+		}
+		if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
+			(v >= 0xD800 && v <= 0xDFFF))
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
 static int
 NormalizeDiffers(AgNormText *got, AgNormText *ref, const char *text, size_t len)
 {
@@ -188,7 +220,8 @@ NormalizeDiffers(AgNormText *got, AgNormText *ref, const char *text, size_t len)
 	{
 		AgNormalizeEx(got, text, len, allow_fast);
 		RefNormalizeEx(ref, text, len, 0);
-		if (got->out.len != ref->out.len ||
+		if (!IsValidUtf8((const unsigned char *) got->out.data, got->out.len) ||
+			got->out.len != ref->out.len ||
 			memcmp(got->out.data, ref->out.data, got->out.len + 1) != 0 ||
 			memcmp(got->map, ref->map, got->out.len * sizeof(uint32_t)) != 0 ||
 			got->changed_confusable != ref->changed_confusable ||
@@ -218,7 +251,8 @@ TestNormalizeRandom(void)
 		"\xE2\x9C\x85", "\xEF\xBF\xBD", "\xC2\xA0", "\xE2\x80\x89",
 		"\xE2\x80\xA6", "\xEF\xBC\x9A",
 		"\xC2\xB2", "\xE2\x85\xA0", "\xCC\x81", "\xE2\x80\x8D", "\xFF",
-		"\xE2\x80", "\xC0\xAF", "\xED\xA0\x80",
+		"\xE2\x80", "\xC0\xAF", "\xED\xA0\x80", "\xF6\xBD\xBD\xBD",
+		"\xF4\x90\x80\x80", "\xE0\x80\xAF", "\xF0\x80\x80\xAF",
 	};
 	/* words and runs of white space: whole 16-byte blocks of the fast path */
 	static const char *words[] = {
