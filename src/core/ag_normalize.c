@@ -1385,7 +1385,7 @@ SeparateCamelWords(AgNormText *nt, const unsigned char *src, size_t srclen)
 		ninsert = sizeof(marks) / sizeof(marks[0]);	/* the first runs only */
 
 	/* move everything right, from the end, a space before each mark */
-	if (AgBufReserve(&nt->out, len + ninsert + 1) != 0)
+	if (AgBufReserve(&nt->out, ninsert) != 0)	/* room for len + ninsert + NUL */
 		return -1;
 	if (nt->mapcap < len + ninsert + 1)
 	{
