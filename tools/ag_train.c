@@ -617,7 +617,26 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 		(cfg.gate_buckets < 16 || cfg.gate_buckets > cfg.nbuckets ||
 		 (cfg.gate_buckets & (cfg.gate_buckets - 1)) != 0))
 		return -1;
+	if (!(cfg.gate_loss >= 0 && cfg.gate_loss < 0.5))
+		return -1;
 	return 0;
+}
+
+/*
+ * The gate's threshold from the sorted gate scores kept[0..nk) of flagged
+ * positives: the highest, to four decimals, under which at most gate_loss
+ * of them fall; 0 (no gate) when there is none to go by.  Kept inside
+ * (0, 1), which is what a model file allows.
+ */
+static double
+GateThreshold(const double *kept, size_t nk)
+{
+	double		t;
+
+	if (nk == 0)
+		return 0;
+	t = floor(kept[(size_t) (cfg.gate_loss * nk)] * 1e4) / 1e4;
+	return t < 1e-4 ? 0 : t > 0.9999 ? 0.9999 : t;
 }
 
 static int
@@ -792,7 +811,7 @@ main(int argc, char **argv)
 					if (ex[i].fold != k && ex[i].y == 1 && oof[i] >= threshold)
 						kept[nk++] = goof[i];
 				qsort(kept, nk, sizeof(double), CompareDoubles);
-				t = nk ? floor(kept[(size_t) (cfg.gate_loss * nk)] * 1e4) / 1e4 : 0;
+				t = GateThreshold(kept, nk);
 				for (size_t i = 0; i < n; i++)
 					if (ex[i].fold == k && ex[i].y == 1 && oof[i] >= threshold)
 						nested_lost += goof[i] < t;
@@ -802,7 +821,7 @@ main(int argc, char **argv)
 				if (ex[i].y == 1 && oof[i] >= threshold)
 					kept[nk++] = goof[i];
 			qsort(kept, nk, sizeof(double), CompareDoubles);
-			gthreshold = nk ? floor(kept[(size_t) (cfg.gate_loss * nk)] * 1e4) / 1e4 : 0;
+			gthreshold = GateThreshold(kept, nk);
 			for (size_t i = 0; i < n; i++)
 			{
 				int			kind = IsCorpusBenign(&ex[i]) ? 0 : ex[i].doc.code ? 1 :
@@ -946,7 +965,9 @@ main(int argc, char **argv)
 			fprintf(out, "%u %.3f\n", b, w[b]);
 			nz++;
 		}
-	if (gw)
+	if (gw && gthreshold <= 0)
+		fprintf(stderr, "no gate written: its threshold needs --folds and positives the model flags\n");
+	if (gw && gthreshold > 0)
 	{
 		fprintf(out, "# The gate: words and bigrams only; a text it scores under its\n"
 				"# threshold is taken as benign without the model (ag_model.h).\n");

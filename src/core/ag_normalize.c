@@ -1326,7 +1326,8 @@ SeparateCamelWords(AgNormText *nt, const unsigned char *src, size_t srclen)
 	size_t		len = nt->out.len;
 	size_t		ninsert = 0;
 	size_t		done = 0;		/* output before here is dealt with */
-	uint32_t	marks[64];		/* output offsets that get a space before */
+	uint32_t   *marks = NULL;	/* output offsets that get a space before */
+	size_t		markcap = 0;
 
 	/* only the runs of letters that hold a capital after a small letter */
 	for (size_t t = NextCamelStep(src, srclen, 1); t < srclen;
@@ -1361,14 +1362,24 @@ SeparateCamelWords(AgNormText *nt, const unsigned char *src, size_t srclen)
 				short_part |= j - part_start < 2;
 				part_start = j;
 				nparts++;
-				if (ninsert < sizeof(marks) / sizeof(marks[0]))
-					marks[ninsert] = (uint32_t) j;
-				ninsert++;
+				if (ninsert == markcap)
+				{
+					size_t		nc = markcap ? 2 * markcap : 64;
+					uint32_t   *nm = realloc(marks, nc * sizeof(uint32_t));
+
+					if (nm == NULL)
+					{
+						free(marks);
+						return -1;
+					}
+					marks = nm;
+					markcap = nc;
+				}
+				marks[ninsert++] = (uint32_t) j;
 			}
 		}
 		short_part |= end - part_start < 2;
 		if (nparts < CAMEL_MIN_WORDS || short_part ||
-			ninsert > sizeof(marks) / sizeof(marks[0]) ||
 			(start > 0 && !(o[start - 1] == ' ' || o[start - 1] == '"' ||
 							o[start - 1] == '\'' || o[start - 1] == '(' ||
 							o[start - 1] == '[' || o[start - 1] == '`')) ||
@@ -1380,20 +1391,27 @@ SeparateCamelWords(AgNormText *nt, const unsigned char *src, size_t srclen)
 			ninsert = first_mark;	/* not this run */
 	}
 	if (ninsert == 0)
+	{
+		free(marks);
 		return 0;
-	if (ninsert > sizeof(marks) / sizeof(marks[0]))
-		ninsert = sizeof(marks) / sizeof(marks[0]);	/* the first runs only */
+	}
 
 	/* move everything right, from the end, a space before each mark */
 	if (AgBufReserve(&nt->out, ninsert) != 0)	/* room for len + ninsert + NUL */
+	{
+		free(marks);
 		return -1;
+	}
 	if (nt->mapcap < len + ninsert + 1)
 	{
 		size_t		cap = len + ninsert + 64;
 		uint32_t   *m = realloc(nt->map, cap * sizeof(uint32_t));
 
 		if (m == NULL)
+		{
+			free(marks);
 			return -1;
+		}
 		nt->map = m;
 		nt->mapcap = cap;
 	}
@@ -1419,6 +1437,7 @@ SeparateCamelWords(AgNormText *nt, const unsigned char *src, size_t srclen)
 	}
 	nt->out.len = len + ninsert;
 	nt->changed_confusable = 1;
+	free(marks);
 	return 0;
 }
 
