@@ -878,8 +878,8 @@ AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
 		*gated = 0;
 	if (len > UINT32_MAX - 8)
 		len = UINT32_MAX - 8;
-	if (PrepareSeen(fv, model->nbuckets) != 0 ||
-		(gate && PrepareSeen(fv, gate->nbuckets) != 0))
+	/* (a gate's buckets are never more than the model's: AgModelParse) */
+	if (PrepareSeen(fv, model->nbuckets) != 0)
 		return -1;
 	if (fv->bcap < SCORE_CHUNK)
 	{
