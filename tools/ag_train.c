@@ -622,23 +622,6 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 	return 0;
 }
 
-/*
- * The gate's threshold from the sorted gate scores kept[0..nk) of flagged
- * positives: the highest, to four decimals, under which at most gate_loss
- * of them fall; 0 (no gate) when there is none to go by.  Kept inside
- * (0, 1), which is what a model file allows.
- */
-static double
-GateThreshold(const double *kept, size_t nk)
-{
-	double		t;
-
-	if (nk == 0)
-		return 0;
-	t = floor(kept[(size_t) (cfg.gate_loss * nk)] * 1e4) / 1e4;
-	return t < 1e-4 ? 0 : t > 0.9999 ? 0.9999 : t;
-}
-
 static int
 CompareDoubles(const void *a, const void *b)
 {
@@ -646,6 +629,32 @@ CompareDoubles(const void *a, const void *b)
 				y = *(const double *) b;
 
 	return (x > y) - (x < y);
+}
+
+/*
+ * The gate's threshold from the positives outside skip_fold (-1: all) that
+ * the model flags out of fold (oof at threshold), by their gate scores
+ * goof: the highest, to four decimals, under which at most gate_loss of
+ * them fall; 0 (no gate) when there is none to go by.  Kept inside (0, 1),
+ * which is what a model file allows.  kept is scratch for n scores; *nk
+ * gets how many positives it went by.
+ */
+static double
+GateThreshold(const Example *ex, size_t n, const double *oof,
+			  const double *goof, double threshold, int skip_fold,
+			  double *kept, size_t *nk)
+{
+	double		t;
+
+	*nk = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ex[i].fold != skip_fold && ex[i].y == 1 && oof[i] >= threshold)
+			kept[(*nk)++] = goof[i];
+	if (*nk == 0)
+		return 0;
+	qsort(kept, *nk, sizeof(double), CompareDoubles);
+	t = floor(kept[(size_t) (cfg.gate_loss * *nk)] * 1e4) / 1e4;
+	return t < 1e-4 ? 0 : t > 0.9999 ? 0.9999 : t;
 }
 
 int
@@ -804,24 +813,13 @@ main(int argc, char **argv)
 			 */
 			for (int k = 0; k < folds; k++)
 			{
-				double		t;
+				double		t = GateThreshold(ex, n, oof, goof, threshold, k, kept, &nk);
 
-				nk = 0;
-				for (size_t i = 0; i < n; i++)
-					if (ex[i].fold != k && ex[i].y == 1 && oof[i] >= threshold)
-						kept[nk++] = goof[i];
-				qsort(kept, nk, sizeof(double), CompareDoubles);
-				t = GateThreshold(kept, nk);
 				for (size_t i = 0; i < n; i++)
 					if (ex[i].fold == k && ex[i].y == 1 && oof[i] >= threshold)
 						nested_lost += goof[i] < t;
 			}
-			nk = 0;
-			for (size_t i = 0; i < n; i++)
-				if (ex[i].y == 1 && oof[i] >= threshold)
-					kept[nk++] = goof[i];
-			qsort(kept, nk, sizeof(double), CompareDoubles);
-			gthreshold = GateThreshold(kept, nk);
+			gthreshold = GateThreshold(ex, n, oof, goof, threshold, -1, kept, &nk);
 			for (size_t i = 0; i < n; i++)
 			{
 				int			kind = IsCorpusBenign(&ex[i]) ? 0 : ex[i].doc.code ? 1 :

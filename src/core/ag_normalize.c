@@ -1277,6 +1277,13 @@ IsAsciiUpper(unsigned char c)
 	return c >= 'A' && c <= 'Z';
 }
 
+/* A capital right after a small letter: src[i], i >= 1. */
+static int
+IsCamelStep(const unsigned char *src, size_t i)
+{
+	return IsAsciiUpper(src[i]) && IsAsciiLower(src[i - 1]);
+}
+
 /*
  * The next i >= from (and >= 1) where src[i] is a capital right after a
  * small letter, or len.  Most text has none or few ("ChatGPT", "iPhone"):
@@ -1300,7 +1307,7 @@ NextCamelStep(const unsigned char *src, size_t len, size_t from)
 	}
 #endif
 	for (; i < len; i++)
-		if (IsAsciiUpper(src[i]) && IsAsciiLower(src[i - 1]))
+		if (IsCamelStep(src, i))
 			return i;
 	return len;
 }
@@ -1361,8 +1368,7 @@ SeparateCamelWords(AgNormText *nt, const unsigned char *src, size_t srclen)
 		{
 			uint32_t	s1 = nt->map[j];
 
-			if (s1 < srclen && s1 == nt->map[j - 1] + 1 &&
-				IsAsciiUpper(src[s1]) && IsAsciiLower(src[s1 - 1]))
+			if (s1 < srclen && s1 == nt->map[j - 1] + 1 && IsCamelStep(src, s1))
 			{
 				short_part |= j - part_start < 2;
 				part_start = j;
