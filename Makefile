@@ -45,13 +45,13 @@ bench/bench_quality: bench/bench_quality.c $(CORE_SRCS) $(TOOL_COMMON) src/core/
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 bench/bench_offcorpus: bench/bench_offcorpus.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
-test/core/test_core: test/core/test_core.c test/core/ag_test.h test/core/ref_normalize.c test/core/ref_model.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
-	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< test/core/ref_normalize.c test/core/ref_model.c $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+test/core/test_core: test/core/test_core.c test/core/ag_test.h test/core/ref_normalize.c test/core/ref_model.c test/core/ref_gate.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< test/core/ref_normalize.c test/core/ref_model.c test/core/ref_gate.c $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 test/core/test_url: test/core/test_url.c test/core/ag_test.h $(CORE_SRCS) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -o $@ $< $(CORE_SRCS) $(TOOL_LIBS)
 # The same unit tests with the portable code paths (no SSE2 fast paths).
-test/core/test_core_scalar: test/core/test_core.c test/core/ag_test.h test/core/ref_normalize.c test/core/ref_model.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
-	$(TOOL_CC) $(TOOL_CFLAGS) -U__SSE2__ -o $@ $< test/core/ref_normalize.c test/core/ref_model.c $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+test/core/test_core_scalar: test/core/test_core.c test/core/ag_test.h test/core/ref_normalize.c test/core/ref_model.c test/core/ref_gate.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -U__SSE2__ -o $@ $< test/core/ref_normalize.c test/core/ref_model.c test/core/ref_gate.c $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 test/core/test_url_scalar: test/core/test_url.c test/core/ag_test.h $(CORE_SRCS) src/core/*.h
 	$(TOOL_CC) $(TOOL_CFLAGS) -U__SSE2__ -o $@ $< $(CORE_SRCS) $(TOOL_LIBS)
 

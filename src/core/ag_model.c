@@ -27,7 +27,8 @@
  * plain harmful request followed by punctuation-laden gibberish), which
  * word features cannot tell from the same request without a suffix, a
  * negative in training.  Hashes are cheap multiply-adds over code points
- * (FNV-1a over the bytes for words), finished by one mixing step.
+ * (FNV-1a over the bytes for words; a gate's words eight bytes at a time,
+ * GateWordHash), finished by one mixing step.
  *
  * Each distinct feature is hashed into one of nbuckets and counted once;
  * values are 1/sqrt(distinct features) so long and short texts are on the
@@ -112,7 +113,7 @@ typedef struct Lex
 	/* word in progress and the one before it (for bigrams) */
 	int			inword;
 	uint32_t	wstart;
-	uint64_t	wh;
+	uint64_t	wh;				/* its hash (a gate's: set when it ends) */
 	int			have_prev;
 	uint64_t	prevh;
 	uint32_t	prevoff;
@@ -129,6 +130,7 @@ typedef struct Lex
 	int			toknl;			/* one came before the token in progress */
 	uint32_t	open;			/* ( [ { not closed yet: 10 bits per kind */
 	uint32_t	unmatched;		/* ) ] } with no opener */
+	size_t		len;			/* the text's length */
 } Lex;
 
 #define AG_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -144,11 +146,14 @@ typedef struct Lex
  * Scoring only appends the bucket: testing the bitmap here would make
  * where the next bucket goes wait for this bucket's bit, a chain of loads
  * through the whole text.  SumDistinct does the test later, in a loop where
- * nothing waits for it.
+ * nothing waits for it.  Except a gate's (sum_now): its weights and bitmap
+ * are small enough to stay in the nearest cache, and its features few
+ * enough that the chain costs less than storing them and reading them
+ * back; they are summed here, n stays where it is.
  */
 static AG_ALWAYS_INLINE size_t
-AddFeature(const Sink *k, size_t n, uint64_t h, uint8_t kind, uint32_t off,
-		   uint32_t len, float value, const int full)
+AddFeature(Sink *k, size_t n, uint64_t h, uint8_t kind, uint32_t off,
+		   uint32_t len, float value, const int full, const int sum_now)
 {
 	uint32_t	bucket;
 
@@ -172,6 +177,18 @@ AddFeature(const Sink *k, size_t n, uint64_t h, uint8_t kind, uint32_t off,
 		f->kind = kind;
 		*word = old | bit;
 		return n + ((old & bit) == 0);
+	}
+	if (sum_now)
+	{
+		uint32_t   *word = &k->seen[bucket >> 5];
+		uint32_t	bit = UINT32_C(1) << (bucket & 31);
+		uint32_t	old = *word;
+		uint32_t	isnew = (old & bit) == 0;
+
+		*word = old | bit;
+		k->ndistinct += isnew;
+		k->sum[0] += (int64_t) k->weights[bucket] & -(int64_t) isnew;
+		return n;
 	}
 
 	/*
@@ -233,8 +250,57 @@ FlushBuckets(Sink *k, size_t n)
 	return 0;
 }
 
+/*
+ * A gate's word hash, from the word's bytes eight at a time (little-endian,
+ * the last piece zero-padded), seeded with its length: a gate has only
+ * words and bigrams, and a word of up to eight bytes costs one multiply
+ * here where FNV-1a (the full model's words) costs one per byte.  room:
+ * the bytes readable from w on (the rest of the text); nothing past the
+ * word changes the hash.
+ */
+#define GATE_WORD_MUL UINT64_C(0xff51afd7ed558ccd)
+
+static AG_ALWAYS_INLINE uint64_t
+LoadLittle64(const unsigned char *p)
+{
+	uint64_t	v;
+
+	memcpy(&v, p, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static AG_ALWAYS_INLINE uint64_t
+GateWordHash(const unsigned char *w, uint32_t wlen, size_t room)
+{
+	uint64_t	h = (AG_FNV_OFFSET ^ 1) + (uint64_t) wlen * GRAM_MUL;
+	uint32_t	off = 0;
+
+	for (; off + 8 <= wlen; off += 8)
+	{
+		h = (h ^ LoadLittle64(w + off)) * GATE_WORD_MUL;
+		h ^= h >> 29;
+	}
+	if (off < wlen)
+	{
+		uint32_t	rest = wlen - off;
+		uint64_t	c = 0;
+
+		if (room >= (size_t) off + 8)
+			c = LoadLittle64(w + off) & (~UINT64_C(0) >> (64 - 8 * rest));
+		else
+			for (uint32_t j = 0; j < rest; j++)
+				c |= (uint64_t) w[off + j] << (8 * j);
+		h = (h ^ c) * GATE_WORD_MUL;
+	}
+	return h;
+}
+
 static AG_ALWAYS_INLINE size_t
-EndWord(const Sink *k, Lex *x, size_t n, uint32_t end, const int full)
+EndWord(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
+		const int full, const int words_only)
 {
 	uint32_t	wlen = end - x->wstart;
 
@@ -244,10 +310,13 @@ EndWord(const Sink *k, Lex *x, size_t n, uint32_t end, const int full)
 		x->have_prev = 0;
 		return n;
 	}
-	n = AddFeature(k, n, x->wh, AG_FEAT_WORD, x->wstart, wlen, 1.0f, full);
+	if (words_only)
+		x->wh = GateWordHash(s + x->wstart, wlen, x->len - x->wstart);
+	n = AddFeature(k, n, x->wh, AG_FEAT_WORD, x->wstart, wlen, 1.0f, full,
+				   words_only && !full);
 	if (x->have_prev)
 		n = AddFeature(k, n, (x->prevh ^ 2) * GRAM_MUL + x->wh, AG_FEAT_BIGRAM,
-					   x->prevoff, end - x->prevoff, 1.0f, full);
+					   x->prevoff, end - x->prevoff, 1.0f, full, words_only && !full);
 	x->prevh = x->wh;
 	x->prevoff = x->wstart;
 	x->have_prev = 1;
@@ -409,7 +478,7 @@ AsciiSum5(const unsigned char *s, size_t i, uint64_t sum3)
 }
 
 static AG_ALWAYS_INLINE size_t
-StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
+StepLex(Sink *k, Lex *x, size_t n, const unsigned char *s,
 		uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
 		const int full, const int words_only);
 
@@ -424,7 +493,7 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
  * numbers mod 2^64, without refolding every window).
  */
 static AG_ALWAYS_INLINE size_t
-Step(const Sink *k, Lex *x, Grams *g, size_t n, const unsigned char *s,
+Step(Sink *k, Lex *x, Grams *g, size_t n, const unsigned char *s,
 	 uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
 	 const int full, const int words_only)
 {
@@ -445,10 +514,10 @@ Step(const Sink *k, Lex *x, Grams *g, size_t n, const unsigned char *s,
 	if (g->ncp >= 3)
 	{
 		n = AddFeature(k, n, g->sum3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3, g->q3,
-					   i + cplen - g->q3, 1.0f, full);
+					   i + cplen - g->q3, 1.0f, full, 0);
 		if (g->ncp >= 5)
 			n = AddFeature(k, n, g->sum5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5, g->q5,
-						   i + cplen - g->q5, 1.0f, full);
+						   i + cplen - g->q5, 1.0f, full, 0);
 	}
 	return StepLex(k, x, n, s, i, cp, cplen, isword, ascii, full, 0);
 }
@@ -482,7 +551,7 @@ CountBracket(Lex *x, int kind)
 
 /* The word and bigram features one code point completes; token statistics. */
 static AG_ALWAYS_INLINE size_t
-StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
+StepLex(Sink *k, Lex *x, size_t n, const unsigned char *s,
 		uint32_t i, int32_t cp, int cplen, int isword, const int ascii,
 		const int full, const int words_only)
 {
@@ -490,11 +559,12 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 	if (!ascii && isword && cp >= 0x1100 && AgIsIdeographCp(cp))
 	{
 		if (x->inword)
-			n = EndWord(k, x, n, i, full);
+			n = EndWord(k, x, n, s, i, full, words_only);
 		x->inword = 1;
 		x->wstart = i;
-		x->wh = AgFnv1a(AG_FNV_OFFSET ^ 1, s + i, cplen);
-		n = EndWord(k, x, n, i + cplen, full);
+		if (!words_only)
+			x->wh = AgFnv1a(AG_FNV_OFFSET ^ 1, s + i, cplen);
+		n = EndWord(k, x, n, s, i + cplen, full, words_only);
 	}
 	else if (isword)
 	{
@@ -504,12 +574,13 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 			x->wstart = i;
 			x->wh = AG_FNV_OFFSET ^ 1;
 		}
-		x->wh = AgFnv1a(x->wh, s + i, ascii ? 1 : cplen);
+		if (!words_only)
+			x->wh = AgFnv1a(x->wh, s + i, ascii ? 1 : cplen);
 	}
 	else
 	{
 		if (x->inword)
-			n = EndWord(k, x, n, i, full);
+			n = EndWord(k, x, n, s, i, full, words_only);
 		/* sentence punctuation breaks bigrams, spaces do not */
 		if (cp != ' ')
 			x->have_prev = 0;
@@ -548,46 +619,99 @@ StepLex(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 
 /*
  * Words only (a gate's features), a run of ASCII up to stop: StepLex's
- * words and bigrams, a word at a time.  Its bytes are hashed in a tight
- * loop (AgFnv1a's steps); the word ends at the first byte that is not an
- * ASCII letter or digit, and when that byte is not ASCII (a letter such
- * as é may go on with it) the caller's general path takes over with the
- * word still open.
+ * words and bigrams, without a look at each byte.  Sixteen bytes at a time,
+ * one look at a block says which are word bytes (ASCII letters and digits)
+ * and which are neither that nor a space (they break bigrams); the words
+ * are then found with bit operations, and hashed when they end
+ * (GateWordHash).  A word ends at the first byte that is not an ASCII
+ * letter or digit; when that byte is not ASCII (a letter such as é may go
+ * on with it) the caller's general path takes over with the word still
+ * open.  The bytes a block cannot take (the end of the text) go one by one.
  */
+#ifdef __SSE2__
 static AG_ALWAYS_INLINE size_t
-WordsAsciiRun(const Sink *k, Lex *x, size_t n, const unsigned char *s,
+WordsBlock(Sink *k, Lex *x, size_t n, const unsigned char *s, size_t i,
+		   unsigned limit, unsigned word, unsigned other, const int full)
+{
+	unsigned	p = 0;
+
+	while (p < limit)
+	{
+		if (x->inword)
+		{
+			/* its bytes from p on (the bits past the block read as not) */
+			p += (unsigned) __builtin_ctz(~(word >> p));
+			if (p >= limit)
+				break;
+			n = EndWord(k, x, n, s, (uint32_t) (i + p), full, 1);
+		}
+		/* p is not a word byte: on to the next one */
+		unsigned	ahead = word >> p;
+		unsigned	gap = ahead != 0 ? (unsigned) __builtin_ctz(ahead) : limit - p;
+
+		/* sentence punctuation breaks bigrams, spaces do not */
+		if ((other >> p) & ((1u << gap) - 1))
+			x->have_prev = 0;
+		p += gap;
+		if (p >= limit)
+			break;
+		x->inword = 1;
+		x->wstart = (uint32_t) (i + p);
+	}
+	return n;
+}
+#endif
+
+static AG_ALWAYS_INLINE size_t
+WordsAsciiRun(Sink *k, Lex *x, size_t n, const unsigned char *s,
 			  size_t *pi, size_t stop, size_t len, const int full)
 {
 	size_t		i = *pi;
 
+#ifdef __SSE2__
+	while (i + 16 <= len && i < stop)
+	{
+		__m128i		v = _mm_loadu_si128((const __m128i *) (s + i));
+		unsigned	high = (unsigned) _mm_movemask_epi8(v);
+		unsigned	limit = high != 0 ? (unsigned) __builtin_ctz(high) : 16;
+
+		/* features only from bytes before stop; none from a non-ASCII one */
+		if (stop - i < limit)
+			limit = (unsigned) (stop - i);
+		if (limit == 0)
+			break;
+
+		unsigned	valid = (1u << limit) - 1;
+		__m128i		letter = AgBytesIn(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+		unsigned	word = (unsigned) _mm_movemask_epi8(_mm_or_si128(letter, AgBytesIn(v, '0', '9'))) & valid;
+		unsigned	space = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+
+		n = WordsBlock(k, x, n, s, i, limit, word, ~(word | space) & valid, full);
+		i += limit;
+	}
+#endif
 	while (i < stop && s[i] < 0x80)
 	{
 		unsigned char c = s[i];
 
 		if (ascii_word[c])
 		{
-			uint64_t	h = x->wh;
-
 			if (!x->inword)
 			{
 				x->inword = 1;
 				x->wstart = (uint32_t) i;
-				h = AG_FNV_OFFSET ^ 1;
 			}
 			/*
 			 * No feature comes from inside a word, so it may run past stop
 			 * (the room kept for features), not past len
 			 */
 			do
-			{
-				h = (h ^ c) * UINT64_C(0x100000001b3);
 				i++;
-			} while (i < len && word_byte[c = s[i]]);
-			x->wh = h;
+			while (i < len && word_byte[s[i]]);
 			continue;
 		}
 		if (x->inword)
-			n = EndWord(k, x, n, (uint32_t) i, full);
+			n = EndWord(k, x, n, s, (uint32_t) i, full, 1);
 		/* sentence punctuation breaks bigrams, spaces do not */
 		if (c != ' ')
 			x->have_prev = 0;
@@ -599,9 +723,9 @@ WordsAsciiRun(const Sink *k, Lex *x, size_t n, const unsigned char *s,
 
 /* A statistics feature: no span, worth AG_FEAT_STAT_VALUE. */
 static AG_ALWAYS_INLINE size_t
-AddStat(const Sink *k, size_t n, uint64_t h, const int full)
+AddStat(Sink *k, size_t n, uint64_t h, const int full)
 {
-	return AddFeature(k, n, h, AG_FEAT_STAT, 0, 0, AG_FEAT_STAT_VALUE, full);
+	return AddFeature(k, n, h, AG_FEAT_STAT, 0, 0, AG_FEAT_STAT_VALUE, full, 0);
 }
 
 /*
@@ -620,6 +744,7 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full,
 
 	memset(&x, 0, sizeof(x));
 	memset(&g, 0, sizeof(g));
+	x.len = len;
 	while (i < len)
 	{
 		/*
@@ -658,9 +783,9 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full,
 						uint64_t	h5 = AsciiSum5(s, i, h3);
 
 						n = AddFeature(&k, n, h3 + 3 * GRAM_MUL3, AG_FEAT_CHAR3,
-									   (uint32_t) i - 2, 3, 1.0f, full);
+									   (uint32_t) i - 2, 3, 1.0f, full, 0);
 						n = AddFeature(&k, n, h5 + 5 * GRAM_MUL5, AG_FEAT_CHAR5,
-									   (uint32_t) i - 4, 5, 1.0f, full);
+									   (uint32_t) i - 4, 5, 1.0f, full, 0);
 					}
 					n = StepLex(&k, &x, n, s, (uint32_t) i, s[i], 1,
 								ascii_word[s[i]], 1, full, words_only);
@@ -699,7 +824,7 @@ Extract1(Sink *sink, const unsigned char *s, size_t len, const int full,
 	if (!full && n + 4 + STAT_FEATURES > k.bcap)
 		n = FlushBuckets(&k, n);
 	if (x.inword)
-		n = EndWord(&k, &x, n, (uint32_t) len, full);
+		n = EndWord(&k, &x, n, s, (uint32_t) len, full, words_only);
 	if (x.intok)
 		EndToken(&x);
 
@@ -856,9 +981,11 @@ ScoreBuckets(const AgModel *model, AgFeatures *fv, const char *norm,
 	 * Leave the bitmap empty for the next text: bit by bit for a short text,
 	 * in one sweep once the text's buckets outnumber an eighth of the
 	 * bitmap's words (a 2 KiB text's 5,000 buckets already touch nearly
-	 * every cache line of it, and a sweep is a store per 32 bytes).
+	 * every cache line of it, and a sweep is a store per 32 bytes).  A
+	 * gate's buckets were summed as they came (AddFeature): not kept, so a
+	 * sweep, of a small bitmap.
 	 */
-	if (x.flushed || x.n > (model->nbuckets + 31) / 32 / 8)
+	if (words_only || x.flushed || x.n > (model->nbuckets + 31) / 32 / 8)
 		memset(fv->seen, 0, ((model->nbuckets + 31) / 32) * sizeof(uint32_t));
 	else
 		for (size_t k = 0; k < x.n; k++)

@@ -60,7 +60,11 @@ typedef struct AgFeatures
 extern int	AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 							  uint32_t nbuckets);
 
-/* The same, word and bigram features only: what a gate (below) reads. */
+/*
+ * Word and bigram features only: what a gate (below) reads.  The same words
+ * and bigrams as AgFeaturesExtract's, hashed another way (a word's bytes
+ * eight at a time, not one by one), so their buckets differ.
+ */
 extern int	AgFeaturesExtractWords(AgFeatures *fv, const char *norm,
 								   size_t len, uint32_t nbuckets);
 extern void AgFeaturesFree(AgFeatures *fv);

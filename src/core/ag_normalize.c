@@ -673,19 +673,6 @@ RewriteLeetRun(unsigned char *c, long n)
 	return changed;
 }
 
-#ifdef __SSE2__
-/*
- * Each byte of v from lo to hi (ASCII), as 0xFF, else 0.  Signed compares:
- * bytes of 0x80 and up are negative, so never in an ASCII range.
- */
-static inline __m128i
-BytesIn(__m128i v, char lo, char hi)
-{
-	return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char) (lo - 1))),
-						 _mm_cmplt_epi8(v, _mm_set1_epi8((char) (hi + 1))));
-}
-#endif
-
 /* The first digit or '$' in c[i..n), or n. */
 static long
 NextDigitOrDollar(const unsigned char *c, long n, long i)
@@ -694,7 +681,7 @@ NextDigitOrDollar(const unsigned char *c, long n, long i)
 	for (; i + 16 <= n; i += 16)
 	{
 		__m128i		v = _mm_loadu_si128((const __m128i *) (c + i));
-		__m128i		hit = _mm_or_si128(BytesIn(v, '0', '9'),
+		__m128i		hit = _mm_or_si128(AgBytesIn(v, '0', '9'),
 									   _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
 		unsigned	mask = (unsigned) _mm_movemask_epi8(hit);
 
@@ -809,10 +796,10 @@ AsciiBlockPlain(const unsigned char *s, int word_kind, int next_alnum,
 	if (_mm_movemask_epi8(v) != 0)
 		return 0;				/* non-ASCII: signed compares below are safe */
 
-	__m128i		upper = BytesIn(v, 'A', 'Z');
-	__m128i		alpha = _mm_or_si128(upper, BytesIn(v, 'a', 'z'));
-	__m128i		ctrl = BytesIn(v, 0x09, 0x0D);
-	unsigned	d = (unsigned) _mm_movemask_epi8(BytesIn(v, '0', '9'));
+	__m128i		upper = AgBytesIn(v, 'A', 'Z');
+	__m128i		alpha = _mm_or_si128(upper, AgBytesIn(v, 'a', 'z'));
+	__m128i		ctrl = AgBytesIn(v, 0x09, 0x0D);
+	unsigned	d = (unsigned) _mm_movemask_epi8(AgBytesIn(v, '0', '9'));
 
 	if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('$'))) != 0)
 		return 0;
@@ -1299,8 +1286,8 @@ NextCamelStep(const unsigned char *src, size_t len, size_t from)
 	{
 		__m128i		v = _mm_loadu_si128((const __m128i *) (src + i));
 		__m128i		p = _mm_loadu_si128((const __m128i *) (src + i - 1));
-		unsigned	hit = (unsigned) _mm_movemask_epi8(_mm_and_si128(BytesIn(v, 'A', 'Z'),
-																	 BytesIn(p, 'a', 'z')));
+		unsigned	hit = (unsigned) _mm_movemask_epi8(_mm_and_si128(AgBytesIn(v, 'A', 'Z'),
+																	 AgBytesIn(p, 'a', 'z')));
 
 		if (hit != 0)
 			return i + (size_t) __builtin_ctz(hit);

@@ -45,6 +45,21 @@ extern int	AgUtf8Decode(const unsigned char *s, size_t len, int32_t *cp);
 /* Encodes cp into out (4 bytes room); returns bytes written. */
 extern int	AgUtf8Encode(int32_t cp, unsigned char *out);
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/*
+ * Each byte of v from lo to hi (ASCII), as 0xFF, else 0.  Signed compares:
+ * bytes of 0x80 and up are negative, so never in an ASCII range.
+ */
+static inline __m128i
+AgBytesIn(__m128i v, char lo, char hi)
+{
+	return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char) (lo - 1))),
+						 _mm_cmplt_epi8(v, _mm_set1_epi8((char) (hi + 1))));
+}
+#endif
+
 /* 64-bit FNV-1a, continued from h (start with AG_FNV_OFFSET). */
 #define AG_FNV_OFFSET UINT64_C(0xcbf29ce484222325)
 static inline uint64_t
