@@ -265,9 +265,13 @@ LoadLittle64(const unsigned char *p)
 {
 	uint64_t	v;
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	memcpy(&v, p, sizeof(v));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	v = __builtin_bswap64(v);
+#else
+	/* any other byte order, or none the compiler tells: byte by byte */
+	v = 0;
+	for (int j = 7; j >= 0; j--)
+		v = (v << 8) | p[j];
 #endif
 	return v;
 }
@@ -645,7 +649,7 @@ WordsBlock(Sink *k, Lex *x, size_t n, const unsigned char *s, size_t i,
 				break;
 			n = EndWord(k, x, n, s, (uint32_t) (i + p), full, 1);
 		}
-		/* p is not a word byte: on to the next one */
+		/* no word open at p: on to the next word byte (gap 0 if p is one) */
 		unsigned	ahead = word >> p;
 		unsigned	gap = ahead != 0 ? (unsigned) __builtin_ctz(ahead) : limit - p;
 
@@ -994,17 +998,11 @@ ScoreBuckets(const AgModel *model, AgFeatures *fv, const char *norm,
 	return Probability(model, x.ndistinct, x.sum[0], x.sum[1]);
 }
 
-int
-AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
-				 size_t len, int use_gate, double *p, int *gated)
+/* fv ready for ScoreBuckets with model (or its gate); 0 or -1 (no memory) */
+static int
+PrepareScoring(const AgModel *model, AgFeatures *fv)
 {
-	const AgModel *gate = use_gate ? model->gate : NULL;
-
 	fv->n = 0;
-	if (gated)
-		*gated = 0;
-	if (len > UINT32_MAX - 8)
-		len = UINT32_MAX - 8;
 	/* (a gate's buckets are never more than the model's: AgModelParse) */
 	if (PrepareSeen(fv, model->nbuckets) != 0)
 		return -1;
@@ -1017,6 +1015,36 @@ AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
 		fv->b = nb;
 		fv->bcap = SCORE_CHUNK;
 	}
+	return 0;
+}
+
+int
+AgModelGateScore(const AgModel *model, AgFeatures *fv, const char *norm,
+				 size_t len, double *p)
+{
+	*p = 0.0;
+	if (model->gate == NULL)
+		return -1;
+	if (len > UINT32_MAX - 8)
+		len = UINT32_MAX - 8;
+	if (PrepareScoring(model, fv) != 0)
+		return -1;
+	*p = ScoreBuckets(model->gate, fv, norm, len, 1);
+	return 0;
+}
+
+int
+AgModelScoreText(const AgModel *model, AgFeatures *fv, const char *norm,
+				 size_t len, int use_gate, double *p, int *gated)
+{
+	const AgModel *gate = use_gate ? model->gate : NULL;
+
+	if (gated)
+		*gated = 0;
+	if (len > UINT32_MAX - 8)
+		len = UINT32_MAX - 8;
+	if (PrepareScoring(model, fv) != 0)
+		return -1;
 	if (gate && ScoreBuckets(gate, fv, norm, len, 1) < gate->threshold)
 	{
 		*p = 0.0;

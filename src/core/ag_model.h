@@ -124,6 +124,14 @@ extern int	AgModelScoreText(const AgModel *model, AgFeatures *fv,
 							 double *p, int *gated);
 
 /*
+ * The gate's probability for norm (AgModelScore(model->gate, words-only
+ * features of norm), bit for bit), as AgModelScoreText computes it before
+ * deciding; for tests and diagnostics.  0, or -1 (no gate, no memory).
+ */
+extern int	AgModelGateScore(const AgModel *model, AgFeatures *fv,
+							 const char *norm, size_t len, double *p);
+
+/*
  * Indexes (into fv->f) of up to k word or bigram features that pushed the
  * score up most, strongest first; returns how many.
  */

@@ -1261,22 +1261,31 @@ WordsDifferFromRef(AgFeatures *words, const char *text, size_t len)
 {
 	static AgFeatures ref;
 	const uint32_t nb = 1u << 14;
+	/* a buffer of exactly len bytes: a read past it is a sanitizer's error */
+	char	   *copy = malloc(len > 0 ? len : 1);
+	long		differ = 0;
 
-	if (AgFeaturesExtractWords(words, text, len, nb) != 0 ||
-		RefGateWordsExtract(&ref, text, len, nb) != 0 || words->n != ref.n)
+	if (copy == NULL)
 		return 1;
-	for (size_t i = 0; i < ref.n; i++)
+	memcpy(copy, text, len);
+	if (AgFeaturesExtractWords(words, copy, len, nb) != 0 ||
+		RefGateWordsExtract(&ref, copy, len, nb) != 0 || words->n != ref.n)
+		differ = 1;
+	for (size_t i = 0; !differ && i < ref.n; i++)
 		if (words->f[i].bucket != ref.f[i].bucket || words->f[i].kind != ref.f[i].kind ||
 			words->f[i].off != ref.f[i].off || words->f[i].len != ref.f[i].len ||
 			words->f[i].value != ref.f[i].value)
-			return 1;
-	return 0;
+			differ = 1;
+	free(copy);
+	return differ;
 }
 
 /*
  * AgModelScoreText gives AgModelScore's probability, bit for bit; with its
  * gate, the same when the gate (scored from AgFeaturesExtractWords) lets
- * the text through, else 0 and "gated".
+ * the text through, else 0 and "gated"; and the gate's own probability,
+ * as the scorer computes it, is AgModelScore's over the words-only
+ * features, bit for bit (not only the decision).
  */
 static long
 ModelPathsDiffer(const AgModel *m, AgFeatures *full, AgFeatures *fast,
@@ -1298,7 +1307,14 @@ ModelPathsDiffer(const AgModel *m, AgFeatures *full, AgFeatures *fast,
 	if (AgFeaturesExtractWords(full, text, len, m->gate->nbuckets) != 0 ||
 		AgModelScoreText(m, fast, text, len, 1, &p3, &gated) != 0)
 		return 1;
-	if (AgModelScore(m->gate, full) < m->gate->threshold)
+
+	double		pg = AgModelScore(m->gate, full),
+				pg_fast;
+
+	if (AgModelGateScore(m, fast, text, len, &pg_fast) != 0 ||
+		memcmp(&pg, &pg_fast, sizeof(double)) != 0)
+		return 1;
+	if (pg < m->gate->threshold)
 		return !gated || p3 != 0.0;
 	return gated || memcmp(&p1, &p3, sizeof(double)) != 0;
 }
@@ -1362,6 +1378,37 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 		return;
 	for (int i = 0; texts[i]; i++, n++)
 		differ += ModelPathsDiffer(m, &full, &fast, texts[i], strlen(texts[i]));
+
+	/*
+	 * Words at the longest a feature takes (40 bytes) and one past it,
+	 * starting at every offset of a 16-byte block, followed by nothing, a
+	 * space and a word, punctuation, a letter outside ASCII, an ideograph.
+	 */
+	{
+		static const char *after[] = {"", " next", ". next", "\xc3\xa9t\xc3\xa9 next",
+			" \xe4\xbd\xa0 next", "\n9"};
+		long		longdiff = 0,
+					nlong = 0;
+
+		for (int wlen = 39; wlen <= 42; wlen++)
+			for (int off = 0; off < 18; off++)
+				for (int a = 0; a < (int) (sizeof(after) / sizeof(after[0])); a++, nlong++)
+				{
+					char		buf[160];
+					size_t		len = 0;
+
+					for (int k = 0; k < off; k++)
+						buf[len++] = k % 3 == 2 ? ' ' : 'w';
+					for (int k = 0; k < wlen; k++)
+						buf[len++] = (char) ('a' + (k * 7 + off) % 26);
+					memcpy(buf + len, after[a], strlen(after[a]));
+					len += strlen(after[a]);
+					longdiff += WordsDifferFromRef(&fast, buf, len) +
+						ModelPathsDiffer(m, &full, &fast, buf, len);
+				}
+		CHECK(longdiff == 0, "words of 39-42 bytes: features or scores differ from the reference on %ld of %ld texts",
+			  longdiff, nlong);
+	}
 
 	/*
 	 * Against the reference: random texts where ASCII runs of every length
