@@ -13,7 +13,9 @@
  *	 4. For prompts and tool output: normalise, run the keyword prefilter
  *		over the normalised text, run the regex of each rule whose keyword
  *		was seen, and score the learned model.  Encoded runs (base64, hex,
- *		percent) that decode to text get the same treatment.
+ *		percent) that decode to text get the same treatment, and so does
+ *		the text turned the right way round when a rule found it written
+ *		backwards or upside down (ag_turn.c).
  *	 5. Policy: a text that only asks about the system's instructions (a
  *		reconnaissance rule fired, no override rule did) is reported as
  *		reconnaissance even when the model scores it high: the model learnt
@@ -32,10 +34,14 @@
 #include "ag_normalize.h"
 #include "ag_ruleset_int.h"
 #include "ag_smuggling.h"
+#include "ag_turn.h"
 #include "ag_util.h"
 
 #define MODEL_RULE_ID "model.jailbreak"
 #define SMUGGLING_RULE_ID "unicode.tag_smuggling"
+/* the rules (rules/jailbreak.rules) whose finding makes the text be read turned */
+#define REVERSED_RULE_ID "jb.reversed_sentence.en"
+#define UPSIDE_DOWN_RULE_ID "jb.upside_down.xx"
 
 typedef struct PendingFinding
 {
@@ -83,6 +89,7 @@ struct AgScanner
 	size_t		winlen;			/* length of the text the windows are for */
 	const char *wintext;		/* and the text itself (for HitHasCase) */
 	AgBuf		stripped;		/* normalised text without spaces (canaries) */
+	AgBuf		turned;			/* the text turned the right way round */
 	uint32_t   *stripped_map;	/* stripped byte -> normalised byte */
 	size_t		stripped_cap;
 	PendingFinding *pend;
@@ -155,6 +162,7 @@ AgScannerFree(AgScanner *sc)
 	free(sc->stat_runs);
 	free(sc->stat_ns);
 	AgBufFree(&sc->stripped);
+	AgBufFree(&sc->turned);
 	free(sc->stripped_map);
 	free(sc->pend);
 	free(sc->out);
@@ -849,6 +857,8 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 		if (ScanNormalized(sc, text, len, role, opts, &plain, errbuf, errlen) != 0)
 			return -1;
 
+		int			nplain = sc->npend; /* findings on the text as it is */
+
 		/* encoded payloads */
 		int			nseg = AgFindEncodedRuns(&sc->dec, text, len);
 
@@ -874,6 +884,29 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 			if (AgNormalize(&sc->nt, sc->sm.hidden.data, sc->sm.hidden.len) != 0)
 				goto oom;
 			if (ScanNormalized(sc, sc->sm.hidden.data, sc->sm.hidden.len, role,
+							   opts, &o, errbuf, errlen) != 0)
+				return -1;
+		}
+		/*
+		 * written backwards or upside down (a rule found it): read it the
+		 * right way round, findings placed on the whole text
+		 */
+		for (int t = 0; t < 2; t++)
+		{
+			static const char *const rule_ids[] = {REVERSED_RULE_ID, UPSIDE_DOWN_RULE_ID};
+			static const char *const kinds[] = {"reversed", "upside_down"};
+			Origin		o = {kinds[t], 0, len};
+			int			found = 0;
+
+			for (int i = 0; i < nplain && !found; i++)
+				found = strcmp(sc->pend[i].rule_id, rule_ids[t]) == 0;
+			if (!found)
+				continue;
+			if ((t == 0 ? AgTurnReversed(&sc->turned, text, len) :
+				 AgTurnUpsideDown(&sc->turned, text, len)) != 0 ||
+				AgNormalize(&sc->nt, sc->turned.data, sc->turned.len) != 0)
+				goto oom;
+			if (ScanNormalized(sc, sc->turned.data, sc->turned.len, role,
 							   opts, &o, errbuf, errlen) != 0)
 				return -1;
 		}

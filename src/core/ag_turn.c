@@ -1,0 +1,121 @@
+/*
+ * ag_turn.c
+ *	  Text turned the right way round again (see ag_turn.h).
+ *
+ * Both ways write the code points of the text in reverse order, each
+ * encoded afresh (a byte that starts no valid sequence becomes U+FFFD, so
+ * the output is always valid UTF-8): one pass sizes the output, a second
+ * writes each character at its place counted from the end.
+ */
+#include "ag_turn.h"
+
+#include <stdint.h>
+
+/* The letter an upside-down character stands for, or cp itself. */
+static int32_t
+Unflip(int32_t cp)
+{
+	static const struct
+	{
+		int32_t		flipped;
+		int32_t		letter;
+	}			table[] = {
+		{'M', 'W'}, {'W', 'M'},
+		{'b', 'q'}, {'d', 'p'}, {'n', 'u'}, {'p', 'd'}, {'q', 'b'}, {'u', 'n'},
+		{0x00A1, '!'},			/* ¡ */
+		{0x00BF, '?'},			/* ¿ */
+		{0x0131, 'i'},			/* ı */
+		{0x017F, 'J'},			/* ſ */
+		{0x0183, 'g'},			/* ƃ */
+		{0x0186, 'C'},			/* Ɔ */
+		{0x018E, 'E'},			/* Ǝ */
+		{0x01DD, 'e'},			/* ǝ */
+		{0x0250, 'a'},			/* ɐ */
+		{0x0254, 'c'},			/* ɔ */
+		{0x025F, 'f'},			/* ɟ */
+		{0x0265, 'h'},			/* ɥ */
+		{0x026F, 'm'},			/* ɯ */
+		{0x0279, 'r'},			/* ɹ */
+		{0x027E, 'j'},			/* ɾ */
+		{0x0287, 't'},			/* ʇ */
+		{0x028C, 'v'},			/* ʌ */
+		{0x028D, 'w'},			/* ʍ */
+		{0x028E, 'y'},			/* ʎ */
+		{0x029E, 'k'},			/* ʞ */
+		{0x02D9, '.'},			/* ˙ */
+		{0x02E5, 'L'},			/* ˥ */
+		{0x039B, 'V'},			/* Λ */
+		{0x0500, 'P'},			/* Ԁ */
+		{0x2132, 'F'},			/* Ⅎ */
+		{0x2141, 'G'},			/* ⅁ */
+		{0x2144, 'Y'},			/* ⅄ */
+		{0x2200, 'A'},			/* ∀ */
+		{0x2229, 'U'},			/* ∩ */
+		{0x22A5, 'T'},			/* ⊥ */
+		{0x22CA, 'K'},			/* ⋊ */
+	};
+	size_t		lo = 0,
+				hi = sizeof(table) / sizeof(table[0]);
+
+	/* sorted by flipped: binary search */
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+
+		if (table[mid].flipped < cp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < sizeof(table) / sizeof(table[0]) && table[lo].flipped == cp)
+		return table[lo].letter;
+	return cp;
+}
+
+static int
+Turn(AgBuf *out, const char *text, size_t len, int unflip)
+{
+	const unsigned char *s = (const unsigned char *) text;
+	unsigned char enc[4];
+	size_t		total = 0;
+
+	for (size_t i = 0; i < len;)
+	{
+		int32_t		cp;
+
+		i += (size_t) AgUtf8Decode(s + i, len - i, &cp);
+		total += (size_t) AgUtf8Encode(unflip ? Unflip(cp) : cp, enc);
+	}
+	out->len = 0;
+	if (AgBufReserve(out, total + 1) != 0)
+		return -1;
+
+	size_t		end = total;
+
+	for (size_t i = 0; i < len;)
+	{
+		int32_t		cp;
+		int			k;
+
+		i += (size_t) AgUtf8Decode(s + i, len - i, &cp);
+		k = AgUtf8Encode(unflip ? Unflip(cp) : cp, enc);
+		end -= (size_t) k;
+		for (int j = 0; j < k; j++)
+			out->data[end + j] = (char) enc[j];
+	}
+	out->len = total;
+	out->data[total] = '\0';
+	return 0;
+}
+
+int
+AgTurnReversed(AgBuf *out, const char *text, size_t len)
+{
+	return Turn(out, text, len, 0);
+}
+
+int
+AgTurnUpsideDown(AgBuf *out, const char *text, size_t len)
+{
+	return Turn(out, text, len, 1);
+}
