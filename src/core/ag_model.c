@@ -260,20 +260,30 @@ FlushBuckets(Sink *k, size_t n)
  */
 #define GATE_WORD_MUL UINT64_C(0xff51afd7ed558ccd)
 
+/* The n (at most 8) bytes at p as a little-endian number, byte by byte. */
+static AG_ALWAYS_INLINE uint64_t
+LoadLittleBytes(const unsigned char *p, uint32_t n)
+{
+	uint64_t	v = 0;
+
+	for (uint32_t j = n; j > 0; j--)
+		v = (v << 8) | p[j - 1];
+	return v;
+}
+
+/* The same for 8 bytes, one load where the byte order allows. */
 static AG_ALWAYS_INLINE uint64_t
 LoadLittle64(const unsigned char *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint64_t	v;
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	memcpy(&v, p, sizeof(v));
-#else
-	/* any other byte order, or none the compiler tells: byte by byte */
-	v = 0;
-	for (int j = 7; j >= 0; j--)
-		v = (v << 8) | p[j];
-#endif
 	return v;
+#else
+	/* any other byte order, or none the compiler tells */
+	return LoadLittleBytes(p, 8);
+#endif
 }
 
 static AG_ALWAYS_INLINE uint64_t
@@ -290,13 +300,10 @@ GateWordHash(const unsigned char *w, uint32_t wlen, size_t room)
 	if (off < wlen)
 	{
 		uint32_t	rest = wlen - off;
-		uint64_t	c = 0;
+		uint64_t	c = room >= (size_t) off + 8 ?
+			LoadLittle64(w + off) & (~UINT64_C(0) >> (64 - 8 * rest)) :
+			LoadLittleBytes(w + off, rest);
 
-		if (room >= (size_t) off + 8)
-			c = LoadLittle64(w + off) & (~UINT64_C(0) >> (64 - 8 * rest));
-		else
-			for (uint32_t j = 0; j < rest; j++)
-				c |= (uint64_t) w[off + j] << (8 * j);
 		h = (h ^ c) * GATE_WORD_MUL;
 	}
 	return h;
