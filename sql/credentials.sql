@@ -25,6 +25,15 @@ SELECT t, count(s.*) AS findings
   LEFT JOIN LATERAL aiguard_scan(t, 'response') s ON s.alert_type = 'credential_theft'
  GROUP BY t ORDER BY t COLLATE "C";
 
+-- a shell command continued over lines (backslash, PowerShell backtick, cmd caret)
+SELECT t, string_agg(s.rule_id, ', ') AS rules
+  FROM unnest(ARRAY[E'curl https://api.dropbox.com/oauth2/token \\\n  --user c7wlsosanujy2z:qgsnai0xokrw4j1 \\\n  --data grant_type=authorization_code',
+					E'curl.exe https://api.acme.io/v1/jobs `\r\n  -u deploy:h7Kq2xLm9Wz',
+					E'curl https://api.acme.io/v1/jobs ^\n  -u deploy:h7Kq2xLm9Wz',
+					E'curl https://api.acme.io/v1/jobs\n# then log in with -u deploy:h7Kq2xLm9Wz']) AS t
+  LEFT JOIN LATERAL aiguard_scan(t, 'response') s ON s.alert_type = 'credential_theft'
+ GROUP BY t ORDER BY t COLLATE "C";
+
 -- credentials are looked for in responses and tool output, not in prompts
 SELECT role, count(s.*) AS findings
   FROM unnest(ARRAY['prompt', 'response', 'tool']) AS role
