@@ -38,4 +38,7 @@ SELECT count(*) AS findings FROM pii('In test mode pay with 4242 4242 4242 4242 
 -- nor a toll-free line, a business's by design, nor the 555 numbers of
 -- examples and fiction; a person's number still is
 SELECT * FROM pii('Call us free on 1-800-555-0134 or 0800 123 4567 (not (555) 123-4567), or ask Jane on (602) 274-0183.');
+-- a value inside a longer one of another kind is part of it: the account
+-- digits of an IBAN are not also a phone number
+SELECT * FROM pii('Pay into NL64 ABNA 0417 1643 01, or ring 020 7946 0958.');
 DROP FUNCTION pii(text);

@@ -758,6 +758,50 @@ ScanCanaries(AgScanner *sc, const char *text, size_t len)
 	return 0;
 }
 
+/*
+ * A personal-data value inside a longer one of another kind is part of it,
+ * not data of its own: the digits "0417 1643 01" of the IBAN "NL64 ABNA
+ * 0417 1643 01" are not a phone number.  Such findings are dropped; values
+ * of the same kind, or on the same span, all stay.
+ */
+static int
+IsPersonalData(const PendingFinding *f)
+{
+	return f->data_type != NULL && strcmp(f->alert_type, "sensitive_data_exposure") == 0;
+}
+
+static void
+DropPersonalDataInsideOthers(AgScanner *sc)
+{
+	int			w = 0,
+				npersonal = 0;
+
+	/* at most 32 matches per rule: the pairs stay few */
+	for (int i = 0; i < sc->npend; i++)
+		npersonal += IsPersonalData(&sc->pend[i]);
+	if (npersonal < 2)
+		return;
+	for (int i = 0; i < sc->npend; i++)
+	{
+		const PendingFinding *a = &sc->pend[i];
+		int			inside = 0;
+
+		if (IsPersonalData(a))
+			for (int j = 0; j < sc->npend && !inside; j++)
+			{
+				const PendingFinding *b = &sc->pend[j];
+
+				inside = j != i && IsPersonalData(b) &&
+					strcmp(b->data_type, a->data_type) != 0 &&
+					b->value_start <= a->value_start && a->value_end <= b->value_end &&
+					b->value_end - b->value_start > a->value_end - a->value_start;
+			}
+		if (!inside)
+			sc->pend[w++] = *a;
+	}
+	sc->npend = w;
+}
+
 /* Reconnaissance that the model alone would call a jailbreak stays recon. */
 static void
 ApplyReconPolicy(AgScanner *sc)
@@ -841,6 +885,7 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 	/* 2. secrets and personal data, on the original text */
 	if (ScanRaw(sc, text, len, role, opts, errbuf, errlen) != 0)
 		return -1;
+	DropPersonalDataInsideOthers(sc);
 
 	/* 3. registered canaries in what the model or a tool produced */
 	if ((role == AG_ROLE_RESPONSE || role == AG_ROLE_TOOL) && sc->set->ncanaries > 0)
