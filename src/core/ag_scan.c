@@ -56,6 +56,7 @@ typedef struct PendingFinding
 	const char *data_type;
 	size_t		value_start;
 	size_t		value_end;
+	int			inside_other;	/* DropPersonalDataInsideOthers' mark */
 } PendingFinding;
 
 /*
@@ -781,24 +782,25 @@ DropPersonalDataInsideOthers(AgScanner *sc)
 		npersonal += IsPersonalData(&sc->pend[i]);
 	if (npersonal < 2)
 		return;
+	/* every finding judged against all the others before any is dropped */
 	for (int i = 0; i < sc->npend; i++)
 	{
-		const PendingFinding *a = &sc->pend[i];
-		int			inside = 0;
+		PendingFinding *a = &sc->pend[i];
 
 		if (IsPersonalData(a))
-			for (int j = 0; j < sc->npend && !inside; j++)
+			for (int j = 0; j < sc->npend && !a->inside_other; j++)
 			{
 				const PendingFinding *b = &sc->pend[j];
 
-				inside = j != i && IsPersonalData(b) &&
+				a->inside_other = j != i && IsPersonalData(b) &&
 					strcmp(b->data_type, a->data_type) != 0 &&
 					b->value_start <= a->value_start && a->value_end <= b->value_end &&
 					b->value_end - b->value_start > a->value_end - a->value_start;
 			}
-		if (!inside)
-			sc->pend[w++] = *a;
 	}
+	for (int i = 0; i < sc->npend; i++)
+		if (!sc->pend[i].inside_other)
+			sc->pend[w++] = sc->pend[i];
 	sc->npend = w;
 }
 
