@@ -551,7 +551,17 @@ JwtHeaderValid(const char *s, size_t len)
 		}
 	}
 	dec[n] = '\0';
-	return dec[0] == '{' && strstr(dec, "\"alg\"") != NULL;
+	if (dec[0] != '{' || strstr(dec, "\"alg\"") == NULL)
+		return 0;
+
+	/*
+	 * No signature after the second dot: a real token only when its header
+	 * says so (alg "none", which a server that accepts it lets anyone
+	 * forge); otherwise it is a signed token with its signature cut off.
+	 */
+	if (s[len - 1] == '.')
+		return ContainsCI(dec, n, "\"none\"");
+	return 1;
 }
 
 static int
