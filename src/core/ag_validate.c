@@ -322,6 +322,44 @@ EndsWordHere(const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * A name in square brackets standing for the value, as documentation and
+ * issue reports write it: "[PASSWORD]", "neo4j:[password]", "[YOUR_TOKEN]".
+ * Letters, '_', '-' and spaces only, at least three letters, and either in
+ * capitals or naming what goes there, so that a real password holding a
+ * bracket ("x[Ab]k9", "[9f2]") is not taken for one.
+ */
+static int
+HasBracketedName(const char *s, size_t len)
+{
+	static const char *const names[] = {
+		"pass", "pwd", "token", "key", "secret", "user", "your", "name", NULL
+	};
+
+	for (const char *open = memchr(s, '[', len); open != NULL;
+		 open = memchr(open + 1, '[', len - (size_t) (open + 1 - s)))
+	{
+		const char *p = open + 1;
+		int			letters = 0,
+					lower = 0;
+
+		for (; p < s + len && (isalpha((unsigned char) *p) || *p == '_' ||
+							   *p == '-' || *p == ' '); p++)
+		{
+			letters += isalpha((unsigned char) *p) != 0;
+			lower += islower((unsigned char) *p) != 0;
+		}
+		if (p >= s + len || *p != ']' || letters < 3)
+			continue;
+		if (lower == 0)
+			return 1;
+		for (int i = 0; names[i]; i++)
+			if (ContainsCI(open + 1, (size_t) (p - open - 1), names[i]))
+				return 1;
+	}
+	return 0;
+}
+
 int
 AgLooksLikePlaceholder(const char *s, size_t len)
 {
@@ -356,6 +394,8 @@ AgLooksLikePlaceholder(const char *s, size_t len)
 	/* "<your token>", "<TOKEN>": an opening bracket closed later on */
 	lt = memchr(s, '<', len);
 	if (lt != NULL && memchr(lt, '>', len - (lt - s)) != NULL)
+		return 1;
+	if (HasBracketedName(s, len))
 		return 1;
 	/* a value that is only a bracketed name: "<token", "key>" */
 	if (len > 0 && (s[0] == '<' || s[len - 1] == '>'))
