@@ -568,51 +568,123 @@ FastAlnum(unsigned char b)
 }
 
 /*
+ * A code point the general path writes out as it is and no word rewrite
+ * looks into or across, as if it were an ASCII punctuation mark with no
+ * special role (curly quotes, dashes, arrows, box drawing, most symbols and
+ * emoji): not invisible, not white space, not a letter, mark or digit, not
+ * a homoglyph, and left alone by utf8proc's decomposition with case
+ * folding and mark stripping.
+ */
+static int
+IsNeutralCp(int32_t cp)
+{
+	utf8proc_int32_t dec[4];
+
+	if (cp < 0x80 || IsInvisibleCp(cp) || IsSpaceCp(cp) || IsWordCp(cp) ||
+		ConfusableToLatin(cp) != 0 || AgSmallCapitalToLatin(cp) != 0 ||
+		(cp >= AG_RI_FIRST && cp <= AG_RI_LAST))
+		return 0;				/* flags or letters: the general path decides */
+	return DecomposeCp(cp, dec, 4) == 1 && dec[0] == cp;
+}
+
+/*
+ * Whether the decomposition dec[0..k) of a character is punctuation the
+ * fast path may write in its place: neutral code points, and ASCII
+ * punctuation other than '$' (leetspeak's s).  An ASCII separator of
+ * spaced-out letters ('.', '-', '/'...) only as a run of two or more of the
+ * same ('\u2026' is "..."): each of those has a separator beside it, so it
+ * can never stand between two lone letters, which the fast path looks for
+ * on the bytes as they are; a single one ('\u2024' is ".") could ("a.b.c").
+ */
+static int
+IsPunctuationForm(const utf8proc_int32_t *dec, utf8proc_ssize_t k)
+{
+	if (k < 1)
+		return 0;
+	for (utf8proc_ssize_t j = 0; j < k; j++)
+	{
+		int32_t		d = dec[j];
+
+		if (d >= 0x80)
+		{
+			if (!IsNeutralCp(d))
+				return 0;
+		}
+		else if (d <= ' ' || d == 0x7F || d == '$' || IsAsciiAlnum((unsigned char) d) ||
+				 (IsSpacingSeparator(d) && (k == 1 || d != dec[0] || d != dec[k - 1])))
+			return 0;
+	}
+	/* a separator run must be all separators, one kind ("..", not ".-") */
+	if (k > 1 && IsSpacingSeparator(dec[0]))
+		for (utf8proc_ssize_t j = 1; j < k; j++)
+			if (dec[j] != dec[0])
+				return 0;
+	return 1;
+}
+
+/*
  * What the fast path can do with the non-ASCII character at s (len bytes
- * left).  It takes two kinds, and returns their length:
+ * left).  It takes these, and returns their length:
  *
  *  - white space (no-break, thin, ideographic...; *space set): the general
  *    path writes a space for it;
- *  - a neutral character: one the general path writes out as it is and no
- *    word rewrite looks into or across, as if it were an ASCII punctuation
- *    mark with no special role (curly quotes, dashes, arrows, box drawing,
- *    most symbols and emoji): not invisible, not a letter, mark or digit,
- *    not a homoglyph, and left alone by utf8proc's decomposition with case
- *    folding and mark stripping.
+ *  - a neutral character (IsNeutralCp): written back as it is;
+ *  - a compatibility form of punctuation (the ellipsis, the non-breaking
+ *    hyphen; IsPunctuationForm): written as what it decomposes to;
+ *  - an invisible character right after a neutral one (after_neutral; the
+ *    variation selector of an emoji, a zero-width joiner between two):
+ *    dropped, as the general path drops it.  Nothing can join across it
+ *    there: the neutral character before ends any word or run of lone
+ *    letters.  Elsewhere ("ig\u200Bnore") the general path decides.
  *
- * Both must be well-formed UTF-8 (so a neutral one is written back byte for
- * byte).  Anything else returns 0.  *last caches the last neutral code
- * point (0 for none): texts that have one tend to repeat it.
+ * The bytes to write go to out (at most 16), their number to *nout.  The
+ * character must be well-formed UTF-8.  Anything else returns 0.  *last
+ * caches the last neutral code point (0 for none): texts that have one
+ * tend to repeat it.
  */
 static int
-SimpleCpLen(const unsigned char *s, size_t len, int32_t *last, int *space)
+SimpleCpLen(const unsigned char *s, size_t len, int32_t *last, int after_neutral,
+			int *space, unsigned char *out, int *nout)
 {
 	int32_t		cp;
 	int			used = AgUtf8Decode(s, len, &cp);
 	unsigned char enc[4];
 
 	*space = 0;
+	*nout = 0;
 	if (used < 2 || AgUtf8Encode(cp, enc) != used || memcmp(enc, s, used) != 0)
 		return 0;
 	if (cp == *last)
+	{
+		memcpy(out, s, used);
+		*nout = used;
 		return used;
+	}
 	if (IsInvisibleCp(cp))
-		return 0;
+		return after_neutral ? used : 0;
 	if (IsSpaceCp(cp))
 	{
 		*space = 1;
 		return used;
 	}
+	if (IsNeutralCp(cp))
+	{
+		*last = cp;
+		memcpy(out, s, used);
+		*nout = used;
+		return used;
+	}
 	if (IsWordCp(cp) || ConfusableToLatin(cp) != 0 || AgSmallCapitalToLatin(cp) != 0 ||
 		(cp >= AG_RI_FIRST && cp <= AG_RI_LAST))
-		return 0;				/* flags or letters: the general path decides */
+		return 0;
 
 	utf8proc_int32_t dec[4];
 	utf8proc_ssize_t k = DecomposeCp(cp, dec, 4);
 
-	if (k != 1 || dec[0] != cp)
+	if (k > 4 || !IsPunctuationForm(dec, k))
 		return 0;
-	*last = cp;
+	for (utf8proc_ssize_t j = 0; j < k; j++)
+		*nout += AgUtf8Encode(dec[j], out + *nout);
 	return used;
 }
 
@@ -893,6 +965,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 				spaced = 0;		/* lone letters in a spaced-out run */
 	int			last_space = 1;
 	int32_t		last_neutral = 0;
+	int			after_neutral = 0;	/* the last character written was neutral */
 
 	if (AgBufReserve(&nt->out, len + 1) != 0)
 		return -1;
@@ -953,6 +1026,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 					spaced |= SpacedRunAt(s, len, p);
 			}
 			ob += written;
+			after_neutral = 0;
 			last_space = ascii_fold[s[i + 15]] == ' ';
 			prev_alnum = kind_after != 0;
 			letters = kind_after & CLS_ALPHA;
@@ -973,7 +1047,10 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 			 * here look for between ASCII bytes only.
 			 */
 			int			space;
-			int			used = SimpleCpLen(s + i, len - i, &last_neutral, &space);
+			unsigned char form[16];
+			int			nform;
+			int			used = SimpleCpLen(s + i, len - i, &last_neutral, after_neutral,
+										   &space, form, &nform);
 
 			if (used == 0)
 				return 0;
@@ -986,15 +1063,21 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 				map[ob] = (uint32_t) i;
 				ob += !last_space;
 				last_space = 1;
+				after_neutral = 0;
+			}
+			else if (nform > used)
+				return 0;		/* never more bytes out than in (room for len) */
+			else if (nform > 0)
+			{
+				memcpy(o + ob, form, nform);
+				for (int k = 0; k < nform; k++)
+					map[ob + k] = (uint32_t) i;
+				ob += nform;
+				last_space = 0;
+				after_neutral = 1;
 			}
 			else
-			{
-				memcpy(o + ob, s + i, used);
-				for (int k = 0; k < used; k++)
-					map[ob + k] = (uint32_t) i;
-				ob += used;
-				last_space = 0;
-			}
+				nt->changed_invisible = 1;	/* invisible, after a neutral one: dropped */
 			i += used - 1;
 			letters = digits = 0;
 			prev_alnum = 0;
@@ -1027,6 +1110,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 
 		c = ascii_fold[c];
 		sp = c == ' ';
+		after_neutral = 0;
 		o[ob] = c;
 		map[ob] = (uint32_t) i;
 		ob += !(sp & last_space);

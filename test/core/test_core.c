@@ -251,6 +251,10 @@ TestNormalizeRandom(void)
 		"\xE2\x80\x99", "\xE2\x80\x94", "\xE2\x94\x80", "\xE2\x86\x92",
 		"\xE2\x9C\x85", "\xEF\xBF\xBD", "\xC2\xA0", "\xE2\x80\x89",
 		"\xE2\x80\xA6", "\xEF\xBC\x9A",
+		/* forms of punctuation (hyphen, ".", "..", "??", fullwidth '.', '$'), VS16, ZWJ */
+		"\xE2\x80\x91", "\xE2\x80\xA4", "\xE2\x80\xA5", "\xE2\x81\x87",
+		"\xEF\xBC\x8E", "\xEF\xBC\x84", "\xEF\xB8\x8F", "\xE2\x9D\xA4\xEF\xB8\x8F",
+		"\xF0\x9F\x98\x80\xE2\x80\x8D\xF0\x9F\x94\xA5",
 		"\xC2\xB2", "\xE2\x85\xA0", "\xCC\x81", "\xE2\x80\x8D", "\xFF",
 		"\xE2\x80", "\xC0\xAF", "\xED\xA0\x80", "\xF6\xBD\xBD\xBD",
 		"\xF4\x90\x80\x80", "\xE0\x80\xAF", "\xF0\x80\x80\xAF",
@@ -291,9 +295,10 @@ TestNormalizeRandom(void)
 				p = pieces[(seed >> 16) % npieces];
 			else
 			{
-				int			r = (int) ((seed >> 16) % (37 + 8));
+				int			r = (int) ((seed >> 16) % (37 + 8 + 9));
 
-				p = pieces[r < 37 ? r : r + 12];
+				/* the neutral ones, then (past two near misses) the forms */
+				p = pieces[r < 37 ? r : r < 45 ? r + 12 : r + 14];
 			}
 			memcpy(buf + len, p, strlen(p));
 			len += strlen(p);
