@@ -623,6 +623,45 @@ IsPunctuationForm(const utf8proc_int32_t *dec, utf8proc_ssize_t k)
 }
 
 /*
+ * A Latin letter with diacritics inside a word, which the fast path can
+ * write as the ASCII letter the general path makes of it ("caf\u00E9",
+ * "\u00FCber", "gar\u00E7on"): two bytes, a letter that utf8proc's
+ * decomposition with case folding and mark stripping turns into one ASCII
+ * letter, with an ASCII letter right before or after it, and no ASCII digit
+ * on either side.  Returns that letter, or 0.
+ *
+ * A letter of a word is not a lone letter, so it cannot be one of a run of
+ * spaced-out letters, which the fast path looks for on the bytes as they
+ * are (and where the neighbours of the two bytes count as lone, the fast
+ * path at worst suspects a run the general path would not join, and hands
+ * the text over).  A digit beside it would make a word of letters and
+ * digits that the fast path's byte tests cannot see across it: those, and
+ * a letter with no ASCII letter beside it ("\u00E0 la", "\u00E9\u00E9"),
+ * go to the general path.
+ */
+static int
+AccentedLetterAt(const unsigned char *s, size_t len, size_t i)
+{
+	int32_t		cp;
+	utf8proc_int32_t dec[4];
+	int			before,
+				after;
+
+	if (i + 2 > len || s[i] < 0xC3 || s[i] > 0xC9 || (s[i + 1] & 0xC0) != 0x80)
+		return 0;
+	cp = ((s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F);	/* U+00C0..U+027F */
+	before = i > 0 ? ascii_class[s[i - 1]] : 0;
+	after = i + 2 < len ? ascii_class[s[i + 2]] : 0;
+	if (((before | after) & CLS_DIGIT) || !((before | after) & CLS_ALPHA))
+		return 0;
+	if (!IsLetterCp(cp) || ConfusableToLatin(cp) != 0 || AgSmallCapitalToLatin(cp) != 0)
+		return 0;
+	if (DecomposeCp(cp, dec, 4) != 1 || dec[0] < 'a' || dec[0] > 'z')
+		return 0;
+	return dec[0];
+}
+
+/*
  * What the fast path can do with the non-ASCII character at s (len bytes
  * left).  It takes these, and returns their length:
  *
@@ -966,6 +1005,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 	int			last_space = 1;
 	int32_t		last_neutral = 0;
 	int			after_neutral = 0;	/* the last character written was neutral */
+	int			letter;
 
 	if (AgBufReserve(&nt->out, len + 1) != 0)
 		return -1;
@@ -1036,6 +1076,21 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		}
 #endif
 		c = s[i];
+		if (c >= 0x80 && (letter = AccentedLetterAt(s, len, i)) != 0)
+		{
+			/* as an ASCII letter inside a word (see AccentedLetterAt) */
+			o[ob] = (unsigned char) letter;
+			map[ob] = (uint32_t) i;
+			ob++;
+			i++;				/* its second byte */
+			last_space = 0;
+			after_neutral = 0;
+			letters = CLS_ALPHA;
+			digits = 0;
+			prev_alnum = 1;
+			alnum = i + 1 < len && FastAlnum(s[i + 1]);
+			continue;
+		}
 		if (c >= 0x80)
 		{
 			/*

@@ -264,6 +264,10 @@ TestNormalizeRandom(void)
 		"the ", "ignore ", "Previous ", "42 ", "3.5 ", "1st ", "x86 ", "a ", "I ",
 		"  ", "\n\n", "\t", " \r\n", "(7)", "2024-11-27 ", "i g n o r e ",
 		"l33t ", "$5 ", "\xE2\x80\x99", "caf\xC3\xA9 ", "A1", "1A", "00", "zz",
+		/* letters with diacritics in words, alone, beside digits; not letters */
+		"\xC3\xBC" "ber ", "na\xC3\xAF" "ve ", "d\xC3\xA9j\xC3\xA0 ", "\xC3\xA0 ",
+		"\xC4\xB0", "\xC3\x9F", "\xC4\xB1", "\xC3\x89", "\xC3\x97", "x\xC3\xA9" "3",
+		"\xC5\x9F", "\xC7\x84", "\xC9\x90", "o\xCC\x81",
 	};
 	int			npieces = (int) (sizeof(pieces) / sizeof(pieces[0]));
 	int			nwords = (int) (sizeof(words) / sizeof(words[0]));
