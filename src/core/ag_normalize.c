@@ -591,14 +591,17 @@ IsNeutralCp(int32_t cp)
  * Whether the decomposition dec[0..k) of a character is punctuation the
  * fast path may write in its place: neutral code points, and ASCII
  * punctuation other than '$' (leetspeak's s).  An ASCII separator of
- * spaced-out letters ('.', '-', '/'...) only as a run of two or more of the
- * same ('\u2026' is "..."): each of those has a separator beside it, so it
- * can never stand between two lone letters, which the fast path looks for
- * on the bytes as they are; a single one ('\u2024' is ".") could ("a.b.c").
+ * spaced-out letters ('.', '-', '/'...) only in a run of two or more of
+ * the same and nothing else ('\u2026' is "..."): each of those has a
+ * separator beside it, so it can never stand between two lone letters,
+ * which the fast path looks for on the bytes as they are; a single one
+ * ('\u2024' is ".") could ("a.b.c").
  */
 static int
 IsPunctuationForm(const utf8proc_int32_t *dec, utf8proc_ssize_t k)
 {
+	utf8proc_ssize_t separators = 0;
+
 	if (k < 1)
 		return 0;
 	for (utf8proc_ssize_t j = 0; j < k; j++)
@@ -610,15 +613,18 @@ IsPunctuationForm(const utf8proc_int32_t *dec, utf8proc_ssize_t k)
 			if (!IsNeutralCp(d))
 				return 0;
 		}
-		else if (d <= ' ' || d == 0x7F || d == '$' || IsAsciiAlnum((unsigned char) d) ||
-				 (IsSpacingSeparator(d) && (k == 1 || d != dec[0] || d != dec[k - 1])))
+		else if (d <= ' ' || d == 0x7F || d == '$' || IsAsciiAlnum((unsigned char) d))
 			return 0;
+		else
+			separators += IsSpacingSeparator(d);
 	}
-	/* a separator run must be all separators, one kind ("..", not ".-") */
-	if (k > 1 && IsSpacingSeparator(dec[0]))
-		for (utf8proc_ssize_t j = 1; j < k; j++)
-			if (dec[j] != dec[0])
-				return 0;
+	if (separators == 0)
+		return 1;
+	if (k < 2 || separators != k)
+		return 0;
+	for (utf8proc_ssize_t j = 1; j < k; j++)
+		if (dec[j] != dec[0])
+			return 0;
 	return 1;
 }
 
@@ -706,20 +712,21 @@ SimpleCpLen(const unsigned char *s, size_t len, int32_t *last, int after_neutral
 		*space = 1;
 		return used;
 	}
-	if (IsNeutralCp(cp))
+	if (IsWordCp(cp) || ConfusableToLatin(cp) != 0 || AgSmallCapitalToLatin(cp) != 0 ||
+		(cp >= AG_RI_FIRST && cp <= AG_RI_LAST))
+		return 0;				/* flags or letters: the general path decides */
+
+	utf8proc_int32_t dec[4];
+	utf8proc_ssize_t k = DecomposeCp(cp, dec, 4);
+
+	if (k == 1 && dec[0] == cp)
 	{
+		/* neutral (what IsNeutralCp tests, in the order cheapest first) */
 		*last = cp;
 		memcpy(out, s, used);
 		*nout = used;
 		return used;
 	}
-	if (IsWordCp(cp) || ConfusableToLatin(cp) != 0 || AgSmallCapitalToLatin(cp) != 0 ||
-		(cp >= AG_RI_FIRST && cp <= AG_RI_LAST))
-		return 0;
-
-	utf8proc_int32_t dec[4];
-	utf8proc_ssize_t k = DecomposeCp(cp, dec, 4);
-
 	if (k > 4 || !IsPunctuationForm(dec, k))
 		return 0;
 	for (utf8proc_ssize_t j = 0; j < k; j++)
