@@ -1471,8 +1471,10 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 
 	/*
 	 * Words at the longest a feature takes (40 bytes) and one past it,
-	 * starting at every offset of a 16-byte block, followed by nothing, a
-	 * space and a word, punctuation, a letter outside ASCII, an ideograph.
+	 * starting at every offset of a 64-byte block and across its end,
+	 * followed by nothing, a space and a word, punctuation, a letter outside
+	 * ASCII, an ideograph; each alone and with 70 bytes of words after it,
+	 * so that a block reads it whatever its offset.
 	 */
 	{
 		static const char *after[] = {"", " next", ". next", "\xc3\xa9t\xc3\xa9 next",
@@ -1480,22 +1482,30 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 		long		longdiff = 0,
 					nlong = 0;
 
-		for (int wlen = 39; wlen <= 42; wlen++)
-			for (int off = 0; off < 18; off++)
-				for (int a = 0; a < (int) (sizeof(after) / sizeof(after[0])); a++, nlong++)
-				{
-					char		buf[160];
-					size_t		len = 0;
+		static const char tail[] = " and more words, then some (more) of them; and at last a few";
 
-					for (int k = 0; k < off; k++)
-						buf[len++] = k % 3 == 2 ? ' ' : 'w';
-					for (int k = 0; k < wlen; k++)
-						buf[len++] = (char) ('a' + (k * 7 + off) % 26);
-					memcpy(buf + len, after[a], strlen(after[a]));
-					len += strlen(after[a]);
-					longdiff += WordsDifferFromRef(&fast, buf, len) +
-						ModelPathsDiffer(m, &full, &fast, buf, len);
-				}
+		for (int wlen = 39; wlen <= 42; wlen++)
+			for (int off = 0; off < 70; off++)
+				for (int a = 0; a < (int) (sizeof(after) / sizeof(after[0])); a++)
+					for (int t = 0; t < 2; t++, nlong++)
+					{
+						char		buf[256];
+						size_t		len = 0;
+
+						for (int k = 0; k < off; k++)
+							buf[len++] = k % 3 == 2 ? ' ' : 'w';
+						for (int k = 0; k < wlen; k++)
+							buf[len++] = (char) ('a' + (k * 7 + off) % 26);
+						memcpy(buf + len, after[a], strlen(after[a]));
+						len += strlen(after[a]);
+						if (t)
+						{
+							memcpy(buf + len, tail, sizeof(tail) - 1);
+							len += sizeof(tail) - 1;
+						}
+						longdiff += WordsDifferFromRef(&fast, buf, len) +
+							ModelPathsDiffer(m, &full, &fast, buf, len);
+					}
 		CHECK(longdiff == 0, "words of 39-42 bytes: features or scores differ from the reference on %ld of %ld texts",
 			  longdiff, nlong);
 	}
@@ -1507,19 +1517,22 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 	{
 		static const char *pieces[] = {"a", "b", "Z", "7", " ", " ", ".", "{[",
 			"\n", "\t", "ignore", "the", "\xc3\xa9", "\xe4\xbd\xa0",
-			"\xf0\x9f\x98\x80", "\xff", "\xe2\x80", "\xe2\x80\x99", "~"};
+			"\xf0\x9f\x98\x80", "\xff", "\xe2\x80", "\xe2\x80\x99", "~",
+			" instructions ", "abcdefghijklmnopqrstuvwxyz0123456789abcdef"};
 		long		refdiff = 0,
-					worddiff = 0;
+					worddiff = 0,
+					scorediff = 0;
 		uint32_t	r = 4242;
 
 		for (int it = 0; it < 20000; it++)
 		{
-			char		buf[400];
+			char		buf[200 * 42];
 			size_t		len = 0;
 			int			np;
 
+			/* a text in four takes a 64-byte block or more */
 			r = r * 1103515245u + 12345u;
-			np = (int) ((r >> 16) % 60);
+			np = (int) ((r >> 16) % (it % 4 == 0 ? 200 : 60));
 			for (int k = 0; k < np; k++)
 			{
 				const char *w;
@@ -1531,11 +1544,15 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 			}
 			refdiff += ModelDiffersFromRef(m, buf, len);
 			worddiff += WordsDifferFromRef(&fast, buf, len);
+			if (it % 4 == 0)
+				scorediff += ModelPathsDiffer(m, &full, &fast, buf, len);
 		}
 		CHECK(refdiff == 0, "model features differ from the reference on %ld of 20000 random texts",
 			  refdiff);
 		CHECK(worddiff == 0, "words-only features differ from the reference on %ld of 20000 random texts",
 			  worddiff);
+		CHECK(scorediff == 0, "scores differ between the model's paths on %ld of 5000 random texts",
+			  scorediff);
 	}
 
 	/*
