@@ -26,7 +26,10 @@
  * with a letter in it; anything else that matches one character (a negated
  * class, '.', \w, \s, \d, a non-ASCII literal) up to four, the longest
  * UTF-8 sequence.  A pattern that turns caseless matching on anywhere
- * ("(?i") is taken as caseless throughout.
+ * ("(?i") is taken as caseless throughout, unless the text is normalised
+ * (AG_CASE_NORMALISED), which holds none of those partners.  (PCRE2 10.42
+ * pairs only k and s with characters outside ASCII; i is kept for the
+ * Turkish casing later versions offer.)
  *
  * The same walk gives the keyword lead (AgPatternKeywordLead): how far
  * from a match's start a keyword occurrence begins that every match holds.
@@ -636,7 +639,8 @@ Analyse(const char *pattern, int caseless, const char *const *keywords,
 
 	memset(&r, 0, sizeof(r));
 	r.p = pattern;
-	r.caseless = caseless || TurnsCaselessOn(pattern);
+	r.caseless = caseless == AG_CASE_CASELESS ||
+		(caseless == AG_CASE_EXACT && TurnsCaselessOn(pattern));
 	r.keywords = keywords;
 	r.nkeywords = nkeywords;
 	r.exact = exact;

@@ -12,7 +12,17 @@
 /* No bound known: a '*', '+', back reference, or syntax not understood. */
 #define AG_REACH_UNBOUNDED SIZE_MAX
 
-/* caseless: the pattern is compiled with PCRE2_CASELESS */
+/*
+ * How the subject's letters meet the pattern's (the "caseless" argument
+ * below).  PCRE2 matches k and s caselessly with U+212A KELVIN SIGN and
+ * U+017F LONG S too, three and two bytes; normalised text holds neither
+ * (AgNormalize writes them as k and s), so over it an ASCII letter is one
+ * byte whatever the case options.
+ */
+#define AG_CASE_EXACT 0			/* as written, unless the pattern turns (?i) on */
+#define AG_CASE_CASELESS 1		/* compiled with PCRE2_CASELESS, over any text */
+#define AG_CASE_NORMALISED 2	/* caseless or not, over normalised text */
+
 extern size_t AgPatternReach(const char *pattern, int caseless);
 
 /*

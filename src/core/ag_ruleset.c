@@ -62,6 +62,8 @@ CompilePattern(const char *pattern, int raw, char *const *keywords,
 	PCRE2_SIZE	erroff;
 	pcre2_code *code;
 	uint32_t	options = raw ? AG_PCRE2_RAW_OPTIONS : AG_PCRE2_OPTIONS;
+	/* (raw options are case-sensitive; a raw pattern may turn (?i) on) */
+	int			casing = raw ? AG_CASE_EXACT : AG_CASE_NORMALISED;
 
 	if (norm == NULL)
 	{
@@ -77,8 +79,8 @@ CompilePattern(const char *pattern, int raw, char *const *keywords,
 	code = pcre2_compile((PCRE2_SPTR) norm, PCRE2_ZERO_TERMINATED, options,
 						 &errcode, &erroff, NULL);
 	/* (after a successful compile: nesting is within PCRE2's limit) */
-	*reach = code ? AgPatternReach(norm, (options & PCRE2_CASELESS) != 0) : AG_REACH_UNBOUNDED;
-	*lead = code ? AgPatternKeywordLead(norm, (options & PCRE2_CASELESS) != 0,
+	*reach = code ? AgPatternReach(norm, casing) : AG_REACH_UNBOUNDED;
+	*lead = code ? AgPatternKeywordLead(norm, casing,
 										(const char *const *) keywords, nkeywords) :
 		AG_REACH_UNBOUNDED;
 	free(norm);

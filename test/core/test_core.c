@@ -214,6 +214,19 @@ IsValidUtf8(const unsigned char *s, size_t len)
 	return 1;
 }
 
+/*
+ * Does normalised text hold a character that PCRE2 matches caselessly with
+ * an ASCII letter (U+212A KELVIN SIGN with k, U+017F LONG S with s)?  It
+ * must not: the windows of caseless rules count ASCII letters as one byte
+ * over normalised text (AG_CASE_NORMALISED).
+ */
+static int
+HoldsCaselessPartner(const char *s, size_t len)
+{
+	return memmem(s, len, "\xE2\x84\xAA", 3) != NULL ||
+		memmem(s, len, "\xC5\xBF", 2) != NULL;
+}
+
 static int
 NormalizeDiffers(AgNormText *got, AgNormText *ref, const char *text, size_t len)
 {
@@ -222,6 +235,7 @@ NormalizeDiffers(AgNormText *got, AgNormText *ref, const char *text, size_t len)
 		AgNormalizeEx(got, text, len, allow_fast);
 		RefNormalizeEx(ref, text, len, 0);
 		if (!IsValidUtf8((const unsigned char *) got->out.data, got->out.len) ||
+			HoldsCaselessPartner(got->out.data, got->out.len) ||
 			got->out.len != ref->out.len ||
 			memcmp(got->out.data, ref->out.data, got->out.len + 1) != 0 ||
 			memcmp(got->map, ref->map, got->out.len * sizeof(uint32_t)) != 0 ||
@@ -258,6 +272,8 @@ TestNormalizeRandom(void)
 		"\xC2\xB2", "\xE2\x85\xA0", "\xCC\x81", "\xE2\x80\x8D", "\xFF",
 		"\xE2\x80", "\xC0\xAF", "\xED\xA0\x80", "\xF6\xBD\xBD\xBD",
 		"\xF4\x90\x80\x80", "\xE0\x80\xAF", "\xF0\x80\x80\xAF",
+		/* the Kelvin sign and the long s (see HoldsCaselessPartner) */
+		"\xE2\x84\xAA", "\xC5\xBF",
 	};
 	/* words and runs of white space: whole 16-byte blocks of the fast path */
 	static const char *words[] = {
@@ -268,6 +284,7 @@ TestNormalizeRandom(void)
 		"\xC3\xBC" "ber ", "na\xC3\xAF" "ve ", "d\xC3\xA9j\xC3\xA0 ", "\xC3\xA0 ",
 		"\xC4\xB0", "\xC3\x9F", "\xC4\xB1", "\xC3\x89", "\xC3\x97", "x\xC3\xA9" "3",
 		"\xC5\x9F", "\xC7\x84", "\xC9\x90", "o\xCC\x81",
+		"\xE2\x84\xAA" "ey ", "\xC5\xBF" "ecret ", "a\xE2\x84\xAA" "b",
 	};
 	int			npieces = (int) (sizeof(pieces) / sizeof(pieces[0]));
 	int			nwords = (int) (sizeof(words) / sizeof(words[0]));
@@ -880,7 +897,7 @@ TestPatternReach(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 	{
-		size_t		got = AgPatternReach(cases[i].pattern, 1);
+		size_t		got = AgPatternReach(cases[i].pattern, AG_CASE_CASELESS);
 
 		CHECK(got == cases[i].reach, "reach of /%s/i: %zu, expected %zu",
 			  cases[i].pattern, got, cases[i].reach);
@@ -905,10 +922,35 @@ TestPatternReach(void)
 
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
 	{
-		size_t		got = AgPatternReach(exact[i].pattern, 0);
+		size_t		got = AgPatternReach(exact[i].pattern, AG_CASE_EXACT);
 
 		CHECK(got == exact[i].reach, "reach of /%s/: %zu, expected %zu",
 			  exact[i].pattern, got, exact[i].reach);
+	}
+
+	/*
+	 * over normalised text, which holds no Kelvin sign or long s: ASCII is
+	 * one byte, caseless or not; what is not ASCII-bound keeps its four
+	 */
+	static const struct
+	{
+		const char *pattern;
+		size_t		reach;
+	}			normalised[] = {
+		{"kis", 7},
+		{"(?i)kis", 7},
+		{"[a-z]{0,3}key", 10},
+		{"[^a]", 8},
+		{"\\w", 8},
+		{"\u00e9", 8},
+	};
+
+	for (size_t i = 0; i < sizeof(normalised) / sizeof(normalised[0]); i++)
+	{
+		size_t		got = AgPatternReach(normalised[i].pattern, AG_CASE_NORMALISED);
+
+		CHECK(got == normalised[i].reach, "reach of /%s/ over normalised text: %zu, expected %zu",
+			  normalised[i].pattern, got, normalised[i].reach);
 	}
 }
 
@@ -933,6 +975,9 @@ TestKeywordLead(void)
 		{"[a-z]{0,3}key", "key", 0, 3},
 		{"[a-z]{0,3}key", "key", 1, 9},	/* caseless letters: 3 bytes */
 		{"(?i)skey", "key", 0, 3},	/* caseless s: up to 3 bytes (U+017F) */
+		{"[a-z]{0,3}key", "key", AG_CASE_NORMALISED, 3},	/* normalised text: one byte */
+		{"(?i)skey", "key", AG_CASE_NORMALISED, 1},
+		{"\u00e9key", "key", AG_CASE_NORMALISED, 4},
 		{"s?key", "key", 0, 1},
 		{"(?:foo|barbaz)key", "key", 0, 6},
 		{"(?:key|xkey)z", "key", 0, 1},	/* every branch: the largest */
