@@ -58,6 +58,7 @@ typedef struct Reach
 	int			nkeywords;
 	int			exact;			/* keywords compare with their case */
 	size_t		least;			/* fewest repeats the last quantifier allows */
+	int			lookahead;		/* the last atom was a lookahead: it reads, not consumes */
 } Reach;
 
 static size_t
@@ -355,13 +356,15 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen)
 	unsigned char c = (unsigned char) *r->p;
 	size_t		width;
 	size_t		inner_lead = AG_REACH_UNBOUNDED;
-	int			lookaround = 0;
+	int			lookaround = 0,
+				lookahead = 0;
 	const char *before_quantifier;
 	size_t		most;
 
 	*lead = AG_REACH_UNBOUNDED;
 	*lit = NULL;
 	*litlen = 0;
+	r->lookahead = 0;
 
 	if (c == '(')
 	{
@@ -437,6 +440,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen)
 		}
 		if (lookbehind)
 			width = 0;			/* reads before the current position */
+		lookahead = lookaround && !lookbehind;
 	}
 	else if (c == '[')
 	{
@@ -492,6 +496,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen)
 	}
 	before_quantifier = r->p;
 	most = Quantifier(r);
+	r->lookahead = lookahead && r->p == before_quantifier;
 	if (r->p != before_quantifier)
 	{
 		*lit = NULL;			/* "s?" or "a{2}" is no plain literal */
@@ -537,7 +542,10 @@ next:	;
  * match of the sequence contains (AG_REACH_UNBOUNDED: none known).  Such an
  * occurrence is either spelled out by consecutive literal characters
  * (zero-width atoms such as \b between them do not part them), or lies in
- * a group that every match goes through, after atoms of bounded width.
+ * a group that every match goes through, after atoms of bounded width.  A
+ * lookahead reads ahead without moving on: the atom after it starts where
+ * it does (its width still counts in the sequence's, which bounds what the
+ * match reads).
  */
 #define MAX_RUN 128
 
@@ -545,6 +553,7 @@ static size_t
 Sequence(Reach *r, size_t *lead)
 {
 	size_t		total = 0;
+	size_t		consumed = 0;	/* total without the lookaheads: where the next atom starts */
 	unsigned char run[MAX_RUN];
 	size_t		run_at[MAX_RUN];	/* offset bound of each run character */
 	int			runlen = 0;
@@ -555,10 +564,12 @@ Sequence(Reach *r, size_t *lead)
 		size_t		atom_lead;
 		const char *lit;
 		int			litlen;
-		size_t		at = total;
+		size_t		at = consumed;
 		size_t		width = Atom(r, &atom_lead, &lit, &litlen);
 
 		total = Add(total, width);
+		if (!r->lookahead)
+			consumed = Add(consumed, width);
 		if (*lead != AG_REACH_UNBOUNDED || r->keywords == NULL)
 			continue;
 		if (lit != NULL)

@@ -995,6 +995,11 @@ TestKeywordLead(void)
 		{"a*key", "key", 0, AG_REACH_UNBOUNDED},	/* unbounded before */
 		{"(?!key)abc", "key", 0, AG_REACH_UNBOUNDED},	/* not in the text */
 		{"(?=key)abc", "key", 0, AG_REACH_UNBOUNDED},
+		/* a lookahead does not move on: the keyword starts where it does */
+		{"(?![0-9]{3})key", "key", 0, 0},
+		{"(?=abcdef)xkey", "key", 0, 1},
+		{"x(?!a{9})(?=b{2,4})ykey", "key", 0, 2},
+		{"(?=ab)?key", "key", 0, 2},	/* quantified: counted as consumed (a bound only) */
 		{"ke(?:y)", "key", 0, AG_REACH_UNBOUNDED},	/* split: not seen */
 		{"ke?y", "key", 0, AG_REACH_UNBOUNDED},
 		{"k[e]y", "key", 0, AG_REACH_UNBOUNDED},
