@@ -59,6 +59,7 @@ typedef struct Reach
 	int			exact;			/* keywords compare with their case */
 	size_t		least;			/* fewest repeats the last quantifier allows */
 	int			lookahead;		/* the last atom was a lookahead: it reads, not consumes */
+	int			class_digits;	/* the last class holds ASCII digits alone */
 } Reach;
 
 static size_t
@@ -79,7 +80,7 @@ Mul(size_t a, size_t n)
 	return a * n;
 }
 
-static size_t Alternation(Reach *r, size_t *lead);
+static size_t Alternation(Reach *r, size_t *lead, size_t *digits);
 
 /* Reads a decimal number; returns AG_REACH_UNBOUNDED when there is none. */
 static size_t
@@ -193,12 +194,15 @@ static size_t
 Class(Reach *r)
 {
 	int			wide = 0,		/* can match a non-ASCII character */
-				letters = 0;
+				letters = 0,
+				digits_only = 1;	/* members: digits and ranges of digits */
+	unsigned char prev = 0;
 
 	if (*r->p == '^')
 	{
 		r->p++;
 		wide = 1;
+		digits_only = 0;
 	}
 	if (*r->p == ']')
 		r->p++;					/* a leading ']' is a literal */
@@ -215,6 +219,8 @@ Class(Reach *r)
 				(e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') ||
 				(unsigned char) e >= 0x80)
 				wide = 1;
+			digits_only = 0;
+			prev = 0;
 			r->p += 2;
 		}
 		else if (c == '[' && (r->p[1] == ':' || r->p[1] == '.' || r->p[1] == '='))
@@ -231,6 +237,11 @@ Class(Reach *r)
 		{
 			wide |= c >= 0x80;
 			letters |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+			/* a '-' between two digits makes a range of digits */
+			if (!(c >= '0' && c <= '9') &&
+				!(c == '-' && prev >= '0' && prev <= '9' && r->p[1] >= '0' && r->p[1] <= '9'))
+				digits_only = 0;
+			prev = c;
 			r->p++;
 		}
 	}
@@ -240,6 +251,7 @@ Class(Reach *r)
 		return 0;
 	}
 	r->p++;
+	r->class_digits = digits_only && prev != 0;
 	if (wide)
 		return 4;
 	return r->caseless && letters ? 3 : 1;
@@ -351,10 +363,13 @@ Escape(Reach *r)
  * the bytes of an unquantified literal character (UTF-8), or NULL / 0.
  */
 static size_t
-Atom(Reach *r, size_t *lead, const char **lit, int *litlen)
+Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 {
 	unsigned char c = (unsigned char) *r->p;
 	size_t		width;
+	size_t		inner_digits = 0;	/* fewest ASCII digits one match holds */
+
+	*digits = 0;
 	size_t		inner_lead = AG_REACH_UNBOUNDED;
 	int			lookaround = 0,
 				lookahead = 0;
@@ -424,9 +439,12 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen)
 			r->bad = 1;
 			return 0;
 		}
-		width = Alternation(r, &inner_lead);
+		width = Alternation(r, &inner_lead, &inner_digits);
 		if (lookaround)
+		{
 			inner_lead = AG_REACH_UNBOUNDED;	/* what it reads is not matched */
+			inner_digits = 0;
+		}
 		if (*r->p != ')')
 		{
 			r->bad = 1;
@@ -446,6 +464,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen)
 	{
 		r->p++;
 		width = Class(r);
+		inner_digits = r->class_digits;
 	}
 	else if (c == '\\')
 	{
@@ -493,6 +512,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen)
 								c == 'i' || c == 'I') ? 3 : 1;
 		*lit = r->p - 1;
 		*litlen = 1;
+		inner_digits = c >= '0' && c <= '9';
 	}
 	before_quantifier = r->p;
 	most = Quantifier(r);
@@ -505,6 +525,8 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen)
 			inner_lead = AG_REACH_UNBOUNDED;	/* may be absent */
 	}
 	*lead = inner_lead;
+	/* the fewest repeats, each with its digits (a back reference: none counted) */
+	*digits = Mul(inner_digits, r->least);
 	return Mul(width, most);
 }
 
@@ -550,7 +572,7 @@ next:	;
 #define MAX_RUN 128
 
 static size_t
-Sequence(Reach *r, size_t *lead)
+Sequence(Reach *r, size_t *lead, size_t *digits)
 {
 	size_t		total = 0;
 	size_t		consumed = 0;	/* total without the lookaheads: where the next atom starts */
@@ -559,15 +581,18 @@ Sequence(Reach *r, size_t *lead)
 	int			runlen = 0;
 
 	*lead = AG_REACH_UNBOUNDED;
+	*digits = 0;
 	while (*r->p && *r->p != '|' && *r->p != ')' && !r->bad)
 	{
 		size_t		atom_lead;
 		const char *lit;
 		int			litlen;
+		size_t		atom_digits;
 		size_t		at = consumed;
-		size_t		width = Atom(r, &atom_lead, &lit, &litlen);
+		size_t		width = Atom(r, &atom_lead, &lit, &litlen, &atom_digits);
 
 		total = Add(total, width);
+		*digits = Add(*digits, atom_digits);
 		if (!r->lookahead)
 			consumed = Add(consumed, width);
 		if (*lead != AG_REACH_UNBOUNDED || r->keywords == NULL)
@@ -603,21 +628,24 @@ Sequence(Reach *r, size_t *lead)
 }
 
 static size_t
-Alternation(Reach *r, size_t *lead)
+Alternation(Reach *r, size_t *lead, size_t *digits)
 {
-	size_t		most = Sequence(r, lead);
+	size_t		most = Sequence(r, lead, digits);
 
 	while (*r->p == '|' && !r->bad)
 	{
 		size_t		b,
-					branch_lead;
+					branch_lead,
+					branch_digits;
 
 		r->p++;
-		b = Sequence(r, &branch_lead);
+		b = Sequence(r, &branch_lead, &branch_digits);
 		if (b > most)
 			most = b;
 		if (branch_lead > *lead)
 			*lead = branch_lead;
+		if (branch_digits < *digits)
+			*digits = branch_digits;
 	}
 	return most;
 }
@@ -643,7 +671,7 @@ TurnsCaselessOn(const char *pattern)
 
 static size_t
 Analyse(const char *pattern, int caseless, const char *const *keywords,
-		int nkeywords, int exact, size_t *lead)
+		int nkeywords, int exact, size_t *lead, size_t *digits)
 {
 	Reach		r;
 	size_t		reach;
@@ -655,10 +683,11 @@ Analyse(const char *pattern, int caseless, const char *const *keywords,
 	r.keywords = keywords;
 	r.nkeywords = nkeywords;
 	r.exact = exact;
-	reach = Alternation(&r, lead);
+	reach = Alternation(&r, lead, digits);
 	if (r.bad || *r.p != '\0')
 	{
 		*lead = AG_REACH_UNBOUNDED;
+		*digits = 0;
 		return AG_REACH_UNBOUNDED;
 	}
 	/* the character after the match, which \b or $ reads */
@@ -668,29 +697,42 @@ Analyse(const char *pattern, int caseless, const char *const *keywords,
 size_t
 AgPatternReach(const char *pattern, int caseless)
 {
-	size_t		lead;
+	size_t		lead,
+				digits;
 
-	return Analyse(pattern, caseless, NULL, 0, 0, &lead);
+	return Analyse(pattern, caseless, NULL, 0, 0, &lead, &digits);
 }
 
 size_t
 AgPatternKeywordLead(const char *pattern, int caseless,
 					 const char *const *keywords, int nkeywords)
 {
-	size_t		lead;
+	size_t		lead,
+				digits;
 
-	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead);
+	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead, &digits);
 	return lead;
+}
+
+size_t
+AgPatternMinDigits(const char *pattern)
+{
+	size_t		lead,
+				digits;
+
+	(void) Analyse(pattern, AG_CASE_EXACT, NULL, 0, 0, &lead, &digits);
+	return digits;
 }
 
 int
 AgPatternKeywordsExact(const char *pattern, const char *const *keywords,
 					   int nkeywords)
 {
-	size_t		lead;
+	size_t		lead,
+				digits;
 
 	if (TurnsCaselessOn(pattern))
 		return 0;
-	(void) Analyse(pattern, 0, keywords, nkeywords, 1, &lead);
+	(void) Analyse(pattern, 0, keywords, nkeywords, 1, &lead, &digits);
 	return lead != AG_REACH_UNBOUNDED;
 }

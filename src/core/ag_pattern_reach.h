@@ -44,4 +44,12 @@ extern size_t AgPatternKeywordLead(const char *pattern, int caseless,
 extern int	AgPatternKeywordsExact(const char *pattern,
 								   const char *const *keywords, int nkeywords);
 
+/*
+ * The fewest ASCII digits (0-9) any match of pattern holds, counted from
+ * literal digits and classes of digits alone ([0-9], [1-5]); \d, back
+ * references and lookarounds count none, and a pattern not understood
+ * gives 0.  A window of text with fewer digits holds no match.
+ */
+extern size_t AgPatternMinDigits(const char *pattern);
+
 #endif							/* AG_PATTERN_REACH_H */

@@ -54,8 +54,8 @@ AgRuleSetCreate(void)
  */
 static pcre2_code *
 CompilePattern(const char *pattern, int raw, char *const *keywords,
-			   int nkeywords, size_t *reach, size_t *lead, char *errbuf,
-			   size_t errlen)
+			   int nkeywords, size_t *reach, size_t *lead, size_t *min_digits,
+			   char *errbuf, size_t errlen)
 {
 	char	   *norm = raw ? strdup(pattern) : AgNormalizePatternLiterals(pattern);
 	int			errcode;
@@ -83,6 +83,7 @@ CompilePattern(const char *pattern, int raw, char *const *keywords,
 	*lead = code ? AgPatternKeywordLead(norm, casing,
 										(const char *const *) keywords, nkeywords) :
 		AG_REACH_UNBOUNDED;
+	*min_digits = code ? AgPatternMinDigits(norm) : 0;
 	free(norm);
 	if (code == NULL)
 	{
@@ -158,7 +159,8 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	char	  **kws;
 	int			idx;
 	size_t		reach,
-				lead;
+				lead,
+				min_digits;
 
 	if (set->finalized)
 	{
@@ -222,7 +224,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		return -1;
 	}
 	r->code = CompilePattern(def->pattern, def->raw, kws, def->nkeywords,
-							 &reach, &lead, errbuf, errlen);
+							 &reach, &lead, &min_digits, errbuf, errlen);
 	if (r->code == NULL)
 	{
 		char		tmp[300];
@@ -255,6 +257,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	}
 	if (lead < r->window_before)
 		r->window_before = (uint32_t) lead;
+	r->min_digits = min_digits < UINT32_MAX ? (uint32_t) min_digits : UINT32_MAX;
 	pcre2_pattern_info(r->code, PCRE2_INFO_SIZE, &r->code_bytes);
 	{
 		size_t		jit_bytes = 0;

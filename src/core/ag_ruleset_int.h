@@ -51,6 +51,7 @@ typedef struct AgRule
 	int			raw;
 	uint32_t	window_before;	/* bytes tried before and after a keyword */
 	uint32_t	window_after;	/* (see AgPatternReach), or AG_WINDOW_TO_END */
+	uint32_t	min_digits;		/* ASCII digits every match holds (AgPatternMinDigits) */
 	int			secret_group;
 	char	   *data_type;		/* NULL unless a secret / personal-data rule */
 	AgValidator validators[AG_MAX_VALIDATORS];

@@ -354,6 +354,21 @@ WindowRange(const AgScanner *sc, int i, uint32_t k, const char *text,
 }
 
 /*
+ * Can text[from..to) hold a match of rule r at all?  Not when it has fewer
+ * digits than every match holds (AgPatternMinDigits): a year or a count
+ * opens windows for every rule keyed on two digits, and most of those
+ * rules need nine digits or more (a card number, an SSN, a phone number);
+ * counting them costs less than a PCRE2 call.  The text tried is all a
+ * match can use (the subject ends at to), so the answer is exact.
+ */
+static inline int
+MayHoldMatch(const AgRule *r, const char *text, size_t from, size_t to)
+{
+	return r->min_digits == 0 ||
+		AgCountDigits(text + from, to - from, r->min_digits) >= r->min_digits;
+}
+
+/*
  * First match of rule i in text: over the whole text in naive mode,
  * otherwise in the rule's keyword windows, in order, each tried only from
  * its start to its last keyword (pcre2's offset limit): a match starting
@@ -377,6 +392,8 @@ FirstMatch(AgScanner *sc, int i, const char *text, size_t len, int naive)
 		PCRE2_SIZE	limit;
 
 		WindowRange(sc, i, k, text, len, &ws, &we, &limit);
+		if (!MayHoldMatch(&sc->set->rules[i], text, ws, we))
+			continue;
 		pcre2_set_offset_limit(sc->mctx, limit);
 		rc = MatchRule(sc, i, text, we, ws);
 	}
@@ -634,6 +651,8 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 				WindowRange(sc, i, k, text, len, &ws, &we, &limit);
 			if (offset < ws)
 				offset = ws;
+			if (!opts->naive && offset <= we && !MayHoldMatch(r, text, offset, we))
+				continue;
 			pcre2_set_offset_limit(sc->mctx, limit);
 			for (; m < MAX_MATCHES_PER_RULE && offset <= we; m++)
 			{

@@ -194,3 +194,22 @@ AgSetError(char *errbuf, size_t errlen, const char *fmt,...)
 	vsnprintf(errbuf, errlen, fmt, ap);
 	va_end(ap);
 }
+
+size_t
+AgCountDigits(const char *s, size_t len, size_t enough)
+{
+	size_t		n = 0,
+				i = 0;
+
+#ifdef __SSE2__
+	for (; i + 16 <= len && n < enough; i += 16)
+	{
+		__m128i		v = _mm_loadu_si128((const __m128i *) (s + i));
+
+		n += (size_t) __builtin_popcount((unsigned) _mm_movemask_epi8(AgBytesIn(v, '0', '9')));
+	}
+#endif
+	for (; i < len && n < enough; i++)
+		n += s[i] >= '0' && s[i] <= '9';
+	return n < enough ? n : enough;
+}

@@ -60,6 +60,9 @@ AgBytesIn(__m128i v, char lo, char hi)
 }
 #endif
 
+/* ASCII digits (0-9) in s[0..len), counted up to enough (then enough). */
+extern size_t AgCountDigits(const char *s, size_t len, size_t enough);
+
 /* 64-bit FNV-1a, continued from h (start with AG_FNV_OFFSET). */
 #define AG_FNV_OFFSET UINT64_C(0xcbf29ce484222325)
 static inline uint64_t

@@ -1036,6 +1036,32 @@ TestKeywordLead(void)
 		CHECK(AgPatternKeywordsExact("(?:SK|AC)[0-9]", upper, 1) == 0, "exact: a branch without");
 	}
 
+	/* the fewest digits every match holds */
+	{
+		static const struct
+		{
+			const char *pattern;
+			size_t		digits;
+		}			md[] = {
+			{"[0-9]{3}-[0-9]{2}-[0-9]{4}", 9},
+			{"4[0-9]{12}(?:[0-9]{3}){0,2}", 13},
+			{"(?:1[0-9]{2}|[1-9]?[0-9])", 1},	/* the fewest branch */
+			{"[0-59]x[1-9]?", 1},
+			{"[-0]x", 0},		/* a '-' of its own: not only digits */
+			{"[^a]", 0},
+			{"\\d{5}", 0},	/* \d may be a digit of another script */
+			{"(?=[0-9]{4})x", 0},	/* lookarounds match nothing */
+			{"([0-9])\\1", 1},	/* back references count none */
+			{"key", 0},
+			{"[0-9]{3", 0},	/* not understood */
+		};
+
+		for (size_t i = 0; i < sizeof(md) / sizeof(md[0]); i++)
+			CHECK(AgPatternMinDigits(md[i].pattern) == md[i].digits,
+				  "digits of /%s/: %zu, expected %zu", md[i].pattern,
+				  AgPatternMinDigits(md[i].pattern), md[i].digits);
+	}
+
 	/* the nearest of several keywords counts, in every branch */
 	{
 		const char *kws[2] = {"token", "secret"};
