@@ -338,6 +338,47 @@ TestNormalizeRandom(void)
 	RefNormFree(&ref);
 }
 
+/*
+ * AgCountDigits against a count byte by byte: every length up to a few
+ * blocks (the last block overlaps the one before), every limit.
+ */
+static void
+TestCountDigits(void)
+{
+	uint32_t	r = 99;
+	long		bad = 0;
+
+	for (int it = 0; it < 200000; it++)
+	{
+		char		buf[80];
+		size_t		len,
+					enough,
+					want = 0,
+					got;
+
+		r = r * 1103515245u + 12345u;
+		len = (r >> 16) % 70;
+		for (size_t k = 0; k < len; k++)
+		{
+			r = r * 1103515245u + 12345u;
+			buf[k] = "0123456789ab /:"[(r >> 16) % 15];
+			want += buf[k] >= '0' && buf[k] <= '9';
+		}
+		r = r * 1103515245u + 12345u;
+		enough = (r >> 16) % 40;
+		if (want > enough)
+			want = enough;
+		/* a copy of exactly len bytes: a read past it is a sanitizer's error */
+		char	   *copy = malloc(len > 0 ? len : 1);
+
+		memcpy(copy, buf, len);
+		got = AgCountDigits(copy, len, enough);
+		free(copy);
+		bad += got != want;
+	}
+	CHECK(bad == 0, "AgCountDigits is wrong on %ld of 200000 texts", bad);
+}
+
 static void
 TestDecode(void)
 {
@@ -1706,6 +1747,7 @@ main(int argc, char **argv)
 {
 	TestNormalize();
 	TestNormalizeRandom();
+	TestCountDigits();
 	TestDecode();
 	TestSmuggling();
 	TestLimits();
