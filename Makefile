@@ -161,4 +161,9 @@ bench/bench_speed: bench/bench_speed.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 bench-speed: bench/bench_speed
 	bench/bench_speed $(CORPUS) rules/jailbreak.model $(RULE_FILES)
 
-.PHONY: bench-speed
+bench/bench_cache: bench/bench_cache.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
+	$(TOOL_CC) $(TOOL_CFLAGS) -O3 -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+bench-cache: bench/bench_cache
+	CORPUS=$(CORPUS) bench/bench_cache.sh
+
+.PHONY: bench-speed bench-cache
