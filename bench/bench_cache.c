@@ -70,18 +70,11 @@ main(int argc, char **argv)
 	AgScanner  *sc = AgScannerCreate(set);
 
 	/* the corpus's benign texts end to end, cut into 2 KiB pieces (bench_speed's) */
-	for (size_t i = 0; i < c.n; i++)
-		if (strcmp(c.docs[i].label, "benign") == 0)
-		{
-			AgBufAppend(&benign, c.docs[i].text, c.docs[i].len);
-			AgBufAppend(&benign, "\n", 1);
-		}
+	CorpusBenignText(&c, &benign);
 	for (size_t off = 0; off < benign.len; n++)
 	{
-		size_t		len = benign.len - off < 2048 ? benign.len - off : 2048;
+		size_t		len = BenignPieceLen(&benign, off);
 
-		while (off + len < benign.len && ((unsigned char) benign.data[off + len] & 0xC0) == 0x80)
-			len--;
 		Flush();
 		BenchCacheScan(sc, benign.data + off, len, role);
 		off += len;

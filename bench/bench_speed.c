@@ -282,21 +282,14 @@ main(int argc, char **argv)
 	/* (a) benign prompts as ~2 KiB documents, as prompts and as responses */
 	AgBuf		benign = {0};
 
-	for (size_t i = 0; i < c.n; i++)
-		if (strcmp(c.docs[i].label, "benign") == 0 && strncmp(c.docs[i].source_file, "benign/", 7) == 0)
-		{
-			AgBufAppend(&benign, c.docs[i].text, c.docs[i].len);
-			AgBufAppend(&benign, "\n", 1);
-		}
+	CorpusBenignText(&c, &benign);
 	int			nchunks = 0;
 	Doc		   *chunks = malloc(sizeof(Doc) * (benign.len / 1024 + 2) * 2);
 
 	for (size_t off = 0; off < benign.len;)
 	{
-		size_t		len = benign.len - off < 2048 ? benign.len - off : 2048;
+		size_t		len = BenignPieceLen(&benign, off);
 
-		while (off + len < benign.len && ((unsigned char) benign.data[off + len] & 0xC0) == 0x80)
-			len--;			/* whole characters */
 		chunks[nchunks].text = benign.data + off;
 		chunks[nchunks].len = len;
 		chunks[nchunks].role = AG_ROLE_PROMPT;

@@ -115,6 +115,28 @@ CorpusFree(Corpus *c)
 }
 
 void
+CorpusBenignText(const Corpus *c, AgBuf *out)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->docs[i].label, "benign") == 0 &&
+			strncmp(c->docs[i].source_file, "benign/", 7) == 0)
+		{
+			AgBufAppend(out, c->docs[i].text, c->docs[i].len);
+			AgBufAppend(out, "\n", 1);
+		}
+}
+
+size_t
+BenignPieceLen(const AgBuf *text, size_t off)
+{
+	size_t		len = text->len - off < BENIGN_PIECE_BYTES ? text->len - off : BENIGN_PIECE_BYTES;
+
+	while (off + len < text->len && ((unsigned char) text->data[off + len] & 0xC0) == 0x80)
+		len--;					/* whole characters */
+	return len;
+}
+
+void
 CorpusRepeatText(AgBuf *out, const char *text, size_t len, size_t size)
 {
 	while (len > 0 && out->len < size)

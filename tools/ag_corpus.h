@@ -31,6 +31,16 @@ extern int	CorpusLoadFolder(Corpus *c, const char *dir, const char *sub);
 extern void CorpusFree(Corpus *c);
 
 /*
+ * The benchmarks' benign pieces: the texts of the corpus's benign/ folder
+ * end to end, each followed by a line break, appended to out; and the
+ * length of the piece at off, at most BENIGN_PIECE_BYTES and ending on a
+ * whole UTF-8 character.
+ */
+#define BENIGN_PIECE_BYTES 2048
+extern void CorpusBenignText(const Corpus *c, AgBuf *out);
+extern size_t BenignPieceLen(const AgBuf *text, size_t off);
+
+/*
  * Fills out with copies of text[0..len) up to size bytes, cut back to end
  * on a whole UTF-8 character (the benchmarks' one large document).
  */

@@ -116,18 +116,11 @@ main(int argc, char **argv)
 	AgBuf		benign = {0};
 	size_t		chunk = 0;
 
-	for (size_t i = 0; i < c.n; i++)
-		if (strcmp(c.docs[i].label, "benign") == 0 && strncmp(c.docs[i].source_file, "benign/", 7) == 0)
-		{
-			AgBufAppend(&benign, c.docs[i].text, c.docs[i].len);
-			AgBufAppend(&benign, "\n", 1);
-		}
+	CorpusBenignText(&c, &benign);
 	for (size_t off = 0; off < benign.len; chunk++)
 	{
-		size_t		len = benign.len - off < 2048 ? benign.len - off : 2048;
+		size_t		len = BenignPieceLen(&benign, off);
 
-		while (off + len < benign.len && ((unsigned char) benign.data[off + len] & 0xC0) == 0x80)
-			len--;
 		total += DumpAll(sc, "benign-chunk", chunk, benign.data + off, len);
 		off += len;
 	}
