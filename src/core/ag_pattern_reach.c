@@ -368,8 +368,6 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 	unsigned char c = (unsigned char) *r->p;
 	size_t		width;
 	size_t		inner_digits = 0;	/* fewest ASCII digits one match holds */
-
-	*digits = 0;
 	size_t		inner_lead = AG_REACH_UNBOUNDED;
 	int			lookaround = 0,
 				lookahead = 0;
@@ -379,6 +377,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 	*lead = AG_REACH_UNBOUNDED;
 	*lit = NULL;
 	*litlen = 0;
+	*digits = 0;
 	r->lookahead = 0;
 
 	if (c == '(')
