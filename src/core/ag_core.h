@@ -108,6 +108,7 @@ typedef struct AgScanOptions
 	int			naive;			/* 1: run every rule, no prefilter (bench) */
 	double		model_threshold;	/* <0: use the model's own */
 	int			no_model_gate;	/* 1: the full model on every text (bench) */
+	int			no_prefetch;	/* 1: no early prefetch of the tables (bench) */
 } AgScanOptions;
 
 extern AgScanner *AgScannerCreate(const AgRuleSet *set);

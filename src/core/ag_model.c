@@ -1047,6 +1047,17 @@ PrepareScoring(const AgModel *model, AgFeatures *fv)
 	return 0;
 }
 
+void
+AgModelPrefetchGate(const AgModel *model)
+{
+	const AgModel *gate = model->gate;
+
+	if (gate == NULL)
+		return;
+	for (uint32_t b = 0; b < gate->nbuckets; b += 64)
+		__builtin_prefetch(&gate->weights[b], 0, 3);
+}
+
 int
 AgModelGateScore(const AgModel *model, AgFeatures *fv, const char *norm,
 				 size_t len, double *p)

@@ -124,6 +124,13 @@ extern int	AgModelScoreText(const AgModel *model, AgFeatures *fv,
 							 double *p, int *gated);
 
 /*
+ * Asks for the gate's weights to be brought into cache (prefetches, no
+ * wait): a scan calls it before normalising, so that by the time the gate
+ * reads them, all over its table, they are near.
+ */
+extern void AgModelPrefetchGate(const AgModel *model);
+
+/*
  * The gate's probability for norm (AgModelScore(model->gate, words-only
  * features of norm), bit for bit), as AgModelScoreText computes it before
  * deciding; for tests and diagnostics.  0, or -1 (no gate, no memory).

@@ -27,4 +27,7 @@ extern void AgPrefilterScanHits(const AgPrefilter *pf, const char *text,
 extern size_t AgPrefilterMemoryBytes(const AgPrefilter *pf);
 extern void AgPrefilterFree(AgPrefilter *pf);
 
+/* Asks for the rows of its shallowest states, a text's usual ones, to be brought into cache. */
+extern void AgPrefilterPrefetch(const AgPrefilter *pf);
+
 #endif							/* AG_PREFILTER_H */

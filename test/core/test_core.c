@@ -536,7 +536,7 @@ TestRuleExamples(AgRuleSet *set, AgRuleFile *files, int nfiles)
 {
 	AgScanner  *sc = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0, 0};
+	AgScanOptions nopts = {1, -1.0, 0, 0};
 	char		err[256];
 	int			examples = 0;
 
@@ -1267,7 +1267,7 @@ TestKeywordWindows(AgRuleSet *set)
 	};
 	AgScanner  *fast = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0, 0};
+	AgScanOptions nopts = {1, -1.0, 0, 0};
 	char		err[256];
 
 	for (int t = 0; t < 2; t++)
@@ -1403,7 +1403,7 @@ TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
 	Corpus		c = {0};
 	AgScanner  *fast = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0, 0};
+	AgScanOptions nopts = {1, -1.0, 0, 0};
 	long		differ = 0;
 	char		err[256];
 
