@@ -879,8 +879,12 @@ CompareFindings(const void *a, const void *b)
  * gate's weights and the automaton's shallow states, where a text spends
  * most of its steps, arrive while the text is normalised and scanned for
  * hidden characters: a prompt scan with its caches emptied took about a
- * tenth less time (bench/bench_speed.c's "caches cold" rows).
+ * tenth less time (bench/bench_speed.c's "caches cold" rows).  A short text
+ * (a user agent, a one-line prompt) visits too few states and words to
+ * repay asking for all of them.
  */
+#define PREFETCH_MIN_BYTES 512
+
 static void
 PrefetchTables(const AgScanner *sc, AgRole role)
 {
@@ -915,7 +919,7 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 		AgSetError(errbuf, errlen, "unknown role %d", (int) role);
 		return -1;
 	}
-	if (!opts->no_prefetch)
+	if (!opts->no_prefetch && len >= PREFETCH_MIN_BYTES)
 		PrefetchTables(sc, role);
 
 	/* 1. hidden tag characters */
