@@ -12,6 +12,8 @@
 #   WORKLOADS="corpus conversation" bench/...   only those workloads
 #   PROFILE_DIR=/tmp/prof bench/...              keep callgrind's profiles
 #                                               there (callgrind_annotate)
+#   EXTRA_CONF="default_toast_compression = lz4" bench/...
+#                                               a setting for the cluster
 #
 # It makes a throw-away cluster (as the postgres user when run as root),
 # a table protected in detect mode and the same table unprotected, and the
@@ -65,8 +67,8 @@ for so in "${builds[@]}"; do i=$((i + 1)); cp "$so" "$work/build$i.so"; done
 [ ${#builds[@]} -gt 0 ] && cp "$LIBDIR/aiguard.so" "$work/original.so"
 
 as_postgres "$PGBIN/initdb" -D "$work/data" -U postgres -E UTF8 --locale=C.UTF-8 -A trust >/dev/null
-printf "port = %s\nunix_socket_directories = '%s'\nlisten_addresses = ''\nfsync = off\n" \
-	"$PORT" "$work" | as_postgres tee -a "$work/data/postgresql.conf" >/dev/null
+printf "port = %s\nunix_socket_directories = '%s'\nlisten_addresses = ''\nfsync = off\n%s\n" \
+	"$PORT" "$work" "${EXTRA_CONF:-}" | as_postgres tee -a "$work/data/postgresql.conf" >/dev/null
 as_postgres "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
 export PGHOST=$work PGPORT=$PORT PGUSER=postgres
 psql -qX -d postgres -c "CREATE DATABASE bench" >/dev/null
