@@ -15,7 +15,7 @@ CORPUS=${CORPUS:-$(pwd)/../shared/corpus}
 command -v valgrind >/dev/null || { echo "bench_cache.sh: valgrind is needed" >&2; exit 1; }
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-printf '%-9s %8s %16s %18s %18s\n' role pieces "instructions" "D1 read misses" "LL read misses"
+printf '%-9s %8s %16s %18s %18s %18s\n' role pieces "instructions" "D1 read misses" "LL read misses" "LL code misses"
 for role in prompt response; do
 	pieces=$(valgrind --tool=callgrind --cache-sim=yes --D1=32768,8,64 --LL=524288,8,64 \
 		--toggle-collect=BenchCacheScan --callgrind-out-file="$out" \
@@ -24,6 +24,6 @@ for role in prompt response; do
 	awk -v role="$role" -v n="$pieces" '
 		/^events:/ { for (i = 2; i <= NF; i++) col[$i] = i - 1 }
 		/^(totals|summary):/ { for (i = 2; i <= NF; i++) v[i - 1] = $i }
-		END { printf "%-9s %8d %14.1fk %18.1f %18.1f   (per piece)\n", role, n,
-			  v[col["Ir"]] / n / 1000, v[col["D1mr"]] / n, v[col["DLmr"]] / n }' "$out"
+		END { printf "%-9s %8d %14.1fk %18.1f %18.1f %18.1f   (per piece)\n", role, n,
+			  v[col["Ir"]] / n / 1000, v[col["D1mr"]] / n, v[col["DLmr"]] / n, v[col["ILmr"]] / n }' "$out"
 done
