@@ -975,13 +975,91 @@ AsciiBlockPlain(const unsigned char *s, int word_kind, int next_alnum,
 #endif
 
 /*
+ * Where a text may be cut into pieces that normalise on their own: before
+ * an ASCII white space byte that follows two ASCII letters or digits.  No
+ * step looks across such a place: a word ends there and the next starts
+ * after it (homoglyphs and leetspeak are mapped word by word, invisible
+ * characters are dropped inside one), white space is collapsed the same
+ * whatever is on either side of it, and a run of spaced-out letters is
+ * made of lone letters with single separators between, so the word before
+ * it ends one.  Each piece's output is then the whole text's output of its
+ * bytes, and the outputs joined are the text's.
+ */
+static inline int
+IsCut(const unsigned char *s, size_t from, size_t p)
+{
+	return p >= from + 2 && (s[p] == ' ' || (s[p] >= 0x09 && s[p] <= 0x0D)) &&
+		IsAsciiAlnum(s[p - 1]) && IsAsciiAlnum(s[p - 2]);
+}
+
+/* The first cut in s[from..len) after at, or len */
+static size_t
+NextCut(const unsigned char *s, size_t len, size_t from, size_t at)
+{
+	for (size_t p = at + 1; p < len; p++)
+		if (IsCut(s, from, p))
+			return p;
+	return len;
+}
+
+/* The last cut in s[from..at], or from */
+static size_t
+LastCut(const unsigned char *s, size_t from, size_t at)
+{
+	for (size_t p = at; p > from; p--)
+		if (IsCut(s, from, p))
+			return p;
+	return from;
+}
+
+/* Where the fast path stopped in a piece; see NormalizeAsciiFast */
+typedef struct FastStop
+{
+	size_t		at;				/* the character or spaced-out letter */
+	size_t		covered;		/* the bytes before it are in the output */
+	size_t		written;		/* output bytes written */
+} FastStop;
+
+/*
+ * Room for len more bytes of output (and the NUL) and as many map entries.
+ * 0 or -1 (no memory).
+ */
+static int
+ReserveOutput(AgNormText *nt, size_t len)
+{
+	size_t		need = nt->out.len + len + 1;
+
+	if (AgBufReserve(&nt->out, len) != 0)
+		return -1;
+	if (nt->mapcap < need)
+	{
+		size_t		cap = need + 64;
+		uint32_t   *m = realloc(nt->map, cap * sizeof(uint32_t));
+
+		if (m == NULL)
+			return -1;
+		nt->map = m;
+		nt->mapcap = cap;
+	}
+	return 0;
+}
+
+/*
  * The fast path, for ASCII text: one pass lower-cases, turns
  * \t..\r into spaces and collapses whitespace runs, i.e. MapCodePoints and
  * RewriteWords' last pass, and notes what else the word rewrites could do.
- * Returns 1 when it did the work, 0 when the text needs the general path.
  * It also takes non-ASCII white space and neutral characters (curly quotes,
  * dashes, symbols, emoji: see SimpleCpLen), which chat text is full of.
  * The result is the general path's, always.
+ *
+ * src[0..len) is a piece of a text (see AgNormalizeEx): its bytes start at
+ * byte base of the text, and after_text says whether text came before it
+ * (the piece then starts with white space, which becomes one space).  Its
+ * output is appended to nt's.  Returns 1 when it did the work, -1 when out
+ * of memory, and 0 when the piece needs the general path: *stop then says
+ * where it stopped (offsets in src) and what it wrote past nt->out.len,
+ * which is the output of src up to any cut at or before stop->covered
+ * (IsCut), leetspeak aside (see AgNormalizeEx).
  *
  *	- When no run of lone letters would be joined (as seen on the bytes as
  *	  the general path maps them, exactly its condition) and no word mixes
@@ -999,7 +1077,8 @@ AsciiBlockPlain(const unsigned char *s, int word_kind, int next_alnum,
  * that was mended.)
  */
 static int
-NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
+NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
+				   uint32_t base, int after_text, FastStop *stop)
 {
 	const unsigned char *s = (const unsigned char *) src;
 	unsigned char *o;
@@ -1007,27 +1086,16 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 	size_t		ob = 0;
 	int			letters = 0,
 				digits = 0,
-				mixed = 0,		/* a word mixes letters with digits, or '$' */
-				spaced = 0;		/* lone letters in a spaced-out run */
-	int			last_space = 1;
+				mixed = 0;		/* a word mixes letters with digits, or '$' */
+	int			last_space = !after_text;
 	int32_t		last_neutral = 0;
 	int			after_neutral = 0;	/* the last character written was neutral */
 	int			letter;
 
-	if (AgBufReserve(&nt->out, len + 1) != 0)
+	if (ReserveOutput(nt, len) != 0)
 		return -1;
-	if (nt->mapcap < len + 1)
-	{
-		size_t		cap = len + 64;
-		uint32_t   *m = realloc(nt->map, cap * sizeof(uint32_t));
-
-		if (m == NULL)
-			return -1;
-		nt->map = m;
-		nt->mapcap = cap;
-	}
-	o = (unsigned char *) nt->out.data;
-	map = nt->map;
+	o = (unsigned char *) nt->out.data + nt->out.len;
+	map = nt->map + nt->out.len;
 	int			prev_alnum = 0;
 	int			alnum = len > 0 && s[0] < 0x80 &&
 		(ascii_class[s[0]] & (CLS_ALPHA | CLS_DIGIT)) != 0;
@@ -1042,7 +1110,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 
 #ifdef __SSE2__
 		/* most of a text: sixteen plain bytes at a time (same result) */
-		while (i >= scalar_until && i + 16 < len && i + 16 <= UINT32_MAX)
+		while (i >= scalar_until && i + 16 < len && base + i + 16 <= UINT32_MAX)
 		{
 			int			after = FastAlnum(s[i + 16]);
 			unsigned	lone;
@@ -1050,7 +1118,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 			int			kind_after;
 
 			if (!AsciiBlockPlain(s + i, prev_alnum ? letters | digits : 0, after,
-								 last_space, o + ob, map + ob, (uint32_t) i,
+								 last_space, o + ob, map + ob, (uint32_t) (base + i),
 								 &lone, &written, &kind_after))
 			{
 				/*
@@ -1069,8 +1137,14 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 			{
 				size_t		p = i + (size_t) __builtin_ctz(lone);
 
-				if (p + 4 < len)
-					spaced |= SpacedRunAt(s, len, p);
+				if (p + 4 < len && SpacedRunAt(s, len, p))
+				{
+					/* spaced-out letters: the general path joins them */
+					stop->at = p;
+					stop->covered = i;	/* (not the block: ob has not moved) */
+					stop->written = ob;
+					return 0;
+				}
 			}
 			ob += written;
 			after_neutral = 0;
@@ -1087,7 +1161,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		{
 			/* as an ASCII letter inside a word (see AccentedLetterAt) */
 			o[ob] = (unsigned char) letter;
-			map[ob] = (uint32_t) i;
+			map[ob] = (uint32_t) (base + i);
 			ob++;
 			i++;				/* its second byte */
 			last_space = 0;
@@ -1114,6 +1188,8 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 			int			used = SimpleCpLen(s + i, len - i, &last_neutral, after_neutral,
 										   &space, form, &nform);
 
+			stop->at = stop->covered = i;
+			stop->written = ob;
 			if (used == 0)
 				return 0;
 			if (space)
@@ -1122,7 +1198,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 					(i < 2 || !FastAlnum(s[i - 2])))
 					return 0;
 				o[ob] = ' ';
-				map[ob] = (uint32_t) i;
+				map[ob] = (uint32_t) (base + i);
 				ob += !last_space;
 				last_space = 1;
 				after_neutral = 0;
@@ -1133,7 +1209,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 			{
 				memcpy(o + ob, form, nform);
 				for (int k = 0; k < nform; k++)
-					map[ob + k] = (uint32_t) i;
+					map[ob + k] = (uint32_t) (base + i);
 				ob += nform;
 				last_space = 0;
 				after_neutral = 1;
@@ -1161,8 +1237,13 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		mixed |= (letters & (digits >> 1)) | (cls & CLS_DOLLAR);
 		if (alpha & !prev_alnum & !next_alnum)
 		{
-			if (i + 4 < len)
-				spaced |= SpacedRunAt(s, len, i);
+			if (i + 4 < len && SpacedRunAt(s, len, i))
+			{
+				/* spaced-out letters: the general path joins them */
+				stop->at = stop->covered = i;
+				stop->written = ob;
+				return 0;
+			}
 		}
 		prev_alnum = alnum;
 		alnum = next_alnum;
@@ -1174,22 +1255,15 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 		sp = c == ' ';
 		after_neutral = 0;
 		o[ob] = c;
-		map[ob] = (uint32_t) i;
+		map[ob] = (uint32_t) (base + i);
 		ob += !(sp & last_space);
 		last_space = sp;
 	}
 	if (ob > 0 && o[ob - 1] == ' ')
 		ob--;
 	o[ob] = '\0';
-	nt->out.len = ob;
-	if (!mixed && !spaced)
-		return 1;
-	if (spaced)
-	{
-		nt->out.len = 0;
-		return 0;
-	}
-	if (RewriteLeetAscii(o, (long) ob))
+	nt->out.len += ob;
+	if (mixed && RewriteLeetAscii(o, (long) ob))
 		nt->changed_confusable = 1;
 	return 1;
 }
@@ -1599,47 +1673,29 @@ AgNormalize(AgNormText *nt, const char *src, size_t len)
 	return AgNormalizeEx(nt, src, len, 1);
 }
 
-int
-AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
+/*
+ * The general path on a piece of a text, src[0..len), its bytes from byte
+ * base of the text, after_text as for NormalizeAsciiFast; its output is
+ * appended to nt's.  0 or -1 (no memory).
+ */
+static int
+NormalizeGeneral(AgNormText *nt, const char *src, size_t len, uint32_t base,
+				 int after_text)
 {
 	long		n;
 
-	nt->out.len = 0;
-	nt->changed_invisible = 0;
-	nt->changed_confusable = 0;
-	if (allow_fast)
-	{
-		int			rc = NormalizeAsciiFast(nt, src, len);
-
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
-			return AgRejoinWords(nt, src, len);
-	}
-	nt->changed_invisible = 0;
-	nt->changed_confusable = 0;
 	n = MapCodePoints(nt, src, len);
 	if (n < 0)
 		return -1;
 	n = RewriteWords(nt, n);
-
-	if (AgBufReserve(&nt->out, (size_t) n * 4 + 1) != 0)
+	if (ReserveOutput(nt, (size_t) n * 4) != 0)
 		return -1;
-	if (nt->mapcap < (size_t) n * 4 + 1)
-	{
-		size_t		cap = (size_t) n * 4 + 64;
-		uint32_t   *m = realloc(nt->map, cap * sizeof(uint32_t));
 
-		if (m == NULL)
-			return -1;
-		nt->map = m;
-		nt->mapcap = cap;
-	}
 	unsigned char *o = (unsigned char *) nt->out.data;
-	size_t		ob = 0;
+	size_t		ob = nt->out.len;
 
 	/* whitespace runs collapsed, no leading or trailing space */
-	int			last_space = 1;
+	int			last_space = !after_text;
 
 	for (long i = 0; i < n; i++)
 	{
@@ -1651,20 +1707,83 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 		if (cp < 0x80)
 		{
 			o[ob] = (unsigned char) cp;
-			nt->map[ob++] = nt->cps[i].src;
+			nt->map[ob++] = base + nt->cps[i].src;
 			continue;
 		}
 
 		int			k = AgUtf8Encode(cp, o + ob);
 
 		for (int j = 0; j < k; j++)
-			nt->map[ob + j] = nt->cps[i].src;
+			nt->map[ob + j] = base + nt->cps[i].src;
 		ob += k;
 	}
 	if (ob > 0 && o[ob - 1] == ' ')
 		ob--;
 	o[ob] = '\0';
 	nt->out.len = ob;
+	return 0;
+}
+
+/*
+ * The fast path from the start; where it stops (a character beyond it, or
+ * spaced-out letters), the general path for the piece around that place,
+ * from the cut before to the cut after, then the fast path again for the
+ * rest: a text with a few characters beyond the fast path pays for the
+ * general path on a few words, not on the whole text.
+ */
+int
+AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
+{
+	const unsigned char *s = (const unsigned char *) src;
+	size_t		from = 0;
+
+	nt->out.len = 0;
+	nt->changed_invisible = 0;
+	nt->changed_confusable = 0;
+	if (ReserveOutput(nt, 0) != 0)
+		return -1;
+	nt->out.data[0] = '\0';	/* an empty text's */
+	while (from < len)
+	{
+		FastStop	stop = {0};
+		size_t		to = len;
+		int			rc = allow_fast ?
+			NormalizeAsciiFast(nt, src + from, len - from, (uint32_t) from,
+							   from > 0, &stop) : 0;
+
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			break;
+		if (allow_fast)
+		{
+			size_t		at = from + stop.at;
+			size_t		cut = LastCut(s, from, from + stop.covered);
+
+			if (cut > from)
+			{
+				/*
+				 * What the fast path wrote before the cut is the output of
+				 * those bytes, once leetspeak is undone in it (which the
+				 * fast path leaves to its end).
+				 */
+				size_t		start = nt->out.len;
+				size_t		kept = start + stop.written;
+
+				while (kept > start && nt->map[kept - 1] >= cut)
+					kept--;
+				nt->out.len = kept;
+				if (RewriteLeetAscii((unsigned char *) nt->out.data + start,
+									 (long) (kept - start)))
+					nt->changed_confusable = 1;
+				from = cut;
+			}
+			to = NextCut(s, len, from, at);
+		}
+		if (NormalizeGeneral(nt, src + from, to - from, (uint32_t) from, from > 0) != 0)
+			return -1;
+		from = to;
+	}
 	return AgRejoinWords(nt, src, len);
 }
 

@@ -339,6 +339,69 @@ TestNormalizeRandom(void)
 }
 
 /*
+ * Long texts of words, most of them plain, some with what the fast path
+ * hands to the general path (a dotless i, Cyrillic look-alikes, CJK,
+ * spaced-out or leet letters, an invisible character, non-ASCII white
+ * space after a lone letter): normalised piece by piece, fast and general
+ * paths taking turns between cuts, they must still give what the
+ * reference gives on the whole text.  Words end on plain letters or not,
+ * so cuts fall anywhere and nowhere.
+ */
+static void
+TestNormalizePieces(void)
+{
+	static const char *plain[] = {
+		"the ", "model ", "Answer ", "it ", "a ", "I ", "42 ", "x86 ", "l33t ",
+		"$5 ", "ok.", "well,", "so\n", "end\n\n", "  ", "\t", "caf\xC3\xA9 ",
+		"\xE2\x80\x99s ", "(see)", "e-mail ", "snake_case ", "camelCase ",
+	};
+	static const char *trouble[] = {
+		"k\xC4\xB1rm\xC4\xB1z\xC4\xB1 ", "\xC4\xB1", "p\xD0\xB0ypal ", "\xE4\xBD\xA0\xE5\xA5\xBD",
+		"i g n o r e ", "a.b.c.d ", "1gn0r3 ", "ig\xE2\x80\x8Bnore ", "a\xC2\xA0",
+		"\xEF\xBC\xA9", "\xF0\x9F\x87\xAE\xF0\x9F\x87\xAC", "x\xC3\xA9" "3 ",
+		"\xC3\xA0 ", "\xE2\x84\xAA" "ey ",
+	};
+	int			nplain = (int) (sizeof(plain) / sizeof(plain[0]));
+	int			ntrouble = (int) (sizeof(trouble) / sizeof(trouble[0]));
+	AgNormText	got = {0},
+				ref = {0};
+	unsigned	seed = 777;
+	long		differ = 0;
+	int			iters = 20000;
+	char		buf[4096];
+
+	for (int it = 0; it < iters; it++)
+	{
+		size_t		len = 0;
+		int			n,
+					odds;
+
+		seed = seed * 1103515245u + 12345u;
+		n = 20 + (int) ((seed >> 16) % 300);
+		odds = 2 + (int) ((seed >> 8) % 30);	/* one word in odds is trouble */
+		for (int k = 0; k < n; k++)
+		{
+			const char *p;
+
+			seed = seed * 1103515245u + 12345u;
+			p = (seed >> 16) % odds == 0 ? trouble[(seed >> 4) % ntrouble] :
+				plain[(seed >> 4) % nplain];
+			if (len + strlen(p) > sizeof(buf))
+				break;
+			memcpy(buf + len, p, strlen(p));
+			len += strlen(p);
+		}
+		if (NormalizeDiffers(&got, &ref, buf, len) && differ++ < 3)
+			printf("FAIL normalisation of \"%.*s\": \"%s\", expected \"%s\"\n",
+				   (int) len, buf, got.out.data, ref.out.data);
+	}
+	CHECK(differ == 0, "piecewise normalisation differs from the reference on %ld of %d long texts",
+		  differ, iters);
+	AgNormFree(&got);
+	RefNormFree(&ref);
+}
+
+/*
  * AgCountDigits against a count byte by byte: every length up to a few
  * blocks (the last block overlaps the one before), every limit.
  */
@@ -1747,6 +1810,7 @@ main(int argc, char **argv)
 {
 	TestNormalize();
 	TestNormalizeRandom();
+	TestNormalizePieces();
 	TestCountDigits();
 	TestDecode();
 	TestSmuggling();
