@@ -668,6 +668,30 @@ AccentedLetterAt(const unsigned char *s, size_t len, size_t i)
 }
 
 /*
+ * Is s[i..i+3) a CJK unified ideograph (U+4E00..U+9FFF) that the fast path
+ * can copy as it is?  The general path leaves one alone (no decomposition,
+ * no case, never a look-alike or a lone letter: a test checks every one),
+ * but it is a word character, and a word that mixes one with Latin letters
+ * is rewritten differently ("other" letters stop leetspeak): so only with
+ * no ASCII letter, digit or '$' on either side, and after it nothing but
+ * ASCII, another three- or four-byte character (another ideograph, or
+ * what the fast path takes or refuses on its own), or the end.  The side
+ * before is the caller's: no letter or digit there, ASCII or accented
+ * (prev_alnum), and no '$'.
+ */
+static int
+IdeographAt(const unsigned char *s, size_t len, size_t i)
+{
+	if (i + 3 > len || s[i] < 0xE4 || s[i] > 0xE9 || (s[i] == 0xE4 && s[i + 1] < 0xB8) ||
+		(s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80)
+		return 0;
+	if (i + 3 < len &&
+		(s[i + 3] < 0x80 ? FastAlnum(s[i + 3]) || s[i + 3] == '$' : s[i + 3] < 0xE0))
+		return 0;
+	return 1;
+}
+
+/*
  * What the fast path can do with the non-ASCII character at s (len bytes
  * left).  It takes these, and returns their length:
  *
@@ -1170,6 +1194,22 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
 			digits = 0;
 			prev_alnum = 1;
 			alnum = i + 1 < len && FastAlnum(s[i + 1]);
+			continue;
+		}
+		if (c >= 0x80 && !prev_alnum && (i == 0 || s[i - 1] != '$') &&
+			IdeographAt(s, len, i))
+		{
+			/* a word of its own (see IdeographAt) */
+			memcpy(o + ob, s + i, 3);
+			for (int k = 0; k < 3; k++)
+				map[ob + k] = (uint32_t) (base + i);
+			ob += 3;
+			i += 2;
+			last_space = 0;
+			after_neutral = 0;
+			letters = digits = 0;
+			prev_alnum = 0;
+			alnum = 0;			/* (IdeographAt: no letter or digit next) */
 			continue;
 		}
 		if (c >= 0x80)

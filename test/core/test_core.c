@@ -360,6 +360,12 @@ TestNormalizePieces(void)
 		"i g n o r e ", "a.b.c.d ", "1gn0r3 ", "ig\xE2\x80\x8Bnore ", "a\xC2\xA0",
 		"\xEF\xBC\xA9", "\xF0\x9F\x87\xAE\xF0\x9F\x87\xAC", "x\xC3\xA9" "3 ",
 		"\xC3\xA0 ", "\xE2\x84\xAA" "ey ",
+		/* CJK beside Latin letters, digits, '$', accents, invisible characters */
+		"\xE7\x94\xA8Python3 ", "c4f\xC3\xA9\xE7\x94\xA8", "\xE7\x94\xA8\xC3\xA9" "a4b ",
+		"$\xE7\x94\xA8", "\xE7\x94\xA8$5 ", "a\xE7\x94\xA8", "\xE7\x94\xA8" "a ",
+		"\xE7\x94\xA8\xE2\x80\x8B", "\xE3\x80\x81\xE2\x80\x8B\xE7\x94\xA8",
+		"\xE4\xB8\x80\xE9\xBF\xBF\xEF\xBC\x8C", "\xE4\xB7\xBF", "\xE7\x94\xA8 a b c ",
+		"\xE7\x94\xA8\xC3\x97", "\xE7\x94\xA8\xF0\x9F\x98\x80",
 	};
 	int			nplain = (int) (sizeof(plain) / sizeof(plain[0]));
 	int			ntrouble = (int) (sizeof(trouble) / sizeof(trouble[0]));
@@ -397,6 +403,30 @@ TestNormalizePieces(void)
 	}
 	CHECK(differ == 0, "piecewise normalisation differs from the reference on %ld of %d long texts",
 		  differ, iters);
+
+	/*
+	 * Every CJK unified ideograph, which the fast path copies as it is
+	 * (IdeographAt), alone, in a row and between punctuation
+	 */
+	differ = 0;
+	for (int32_t cp = 0x4E00; cp <= 0x9FFF; cp++)
+	{
+		unsigned char one[4];
+		size_t		len = 0;
+
+		AgUtf8Encode(cp, one);
+		for (int k = 0; k < 3; k++)
+		{
+			memcpy(buf + len, k == 1 ? " (" : "", k == 1 ? 2 : 0);
+			len += k == 1 ? 2 : 0;
+			memcpy(buf + len, one, 3);
+			memcpy(buf + len + 3, one, 3);
+			len += 6;
+		}
+		buf[len++] = ')';
+		differ += NormalizeDiffers(&got, &ref, buf, len);
+	}
+	CHECK(differ == 0, "normalisation differs from the reference on %ld CJK ideographs", differ);
 	AgNormFree(&got);
 	RefNormFree(&ref);
 }
