@@ -629,12 +629,89 @@ IsPunctuationForm(const utf8proc_int32_t *dec, utf8proc_ssize_t k)
 }
 
 /*
- * A Latin letter with diacritics inside a word, which the fast path can
- * write as the ASCII letter the general path makes of it ("caf\u00E9",
- * "\u00FCber", "gar\u00E7on"): two bytes, a letter that utf8proc's
+ * The ASCII letter the general path makes of the two-byte character at
+ * s[i] when it is a Latin letter: with diacritics, one that utf8proc's
  * decomposition with case folding and mark stripping turns into one ASCII
- * letter, with an ASCII letter right before or after it, and no ASCII digit
- * on either side.  Returns that letter, or 0.
+ * letter ("\u00E9", "\u015F"), or the Turkish dotless i (*dotless set),
+ * which the general path maps to i in a word with Latin letters (a
+ * look-alike, ConfusableToLatin).  Otherwise 0.
+ */
+static int
+LatinLetterAt(const unsigned char *s, size_t len, size_t i, int *dotless)
+{
+	int32_t		cp;
+	utf8proc_int32_t dec[4];
+
+	*dotless = 0;
+	if (i + 2 > len || s[i] < 0xC3 || s[i] > 0xC9 || (s[i + 1] & 0xC0) != 0x80)
+		return 0;
+	cp = ((s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F);	/* U+00C0..U+027F */
+	if (cp == 0x0131)
+	{
+		*dotless = 1;
+		return 'i';
+	}
+	if (!IsLetterCp(cp) || ConfusableToLatin(cp) != 0 || AgSmallCapitalToLatin(cp) != 0)
+		return 0;
+	if (DecomposeCp(cp, dec, 4) != 1 || dec[0] < 'a' || dec[0] > 'z')
+		return 0;
+	return dec[0];
+}
+
+/*
+ * Does the word around the dotless i at s[i] hold an ASCII digit or a '$'
+ * (leetspeak)?  Over ASCII letters and digits, '$' and two-byte
+ * characters, as far as WORD_SCAN bytes either way; a word longer than
+ * that counts as holding one.  The general path counts the dotless i among
+ * a word's look-alikes, not its Latin letters, and leetspeak needs two of
+ * those: the fast path, which writes an i first, would count one too many.
+ */
+#define WORD_SCAN 64
+
+static int
+WordHoldsLeet(const unsigned char *s, size_t len, size_t i)
+{
+	size_t		j = i;
+
+	for (int n = 0;; n++)
+	{
+		if (n == WORD_SCAN)
+			return 1;
+		if (j >= 1 && s[j - 1] < 0x80 && (FastAlnum(s[j - 1]) || s[j - 1] == '$'))
+			j--;
+		else if (j >= 2 && s[j - 2] >= 0xC2 && s[j - 2] <= 0xDF && (s[j - 1] & 0xC0) == 0x80)
+			j -= 2;
+		else
+			break;
+		if (ascii_class[s[j]] & (CLS_DIGIT | CLS_DOLLAR))
+			return 1;
+	}
+	j = i + 2;
+	for (int n = 0;; n++)
+	{
+		if (n == WORD_SCAN)
+			return 1;
+		if (j < len && s[j] < 0x80 && (FastAlnum(s[j]) || s[j] == '$'))
+		{
+			if (ascii_class[s[j]] & (CLS_DIGIT | CLS_DOLLAR))
+				return 1;
+			j++;
+		}
+		else if (j + 2 <= len && s[j] >= 0xC2 && s[j] <= 0xDF && (s[j + 1] & 0xC0) == 0x80)
+			j += 2;
+		else
+			break;
+	}
+	return 0;
+}
+
+/*
+ * A Latin letter with diacritics inside a word (LatinLetterAt), which the
+ * fast path can write as the ASCII letter the general path makes of it
+ * ("caf\u00E9", "\u00FCber", "gar\u00E7on", "k\u0131rm\u0131z\u0131",
+ * "\u00F6\u011Fretmen"): beside it an ASCII letter or another such letter,
+ * and no ASCII digit on either side.  Returns that letter, or 0; sets
+ * *changed when the general path counts it as a look-alike mapped.
  *
  * A letter of a word is not a lone letter, so it cannot be one of a run of
  * spaced-out letters, which the fast path looks for on the bytes as they
@@ -642,29 +719,35 @@ IsPunctuationForm(const utf8proc_int32_t *dec, utf8proc_ssize_t k)
  * path at worst suspects a run the general path would not join, and hands
  * the text over).  A digit beside it would make a word of letters and
  * digits that the fast path's byte tests cannot see across it: those, and
- * a letter with no ASCII letter beside it ("\u00E0 la", "\u00E9\u00E9"),
- * go to the general path.
+ * a letter with no letter beside it ("\u00E0 la", "\u00E9 \u00E9"), go to
+ * the general path.  So does a dotless i with nothing but other dotless
+ * i's beside it (no Latin letter the general path would see there) or in a
+ * word with leetspeak (WordHoldsLeet).
  */
 static int
-AccentedLetterAt(const unsigned char *s, size_t len, size_t i)
+AccentedLetterAt(const unsigned char *s, size_t len, size_t i, int *changed)
 {
-	int32_t		cp;
-	utf8proc_int32_t dec[4];
+	int			dotless,
+				other_dotless;
+	int			letter = LatinLetterAt(s, len, i, &dotless);
 	int			before,
 				after;
 
-	if (i + 2 > len || s[i] < 0xC3 || s[i] > 0xC9 || (s[i + 1] & 0xC0) != 0x80)
+	*changed = dotless;
+	if (letter == 0)
 		return 0;
-	cp = ((s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F);	/* U+00C0..U+027F */
 	before = i > 0 ? ascii_class[s[i - 1]] : 0;
 	after = i + 2 < len ? ascii_class[s[i + 2]] : 0;
-	if (((before | after) & CLS_DIGIT) || !((before | after) & CLS_ALPHA))
+	if ((before | after) & CLS_DIGIT)
 		return 0;
-	if (!IsLetterCp(cp) || ConfusableToLatin(cp) != 0 || AgSmallCapitalToLatin(cp) != 0)
+	if (!((before | after) & CLS_ALPHA) &&
+		!(i >= 2 && LatinLetterAt(s, len, i - 2, &other_dotless) != 0 &&
+		  !(dotless && other_dotless)) &&
+		!(LatinLetterAt(s, len, i + 2, &other_dotless) != 0 && !(dotless && other_dotless)))
 		return 0;
-	if (DecomposeCp(cp, dec, 4) != 1 || dec[0] < 'a' || dec[0] > 'z')
+	if (dotless && WordHoldsLeet(s, len, i))
 		return 0;
-	return dec[0];
+	return letter;
 }
 
 /*
@@ -1114,7 +1197,8 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
 	int			last_space = !after_text;
 	int32_t		last_neutral = 0;
 	int			after_neutral = 0;	/* the last character written was neutral */
-	int			letter;
+	int			letter,
+				mapped;
 
 	if (ReserveOutput(nt, len) != 0)
 		return -1;
@@ -1181,9 +1265,10 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
 		}
 #endif
 		c = s[i];
-		if (c >= 0x80 && (letter = AccentedLetterAt(s, len, i)) != 0)
+		if (c >= 0x80 && (letter = AccentedLetterAt(s, len, i, &mapped)) != 0)
 		{
 			/* as an ASCII letter inside a word (see AccentedLetterAt) */
+			nt->changed_confusable |= mapped;
 			o[ob] = (unsigned char) letter;
 			map[ob] = (uint32_t) (base + i);
 			ob++;
