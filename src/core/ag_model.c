@@ -133,7 +133,6 @@ typedef struct Lex
 	size_t		len;			/* the text's length */
 } Lex;
 
-#define AG_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /*
  * Adds a feature.  Training (full) keeps it unless its bucket is already

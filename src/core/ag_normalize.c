@@ -997,86 +997,112 @@ SpacedRunAt(const unsigned char *s, size_t len, size_t i)
 
 #ifdef __SSE2__
 /*
- * Sixteen bytes s[0..16) of ASCII text that the fast path below would copy
- * lower-cased, \t..\r turned into spaces and white space after white space
- * dropped, with no other work: no byte of 0x80 or above, no '$', and no
- * word that mixes letters and digits (a letter next to a digit, also
- * across the block's start: word_kind is CLS_ALPHA and/or CLS_DIGIT for
- * the word the byte before belongs to, 0 after a non-word byte).  Writes
- * the bytes kept to o, their offsets (base on) to map, and their number
- * to *written; one bit per lone letter ("a", "I": a letter with no letter
- * or digit either side; next_alnum: whether the byte after the sixteen is
- * a letter or digit as the fast path classes it) to *lone, for the
- * caller's spaced-out-letters test; *kind_after is the word_kind for the
- * byte after the block.  Returns 1; otherwise writes nothing and returns
- * 0.
+ * Sixteen bytes s[0..16) of ASCII text (nvec 1), or sixty-four (nvec 4),
+ * that the fast path below would copy lower-cased, \t..\r turned into
+ * spaces and white space after white space dropped, with no other work: no
+ * byte of 0x80 or above, no '$', and no word that mixes letters and digits
+ * (a letter next to a digit, also across the block's start: word_kind is
+ * CLS_ALPHA and/or CLS_DIGIT for the word the byte before belongs to, 0
+ * after a non-word byte).  Writes the bytes kept to o, their offsets (base
+ * on) to map, and their number to *written; one bit per lone letter ("a",
+ * "I": a letter with no letter or digit either side; next_alnum: whether
+ * the byte after the block is a letter or digit as the fast path classes
+ * it) to *lone, for the caller's spaced-out-letters test; *kind_after is
+ * the word_kind for the byte after the block.  Returns 1; otherwise writes
+ * nothing and returns 0.  The masks have a bit per byte, so sixty-four
+ * bytes cost little more in mask work than sixteen.
  */
-static inline int
-AsciiBlockPlain(const unsigned char *s, int word_kind, int next_alnum,
+static AG_ALWAYS_INLINE int
+AsciiBlockPlain(const unsigned char *s, const int nvec, int word_kind, int next_alnum,
 				int last_space, unsigned char *o, uint32_t *map, uint32_t base,
-				unsigned *lone, size_t *written, int *kind_after)
+				uint64_t *lone, size_t *written, int *kind_after)
 {
-	__m128i		v = _mm_loadu_si128((const __m128i *) s);
+	const unsigned last_bit = 16 * (unsigned) nvec - 1;
+	const uint64_t all = nvec == 4 ? ~UINT64_C(0) : UINT64_C(0xFFFF);
+	const __m128i space = _mm_set1_epi8(' ');
+	__m128i		v[4];
+	uint64_t	high = 0,
+				a = 0,
+				d = 0,
+				sp = 0,
+				dollar = 0;
 
-	if (_mm_movemask_epi8(v) != 0)
+#pragma GCC unroll 4
+	for (int k = 0; k < nvec; k++)
+	{
+		v[k] = _mm_loadu_si128((const __m128i *) (s + 16 * k));
+		high |= (uint64_t) (unsigned) _mm_movemask_epi8(v[k]) << (16 * k);
+	}
+	if (high != 0)
 		return 0;				/* non-ASCII: signed compares below are safe */
+#pragma GCC unroll 4
+	for (int k = 0; k < nvec; k++)
+	{
+		__m128i		upper = AgBytesIn(v[k], 'A', 'Z');
+		__m128i		alpha = _mm_or_si128(upper, AgBytesIn(v[k], 'a', 'z'));
+		__m128i		ctrl = AgBytesIn(v[k], 0x09, 0x0D);
 
-	__m128i		upper = AgBytesIn(v, 'A', 'Z');
-	__m128i		alpha = _mm_or_si128(upper, AgBytesIn(v, 'a', 'z'));
-	__m128i		ctrl = AgBytesIn(v, 0x09, 0x0D);
-	unsigned	d = (unsigned) _mm_movemask_epi8(AgBytesIn(v, '0', '9'));
-
-	if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('$'))) != 0)
+		d |= (uint64_t) (unsigned) _mm_movemask_epi8(AgBytesIn(v[k], '0', '9')) << (16 * k);
+		a |= (uint64_t) (unsigned) _mm_movemask_epi8(alpha) << (16 * k);
+		sp |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v[k], space),
+																  ctrl)) << (16 * k);
+		dollar |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v[k], _mm_set1_epi8('$')));
+		/* the output: lower case, \t..\r a space */
+		v[k] = _mm_add_epi8(v[k], _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+		v[k] = _mm_or_si128(_mm_andnot_si128(ctrl, v[k]), _mm_and_si128(ctrl, space));
+	}
+	if (dollar != 0)
 		return 0;
 
-	unsigned	a = (unsigned) _mm_movemask_epi8(alpha);
-	unsigned	al = a | d;
+	uint64_t	al = a | d;
 
 	/* a letter beside a digit: a mixed word (the general path's leetspeak) */
 	if (((a & ((d << 1) | (d >> 1))) |
-		 (a & 1 & -(unsigned) ((word_kind & CLS_DIGIT) != 0)) |
-		 (d & 1 & -(unsigned) ((word_kind & CLS_ALPHA) != 0))) != 0)
+		 (a & 1 & -(uint64_t) ((word_kind & CLS_DIGIT) != 0)) |
+		 (d & 1 & -(uint64_t) ((word_kind & CLS_ALPHA) != 0))) != 0)
 		return 0;
 
-	__m128i		space = _mm_set1_epi8(' ');
-	unsigned	sp = (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, space), ctrl));
-	unsigned	left = (al << 1) | (unsigned) (word_kind != 0);
-	unsigned	right = (al >> 1) | ((unsigned) (next_alnum != 0) << 15);
-	unsigned	drop = sp & ((sp << 1) | (unsigned) (last_space != 0));
+	uint64_t	left = (al << 1) | (uint64_t) (word_kind != 0);
+	uint64_t	right = (al >> 1) | ((uint64_t) (next_alnum != 0) << last_bit);
+	uint64_t	drop = sp & ((sp << 1) | (uint64_t) (last_space != 0));
+	size_t		w = 0;
 
-	*lone = a & ~left & ~right & 0xFFFF;
-	*kind_after = (a >> 15) ? CLS_ALPHA : (d >> 15) ? CLS_DIGIT : 0;
-
-	v = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
-	v = _mm_or_si128(_mm_andnot_si128(ctrl, v), _mm_and_si128(ctrl, space));
-	if (drop != 0)
+	*lone = a & ~left & ~right & all;
+	*kind_after = (a >> last_bit) & 1 ? CLS_ALPHA : (d >> last_bit) & 1 ? CLS_DIGIT : 0;
+#pragma GCC unroll 4
+	for (int k = 0; k < nvec; k++)
 	{
-		/* white space after white space: keep the other bytes, in order */
-		unsigned char folded[16];
-		unsigned	keep = ~drop & 0xFFFF;
-		size_t		w = 0;
+		unsigned	dropk = (unsigned) (drop >> (16 * k)) & 0xFFFF;
+		uint32_t	at = base + 16 * (uint32_t) k;
 
-		_mm_storeu_si128((__m128i *) folded, v);
-		for (; keep != 0; keep &= keep - 1, w++)
+		if (dropk != 0)
 		{
-			unsigned	k = (unsigned) __builtin_ctz(keep);
+			/* white space after white space: keep the other bytes, in order */
+			unsigned char folded[16];
+			unsigned	keep = ~dropk & 0xFFFF;
 
-			o[w] = folded[k];
-			map[w] = base + k;
+			_mm_storeu_si128((__m128i *) folded, v[k]);
+			for (; keep != 0; keep &= keep - 1, w++)
+			{
+				unsigned	j = (unsigned) __builtin_ctz(keep);
+
+				o[w] = folded[j];
+				map[w] = at + j;
+			}
+			continue;
 		}
-		*written = w;
-		return 1;
-	}
-	_mm_storeu_si128((__m128i *) o, v);
+		_mm_storeu_si128((__m128i *) (o + w), v[k]);
 
-	__m128i		offs = _mm_add_epi32(_mm_set1_epi32((int) base), _mm_setr_epi32(0, 1, 2, 3));
+		__m128i		offs = _mm_add_epi32(_mm_set1_epi32((int) at), _mm_setr_epi32(0, 1, 2, 3));
 
-	for (int k = 0; k < 4; k++)
-	{
-		_mm_storeu_si128((__m128i *) (map + 4 * k), offs);
-		offs = _mm_add_epi32(offs, _mm_set1_epi32(4));
+		for (int q = 0; q < 4; q++)
+		{
+			_mm_storeu_si128((__m128i *) (map + w + 4 * q), offs);
+			offs = _mm_add_epi32(offs, _mm_set1_epi32(4));
+		}
+		w += 16;
 	}
-	*written = 16;
+	*written = w;
 	return 1;
 }
 #endif
@@ -1210,6 +1236,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
 
 #ifdef __SSE2__
 	size_t		scalar_until = 0;	/* a block failed: bytes before here one by one */
+	size_t		narrow_until = 0;	/* a wide block failed: sixteen at a time */
 #endif
 
 	for (size_t i = 0; i < len; i++)
@@ -1217,18 +1244,36 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
 		unsigned char c;
 
 #ifdef __SSE2__
-		/* most of a text: sixteen plain bytes at a time (same result) */
+		/*
+		 * most of a text: sixty-four or sixteen plain bytes at a time (same
+		 * result)
+		 */
 		while (i >= scalar_until && i + 16 < len && base + i + 16 <= UINT32_MAX)
 		{
-			int			after = FastAlnum(s[i + 16]);
-			unsigned	lone;
+			int			wide = i >= narrow_until && i + 64 < len &&
+				base + i + 64 <= UINT32_MAX;
+			size_t		step = wide ? 64 : 16;
+			int			after = FastAlnum(s[i + step]);
+			uint64_t	lone;
 			size_t		written;
 			int			kind_after;
+			int			word_kind = prev_alnum ? letters | digits : 0;
 
-			if (!AsciiBlockPlain(s + i, prev_alnum ? letters | digits : 0, after,
-								 last_space, o + ob, map + ob, (uint32_t) (base + i),
-								 &lone, &written, &kind_after))
+			if (wide ?
+				!AsciiBlockPlain(s + i, 4, word_kind, after, last_space, o + ob,
+								 map + ob, (uint32_t) (base + i), &lone, &written,
+								 &kind_after) :
+				!AsciiBlockPlain(s + i, 1, word_kind, after, last_space, o + ob,
+								 map + ob, (uint32_t) (base + i), &lone, &written,
+								 &kind_after))
 			{
+				if (wide)
+				{
+					/* sixteen at a time through these sixty-four */
+					narrow_until = i + 64;
+					continue;
+				}
+
 				/*
 				 * One by one up to the end of the block, or only up to its
 				 * first non-ASCII byte if it has one: past that character
@@ -1243,7 +1288,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
 			/* lone letters: the test the byte loop makes on each */
 			for (; lone != 0; lone &= lone - 1)
 			{
-				size_t		p = i + (size_t) __builtin_ctz(lone);
+				size_t		p = i + (size_t) __builtin_ctzll(lone);
 
 				if (p + 4 < len && SpacedRunAt(s, len, p))
 				{
@@ -1256,12 +1301,12 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
 			}
 			ob += written;
 			after_neutral = 0;
-			last_space = ascii_fold[s[i + 15]] == ' ';
+			last_space = ascii_fold[s[i + step - 1]] == ' ';
 			prev_alnum = kind_after != 0;
 			letters = kind_after & CLS_ALPHA;
 			digits = kind_after & CLS_DIGIT;
 			alnum = after;
-			i += 16;			/* still short of len: the loop asked for i + 16 < len */
+			i += step;			/* still short of len: the loop asked for i + step < len */
 		}
 #endif
 		c = s[i];

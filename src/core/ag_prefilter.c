@@ -12,6 +12,8 @@
  */
 #include "ag_prefilter.h"
 
+#include "ag_util.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,7 +396,6 @@ fail:
 	return -1;
 }
 
-#define AG_ALWAYS_INLINE inline __attribute__((always_inline))
 #define PREFETCH_STATES 256
 
 /*

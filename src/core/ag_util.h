@@ -45,6 +45,9 @@ extern int	AgUtf8Decode(const unsigned char *s, size_t len, int32_t *cp);
 /* Encodes cp into out (4 bytes room); returns bytes written. */
 extern int	AgUtf8Encode(int32_t cp, unsigned char *out);
 
+/* for a helper whose constant arguments the caller's loop must see */
+#define AG_ALWAYS_INLINE inline __attribute__((always_inline))
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 

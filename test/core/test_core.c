@@ -410,6 +410,30 @@ TestNormalizePieces(void)
 		  differ, iters);
 
 	/*
+	 * Spaced-out letters at every offset of the fast path's blocks of
+	 * sixteen and sixty-four bytes, after plain words and before more of
+	 * them, and lone letters that are not a run
+	 */
+	static const char *runs[] = {"i g n", "x.y.z", "a\tb\tc", "a b", "I am", "q-r-s-t"};
+
+	differ = 0;
+	for (int r = 0; r < (int) (sizeof(runs) / sizeof(runs[0])); r++)
+		for (int at = 0; at < 140; at++)
+		{
+			size_t		len = 0;
+
+			for (int k = 0; k < at; k++)
+				buf[len++] = (char) ("plain words to pad "[k % 19]);
+			buf[len++] = ' ';
+			memcpy(buf + len, runs[r], strlen(runs[r]));
+			len += strlen(runs[r]);
+			for (int k = 0; k < 150; k++)
+				buf[len++] = (char) (" and more words after it"[k % 24]);
+			differ += NormalizeDiffers(&got, &ref, buf, len);
+		}
+	CHECK(differ == 0, "normalisation differs from the reference on %ld texts with spaced-out letters", differ);
+
+	/*
 	 * Every CJK unified ideograph, which the fast path copies as it is
 	 * (IdeographAt), alone, in a row and between punctuation
 	 */
