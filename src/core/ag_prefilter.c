@@ -509,6 +509,47 @@ HoldHits(const AgPrefilter *pf, HeldHits *held, uint32_t e, size_t i,
 }
 
 /*
+ * ScanHits' lockstep from step i while no piece's next entry has outputs:
+ * the four states, the table and the bytes' places in locals, and no test
+ * but one per step.  Returns the first step not made (a piece meets a
+ * keyword there, or piece), e[] the states before it.
+ */
+_Static_assert(SEGMENTS == 4, "LockstepQuiet steps four pieces");
+
+static AG_ALWAYS_INLINE size_t
+LockstepQuiet(const AgPrefilter *pf, const unsigned char *s, const size_t *base,
+			  size_t i, size_t piece, uint32_t *e, const int narrow)
+{
+	const unsigned char *s1 = s + base[1],
+			   *s2 = s + base[2],
+			   *s3 = s + base[3];
+	uint32_t	e0 = e[0],
+				e1 = e[1],
+				e2 = e[2],
+				e3 = e[3];
+
+	for (; i < piece; i++)
+	{
+		uint32_t	n1 = Step(pf, e1, s1[i], narrow),
+					n2 = Step(pf, e2, s2[i], narrow),
+					n3 = Step(pf, e3, s3[i], narrow),
+					n0 = Step(pf, e0, s[i], narrow);
+
+		if ((n0 | n1 | n2 | n3) & 1)
+			break;
+		e0 = n0;
+		e1 = n1;
+		e2 = n2;
+		e3 = n3;
+	}
+	e[0] = e0;
+	e[1] = e1;
+	e[2] = e2;
+	e[3] = e3;
+	return i;
+}
+
+/*
  * Every keyword occurrence, in the order of its end.  Each step of the
  * automaton waits for the one before (a load from the table, which on the
  * INSERT path is seldom in cache), so a long text is read as SEGMENTS
@@ -551,6 +592,13 @@ ScanHits(const AgPrefilter *pf, const char *text, size_t len,
 	/* piece steps: all of the first piece, all but maxdepth bytes of the others */
 	for (i = 0; i < piece; i++)
 	{
+		/*
+		 * Steps where no piece meets a keyword, most of them, in locals
+		 * the compiler keeps in registers; any other step the way below
+		 */
+		i = LockstepQuiet(pf, s, base, i, piece, e, narrow);
+		if (i == piece)
+			break;
 #pragma GCC unroll 4
 		for (int g = 1; g < SEGMENTS; g++)
 		{
