@@ -49,6 +49,7 @@ typedef struct Reach
 {
 	const char *p;				/* next pattern byte */
 	int			caseless;
+	int			ascii_text;		/* AG_TEXT_ASCII: a character is a byte */
 	int			bad;			/* met something not understood */
 	int			ngroups;		/* capturing groups opened so far */
 	size_t		group_width[MAX_GROUPS + 1];	/* of one match of each closed group */
@@ -252,6 +253,8 @@ Class(Reach *r)
 	}
 	r->p++;
 	r->class_digits = digits_only && prev != 0;
+	if (r->ascii_text)
+		return 1;
 	if (wide)
 		return 4;
 	return r->caseless && letters ? 3 : 1;
@@ -300,16 +303,17 @@ Escape(Reach *r)
 		case 'H':
 		case 'v':
 		case 'V':
-		case 'R':
 		case 'N':
-			return 4;
+			return r->ascii_text ? 1 : 4;
+		case 'R':
+			return r->ascii_text ? 2 : 4;	/* CR LF */
 		case 'p':
 		case 'P':
 			if (*r->p == '{')
 				SkipBraces(r);
 			else if (*r->p)
 				r->p++;
-			return 4;
+			return r->ascii_text ? 1 : 4;
 		case 'x':
 			if (*r->p == '{')
 				SkipBraces(r);
@@ -318,7 +322,7 @@ Escape(Reach *r)
 										  (*r->p >= 'a' && *r->p <= 'f') ||
 										  (*r->p >= 'A' && *r->p <= 'F')); k++)
 					r->p++;
-			return 4;
+			return r->ascii_text ? 1 : 4;
 		case 'n':
 		case 'r':
 		case 't':
@@ -482,7 +486,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 	else if (c == '.')
 	{
 		r->p++;
-		width = 4;
+		width = r->ascii_text ? 1 : 4;
 	}
 	else if (c == '^' || c == '$')
 	{
@@ -679,6 +683,9 @@ Analyse(const char *pattern, int caseless, const char *const *keywords,
 	r.p = pattern;
 	r.caseless = caseless == AG_CASE_CASELESS ||
 		(caseless == AG_CASE_EXACT && TurnsCaselessOn(pattern));
+	r.ascii_text = caseless == AG_TEXT_ASCII;
+	if (r.ascii_text)
+		r.caseless = 0;			/* the caseless partners are beyond ASCII */
 	r.keywords = keywords;
 	r.nkeywords = nkeywords;
 	r.exact = exact;

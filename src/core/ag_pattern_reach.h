@@ -22,6 +22,13 @@
 #define AG_CASE_EXACT 0			/* as written, unless the pattern turns (?i) on */
 #define AG_CASE_CASELESS 1		/* compiled with PCRE2_CASELESS, over any text */
 #define AG_CASE_NORMALISED 2	/* caseless or not, over normalised text */
+/*
+ * Over text of ASCII bytes alone, where every character is one byte
+ * whatever matches it (\R two: a CR LF); what can only match characters
+ * beyond ASCII keeps its width, which is then never used.  The scanner
+ * uses the bounds this gives for a window whose text is all ASCII.
+ */
+#define AG_TEXT_ASCII 3
 
 extern size_t AgPatternReach(const char *pattern, int caseless);
 

@@ -54,8 +54,8 @@ AgRuleSetCreate(void)
  */
 static pcre2_code *
 CompilePattern(const char *pattern, int raw, char *const *keywords,
-			   int nkeywords, size_t *reach, size_t *lead, size_t *min_digits,
-			   char *errbuf, size_t errlen)
+			   int nkeywords, size_t *reach, size_t *lead, size_t *reach_ascii,
+			   size_t *lead_ascii, size_t *min_digits, char *errbuf, size_t errlen)
 {
 	char	   *norm = raw ? strdup(pattern) : AgNormalizePatternLiterals(pattern);
 	int			errcode;
@@ -82,6 +82,10 @@ CompilePattern(const char *pattern, int raw, char *const *keywords,
 	*reach = code ? AgPatternReach(norm, casing) : AG_REACH_UNBOUNDED;
 	*lead = code ? AgPatternKeywordLead(norm, casing,
 										(const char *const *) keywords, nkeywords) :
+		AG_REACH_UNBOUNDED;
+	*reach_ascii = code ? AgPatternReach(norm, AG_TEXT_ASCII) : AG_REACH_UNBOUNDED;
+	*lead_ascii = code ? AgPatternKeywordLead(norm, AG_TEXT_ASCII,
+											  (const char *const *) keywords, nkeywords) :
 		AG_REACH_UNBOUNDED;
 	*min_digits = code ? AgPatternMinDigits(norm) : 0;
 	free(norm);
@@ -151,6 +155,34 @@ PrefilterKeywords(const AgRuleDef *def)
 	return kws;
 }
 
+/*
+ * Windows as wide as a match can reach.  Without a known reach, the
+ * defaults: around the keyword, or for raw rules, whose matches such as
+ * key blocks can be long, from before it to the end of the text.  A match
+ * starts no further before its keyword than the pattern's lead
+ * (AgPatternKeywordLead), when one is known: often a few bytes, where the
+ * reach is hundreds, and every byte before the keyword is a start PCRE2
+ * tries.
+ */
+static void
+WindowSizes(size_t reach, size_t lead, int raw, uint32_t *before, uint32_t *after)
+{
+	if (reach >= AG_WINDOW_TO_END)
+	{
+		*before = AG_WINDOW_BEFORE;
+		*after = raw ? AG_WINDOW_TO_END : AG_WINDOW_AFTER;
+	}
+	else if (raw)
+		*before = *after = (uint32_t) reach;
+	else
+	{
+		*before = reach < AG_WINDOW_BEFORE ? (uint32_t) reach : AG_WINDOW_BEFORE;
+		*after = reach < AG_WINDOW_AFTER ? (uint32_t) reach : AG_WINDOW_AFTER;
+	}
+	if (lead < *before)
+		*before = (uint32_t) lead;
+}
+
 int
 AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 				 size_t errlen)
@@ -158,7 +190,9 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	AgRule	   *r;
 	char	  **kws;
 	int			idx;
-	size_t		reach,
+	size_t		reach_ascii,
+				lead_ascii,
+				reach,
 				lead,
 				min_digits;
 
@@ -224,7 +258,8 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		return -1;
 	}
 	r->code = CompilePattern(def->pattern, def->raw, kws, def->nkeywords,
-							 &reach, &lead, &min_digits, errbuf, errlen);
+							 &reach, &lead, &reach_ascii, &lead_ascii, &min_digits,
+							 errbuf, errlen);
 	if (r->code == NULL)
 	{
 		char		tmp[300];
@@ -234,29 +269,14 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		FreeStrings(kws, def->nkeywords);
 		return -1;
 	}
-	/*
-	 * Windows as wide as a match can reach.  Without a known reach, the
-	 * defaults: around the keyword, or for raw rules, whose matches such as
-	 * key blocks can be long, from before it to the end of the text.  A
-	 * match starts no further before its keyword than the pattern's lead
-	 * (AgPatternKeywordLead), when one is known: often a few bytes, where
-	 * the reach is hundreds, and every byte before the keyword is a start
-	 * PCRE2 tries.
-	 */
-	if (reach >= AG_WINDOW_TO_END)
-	{
-		r->window_before = AG_WINDOW_BEFORE;
-		r->window_after = def->raw ? AG_WINDOW_TO_END : AG_WINDOW_AFTER;
-	}
-	else if (def->raw)
-		r->window_before = r->window_after = (uint32_t) reach;
-	else
-	{
-		r->window_before = reach < AG_WINDOW_BEFORE ? (uint32_t) reach : AG_WINDOW_BEFORE;
-		r->window_after = reach < AG_WINDOW_AFTER ? (uint32_t) reach : AG_WINDOW_AFTER;
-	}
-	if (lead < r->window_before)
-		r->window_before = (uint32_t) lead;
+	WindowSizes(reach, lead, def->raw, &r->window_before, &r->window_after);
+	/* over text of ASCII alone every character is a byte: narrower */
+	WindowSizes(reach_ascii, lead_ascii, def->raw, &r->window_before_ascii,
+				&r->window_after_ascii);
+	if (r->window_before_ascii > r->window_before)
+		r->window_before_ascii = r->window_before;
+	if (r->window_after_ascii > r->window_after)
+		r->window_after_ascii = r->window_after;
 	r->min_digits = min_digits < UINT32_MAX ? (uint32_t) min_digits : UINT32_MAX;
 	pcre2_pattern_info(r->code, PCRE2_INFO_SIZE, &r->code_bytes);
 	{

@@ -51,6 +51,8 @@ typedef struct AgRule
 	int			raw;
 	uint32_t	window_before;	/* bytes tried before and after a keyword */
 	uint32_t	window_after;	/* (see AgPatternReach), or AG_WINDOW_TO_END */
+	uint32_t	window_before_ascii;	/* the same where the text is all ASCII */
+	uint32_t	window_after_ascii; /* (AG_TEXT_ASCII), never wider */
 	uint32_t	min_digits;		/* ASCII digits every match holds (AgPatternMinDigits) */
 	int			secret_group;
 	char	   *data_type;		/* NULL unless a secret / personal-data rule */

@@ -89,6 +89,9 @@ struct AgScanner
 	int			ntouched;
 	size_t		winlen;			/* length of the text the windows are for */
 	const char *wintext;		/* and the text itself (for HitHasCase) */
+	uint64_t   *wide;			/* bit per 64 bytes of it: a byte of 0x80 or more */
+	size_t		widecap;		/* ... words of room */
+	int			wide_known;		/* wide describes the text (no memory: not) */
 	AgBuf		stripped;		/* normalised text without spaces (canaries) */
 	AgBuf		turned;			/* the text turned the right way round */
 	uint32_t   *stripped_map;	/* stripped byte -> normalised byte */
@@ -153,6 +156,7 @@ AgScannerFree(AgScanner *sc)
 	if (sc->jit_stack)
 		pcre2_jit_stack_free(sc->jit_stack);
 	free(sc->win);
+	free(sc->wide);
 	free(sc->nwin);
 	if (sc->win_more)
 		for (int i = 0; i < sc->set->nrules; i++)
@@ -270,6 +274,79 @@ HitHasCase(const AgRule *r, const char *hit, size_t len)
 }
 
 /*
+ * Which 64-byte blocks of text hold a byte of 0x80 or more (sc->wide), for
+ * RegionIsAscii; without the memory for it, none is known to be ASCII.
+ */
+static void
+MarkWideBlocks(AgScanner *sc, const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *) text;
+	size_t		nblocks = (len + 63) / 64;
+	size_t		nwords = (nblocks + 63) / 64;
+
+	sc->wide_known = 0;
+	if (nwords > sc->widecap)
+	{
+		uint64_t   *w = realloc(sc->wide, nwords * sizeof(uint64_t));
+
+		if (w == NULL)
+			return;
+		sc->wide = w;
+		sc->widecap = nwords;
+	}
+	memset(sc->wide, 0, nwords * sizeof(uint64_t));
+	for (size_t b = 0; b < nblocks; b++)
+	{
+		size_t		i = b * 64,
+					end = i + 64 < len ? i + 64 : len;
+		int			high = 0;
+
+#ifdef __SSE2__
+		if (end - i == 64)
+		{
+			__m128i		v = _mm_or_si128(_mm_or_si128(_mm_loadu_si128((const __m128i *) (s + i)),
+													  _mm_loadu_si128((const __m128i *) (s + i + 16))),
+										 _mm_or_si128(_mm_loadu_si128((const __m128i *) (s + i + 32)),
+													  _mm_loadu_si128((const __m128i *) (s + i + 48))));
+
+			high = _mm_movemask_epi8(v) != 0;
+			i = end;
+		}
+#endif
+		for (; i < end; i++)
+			high |= s[i] >= 0x80;
+		sc->wide[b / 64] |= (uint64_t) high << (b % 64);
+	}
+	sc->wide_known = 1;
+}
+
+/* Is every byte of the text in [from, to) ASCII (MarkWideBlocks)? */
+static int
+RegionIsAscii(const AgScanner *sc, size_t from, size_t to)
+{
+	if (!sc->wide_known)
+		return 0;
+	if (from >= to)
+		return 1;
+
+	size_t		first = from / 64,
+				last = (to - 1) / 64;
+
+	for (size_t w = first / 64; w <= last / 64; w++)
+	{
+		uint64_t	bits = sc->wide[w];
+
+		if (w == first / 64)
+			bits &= ~UINT64_C(0) << (first % 64);
+		if (w == last / 64 && last % 64 != 63)
+			bits &= (UINT64_C(1) << (last % 64 + 1)) - 1;
+		if (bits != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * Prefilter callback: widen the keyword hit into a window for its rule.
  * A window's matches start between its start and its last keyword, so two
  * windows merge only when those start ranges meet: a rule whose matches
@@ -291,6 +368,22 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 	size_t		we = r->window_after == AG_WINDOW_TO_END ||
 		end + r->window_after >= sc->winlen ? sc->winlen : end + r->window_after;
 	uint32_t   *w;
+
+	/*
+	 * Where the window's text is all ASCII, every character of a match is
+	 * a byte, and the rule's narrower ASCII bounds hold (a match in the
+	 * window lies in that text; for a window to the end, only its lead
+	 * before the keyword is narrowed, so only that text is looked at).
+	 */
+	if ((r->window_before_ascii < r->window_before ||
+		 r->window_after_ascii < r->window_after) &&
+		RegionIsAscii(sc, ws, r->window_after == AG_WINDOW_TO_END ? end : we))
+	{
+		ws = start > r->window_before_ascii ? start - r->window_before_ascii : 0;
+		if (r->window_after != AG_WINDOW_TO_END)
+			we = end + r->window_after_ascii >= sc->winlen ? sc->winlen :
+				end + r->window_after_ascii;
+	}
 
 	if (n == 0)
 		sc->touched[sc->ntouched++] = rule;
@@ -322,6 +415,7 @@ CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
 	sc->ntouched = 0;
 	sc->winlen = len;
 	sc->wintext = text;
+	MarkWideBlocks(sc, text, len);
 	AgPrefilterScanHits(pf, text, len, AddWindow, sc);
 }
 
