@@ -91,7 +91,8 @@ struct AgScanner
 	const char *wintext;		/* and the text itself (for HitHasCase) */
 	uint64_t   *wide;			/* bit per 64 bytes of it: a byte of 0x80 or more */
 	size_t		widecap;		/* ... words of room */
-	int			wide_known;		/* wide describes the text (no memory: not) */
+	int			wide_known;		/* wide describes the text: 1; not yet: -1;
+								 * no memory for it: 0 */
 	AgBuf		stripped;		/* normalised text without spaces (canaries) */
 	AgBuf		turned;			/* the text turned the right way round */
 	uint32_t   *stripped_map;	/* stripped byte -> normalised byte */
@@ -320,10 +321,15 @@ MarkWideBlocks(AgScanner *sc, const char *text, size_t len)
 	sc->wide_known = 1;
 }
 
-/* Is every byte of the text in [from, to) ASCII (MarkWideBlocks)? */
+/*
+ * Is every byte of the text in [from, to) ASCII?  (MarkWideBlocks, the
+ * first time a window asks.)
+ */
 static int
-RegionIsAscii(const AgScanner *sc, size_t from, size_t to)
+RegionIsAscii(AgScanner *sc, size_t from, size_t to)
 {
+	if (sc->wide_known < 0)
+		MarkWideBlocks(sc, sc->wintext, sc->winlen);
 	if (!sc->wide_known)
 		return 0;
 	if (from >= to)
@@ -415,7 +421,7 @@ CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
 	sc->ntouched = 0;
 	sc->winlen = len;
 	sc->wintext = text;
-	MarkWideBlocks(sc, text, len);
+	sc->wide_known = -1;
 	AgPrefilterScanHits(pf, text, len, AddWindow, sc);
 }
 
