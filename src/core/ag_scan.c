@@ -89,9 +89,10 @@ struct AgScanner
 	int			ntouched;
 	size_t		winlen;			/* length of the text the windows are for */
 	const char *wintext;		/* and the text itself (for HitHasCase) */
-	uint64_t   *wide;			/* bit per 64 bytes of it: a byte of 0x80 or more */
-	size_t		widecap;		/* ... words of room */
-	int			wide_known;		/* wide describes the text: 1; not yet: -1;
+	uint32_t   *extra;			/* its bytes beyond one a character, per 64
+								 * (CountExtraBytes) */
+	size_t		extracap;		/* ... entries of room */
+	int			extra_known;	/* extra describes the text: 1; not yet: -1;
 								 * no memory for it: 0 */
 	AgBuf		stripped;		/* normalised text without spaces (canaries) */
 	AgBuf		turned;			/* the text turned the right way round */
@@ -157,7 +158,7 @@ AgScannerFree(AgScanner *sc)
 	if (sc->jit_stack)
 		pcre2_jit_stack_free(sc->jit_stack);
 	free(sc->win);
-	free(sc->wide);
+	free(sc->extra);
 	free(sc->nwin);
 	if (sc->win_more)
 		for (int i = 0; i < sc->set->nrules; i++)
@@ -275,81 +276,77 @@ HitHasCase(const AgRule *r, const char *hit, size_t len)
 }
 
 /*
- * Which 64-byte blocks of text hold a byte of 0x80 or more (sc->wide), for
- * RegionIsAscii; without the memory for it, none is known to be ASCII.
+ * How many bytes of text beyond one per character each 64-byte block
+ * holds (UTF-8 continuation bytes), summed from the start: sc->extra[b] for
+ * the blocks before block b.  For ExtraBytes; without the memory for it,
+ * nothing is known (sc->extra_known 0).
  */
 static void
-MarkWideBlocks(AgScanner *sc, const char *text, size_t len)
+CountExtraBytes(AgScanner *sc, const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) text;
 	size_t		nblocks = (len + 63) / 64;
-	size_t		nwords = (nblocks + 63) / 64;
+	uint32_t	sum = 0;
 
-	sc->wide_known = 0;
-	if (nwords > sc->widecap)
+	sc->extra_known = 0;
+	if (nblocks + 1 > sc->extracap)
 	{
-		uint64_t   *w = realloc(sc->wide, nwords * sizeof(uint64_t));
+		uint32_t   *e = realloc(sc->extra, (nblocks + 1) * sizeof(uint32_t));
 
-		if (w == NULL)
+		if (e == NULL)
 			return;
-		sc->wide = w;
-		sc->widecap = nwords;
+		sc->extra = e;
+		sc->extracap = nblocks + 1;
 	}
-	memset(sc->wide, 0, nwords * sizeof(uint64_t));
 	for (size_t b = 0; b < nblocks; b++)
 	{
 		size_t		i = b * 64,
 					end = i + 64 < len ? i + 64 : len;
-		int			high = 0;
 
+		sc->extra[b] = sum;
 #ifdef __SSE2__
 		if (end - i == 64)
 		{
-			__m128i		v = _mm_or_si128(_mm_or_si128(_mm_loadu_si128((const __m128i *) (s + i)),
-													  _mm_loadu_si128((const __m128i *) (s + i + 16))),
-										 _mm_or_si128(_mm_loadu_si128((const __m128i *) (s + i + 32)),
-													  _mm_loadu_si128((const __m128i *) (s + i + 48))));
+			const __m128i top = _mm_set1_epi8((char) 0xC0);
+			const __m128i cont = _mm_set1_epi8((char) 0x80);
+			const __m128i one = _mm_set1_epi8(1);
+			__m128i		ones = _mm_setzero_si128();
 
-			high = _mm_movemask_epi8(v) != 0;
-			i = end;
+			for (int k = 0; k < 4; k++)
+			{
+				__m128i		v = _mm_loadu_si128((const __m128i *) (s + i + 16 * k));
+
+				ones = _mm_add_epi8(ones, _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(v, top), cont),
+														one));
+			}
+			/* a 1 per continuation byte, summed in two halves */
+			ones = _mm_sad_epu8(ones, _mm_setzero_si128());
+			sum += (uint32_t) _mm_cvtsi128_si32(ones) + (uint32_t) _mm_extract_epi16(ones, 4);
+			continue;
 		}
 #endif
 		for (; i < end; i++)
-			high |= s[i] >= 0x80;
-		sc->wide[b / 64] |= (uint64_t) high << (b % 64);
+			sum += (s[i] & 0xC0) == 0x80;
 	}
-	sc->wide_known = 1;
+	sc->extra[nblocks] = sum;
+	sc->extra_known = 1;
 }
 
 /*
- * Is every byte of the text in [from, to) ASCII?  (MarkWideBlocks, the
- * first time a window asks.)
+ * At least as many bytes as the characters of text[from, to) take beyond
+ * one each (whole blocks counted; CountExtraBytes the first time a window
+ * asks), or SIZE_MAX when not known.
  */
-static int
-RegionIsAscii(AgScanner *sc, size_t from, size_t to)
+static size_t
+ExtraBytes(AgScanner *sc, size_t from, size_t to)
 {
-	if (sc->wide_known < 0)
-		MarkWideBlocks(sc, sc->wintext, sc->winlen);
-	if (!sc->wide_known)
-		return 0;
+	if (sc->extra_known < 0)
+		CountExtraBytes(sc, sc->wintext, sc->winlen);
+	if (!sc->extra_known)
+		return SIZE_MAX;
 	if (from >= to)
-		return 1;
-
-	size_t		first = from / 64,
-				last = (to - 1) / 64;
-
-	for (size_t w = first / 64; w <= last / 64; w++)
-	{
-		uint64_t	bits = sc->wide[w];
-
-		if (w == first / 64)
-			bits &= ~UINT64_C(0) << (first % 64);
-		if (w == last / 64 && last % 64 != 63)
-			bits &= (UINT64_C(1) << (last % 64 + 1)) - 1;
-		if (bits != 0)
-			return 0;
-	}
-	return 1;
+		return 0;
+	return sc->extra[(to + 63) / 64] - sc->extra[from / 64];
 }
 
 /*
@@ -376,19 +373,25 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 	uint32_t   *w;
 
 	/*
-	 * Where the window's text is all ASCII, every character of a match is
-	 * a byte, and the rule's narrower ASCII bounds hold (a match in the
-	 * window lies in that text; for a window to the end, only its lead
-	 * before the keyword is narrowed, so only that text is looked at).
+	 * The rule's ASCII bounds count characters (AG_TEXT_ASCII): a match in
+	 * the window spans no more bytes than that many characters plus what
+	 * its characters take beyond a byte each, at most the window's extra
+	 * bytes (a match in the window lies in its text; for a window to the
+	 * end, only its lead before the keyword is narrowed, so only that text
+	 * is counted).  Text of ASCII alone gets the ASCII bounds.
 	 */
-	if ((r->window_before_ascii < r->window_before ||
-		 r->window_after_ascii < r->window_after) &&
-		RegionIsAscii(sc, ws, r->window_after == AG_WINDOW_TO_END ? end : we))
+	if (r->window_before_ascii < r->window_before ||
+		r->window_after_ascii < r->window_after)
 	{
-		ws = start > r->window_before_ascii ? start - r->window_before_ascii : 0;
-		if (r->window_after != AG_WINDOW_TO_END)
-			we = end + r->window_after_ascii >= sc->winlen ? sc->winlen :
-				end + r->window_after_ascii;
+		size_t		extra = ExtraBytes(sc, ws, r->window_after == AG_WINDOW_TO_END ? end : we);
+
+		if (extra < r->window_before - r->window_before_ascii)
+			ws = start > r->window_before_ascii + extra ?
+				start - (r->window_before_ascii + extra) : 0;
+		if (r->window_after != AG_WINDOW_TO_END &&
+			extra < r->window_after - r->window_after_ascii)
+			we = end + r->window_after_ascii + extra >= sc->winlen ? sc->winlen :
+				end + r->window_after_ascii + extra;
 	}
 
 	if (n == 0)
@@ -421,7 +424,7 @@ CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
 	sc->ntouched = 0;
 	sc->winlen = len;
 	sc->wintext = text;
-	sc->wide_known = -1;
+	sc->extra_known = -1;
 	AgPrefilterScanHits(pf, text, len, AddWindow, sc);
 }
 

@@ -1636,6 +1636,69 @@ TestWideTextWindows(AgRuleSet *set)
 }
 
 /*
+ * The same, tight: a rule whose match may hold 20 characters of anything
+ * after its keyword (or before it), holding exactly 20 with as many four-
+ * byte characters as the window must allow for, at every offset of a
+ * block.  The window then needs the characters' every extra byte.
+ */
+static void
+TestWideTextWindowsTight(void)
+{
+	AgRuleSet  *set = AgRuleSetCreate();
+	const char *kw[] = {"keyq"};
+	AgRuleDef	after = {.id = "test.after", .alert_type = "credential_theft", .pattern = "keyq.{0,20}zend", .description = "", .keywords = kw, .nkeywords = 1, .confidence = 0.5, .roles = AG_ROLE_MASK_ALL, .raw = 1};
+	AgRuleDef	before = {.id = "test.before", .alert_type = "credential_theft", .pattern = "bgn.{0,20}keyq", .description = "", .keywords = kw, .nkeywords = 1, .confidence = 0.5, .roles = AG_ROLE_MASK_ALL, .raw = 1};
+	char		err[256];
+	long		bad = 0;
+
+	CHECK(AgRuleSetAddRule(set, &after, err, sizeof(err)) == 0 &&
+		  AgRuleSetAddRule(set, &before, err, sizeof(err)) == 0 &&
+		  AgRuleSetFinalize(set, err, sizeof(err)) == 0, "tight window rules: %s", err);
+
+	AgScanner  *fast = AgScannerCreate(set);
+	AgScanner  *naive = AgScannerCreate(set);
+	AgScanOptions nopts = {1, -1.0, 0, 0};
+
+	for (int pad = 0; pad < 64; pad++)
+		for (int wide = 0; wide <= 20; wide += 4)
+			for (int which = 0; which < 2; which++)
+			{
+				char		text[256];
+				size_t		len = 0;
+				const AgFinding *f1,
+						   *f2;
+
+				memset(text, '.', (size_t) pad);
+				len = (size_t) pad;
+				memcpy(text + len, which ? " bgn" : " keyq", which ? 4 : 5);
+				len += which ? 4 : 5;
+				for (int k = 0; k < 20; k++)
+				{
+					if (k < wide)
+					{
+						memcpy(text + len, "\xF0\x9F\x98\x80", 4);
+						len += 4;
+					}
+					else
+						text[len++] = 'x';
+				}
+				memcpy(text + len, which ? "keyq " : "zend ", 5);
+				len += 5;
+
+				int			n1 = AgScan(fast, text, len, AG_ROLE_RESPONSE, NULL, &f1, err, sizeof(err));
+				int			n2 = AgScan(naive, text, len, AG_ROLE_RESPONSE, &nopts, &f2, err, sizeof(err));
+
+				if ((n1 != 1 || !AgSameFindings(f1, n1, f2, n2)) && bad++ < 3)
+					printf("FAIL a match of 20 characters, %d of them emoji, %s its keyword at %d: %d findings\n",
+						   wide, which ? "before" : "after", pad, n1);
+			}
+	CHECK(bad == 0, "matches wider in bytes than in characters: %ld missed", bad);
+	AgScannerFree(fast);
+	AgScannerFree(naive);
+	AgRuleSetFree(set);
+}
+
+/*
  * The prefilter and keyword windows must never change a result: every
  * corpus text gives the same findings as the naive run of every rule over
  * the whole text.  (A rule whose match can lack all of its keywords shows
@@ -1993,6 +2056,7 @@ main(int argc, char **argv)
 	TestNormalize();
 	TestNormalizeRandom();
 	TestNormalizePieces();
+	TestWideTextWindowsTight();
 	TestCountDigits();
 	TestDecode();
 	TestSmuggling();
