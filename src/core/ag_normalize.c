@@ -8,7 +8,11 @@
  * compatibility decomposition with case folding and mark stripping, so that
  * fullwidth, mathematical and accented letters become plain ones.  ASCII
  * text, also with white space and punctuation or symbols from beyond ASCII,
- * takes a short path that does both passes at once.
+ * accented Latin letters inside words and CJK ideographs apart from Latin
+ * words, takes a short path that does both passes at once.  A text is
+ * normalised piece by piece: where the short path meets what it cannot
+ * take, the two passes run on the words around it only, between cuts
+ * where no step looks across (AgNormalizeEx).
  *
  * The second pass works on words: spaced-out letters ("i g n o r e") are
  * joined, words that mix Latin letters with Cyrillic or Greek look-alikes

@@ -22,6 +22,10 @@
  *		extraction attempts as injections, but without an override there is
  *		nothing to escalate.
  *
+ * A rule's regex runs only in windows around its keywords, as wide as its
+ * matches can reach in bytes (ag_pattern_reach.c), narrower where the
+ * window's characters are one byte each, or few are more (AddWindow).
+ *
  * Findings point at byte ranges of the original text; a finding inside a
  * decoded or hidden payload points at the whole encoded run.
  */
