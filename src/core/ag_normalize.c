@@ -1789,23 +1789,10 @@ SeparateCamelWords(AgNormText *nt, const unsigned char *src, size_t srclen)
 	}
 
 	/* move everything right, from the end, a space before each mark */
-	if (AgBufReserve(&nt->out, ninsert) != 0)	/* room for len + ninsert + NUL */
+	if (ReserveOutput(nt, ninsert) != 0)	/* room for len + ninsert + NUL */
 	{
 		free(marks);
 		return -1;
-	}
-	if (nt->mapcap < len + ninsert + 1)
-	{
-		size_t		cap = len + ninsert + 64;
-		uint32_t   *m = realloc(nt->map, cap * sizeof(uint32_t));
-
-		if (m == NULL)
-		{
-			free(marks);
-			return -1;
-		}
-		nt->map = m;
-		nt->mapcap = cap;
 	}
 	o = (unsigned char *) nt->out.data;
 	size_t		w = len + ninsert;
