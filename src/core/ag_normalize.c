@@ -1916,8 +1916,9 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 			return -1;
 		if (rc > 0)
 			break;
-		if (allow_fast)
+		if (allow_fast && len <= UINT32_MAX)
 		{
+			/* (the byte map holds 32-bit offsets: a longer text is one piece) */
 			size_t		at = from + stop.at;
 			size_t		cut = LastCut(s, from, from + stop.covered);
 

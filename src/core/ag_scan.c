@@ -293,6 +293,8 @@ CountExtraBytes(AgScanner *sc, const char *text, size_t len)
 	uint32_t	sum = 0;
 
 	sc->extra_known = 0;
+	if (len > UINT32_MAX)
+		return;					/* (the sums are 32-bit) */
 	if (nblocks + 1 > sc->extracap)
 	{
 		uint32_t   *e = realloc(sc->extra, (nblocks + 1) * sizeof(uint32_t));
