@@ -1170,7 +1170,8 @@ ReserveOutput(AgNormText *nt, size_t len)
 		return -1;
 	if (nt->mapcap < need)
 	{
-		size_t		cap = need + 64;
+		/* doubling: a text of many general pieces may grow it many times */
+		size_t		cap = need + 64 > 2 * nt->mapcap ? need + 64 : 2 * nt->mapcap;
 		uint32_t   *m = realloc(nt->map, cap * sizeof(uint32_t));
 
 		if (m == NULL)
