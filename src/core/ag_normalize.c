@@ -1928,7 +1928,10 @@ AgNormalizeEx(AgNormText *nt, const char *src, size_t len, int allow_fast)
 				/*
 				 * What the fast path wrote before the cut is the output of
 				 * those bytes, once leetspeak is undone in it (which the
-				 * fast path leaves to its end).
+				 * fast path leaves to its end).  The flags it set for what
+				 * it wrote after the cut stay: the general path sets them
+				 * for the same characters (an invisible one dropped; a
+				 * dotless i, taken only beside a Latin letter, mapped).
 				 */
 				size_t		start = nt->out.len;
 				size_t		kept = start + stop.written;
