@@ -547,6 +547,7 @@ IsAsciiAlpha(unsigned char c)
 #define CLS_DIGIT 2
 #define CLS_DOLLAR 4
 #define CLS_LEET 8				/* LeetToLatin != 0 */
+#define CLS_WORDISH (CLS_ALPHA | CLS_DIGIT | CLS_DOLLAR)	/* of a word, leetspeak's too */
 #define ALPHA_ROW(a) [a] = CLS_ALPHA, [a + 1] = CLS_ALPHA, [a + 2] = CLS_ALPHA, \
 	[a + 3] = CLS_ALPHA, [a + 4] = CLS_ALPHA, [a + 5] = CLS_ALPHA, \
 	[a + 6] = CLS_ALPHA, [a + 7] = CLS_ALPHA, [a + 8] = CLS_ALPHA, \
@@ -681,7 +682,7 @@ WordHoldsLeet(const unsigned char *s, size_t len, size_t i)
 	{
 		if (n == WORD_SCAN)
 			return 1;
-		if (j >= 1 && s[j - 1] < 0x80 && (FastAlnum(s[j - 1]) || s[j - 1] == '$'))
+		if (j >= 1 && (ascii_class[s[j - 1]] & CLS_WORDISH))
 			j--;
 		else if (j >= 2 && s[j - 2] >= 0xC2 && s[j - 2] <= 0xDF && (s[j - 1] & 0xC0) == 0x80)
 			j -= 2;
@@ -695,7 +696,7 @@ WordHoldsLeet(const unsigned char *s, size_t len, size_t i)
 	{
 		if (n == WORD_SCAN)
 			return 1;
-		if (j < len && s[j] < 0x80 && (FastAlnum(s[j]) || s[j] == '$'))
+		if (j < len && (ascii_class[s[j]] & CLS_WORDISH))
 		{
 			if (ascii_class[s[j]] & (CLS_DIGIT | CLS_DOLLAR))
 				return 1;
@@ -773,7 +774,7 @@ IdeographAt(const unsigned char *s, size_t len, size_t i)
 		(s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80)
 		return 0;
 	if (i + 3 < len &&
-		(s[i + 3] < 0x80 ? FastAlnum(s[i + 3]) || s[i + 3] == '$' : s[i + 3] < 0xE0))
+		((ascii_class[s[i + 3]] & CLS_WORDISH) || (s[i + 3] >= 0x80 && s[i + 3] < 0xE0)))
 		return 0;
 	return 1;
 }
@@ -932,7 +933,6 @@ NextDigitOrDollar(const unsigned char *c, long n, long i)
 static int
 RewriteLeetAscii(unsigned char *c, long n)
 {
-	const int	wordish = CLS_ALPHA | CLS_DIGIT | CLS_DOLLAR;
 	int			changed = 0;
 	long		i = 0;
 
@@ -948,9 +948,9 @@ RewriteLeetAscii(unsigned char *c, long n)
 					end = p;
 		int			leet = 0;
 
-		while (start > i && (ascii_class[c[start - 1]] & wordish))
+		while (start > i && (ascii_class[c[start - 1]] & CLS_WORDISH))
 			start--;
-		for (; end < n && (ascii_class[c[end]] & wordish); end++)
+		for (; end < n && (ascii_class[c[end]] & CLS_WORDISH); end++)
 			leet |= ascii_class[c[end]];
 		if (leet & CLS_LEET)
 			changed |= RewriteLeetRun(c + start, end - start);
