@@ -308,9 +308,20 @@ GateWordHash(const unsigned char *w, uint32_t wlen, size_t room)
 	return h;
 }
 
+/*
+ * roomy: eight bytes past the word's end can be read (ExtractWords knows
+ * it for a whole block), so no piece needs a test, and a word under eight
+ * bytes is one load and one mask.
+ */
+static const uint64_t gate_piece_mask[8] = {
+	0, UINT64_C(0xff), UINT64_C(0xffff), UINT64_C(0xffffff),
+	UINT64_C(0xffffffff), UINT64_C(0xffffffffff), UINT64_C(0xffffffffffff),
+	UINT64_C(0xffffffffffffff),
+};
+
 static AG_ALWAYS_INLINE size_t
-EndWord(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
-		const int full, const int words_only)
+EndWordAt(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
+		  const int full, const int words_only, const int roomy)
 {
 	uint32_t	wlen = end - x->wstart;
 
@@ -320,8 +331,12 @@ EndWord(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
 		x->have_prev = 0;
 		return n;
 	}
-	if (words_only)
-		x->wh = GateWordHash(s + x->wstart, wlen, x->len - x->wstart);
+	if (words_only && roomy && wlen < 8)
+		x->wh = (((AG_FNV_OFFSET ^ 1) + (uint64_t) wlen * GRAM_MUL) ^
+				 (LoadLittle64(s + x->wstart) & gate_piece_mask[wlen])) * GATE_WORD_MUL;
+	else if (words_only)
+		x->wh = GateWordHash(s + x->wstart, wlen,
+							 roomy ? (size_t) wlen + 8 : x->len - x->wstart);
 	n = AddFeature(k, n, x->wh, AG_FEAT_WORD, x->wstart, wlen, 1.0f, full,
 				   words_only && !full);
 	if (x->have_prev)
@@ -331,6 +346,13 @@ EndWord(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
 	x->prevoff = x->wstart;
 	x->have_prev = 1;
 	return n;
+}
+
+static AG_ALWAYS_INLINE size_t
+EndWord(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
+		const int full, const int words_only)
+{
+	return EndWordAt(k, x, n, s, end, full, words_only, 0);
 }
 
 /* A token ends: its statistics (it yields no feature of its own). */
@@ -621,28 +643,46 @@ StepLex(Sink *k, Lex *x, size_t n, const unsigned char *s,
  * letters and digits) and which are neither that nor a space (they break
  * bigrams).  Words start where a word byte follows another byte and end
  * at the first byte that is not one: two bit masks, read in order with
- * one count of trailing zeros per word; the bigram breakers before a word
- * are the bits of the third mask below its start, used up as the words
- * go.  A word is hashed when it ends (GateWordHash).  A block stops at its
- * first byte from 0x80 up: a letter such as é may go on with the word
- * before it, so such a code point, and the last bytes of the text that
- * fill no block, go through StepLex one at a time, the word still open.
+ * one count of trailing zeros per word; the words whose bigram punctuation
+ * breaks come from a third mask, in one addition for the block
+ * (WordsBlock).  A word is hashed when it ends (GateWordHash; a word under
+ * eight bytes in one load when the block is not near the text's end).  A
+ * block stops at its first byte from 0x80 up: a letter such as é may go on
+ * with the word before it, so such a code point, and the last bytes of the
+ * text that fill no block, go through StepLex one at a time, the word
+ * still open.
  *
  * (Until November 2026 the blocks were sixteen bytes, in Extract1's loop:
- * a gate's scoring took 7% more instructions.  Most of what is left, about
- * 160 instructions per word, is the word's hash and the two features'
- * buckets, bitmap and weights; finding all the words of a chunk first and
- * adding their features in a loop of its own was tried, and was no
- * faster.)
+ * a gate's scoring took 7% more instructions; until late 27 November each start
+ * looked for punctuation below it, and each word's hash tested the room
+ * left: 11% more.  Most of what is left, about 145 instructions per word,
+ * is the word's hash and the two features' buckets, bitmap and weights,
+ * with the sums kept in memory for want of registers.  Finding all the
+ * words of a chunk, or of a block, first and adding their features in a
+ * loop of their own was tried, and was slower, 8% for a block; so was one
+ * sum for both weights and count.)
  */
 #ifdef __SSE2__
 static AG_ALWAYS_INLINE size_t
 WordsBlock(Sink *k, Lex *x, size_t n, const unsigned char *s, size_t i,
-		   uint64_t valid, uint64_t word, uint64_t other, const int full)
+		   uint64_t valid, uint64_t word, uint64_t other, const int full,
+		   const int roomy)
 {
 	uint64_t	before = (word << 1) | (uint64_t) (x->inword != 0);
 	uint64_t	starts = word & ~before;
 	uint64_t	ends = ~word & before & valid;
+
+	/*
+	 * Sentence punctuation (other) breaks bigrams, spaces do not.  breaks:
+	 * the word starts with such a byte between them and the start before
+	 * (or the block's start), for all of them at once.  In ~starts + other,
+	 * an other bit's carry runs up through the ones of ~starts and stops
+	 * at the next start, a zero there, which it sets.  Punctuation after
+	 * the block's last start breaks the next block's first bigram.
+	 */
+	uint64_t	breaks = (~starts + other) & starts;
+	int			tail_break = starts != 0 ?
+		(other >> (63 - __builtin_clzll(starts))) != 0 : other != 0;
 
 	for (;;)
 	{
@@ -650,26 +690,22 @@ WordsBlock(Sink *k, Lex *x, size_t n, const unsigned char *s, size_t i,
 		{
 			if (ends == 0)
 				break;			/* the word goes on past the block */
-			n = EndWord(k, x, n, s, (uint32_t) (i + (unsigned) __builtin_ctzll(ends)),
-						full, 1);
+			n = EndWordAt(k, x, n, s, (uint32_t) (i + (unsigned) __builtin_ctzll(ends)),
+						  full, 1, roomy);
 			ends &= ends - 1;
 		}
 		if (starts == 0)
 			break;
 
-		unsigned	st = (unsigned) __builtin_ctzll(starts);
-		uint64_t	below = (UINT64_C(1) << st) - 1;
+		uint64_t	first = starts & -starts;
 
-		/* sentence punctuation breaks bigrams, spaces do not */
-		if (other & below)
+		if (breaks & first)
 			x->have_prev = 0;
-		other &= ~below;
-		starts &= starts - 1;
+		starts ^= first;
 		x->inword = 1;
-		x->wstart = (uint32_t) (i + st);
+		x->wstart = (uint32_t) (i + (unsigned) __builtin_ctzll(first));
 	}
-	/* after the block's last word */
-	if (other != 0)
+	if (tail_break)
 		x->have_prev = 0;
 	return n;
 }
@@ -725,7 +761,13 @@ ExtractWords(Sink *sink, const unsigned char *s, size_t len, const int full)
 				uint64_t	space = SpaceBits(v0) | SpaceBits(v1) << 16 |
 					SpaceBits(v2) << 32 | SpaceBits(v3) << 48;
 
-				n = WordsBlock(&k, &x, n, s, i, valid, word, ~(word | space) & valid, full);
+				/* every word ending in the block ends by i + 64 */
+				if (len - i >= 64 + 8)
+					n = WordsBlock(&k, &x, n, s, i, valid, word, ~(word | space) & valid,
+								   full, 1);
+				else
+					n = WordsBlock(&k, &x, n, s, i, valid, word, ~(word | space) & valid,
+								   full, 0);
 				i += limit;
 				continue;
 			}
