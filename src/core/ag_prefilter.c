@@ -17,6 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The top bit of a table entry: its state has outputs. */
+#define NARROW_OUT UINT32_C(0x8000)
+#define WIDE_OUT UINT32_C(0x80000000)
+
 typedef struct PfState
 {
 	int32_t		fail;
@@ -50,10 +54,11 @@ struct AgPrefilter
 	int			nclasses;
 	int			stride;			/* entries per row: classes + 1, padded */
 	int32_t    *delta;			/* nstates * nclasses, while building */
-	uint16_t   *next16;			/* the same, as (state << 1) | has outputs */
+	uint16_t   *next16;			/* the same, as the state, | NARROW_OUT if it
+								 * has outputs ... */
 	int			shift;			/* ... in rows of 1 << shift entries */
 	uint32_t   *next;			/* or, with too many states for that, as
-								 * (row << 1) | has outputs */
+								 * its row's offset, | WIDE_OUT */
 	int		   *outs;			/* rule numbers */
 	int			nouts;
 	int			built;
@@ -338,10 +343,11 @@ AgPrefilterBuild(AgPrefilter *pf)
 
 	/*
 	 * The scan's table, one load per byte, each entry also saying whether
-	 * the state has outputs (no second load).  Usually 16-bit entries, the
-	 * state's number, rows of a power of two entries (a shift, not a
-	 * multiply, per byte); with more than 32767 states, 32-bit entries
-	 * holding the row's offset.  Rows are whole cache lines and the table
+	 * the state has outputs (no second load), in its top bit: while no
+	 * state has any, the entry is the row's number or offset as it is.
+	 * Usually 16-bit entries, the state's number, rows of a power of two
+	 * entries (a shift, not a multiply, per byte); with more than 32767
+	 * states, 32-bit entries holding the row's offset.  Rows are whole cache lines and the table
 	 * aligned on one, so a row's first entries, the common bytes, share
 	 * one line.  On the INSERT path the table is seldom in cache: the
 	 * smaller it is, the fewer lines a text waits for.
@@ -359,7 +365,7 @@ AgPrefilterBuild(AgPrefilter *pf)
 	else
 	{
 		pf->stride = (nc + 15) & ~15;
-		if ((size_t) pf->nstates * pf->stride > UINT32_MAX / 2)
+		if ((size_t) pf->nstates * pf->stride > WIDE_OUT - 1)
 			goto fail;
 		pf->next = aligned_alloc(64, (size_t) pf->nstates * pf->stride * sizeof(uint32_t));
 		if (pf->next == NULL)
@@ -373,9 +379,9 @@ AgPrefilterBuild(AgPrefilter *pf)
 			uint32_t	out = pf->states[t].out_count > 0;
 
 			if (pf->next16)
-				pf->next16[st * pf->stride + c] = (uint16_t) ((uint32_t) t << 1 | out);
+				pf->next16[st * pf->stride + c] = (uint16_t) ((uint32_t) t | (out ? NARROW_OUT : 0));
 			else
-				pf->next[st * pf->stride + c] = ((uint32_t) t * (uint32_t) pf->stride) << 1 | out;
+				pf->next[st * pf->stride + c] = (uint32_t) t * (uint32_t) pf->stride | (out ? WIDE_OUT : 0);
 		}
 	free(rank);
 	free(queue);
@@ -399,25 +405,53 @@ fail:
 #define PREFETCH_STATES 256
 
 /*
- * The scanning functions below take narrow: 1 for the 16-bit table, 0 for
- * the 32-bit one, always a constant, so each is compiled once per table
- * kind without a test per byte.
+ * The scanning functions below take narrow: the 16-bit table's row shift
+ * (5 to 8), or 0 for the 32-bit table, always a constant, so each is
+ * compiled once per table kind and shift: no test per byte, and the shift
+ * an immediate, not a register kept for it.
  */
+#define WIDE 0
+
+/* The bit of an entry that says its state has outputs. */
+static AG_ALWAYS_INLINE uint32_t
+OutBit(const int narrow)
+{
+	return narrow != WIDE ? NARROW_OUT : WIDE_OUT;
+}
+
+/* Where the row of the state entry e leads to starts. */
+static AG_ALWAYS_INLINE size_t
+RowOf(uint32_t e, const int narrow)
+{
+	e &= OutBit(narrow) - 1;
+	return narrow != WIDE ? (size_t) e << narrow : e;
+}
 
 /* The entry for byte b from the state entry e leads to. */
 static AG_ALWAYS_INLINE uint32_t
 Step(const AgPrefilter *pf, uint32_t e, unsigned char b, const int narrow)
 {
-	if (narrow)
-		return pf->next16[((size_t) (e >> 1) << pf->shift) + pf->classes[b]];
-	return pf->next[(e >> 1) + pf->classes[b]];
+	if (narrow != WIDE)
+		return pf->next16[RowOf(e, narrow) + pf->classes[b]];
+	return pf->next[RowOf(e, narrow) + pf->classes[b]];
+}
+
+/* The same when e's state has no outputs: no bit to take off. */
+static AG_ALWAYS_INLINE uint32_t
+StepQuiet(const AgPrefilter *pf, uint32_t e, unsigned char b, const int narrow)
+{
+	if (narrow != WIDE)
+		return pf->next16[((size_t) e << narrow) + pf->classes[b]];
+	return pf->next[(size_t) e + pf->classes[b]];
 }
 
 /* The state a table entry e leads to. */
 static AG_ALWAYS_INLINE const PfState *
 StateOf(const AgPrefilter *pf, uint32_t e, const int narrow)
 {
-	return &pf->states[narrow ? e >> 1 : (e >> 1) / (uint32_t) pf->stride];
+	uint32_t	v = e & (OutBit(narrow) - 1);
+
+	return &pf->states[narrow != WIDE ? v : v / (uint32_t) pf->stride];
 }
 
 /* Where output k of state st, a keyword ending at byte i, starts. */
@@ -455,7 +489,7 @@ ScanRange(const AgPrefilter *pf, const unsigned char *s, size_t i, size_t end,
 	for (; i < end; i++)
 	{
 		e = Step(pf, e, s[i], narrow);
-		if (e & 1)
+		if (e & OutBit(narrow))
 			ReportHits(pf, e, i, fn, arg, narrow);
 	}
 	return e;
@@ -509,10 +543,11 @@ HoldHits(const AgPrefilter *pf, HeldHits *held, uint32_t e, size_t i,
 }
 
 /*
- * ScanHits' lockstep from step i while no piece's next entry has outputs:
- * the four states, the table and the bytes' places in locals, and no test
- * but one per step.  Returns the first step not made (a piece meets a
- * keyword there, or piece), e[] the states before it.
+ * ScanHits' lockstep from step i until a piece's entry has outputs: the
+ * four states, the table and the bytes' places in locals, and no test but
+ * one per step.  Returns that step (or piece, when none has), made: e[] the
+ * states after it.  Only the states after each step are kept, so the
+ * states and the pointers fit in registers.
  */
 _Static_assert(SEGMENTS == 4, "LockstepQuiet steps four pieces");
 
@@ -520,33 +555,37 @@ static AG_ALWAYS_INLINE size_t
 LockstepQuiet(const AgPrefilter *pf, const unsigned char *s, const size_t *base,
 			  size_t i, size_t piece, uint32_t *e, const int narrow)
 {
-	const unsigned char *s1 = s + base[1],
-			   *s2 = s + base[2],
-			   *s3 = s + base[3];
-	uint32_t	e0 = e[0],
-				e1 = e[1],
-				e2 = e[2],
-				e3 = e[3];
+	/*
+	 * One pointer moves, the pieces' bytes at fixed distances from it
+	 * (base[0] is 0): fewer registers than a pointer per piece and an
+	 * index, and with them the states stay in registers too.
+	 */
+	const unsigned char *p = s + i,
+			   *stop = s + piece;
+	const size_t d1 = base[1],
+				d2 = base[2],
+				d3 = base[3];
 
-	for (; i < piece; i++)
+	/* (the states before step i may have outputs, reported already) */
+	uint32_t	e0 = e[0] & (OutBit(narrow) - 1),
+				e1 = e[1] & (OutBit(narrow) - 1),
+				e2 = e[2] & (OutBit(narrow) - 1),
+				e3 = e[3] & (OutBit(narrow) - 1);
+
+	for (; p < stop; p++)
 	{
-		uint32_t	n1 = Step(pf, e1, s1[i], narrow),
-					n2 = Step(pf, e2, s2[i], narrow),
-					n3 = Step(pf, e3, s3[i], narrow),
-					n0 = Step(pf, e0, s[i], narrow);
-
-		if ((n0 | n1 | n2 | n3) & 1)
+		e1 = StepQuiet(pf, e1, p[d1], narrow);
+		e2 = StepQuiet(pf, e2, p[d2], narrow);
+		e3 = StepQuiet(pf, e3, p[d3], narrow);
+		e0 = StepQuiet(pf, e0, p[0], narrow);
+		if ((e0 | e1 | e2 | e3) & OutBit(narrow))
 			break;
-		e0 = n0;
-		e1 = n1;
-		e2 = n2;
-		e3 = n3;
 	}
 	e[0] = e0;
 	e[1] = e1;
 	e[2] = e2;
 	e[3] = e3;
-	return i;
+	return (size_t) (p - s);
 }
 
 /*
@@ -594,7 +633,8 @@ ScanHits(const AgPrefilter *pf, const char *text, size_t len,
 	{
 		/*
 		 * Steps where no piece meets a keyword, most of them, in locals
-		 * the compiler keeps in registers; any other step the way below
+		 * the compiler keeps in registers, up to and with the step where
+		 * one does; its hits are taken here
 		 */
 		i = LockstepQuiet(pf, s, base, i, piece, e, narrow);
 		if (i == piece)
@@ -603,19 +643,27 @@ ScanHits(const AgPrefilter *pf, const char *text, size_t len,
 		for (int g = 1; g < SEGMENTS; g++)
 		{
 			size_t		j = base[g] + i;
-			uint32_t	en = Step(pf, e[g], s[j], narrow);
 
-			if ((en & 1) && j >= from[g] && !HoldHits(pf, &held[g], en, j, narrow))
+			if ((e[g] & OutBit(narrow)) && j >= from[g] &&
+				!HoldHits(pf, &held[g], e[g], j, narrow))
 			{
 				stopped = g;
 				break;
 			}
-			e[g] = en;
 		}
 		if (stopped < SEGMENTS)
-			break;				/* a piece is full: finish each alone */
-		e[0] = Step(pf, e[0], s[i], narrow);
-		if (e[0] & 1)
+		{
+			/*
+			 * A piece is full: finish each alone, piece 0 and those from
+			 * the full one on from step i, their states before it made
+			 * again from their starts (a piece holds 256 hits: seldom).
+			 */
+			e[0] = Advance(pf, s, 0, i, 0, narrow);
+			for (int g = stopped; g < SEGMENTS; g++)
+				e[g] = Advance(pf, s, base[g], base[g] + i, 0, narrow);
+			break;
+		}
+		if (e[0] & OutBit(narrow))
 			ReportHits(pf, e[0], i, fn, arg, narrow);
 	}
 	ScanRange(pf, s, i, end[0], e[0], fn, arg, narrow);
@@ -658,10 +706,24 @@ AgPrefilterScanHits(const AgPrefilter *pf, const char *text, size_t len,
 {
 	if (!pf->built || pf->nstates <= 1)
 		return;
-	if (pf->next16)
-		ScanHits(pf, text, len, fn, arg, 1);
-	else
-		ScanHits(pf, text, len, fn, arg, 0);
+	switch (pf->next16 ? pf->shift : WIDE)
+	{
+		case 5:
+			ScanHits(pf, text, len, fn, arg, 5);
+			break;
+		case 6:
+			ScanHits(pf, text, len, fn, arg, 6);
+			break;
+		case 7:
+			ScanHits(pf, text, len, fn, arg, 7);
+			break;
+		case 8:
+			ScanHits(pf, text, len, fn, arg, 8);
+			break;
+		default:
+			ScanHits(pf, text, len, fn, arg, WIDE);
+			break;
+	}
 }
 
 size_t

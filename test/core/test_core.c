@@ -1001,6 +1001,81 @@ TestPrefilterWide(void)
 }
 
 /*
+ * The same over alphabets of 20, 40, 100 and 200 bytes (ASCII and beyond),
+ * which make tables whose rows are 32, 64, 128 and 256 entries: the scan
+ * is compiled once for each row width.  Texts over the same alphabet, long
+ * enough to be read in four pieces at once, with keywords planted in them,
+ * and some dense enough in hits that a piece fills up.
+ */
+static void
+TestPrefilterRowWidths(void)
+{
+	static const int alphabet_sizes[] = {20, 40, 100, 200};
+	unsigned	seed = 4242;
+	int			bad = 0;
+	long		hits = 0;
+
+	for (int a = 0; a < (int) (sizeof(alphabet_sizes) / sizeof(alphabet_sizes[0])); a++)
+	{
+		enum {NKW = 400, MAXKW = 9};
+		int			na = alphabet_sizes[a];
+		unsigned char alphabet[256];
+		char		kw[NKW][MAXKW + 1];
+		AgPrefilter *pf = AgPrefilterCreate();
+
+		for (int k = 0; k < na; k++)
+			alphabet[k] = (unsigned char) (k < 90 ? '!' + k : 0x80 + (k - 90));
+		for (int k = 0; k < NKW; k++)
+		{
+			/* every letter in some keyword; a few one-letter keywords */
+			int			kl = k < na ? 2 : k % 50 == 0 ? 1 : 2 + k % (MAXKW - 1);
+
+			for (int j = 0; j < kl; j++)
+			{
+				seed = seed * 1103515245 + 12345;
+				kw[k][j] = (char) alphabet[kl == 1 ? (k / 50) % 3 :
+										   k < na && j == 0 ? k : (seed >> 16) % na];
+			}
+			kw[k][kl] = '\0';
+			AgPrefilterAdd(pf, kw[k], (size_t) kl, k);
+		}
+		CHECK(AgPrefilterBuild(pf) == 0, "prefilter over %d bytes builds", na);
+		for (int t = 0; t < 6; t++)
+		{
+			size_t		len = 1500 + (size_t) t * 900;
+			char	   *text = malloc(len);
+			PfHitList	got = {0},
+						want = {0};
+
+			for (size_t i = 0; i < len; i++)
+			{
+				seed = seed * 1103515245 + 12345;
+				/* odd texts: a few letters only, most of them one-letter hits */
+				text[i] = (char) alphabet[(seed >> 16) % (t % 2 ? 3 : na)];
+			}
+			for (size_t at = 50; t % 2 == 0 && at + MAXKW < len; at += 61)
+				memcpy(text + at, kw[(at * 7) % NKW], strlen(kw[(at * 7) % NKW]));
+			AgPrefilterScanHits(pf, text, len, CollectPfHit, &got);
+			for (size_t e = 1; e <= len; e++)
+				for (int k = 0; k < NKW; k++)
+				{
+					size_t		kl = strlen(kw[k]);
+
+					if (kl <= e && memcmp(text + e - kl, kw[k], kl) == 0)
+						CollectPfHit(&want, k, e - kl, e);
+				}
+			hits += (long) want.n;
+			bad += PfHitsDiffer(&got, &want);
+			free(text);
+		}
+		AgPrefilterFree(pf);
+	}
+	CHECK(hits > 0 && bad == 0,
+		  "prefilter hits over wide alphabets differ from a brute-force search on %d texts (%ld hits)",
+		  bad, hits);
+}
+
+/*
  * Upper bounds on how far a match reaches, from the pattern's text: the
  * match, what its lookaheads read, and one character after it (4 bytes).
  */
@@ -2067,6 +2142,7 @@ main(int argc, char **argv)
 	TestRuleFileShapes();
 	TestPrefilter();
 	TestPrefilterWide();
+	TestPrefilterRowWidths();
 	TestRequestKey();
 	TestTurn();
 	if (argc >= 3)
