@@ -890,6 +890,32 @@ PfHitsDiffer(PfHitList *got, PfHitList *want)
 }
 
 /*
+ * 1 when the prefilter's hits on text are not those of a search for each
+ * of the nkw keywords (kw[k], kwlen[k] bytes, rule k) ending at each byte;
+ * adds the hits there are to *hits.
+ */
+static int
+PfScanDiffers(AgPrefilter *pf, const char *text, size_t len,
+			  const char *const *kw, const size_t *kwlen, int nkw, long *hits)
+{
+	PfHitList	got = {0},
+				want = {0};
+
+	AgPrefilterScanHits(pf, text, len, CollectPfHit, &got);
+	for (size_t e = 1; e <= len; e++)
+		for (int k = 0; k < nkw; k++)
+		{
+			size_t		kl = kwlen[k];
+
+			if (kl <= e && text[e - kl] == kw[k][0] &&
+				memcmp(text + e - kl, kw[k], kl) == 0)
+				CollectPfHit(&want, k, e - kl, e);
+		}
+	*hits += (long) want.n;
+	return PfHitsDiffer(&got, &want);
+}
+
+/*
  * The keyword automaton reports every occurrence of every keyword, in the
  * order of their ends, as a search for each keyword at each position
  * would: on random texts short and long (read in two halves at once),
@@ -899,21 +925,24 @@ PfHitsDiffer(PfHitList *got, PfHitList *want)
 static void
 TestPrefilter(void)
 {
-	static const char *kw[] = {"ab", "abc", "bca", "cab", "zz", "a", "abcabcab"};
+	static const char *const kw[] = {"ab", "abc", "bca", "cab", "zz", "a", "abcabcab"};
 	const int	nkw = (int) (sizeof(kw) / sizeof(kw[0]));
+	size_t		kwlen[sizeof(kw) / sizeof(kw[0])];
 	AgPrefilter *pf = AgPrefilterCreate();
 	unsigned	seed = 12345;
 	int			bad = 0;
+	long		hits = 0;
 
 	for (int k = 0; k < nkw; k++)
-		AgPrefilterAdd(pf, kw[k], strlen(kw[k]), k);
+	{
+		kwlen[k] = strlen(kw[k]);
+		AgPrefilterAdd(pf, kw[k], kwlen[k], k);
+	}
 	CHECK(AgPrefilterBuild(pf) == 0, "prefilter builds");
 	for (int t = 0; t < 60; t++)
 	{
 		size_t		len = t < 20 ? (size_t) t * 7 : (size_t) 600 + (size_t) t * 157;
 		char	   *text = malloc(len + 1);
-		PfHitList	got = {0},
-					want = {0};
 
 		/* later texts: few 'a' (keyword "a" is a hit each) or very many */
 		for (size_t i = 0; i < len; i++)
@@ -922,16 +951,7 @@ TestPrefilter(void)
 			text[i] = (t % 3 == 0 ? "abcz " : "bcz  bz c ")[(seed >> 16) % (t % 3 == 0 ? 5 : 10)];
 		}
 		text[len] = '\0';
-		AgPrefilterScanHits(pf, text, len, CollectPfHit, &got);
-		for (size_t e = 1; e <= len; e++)
-			for (int k = 0; k < nkw; k++)
-			{
-				size_t		kl = strlen(kw[k]);
-
-				if (kl <= e && memcmp(text + e - kl, kw[k], kl) == 0)
-					CollectPfHit(&want, k, e - kl, e);
-			}
-		bad += PfHitsDiffer(&got, &want);
+		bad += PfScanDiffers(pf, text, len, kw, kwlen, nkw, &hits);
 		free(text);
 	}
 	CHECK(bad == 0, "prefilter hits differ from a brute-force search on %d texts", bad);
@@ -948,6 +968,8 @@ TestPrefilterWide(void)
 {
 	enum {NKW = 12000, KWLEN = 14};
 	char	   *kw = malloc(NKW * KWLEN);
+	const char **kwp = malloc(NKW * sizeof(char *));
+	size_t	   *kwlen = malloc(NKW * sizeof(size_t));
 	AgPrefilter *pf = AgPrefilterCreate();
 	unsigned	seed = 777;
 	int			bad = 0;
@@ -959,7 +981,11 @@ TestPrefilterWide(void)
 		kw[k] = "abcdefgh"[(seed >> 16) % 8];
 	}
 	for (int k = 0; k < NKW; k++)
-		AgPrefilterAdd(pf, kw + k * KWLEN, k % 3 == 0 ? 6 : KWLEN, k);
+	{
+		kwp[k] = kw + k * KWLEN;
+		kwlen[k] = k % 3 == 0 ? 6 : KWLEN;
+		AgPrefilterAdd(pf, kwp[k], kwlen[k], k);
+	}
 	CHECK(AgPrefilterBuild(pf) == 0, "prefilter with many keywords builds");
 	CHECK(AgPrefilterMemoryBytes(pf) > (size_t) 32768 * 16 * 4,
 		  "the many-keyword prefilter has the 32-bit table (%zu bytes)",
@@ -968,8 +994,6 @@ TestPrefilterWide(void)
 	{
 		size_t		len = 1500 + (size_t) t * 700;
 		char	   *text = malloc(len);
-		PfHitList	got = {0},
-					want = {0};
 
 		for (size_t i = 0; i < len; i++)
 		{
@@ -979,18 +1003,7 @@ TestPrefilterWide(void)
 		/* plant keywords so that long ones are found too */
 		for (size_t at = 100; at + KWLEN < len; at += 97)
 			memcpy(text + at, kw + ((at * 31) % NKW) * KWLEN, KWLEN);
-		AgPrefilterScanHits(pf, text, len, CollectPfHit, &got);
-		for (size_t e = 1; e <= len; e++)
-			for (int k = 0; k < NKW; k++)
-			{
-				size_t		kl = k % 3 == 0 ? 6 : KWLEN;
-
-				if (kl <= e && text[e - kl] == kw[k * KWLEN] &&
-					memcmp(text + e - kl, kw + k * KWLEN, kl) == 0)
-					CollectPfHit(&want, k, e - kl, e);
-			}
-		hits += (long) want.n;
-		bad += PfHitsDiffer(&got, &want);
+		bad += PfScanDiffers(pf, text, len, kwp, kwlen, NKW, &hits);
 		free(text);
 	}
 	CHECK(hits > 0 && bad == 0,
@@ -998,6 +1011,8 @@ TestPrefilterWide(void)
 		  bad, hits);
 	AgPrefilterFree(pf);
 	free(kw);
+	free(kwp);
+	free(kwlen);
 }
 
 /*
@@ -1021,6 +1036,8 @@ TestPrefilterRowWidths(void)
 		int			na = alphabet_sizes[a];
 		unsigned char alphabet[256];
 		char		kw[NKW][MAXKW + 1];
+		const char *kwp[NKW];
+		size_t		kwlen[NKW];
 		AgPrefilter *pf = AgPrefilterCreate();
 
 		for (int k = 0; k < na; k++)
@@ -1033,10 +1050,14 @@ TestPrefilterRowWidths(void)
 			for (int j = 0; j < kl; j++)
 			{
 				seed = seed * 1103515245 + 12345;
-				kw[k][j] = (char) alphabet[kl == 1 ? (k / 50) % 3 :
-										   k < na && j == 0 ? k : (seed >> 16) % na];
+				unsigned	letter = kl == 1 ? (unsigned) (k / 50) % 3 :
+					k < na && j == 0 ? (unsigned) k : (seed >> 16) % (unsigned) na;
+
+				kw[k][j] = (char) alphabet[letter];
 			}
 			kw[k][kl] = '\0';
+			kwp[k] = kw[k];
+			kwlen[k] = (size_t) kl;
 			AgPrefilterAdd(pf, kw[k], (size_t) kl, k);
 		}
 		CHECK(AgPrefilterBuild(pf) == 0, "prefilter over %d bytes builds", na);
@@ -1044,8 +1065,6 @@ TestPrefilterRowWidths(void)
 		{
 			size_t		len = 1500 + (size_t) t * 900;
 			char	   *text = malloc(len);
-			PfHitList	got = {0},
-						want = {0};
 
 			for (size_t i = 0; i < len; i++)
 			{
@@ -1055,17 +1074,7 @@ TestPrefilterRowWidths(void)
 			}
 			for (size_t at = 50; t % 2 == 0 && at + MAXKW < len; at += 61)
 				memcpy(text + at, kw[(at * 7) % NKW], strlen(kw[(at * 7) % NKW]));
-			AgPrefilterScanHits(pf, text, len, CollectPfHit, &got);
-			for (size_t e = 1; e <= len; e++)
-				for (int k = 0; k < NKW; k++)
-				{
-					size_t		kl = strlen(kw[k]);
-
-					if (kl <= e && memcmp(text + e - kl, kw[k], kl) == 0)
-						CollectPfHit(&want, k, e - kl, e);
-				}
-			hits += (long) want.n;
-			bad += PfHitsDiffer(&got, &want);
+			bad += PfScanDiffers(pf, text, len, kwp, kwlen, NKW, &hits);
 			free(text);
 		}
 		AgPrefilterFree(pf);
@@ -2165,7 +2174,7 @@ main(int argc, char **argv)
 			TestRuleSamples(set, files, nfiles);
 			if (corpus && corpus[0])
 				TestFastEqualsNaive(set, corpus);
-				TestWideTextWindows(set);
+			TestWideTextWindows(set);
 			AgRuleSetFree(set);
 		}
 		for (int i = 0; i < nfiles; i++)
