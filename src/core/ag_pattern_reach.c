@@ -37,13 +37,76 @@
  * part of the pattern every match goes through (not a lookaround, not an
  * optional group, in every branch of an alternation), and the atoms before
  * it have bounded widths; their widths add up to the lead.  The window
- * before a keyword need then be no wider than the lead.
+ * before a keyword need then be no wider than the lead.  The walk also
+ * gives the bytes those atoms can consume (AgPatternKeywordLeadBytes):
+ * "[a-z0-9_.-]{0,64}?password" holds no space before its keyword, so a
+ * match starts after the last space before the keyword's occurrence,
+ * whatever the lead.
  */
 #include "ag_pattern_reach.h"
 
 #include <string.h>
 
 #define MAX_GROUPS 64
+
+/*
+ * A set of bytes: those the atoms before a keyword can consume (see
+ * AgPatternKeywordLeadBytes).  Always a superset: a letter stands for both
+ * its cases (a pattern over normalised text is compiled caseless whatever
+ * it says), and k, s and i for their caseless partners beyond ASCII too;
+ * whatever is not worked out exactly is every byte.
+ */
+typedef struct ByteSet
+{
+	uint64_t	w[4];
+} ByteSet;
+
+static void
+SetAdd(ByteSet *set, unsigned c)
+{
+	set->w[(c >> 6) & 3] |= UINT64_C(1) << (c & 63);
+}
+
+static void
+SetAddRange(ByteSet *set, unsigned lo, unsigned hi)
+{
+	for (unsigned c = lo; c <= hi && c < 256; c++)
+		SetAdd(set, c);
+}
+
+static void
+SetFill(ByteSet *set)
+{
+	memset(set, 0xFF, sizeof(*set));
+}
+
+static void
+SetUnion(ByteSet *set, const ByteSet *other)
+{
+	for (int k = 0; k < 4; k++)
+		set->w[k] |= other->w[k];
+}
+
+/* A character the pattern spells, with its other case and partners. */
+static void
+SetAddChar(ByteSet *set, unsigned char c)
+{
+	if (c >= 0x80)
+	{
+		/* a byte of a non-ASCII character, whose partners may be ASCII letters */
+		SetAddRange(set, 0x80, 0xFF);
+		SetAddRange(set, 'a', 'z');
+		SetAddRange(set, 'A', 'Z');
+		return;
+	}
+	SetAdd(set, c);
+	if (c >= 'a' && c <= 'z')
+		SetAdd(set, c - 'a' + 'A');
+	else if (c >= 'A' && c <= 'Z')
+		SetAdd(set, c - 'A' + 'a');
+	if (c == 'k' || c == 'K' || c == 's' || c == 'S' || c == 'i' || c == 'I')
+		SetAddRange(set, 0x80, 0xFF);	/* U+212A, U+017F, U+0130, U+0131 */
+}
 
 typedef struct Reach
 {
@@ -61,6 +124,7 @@ typedef struct Reach
 	size_t		least;			/* fewest repeats the last quantifier allows */
 	int			lookahead;		/* the last atom was a lookahead: it reads, not consumes */
 	int			class_digits;	/* the last class holds ASCII digits alone */
+	ByteSet		class_set;		/* the bytes the last class or escape consumes */
 } Reach;
 
 static size_t
@@ -81,7 +145,8 @@ Mul(size_t a, size_t n)
 	return a * n;
 }
 
-static size_t Alternation(Reach *r, size_t *lead, size_t *digits);
+static size_t Alternation(Reach *r, size_t *lead, size_t *digits,
+						  ByteSet *lead_set, ByteSet *consumed);
 
 /* Reads a decimal number; returns AG_REACH_UNBOUNDED when there is none. */
 static size_t
@@ -196,17 +261,24 @@ Class(Reach *r)
 {
 	int			wide = 0,		/* can match a non-ASCII character */
 				letters = 0,
-				digits_only = 1;	/* members: digits and ranges of digits */
+				digits_only = 1,	/* members: digits and ranges of digits */
+				negated = 0;
 	unsigned char prev = 0;
+	ByteSet    *set = &r->class_set;
 
+	memset(set, 0, sizeof(*set));
 	if (*r->p == '^')
 	{
 		r->p++;
 		wide = 1;
 		digits_only = 0;
+		negated = 1;
 	}
 	if (*r->p == ']')
+	{
+		SetAdd(set, ']');
 		r->p++;					/* a leading ']' is a literal */
+	}
 	while (*r->p && *r->p != ']')
 	{
 		unsigned char c = (unsigned char) *r->p;
@@ -220,6 +292,20 @@ Class(Reach *r)
 				(e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') ||
 				(unsigned char) e >= 0x80)
 				wide = 1;
+			/* the set: \n \r \t \f and escaped punctuation are themselves */
+			if (e == 'n' || e == 'r' || e == 't' || e == 'f')
+				SetAdd(set, e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : '\f');
+			else if (e == 'd')
+			{
+				SetAddRange(set, '0', '9');
+				SetAddRange(set, 0x80, 0xFF);	/* (UCP: digits of other scripts) */
+			}
+			else if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
+					 (e >= '0' && e <= '9') || (unsigned char) e >= 0x80 ||
+					 r->p[2] == '-')
+				SetFill(set);	/* \w, \s, \x.., or a range from an escape */
+			else
+				SetAdd(set, (unsigned char) e);
 			digits_only = 0;
 			prev = 0;
 			r->p += 2;
@@ -242,6 +328,19 @@ Class(Reach *r)
 			if (!(c >= '0' && c <= '9') &&
 				!(c == '-' && prev >= '0' && prev <= '9' && r->p[1] >= '0' && r->p[1] <= '9'))
 				digits_only = 0;
+			if (c == '-' && prev != 0 && r->p[1] != ']' && r->p[1] != '\0')
+			{
+				/* a range: ASCII ends, each member with its other case */
+				unsigned char hi = (unsigned char) r->p[1];
+
+				if (hi == '\\' || hi == '[' || hi >= 0x80 || prev >= 0x80 || hi < prev)
+					SetFill(set);
+				else
+					for (unsigned m = prev; m <= hi; m++)
+						SetAddChar(set, (unsigned char) m);
+			}
+			else
+				SetAddChar(set, c);
 			prev = c;
 			r->p++;
 		}
@@ -253,6 +352,8 @@ Class(Reach *r)
 	}
 	r->p++;
 	r->class_digits = digits_only && prev != 0;
+	if (negated)
+		SetFill(set);
 	if (r->ascii_text)
 		return 1;
 	if (wide)
@@ -272,12 +373,17 @@ SkipBraces(Reach *r)
 		r->p = end + 1;
 }
 
-/* An escape (r->p just after the backslash): its width in bytes. */
+/*
+ * An escape (r->p just after the backslash): its width in bytes; the bytes
+ * it consumes in r->class_set.
+ */
 static size_t
 Escape(Reach *r)
 {
 	char		c = *r->p;
+	ByteSet    *set = &r->class_set;
 
+	memset(set, 0, sizeof(*set));
 	if (c == '\0')
 	{
 		r->bad = 1;
@@ -294,27 +400,47 @@ Escape(Reach *r)
 		case 'G':
 			return 0;			/* assertions */
 		case 'd':
-		case 'D':
 		case 'w':
-		case 'W':
 		case 's':
+			/* (UCP: beyond ASCII too) */
+			SetAddRange(set, 0x80, 0xFF);
+			if (c == 'd' || c == 'w')
+				SetAddRange(set, '0', '9');
+			if (c == 'w')
+			{
+				SetAddRange(set, 'a', 'z');
+				SetAddRange(set, 'A', 'Z');
+				SetAdd(set, '_');
+			}
+			if (c == 's')
+			{
+				SetAddRange(set, '\t', '\r');
+				SetAdd(set, ' ');
+			}
+			return r->ascii_text ? 1 : 4;
+		case 'D':
+		case 'W':
 		case 'S':
 		case 'h':
 		case 'H':
 		case 'v':
 		case 'V':
 		case 'N':
+			SetFill(set);
 			return r->ascii_text ? 1 : 4;
 		case 'R':
+			SetFill(set);
 			return r->ascii_text ? 2 : 4;	/* CR LF */
 		case 'p':
 		case 'P':
+			SetFill(set);
 			if (*r->p == '{')
 				SkipBraces(r);
 			else if (*r->p)
 				r->p++;
 			return r->ascii_text ? 1 : 4;
 		case 'x':
+			SetFill(set);
 			if (*r->p == '{')
 				SkipBraces(r);
 			else
@@ -329,6 +455,8 @@ Escape(Reach *r)
 		case 'f':
 		case 'e':
 		case 'a':
+			SetAdd(set, c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' :
+				   c == 'f' ? '\f' : c == 'e' ? 0x1B : 0x07);
 			return 1;
 		case '1':
 		case '2':
@@ -347,13 +475,17 @@ Escape(Reach *r)
 					break;		/* \10 and up, or octal */
 				if (g > r->ngroups || !r->group_closed[g])
 					break;		/* a forward or self reference */
+				SetFill(set);
 				return r->group_width[g];
 			}
 		default:
 			/* escaped punctuation is itself */
 			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 				  (c >= '0' && c <= '9') || (unsigned char) c >= 0x80))
+			{
+				SetAdd(set, (unsigned char) c);
 				return 1;
+			}
 			break;
 	}
 	/* letters and digits not named above (\K, \X, \Q, \c, \g...) */
@@ -363,11 +495,13 @@ Escape(Reach *r)
 
 /*
  * One atom and its quantifier; r->p is on the atom.  Returns its width;
- * *lead gets the keyword lead of a group (see Sequence), and *lit / *litlen
- * the bytes of an unquantified literal character (UTF-8), or NULL / 0.
+ * *lead gets the keyword lead of a group (see Sequence) and *lead_set its
+ * bytes, *set the bytes the atom consumes, and *lit / *litlen the bytes of
+ * an unquantified literal character (UTF-8), or NULL / 0.
  */
 static size_t
-Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
+Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
+	 ByteSet *lead_set, ByteSet *set)
 {
 	unsigned char c = (unsigned char) *r->p;
 	size_t		width;
@@ -383,6 +517,8 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 	*litlen = 0;
 	*digits = 0;
 	r->lookahead = 0;
+	memset(lead_set, 0, sizeof(*lead_set));
+	memset(set, 0, sizeof(*set));
 
 	if (c == '(')
 	{
@@ -442,11 +578,12 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 			r->bad = 1;
 			return 0;
 		}
-		width = Alternation(r, &inner_lead, &inner_digits);
+		width = Alternation(r, &inner_lead, &inner_digits, lead_set, set);
 		if (lookaround)
 		{
 			inner_lead = AG_REACH_UNBOUNDED;	/* what it reads is not matched */
 			inner_digits = 0;
+			memset(set, 0, sizeof(*set));	/* nor consumed */
 		}
 		if (*r->p != ')')
 		{
@@ -468,6 +605,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 		r->p++;
 		width = Class(r);
 		inner_digits = r->class_digits;
+		*set = r->class_set;
 	}
 	else if (c == '\\')
 	{
@@ -475,6 +613,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 
 		r->p++;
 		width = Escape(r);
+		*set = r->class_set;
 		/* escaped punctuation stands for itself */
 		if (width == 1 && e && !((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
 								 (e >= '0' && e <= '9') || (unsigned char) e >= 0x80))
@@ -487,6 +626,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 	{
 		r->p++;
 		width = r->ascii_text ? 1 : 4;
+		SetFill(set);
 	}
 	else if (c == '^' || c == '$')
 	{
@@ -507,6 +647,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 			r->p++;
 		*litlen = (int) (r->p - *lit);
 		width = 4;
+		SetAddChar(set, c);
 	}
 	else
 	{
@@ -516,6 +657,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits)
 		*lit = r->p - 1;
 		*litlen = 1;
 		inner_digits = c >= '0' && c <= '9';
+		SetAddChar(set, c);
 	}
 	before_quantifier = r->p;
 	most = Quantifier(r);
@@ -571,20 +713,28 @@ next:	;
  * lookahead reads ahead without moving on: the atom after it starts where
  * it does (its width still counts in the sequence's, which bounds what the
  * match reads).
+ *
+ * *lead_set gets the bytes the atoms before that occurrence can consume,
+ * and *consumed those of the whole sequence (lookarounds consume none).
  */
 #define MAX_RUN 128
 
 static size_t
-Sequence(Reach *r, size_t *lead, size_t *digits)
+Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
+		 ByteSet *consumed_set)
 {
 	size_t		total = 0;
 	size_t		consumed = 0;	/* total without the lookaheads: where the next atom starts */
 	unsigned char run[MAX_RUN];
 	size_t		run_at[MAX_RUN];	/* offset bound of each run character */
 	int			runlen = 0;
+	ByteSet		before_run;		/* consumed before the run's first character */
 
 	*lead = AG_REACH_UNBOUNDED;
 	*digits = 0;
+	memset(lead_set, 0, sizeof(*lead_set));
+	memset(consumed_set, 0, sizeof(*consumed_set));
+	memset(&before_run, 0, sizeof(before_run));
 	while (*r->p && *r->p != '|' && *r->p != ')' && !r->bad)
 	{
 		size_t		atom_lead;
@@ -592,23 +742,31 @@ Sequence(Reach *r, size_t *lead, size_t *digits)
 		int			litlen;
 		size_t		atom_digits;
 		size_t		at = consumed;
-		size_t		width = Atom(r, &atom_lead, &lit, &litlen, &atom_digits);
+		ByteSet		atom_lead_set,
+					atom_set,
+					before = *consumed_set;
+		size_t		width = Atom(r, &atom_lead, &lit, &litlen, &atom_digits,
+								 &atom_lead_set, &atom_set);
 
 		total = Add(total, width);
 		*digits = Add(*digits, atom_digits);
 		if (!r->lookahead)
 			consumed = Add(consumed, width);
+		SetUnion(consumed_set, &atom_set);
 		if (*lead != AG_REACH_UNBOUNDED || r->keywords == NULL)
 			continue;
 		if (lit != NULL)
 		{
 			/* its bytes join the run, each at the character's offset bound */
+			if (runlen == 0)
+				before_run = before;
 			for (int b = 0; b < litlen && *lead == AG_REACH_UNBOUNDED; b++)
 			{
 				int			kl;
 
 				if (runlen == MAX_RUN)
 				{
+					SetAddChar(&before_run, run[0]);
 					memmove(run, run + 1, MAX_RUN - 1);
 					memmove(run_at, run_at + 1, (MAX_RUN - 1) * sizeof(size_t));
 					runlen--;
@@ -617,7 +775,12 @@ Sequence(Reach *r, size_t *lead, size_t *digits)
 				run_at[runlen++] = at;
 				kl = KeywordEndingHere(r, run, runlen);
 				if (kl > 0)
+				{
 					*lead = run_at[runlen - kl];
+					*lead_set = before_run;
+					for (int j = 0; j < runlen - kl; j++)
+						SetAddChar(lead_set, run[j]);
+				}
 			}
 			continue;
 		}
@@ -625,30 +788,40 @@ Sequence(Reach *r, size_t *lead, size_t *digits)
 			continue;			/* an assertion: the run goes on */
 		runlen = 0;
 		if (atom_lead != AG_REACH_UNBOUNDED)
+		{
 			*lead = Add(at, atom_lead);
+			*lead_set = before;
+			SetUnion(lead_set, &atom_lead_set);
+		}
 	}
 	return total;
 }
 
 static size_t
-Alternation(Reach *r, size_t *lead, size_t *digits)
+Alternation(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
+			ByteSet *consumed)
 {
-	size_t		most = Sequence(r, lead, digits);
+	size_t		most = Sequence(r, lead, digits, lead_set, consumed);
 
 	while (*r->p == '|' && !r->bad)
 	{
 		size_t		b,
 					branch_lead,
 					branch_digits;
+		ByteSet		branch_lead_set,
+					branch_consumed;
 
 		r->p++;
-		b = Sequence(r, &branch_lead, &branch_digits);
+		b = Sequence(r, &branch_lead, &branch_digits, &branch_lead_set,
+					 &branch_consumed);
 		if (b > most)
 			most = b;
 		if (branch_lead > *lead)
 			*lead = branch_lead;
 		if (branch_digits < *digits)
 			*digits = branch_digits;
+		SetUnion(lead_set, &branch_lead_set);
+		SetUnion(consumed, &branch_consumed);
 	}
 	return most;
 }
@@ -674,10 +847,12 @@ TurnsCaselessOn(const char *pattern)
 
 static size_t
 Analyse(const char *pattern, int caseless, const char *const *keywords,
-		int nkeywords, int exact, size_t *lead, size_t *digits)
+		int nkeywords, int exact, size_t *lead, size_t *digits,
+		ByteSet *lead_set)
 {
 	Reach		r;
 	size_t		reach;
+	ByteSet		consumed;
 
 	memset(&r, 0, sizeof(r));
 	r.p = pattern;
@@ -689,7 +864,9 @@ Analyse(const char *pattern, int caseless, const char *const *keywords,
 	r.keywords = keywords;
 	r.nkeywords = nkeywords;
 	r.exact = exact;
-	reach = Alternation(&r, lead, digits);
+	reach = Alternation(&r, lead, digits, lead_set, &consumed);
+	if (r.bad || *r.p != '\0' || *lead == AG_REACH_UNBOUNDED)
+		SetFill(lead_set);
 	if (r.bad || *r.p != '\0')
 	{
 		*lead = AG_REACH_UNBOUNDED;
@@ -705,8 +882,9 @@ AgPatternReach(const char *pattern, int caseless)
 {
 	size_t		lead,
 				digits;
+	ByteSet		set;
 
-	return Analyse(pattern, caseless, NULL, 0, 0, &lead, &digits);
+	return Analyse(pattern, caseless, NULL, 0, 0, &lead, &digits, &set);
 }
 
 size_t
@@ -715,9 +893,29 @@ AgPatternKeywordLead(const char *pattern, int caseless,
 {
 	size_t		lead,
 				digits;
+	ByteSet		set;
 
-	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead, &digits);
+	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead, &digits, &set);
 	return lead;
+}
+
+int
+AgPatternKeywordLeadBytes(const char *pattern, const char *const *keywords,
+						  int nkeywords, uint64_t bytes[4])
+{
+	size_t		lead,
+				digits;
+	ByteSet		set;
+	int			all = 1;
+
+	(void) Analyse(pattern, AG_CASE_CASELESS, keywords, nkeywords, 0, &lead,
+				   &digits, &set);
+	for (int k = 0; k < 4; k++)
+	{
+		bytes[k] = set.w[k];
+		all &= set.w[k] == ~UINT64_C(0);
+	}
+	return !all;
 }
 
 size_t
@@ -725,8 +923,9 @@ AgPatternMinDigits(const char *pattern)
 {
 	size_t		lead,
 				digits;
+	ByteSet		set;
 
-	(void) Analyse(pattern, AG_CASE_EXACT, NULL, 0, 0, &lead, &digits);
+	(void) Analyse(pattern, AG_CASE_EXACT, NULL, 0, 0, &lead, &digits, &set);
 	return digits;
 }
 
@@ -736,9 +935,10 @@ AgPatternKeywordsExact(const char *pattern, const char *const *keywords,
 {
 	size_t		lead,
 				digits;
+	ByteSet		set;
 
 	if (TurnsCaselessOn(pattern))
 		return 0;
-	(void) Analyse(pattern, 0, keywords, nkeywords, 1, &lead, &digits);
+	(void) Analyse(pattern, 0, keywords, nkeywords, 1, &lead, &digits, &set);
 	return lead != AG_REACH_UNBOUNDED;
 }

@@ -55,7 +55,8 @@ AgRuleSetCreate(void)
 static pcre2_code *
 CompilePattern(const char *pattern, int raw, char *const *keywords,
 			   int nkeywords, size_t *reach, size_t *lead, size_t *reach_ascii,
-			   size_t *lead_ascii, size_t *min_digits, char *errbuf, size_t errlen)
+			   size_t *lead_ascii, size_t *min_digits, int *lead_walk,
+			   uint64_t lead_bytes[4], char *errbuf, size_t errlen)
 {
 	char	   *norm = raw ? strdup(pattern) : AgNormalizePatternLiterals(pattern);
 	int			errcode;
@@ -88,6 +89,13 @@ CompilePattern(const char *pattern, int raw, char *const *keywords,
 											  (const char *const *) keywords, nkeywords) :
 		AG_REACH_UNBOUNDED;
 	*min_digits = code ? AgPatternMinDigits(norm) : 0;
+	/*
+	 * The walk back from a keyword pays where the lead holds no space: in
+	 * text, a word or two; otherwise it would mostly walk the whole lead.
+	 */
+	*lead_walk = code && AgPatternKeywordLeadBytes(norm, (const char *const *) keywords,
+												   nkeywords, lead_bytes) &&
+		!((lead_bytes[' ' / 64] >> (' ' % 64)) & 1);
 	free(norm);
 	if (code == NULL)
 	{
@@ -259,7 +267,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	}
 	r->code = CompilePattern(def->pattern, def->raw, kws, def->nkeywords,
 							 &reach, &lead, &reach_ascii, &lead_ascii, &min_digits,
-							 errbuf, errlen);
+							 &r->lead_walk, r->lead_bytes, errbuf, errlen);
 	if (r->code == NULL)
 	{
 		char		tmp[300];

@@ -54,6 +54,13 @@ typedef struct AgRule
 	uint32_t	window_before_ascii;	/* the same where the text is all ASCII */
 	uint32_t	window_after_ascii; /* (AG_TEXT_ASCII), never wider */
 	uint32_t	min_digits;		/* ASCII digits every match holds (AgPatternMinDigits) */
+	/*
+	 * lead_walk: a match holds only these bytes before its keyword
+	 * (AgPatternKeywordLeadBytes), so a window need not start before the
+	 * last other byte before the keyword
+	 */
+	int			lead_walk;
+	uint64_t	lead_bytes[4];
 	int			secret_group;
 	char	   *data_type;		/* NULL unless a secret / personal-data rule */
 	AgValidator validators[AG_MAX_VALIDATORS];

@@ -400,6 +400,20 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 				end + r->window_after_ascii + extra;
 	}
 
+	/*
+	 * Only some bytes can come between a match's start and its keyword
+	 * (AgPatternKeywordLeadBytes): back from the keyword over those alone.
+	 */
+	if (r->lead_walk)
+	{
+		const unsigned char *t = (const unsigned char *) sc->wintext;
+		size_t		p = start;
+
+		while (p > ws && (r->lead_bytes[t[p - 1] >> 6] >> (t[p - 1] & 63)) & 1)
+			p--;
+		ws = p;
+	}
+
 	if (n == 0)
 		sc->touched[sc->ntouched++] = rule;
 	else if (ws <= RuleWindow(sc, rule, n - 1)[WIN_LAST_KEYWORD] || n >= AG_WINDOW_LIMIT ||

@@ -1350,6 +1350,62 @@ TestKeywordLead(void)
 	}
 }
 
+static int
+InLeadBytes(const uint64_t set[4], unsigned char c)
+{
+	return (int) ((set[c >> 6] >> (c & 63)) & 1);
+}
+
+/*
+ * The bytes a match can hold before its keyword: what each atom before it
+ * consumes, both cases of a letter (and beyond ASCII for k, s, i), nothing
+ * for lookarounds and assertions, every byte for what is not worked out.
+ */
+static void
+TestKeywordLeadBytes(void)
+{
+	static const struct
+	{
+		const char *pattern;
+		const char *keyword;
+		int			narrow;		/* some byte is left out */
+		const char *in;			/* bytes in the set */
+		const char *out;		/* bytes not in it */
+	}			cases[] = {
+		{"(?i:[a-z0-9_.$>-]{0,64}?password)\\s*=", "pass", 1, "azAZ09_.$>-\xc5", " \"'=\n/"},
+		{"\\bpassword", "pass", 1, "", " abcpP"},
+		{"xyzpass", "pass", 1, "xyzXYZ", "pPaA ="},
+		{"(?<![a-z])x-[a-z0-9-]{0,48}(?:my|your)key", "key", 1, "xX-ab9", " :_"},
+		{"(?=abc)def", "def", 1, "", "abcdef "},
+		{"(?:ab|c\\.d)key", "key", 1, "abcdABCD.", " e-"},
+		{"\\w{0,9}bar", "bar", 1, "aZ9_\x80", " -."},
+		{"[\\t ]?bar", "bar", 1, " \t", "a\n"},
+		{"\\d{1,3}-key", "key", 1, "09-\xd9", "a "},
+		{"foo bar", "bar", 1, "fFoO ", "bB"},
+		{".{0,5}bar", "bar", 0, "", ""},
+		{"[^ ]{0,9}bar", "bar", 0, "", ""},
+		{"[\\.-z]{0,3}key", "key", 0, "", ""},
+		{"\\S{0,3}key", "key", 0, "", ""},
+		{"a*key", "key", 0, "", ""},		/* no lead: every byte */
+		{"(?:foo)?key", "key", 1, "fo", " "},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		const char *kw[1] = {cases[i].keyword};
+		uint64_t	set[4];
+		int			narrow = AgPatternKeywordLeadBytes(cases[i].pattern, kw, 1, set);
+		int			ok = narrow == cases[i].narrow;
+
+		for (const char *c = cases[i].in; *c; c++)
+			ok &= InLeadBytes(set, (unsigned char) *c);
+		for (const char *c = cases[i].out; *c && narrow; c++)
+			ok &= !InLeadBytes(set, (unsigned char) *c);
+		CHECK(ok, "lead bytes of /%s/ (keyword %s): narrow %d, expected %d, or a byte misplaced",
+			  cases[i].pattern, cases[i].keyword, narrow, cases[i].narrow);
+	}
+}
+
 /*
  * The pattern sampler: samples have the pattern's shape, and any pattern
  * string, however nested or malformed, gives an answer quickly (a user's
@@ -2147,6 +2203,7 @@ main(int argc, char **argv)
 	TestLimits();
 	TestPatternReach();
 	TestKeywordLead();
+	TestKeywordLeadBytes();
 	TestPatternSample();
 	TestRuleFileShapes();
 	TestPrefilter();
