@@ -48,6 +48,7 @@
 #include <string.h>
 
 #define MAX_GROUPS 64
+#define MAX_KEYWORD_LENGTHS 64
 
 /*
  * A set of bytes: those the atoms before a keyword can consume (see
@@ -61,29 +62,45 @@ typedef struct ByteSet
 	uint64_t	w[4];
 } ByteSet;
 
+/* (set NULL: the walk is not asked for the lead's bytes; nothing to do) */
 static void
 SetAdd(ByteSet *set, unsigned c)
 {
-	set->w[(c >> 6) & 3] |= UINT64_C(1) << (c & 63);
+	if (set)
+		set->w[(c >> 6) & 3] |= UINT64_C(1) << (c & 63);
 }
 
+/* Bytes lo to hi (at most 255), a mask per 64-bit word. */
 static void
 SetAddRange(ByteSet *set, unsigned lo, unsigned hi)
 {
-	for (unsigned c = lo; c <= hi && c < 256; c++)
-		SetAdd(set, c);
+	for (unsigned w = 0; set && w < 4; w++)
+	{
+		unsigned	first = w * 64,
+					last = first + 63;
+
+		if (hi < first || lo > last || lo > hi)
+			continue;
+
+		unsigned	from = lo > first ? lo - first : 0,
+					to = hi < last ? hi - first : 63;
+
+		set->w[w] |= (to == 63 ? ~UINT64_C(0) : (UINT64_C(1) << (to + 1)) - 1) &
+			~((UINT64_C(1) << from) - 1);
+	}
 }
 
 static void
 SetFill(ByteSet *set)
 {
-	memset(set, 0xFF, sizeof(*set));
+	if (set)
+		memset(set, 0xFF, sizeof(*set));
 }
 
 static void
 SetUnion(ByteSet *set, const ByteSet *other)
 {
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; set && k < 4; k++)
 		set->w[k] |= other->w[k];
 }
 
@@ -91,6 +108,8 @@ SetUnion(ByteSet *set, const ByteSet *other)
 static void
 SetAddChar(ByteSet *set, unsigned char c)
 {
+	if (set == NULL)
+		return;
 	if (c >= 0x80)
 	{
 		/* a byte of a non-ASCII character, whose partners may be ASCII letters */
@@ -120,10 +139,12 @@ typedef struct Reach
 	/* for AgPatternKeywordLead: the rule's keywords, NULL for reach alone */
 	const char *const *keywords;
 	int			nkeywords;
+	size_t		kwlen[MAX_KEYWORD_LENGTHS];	/* the first keywords' lengths */
 	int			exact;			/* keywords compare with their case */
 	size_t		least;			/* fewest repeats the last quantifier allows */
 	int			lookahead;		/* the last atom was a lookahead: it reads, not consumes */
 	int			class_digits;	/* the last class holds ASCII digits alone */
+	int			sets;			/* work out the bytes atoms consume (else no set is written) */
 	ByteSet		class_set;		/* the bytes the last class or escape consumes */
 } Reach;
 
@@ -264,9 +285,10 @@ Class(Reach *r)
 				digits_only = 1,	/* members: digits and ranges of digits */
 				negated = 0;
 	unsigned char prev = 0;
-	ByteSet    *set = &r->class_set;
+	ByteSet    *set = r->sets ? &r->class_set : NULL;
 
-	memset(set, 0, sizeof(*set));
+	if (set)
+		memset(set, 0, sizeof(*set));
 	if (*r->p == '^')
 	{
 		r->p++;
@@ -381,9 +403,10 @@ static size_t
 Escape(Reach *r)
 {
 	char		c = *r->p;
-	ByteSet    *set = &r->class_set;
+	ByteSet    *set = r->sets ? &r->class_set : NULL;
 
-	memset(set, 0, sizeof(*set));
+	if (set)
+		memset(set, 0, sizeof(*set));
 	if (c == '\0')
 	{
 		r->bad = 1;
@@ -517,8 +540,13 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 	*litlen = 0;
 	*digits = 0;
 	r->lookahead = 0;
-	memset(lead_set, 0, sizeof(*lead_set));
-	memset(set, 0, sizeof(*set));
+	if (!r->sets)
+		lead_set = set = NULL;	/* (the callers' sets are not read) */
+	else
+	{
+		memset(lead_set, 0, sizeof(*lead_set));
+		memset(set, 0, sizeof(*set));
+	}
 
 	if (c == '(')
 	{
@@ -583,7 +611,8 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 		{
 			inner_lead = AG_REACH_UNBOUNDED;	/* what it reads is not matched */
 			inner_digits = 0;
-			memset(set, 0, sizeof(*set));	/* nor consumed */
+			if (set)
+				memset(set, 0, sizeof(*set));	/* nor consumed */
 		}
 		if (*r->p != ')')
 		{
@@ -605,7 +634,8 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 		r->p++;
 		width = Class(r);
 		inner_digits = r->class_digits;
-		*set = r->class_set;
+		if (set)
+			*set = r->class_set;
 	}
 	else if (c == '\\')
 	{
@@ -613,7 +643,8 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 
 		r->p++;
 		width = Escape(r);
-		*set = r->class_set;
+		if (set)
+			*set = r->class_set;
 		/* escaped punctuation stands for itself */
 		if (width == 1 && e && !((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
 								 (e >= '0' && e <= '9') || (unsigned char) e >= 0x80))
@@ -681,7 +712,7 @@ KeywordEndingHere(const Reach *r, const unsigned char *run, int runlen)
 {
 	for (int k = 0; k < r->nkeywords; k++)
 	{
-		size_t		kl = strlen(r->keywords[k]);
+		size_t		kl = k < MAX_KEYWORD_LENGTHS ? r->kwlen[k] : strlen(r->keywords[k]);
 
 		if (kl == 0 || kl > (size_t) runlen)
 			continue;
@@ -732,8 +763,13 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 
 	*lead = AG_REACH_UNBOUNDED;
 	*digits = 0;
-	memset(lead_set, 0, sizeof(*lead_set));
-	memset(consumed_set, 0, sizeof(*consumed_set));
+	if (!r->sets)
+		lead_set = consumed_set = NULL;
+	else
+	{
+		memset(lead_set, 0, sizeof(*lead_set));
+		memset(consumed_set, 0, sizeof(*consumed_set));
+	}
 	memset(&before_run, 0, sizeof(before_run));
 	while (*r->p && *r->p != '|' && *r->p != ')' && !r->bad)
 	{
@@ -744,7 +780,7 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 		size_t		at = consumed;
 		ByteSet		atom_lead_set,
 					atom_set,
-					before = *consumed_set;
+					before;
 		size_t		width = Atom(r, &atom_lead, &lit, &litlen, &atom_digits,
 								 &atom_lead_set, &atom_set);
 
@@ -752,13 +788,17 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 		*digits = Add(*digits, atom_digits);
 		if (!r->lookahead)
 			consumed = Add(consumed, width);
-		SetUnion(consumed_set, &atom_set);
+		if (consumed_set)
+		{
+			before = *consumed_set;
+			SetUnion(consumed_set, &atom_set);
+		}
 		if (*lead != AG_REACH_UNBOUNDED || r->keywords == NULL)
 			continue;
 		if (lit != NULL)
 		{
 			/* its bytes join the run, each at the character's offset bound */
-			if (runlen == 0)
+			if (runlen == 0 && consumed_set)
 				before_run = before;
 			for (int b = 0; b < litlen && *lead == AG_REACH_UNBOUNDED; b++)
 			{
@@ -766,7 +806,8 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 
 				if (runlen == MAX_RUN)
 				{
-					SetAddChar(&before_run, run[0]);
+					if (consumed_set)
+						SetAddChar(&before_run, run[0]);
 					memmove(run, run + 1, MAX_RUN - 1);
 					memmove(run_at, run_at + 1, (MAX_RUN - 1) * sizeof(size_t));
 					runlen--;
@@ -777,7 +818,8 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 				if (kl > 0)
 				{
 					*lead = run_at[runlen - kl];
-					*lead_set = before_run;
+					if (lead_set)
+						*lead_set = before_run;
 					for (int j = 0; j < runlen - kl; j++)
 						SetAddChar(lead_set, run[j]);
 				}
@@ -790,8 +832,11 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 		if (atom_lead != AG_REACH_UNBOUNDED)
 		{
 			*lead = Add(at, atom_lead);
-			*lead_set = before;
-			SetUnion(lead_set, &atom_lead_set);
+			if (lead_set)
+			{
+				*lead_set = before;
+				SetUnion(lead_set, &atom_lead_set);
+			}
 		}
 	}
 	return total;
@@ -820,8 +865,11 @@ Alternation(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 			*lead = branch_lead;
 		if (branch_digits < *digits)
 			*digits = branch_digits;
-		SetUnion(lead_set, &branch_lead_set);
-		SetUnion(consumed, &branch_consumed);
+		if (r->sets)
+		{
+			SetUnion(lead_set, &branch_lead_set);
+			SetUnion(consumed, &branch_consumed);
+		}
 	}
 	return most;
 }
@@ -850,6 +898,7 @@ Analyse(const char *pattern, int caseless, const char *const *keywords,
 		int nkeywords, int exact, size_t *lead, size_t *digits,
 		ByteSet *lead_set)
 {
+	/* lead_set NULL: not asked for (a seventh of the work, at load time) */
 	Reach		r;
 	size_t		reach;
 	ByteSet		consumed;
@@ -863,8 +912,11 @@ Analyse(const char *pattern, int caseless, const char *const *keywords,
 		r.caseless = 0;			/* the caseless partners are beyond ASCII */
 	r.keywords = keywords;
 	r.nkeywords = nkeywords;
+	for (int k = 0; k < nkeywords && k < MAX_KEYWORD_LENGTHS; k++)
+		r.kwlen[k] = strlen(keywords[k]);
 	r.exact = exact;
-	reach = Alternation(&r, lead, digits, lead_set, &consumed);
+	r.sets = lead_set != NULL;
+	reach = Alternation(&r, lead, digits, lead_set ? lead_set : &consumed, &consumed);
 	if (r.bad || *r.p != '\0' || *lead == AG_REACH_UNBOUNDED)
 		SetFill(lead_set);
 	if (r.bad || *r.p != '\0')
@@ -882,9 +934,8 @@ AgPatternReach(const char *pattern, int caseless)
 {
 	size_t		lead,
 				digits;
-	ByteSet		set;
 
-	return Analyse(pattern, caseless, NULL, 0, 0, &lead, &digits, &set);
+	return Analyse(pattern, caseless, NULL, 0, 0, &lead, &digits, NULL);
 }
 
 size_t
@@ -893,29 +944,29 @@ AgPatternKeywordLead(const char *pattern, int caseless,
 {
 	size_t		lead,
 				digits;
-	ByteSet		set;
 
-	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead, &digits, &set);
+	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead, &digits, NULL);
 	return lead;
 }
 
-int
-AgPatternKeywordLeadBytes(const char *pattern, const char *const *keywords,
-						  int nkeywords, uint64_t bytes[4])
+size_t
+AgPatternKeywordLeadBytes(const char *pattern, int caseless,
+						  const char *const *keywords, int nkeywords,
+						  uint64_t bytes[4], int *narrow)
 {
 	size_t		lead,
 				digits;
 	ByteSet		set;
 	int			all = 1;
 
-	(void) Analyse(pattern, AG_CASE_CASELESS, keywords, nkeywords, 0, &lead,
-				   &digits, &set);
+	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead, &digits, &set);
 	for (int k = 0; k < 4; k++)
 	{
 		bytes[k] = set.w[k];
 		all &= set.w[k] == ~UINT64_C(0);
 	}
-	return !all;
+	*narrow = !all;
+	return lead;
 }
 
 size_t
@@ -923,9 +974,8 @@ AgPatternMinDigits(const char *pattern)
 {
 	size_t		lead,
 				digits;
-	ByteSet		set;
 
-	(void) Analyse(pattern, AG_CASE_EXACT, NULL, 0, 0, &lead, &digits, &set);
+	(void) Analyse(pattern, AG_CASE_EXACT, NULL, 0, 0, &lead, &digits, NULL);
 	return digits;
 }
 
@@ -935,10 +985,9 @@ AgPatternKeywordsExact(const char *pattern, const char *const *keywords,
 {
 	size_t		lead,
 				digits;
-	ByteSet		set;
 
 	if (TurnsCaselessOn(pattern))
 		return 0;
-	(void) Analyse(pattern, 0, keywords, nkeywords, 1, &lead, &digits, &set);
+	(void) Analyse(pattern, 0, keywords, nkeywords, 1, &lead, &digits, NULL);
 	return lead != AG_REACH_UNBOUNDED;
 }

@@ -43,16 +43,17 @@ extern size_t AgPatternKeywordLead(const char *pattern, int caseless,
 								   const char *const *keywords, int nkeywords);
 
 /*
- * The bytes a match can hold between its start and that keyword occurrence
- * (AgPatternKeywordLead), as a 256-bit set in bytes[] (byte b is bit b % 64
- * of bytes[b / 64]): a superset, both cases of every letter, all bytes when
- * there is no lead or the pattern is not understood.  Returns 1 when some
- * byte is not in the set: a match then starts after the last such byte
- * before its keyword, and the window before a keyword can stop there.
+ * AgPatternKeywordLead, and the bytes a match can hold between its start
+ * and that keyword occurrence, as a 256-bit set in bytes[] (byte b is bit
+ * b % 64 of bytes[b / 64]): a superset, both cases of every letter, all
+ * bytes when there is no lead or the pattern is not understood.  *narrow
+ * is 1 when some byte is not in the set: a match then starts after the
+ * last such byte before its keyword, and the window before a keyword can
+ * stop there.
  */
-extern int	AgPatternKeywordLeadBytes(const char *pattern,
-									  const char *const *keywords, int nkeywords,
-									  uint64_t bytes[4]);
+extern size_t AgPatternKeywordLeadBytes(const char *pattern, int caseless,
+										const char *const *keywords, int nkeywords,
+										uint64_t bytes[4], int *narrow);
 
 /*
  * 1 when pattern, matched case-sensitively, holds one of the keywords in

@@ -81,8 +81,9 @@ CompilePattern(const char *pattern, int raw, char *const *keywords,
 						 &errcode, &erroff, NULL);
 	/* (after a successful compile: nesting is within PCRE2's limit) */
 	*reach = code ? AgPatternReach(norm, casing) : AG_REACH_UNBOUNDED;
-	*lead = code ? AgPatternKeywordLead(norm, casing,
-										(const char *const *) keywords, nkeywords) :
+	*lead = code ? AgPatternKeywordLeadBytes(norm, casing,
+											 (const char *const *) keywords, nkeywords,
+											 lead_bytes, lead_walk) :
 		AG_REACH_UNBOUNDED;
 	*reach_ascii = code ? AgPatternReach(norm, AG_TEXT_ASCII) : AG_REACH_UNBOUNDED;
 	*lead_ascii = code ? AgPatternKeywordLead(norm, AG_TEXT_ASCII,
@@ -93,9 +94,7 @@ CompilePattern(const char *pattern, int raw, char *const *keywords,
 	 * The walk back from a keyword pays where the lead holds no space: in
 	 * text, a word or two; otherwise it would mostly walk the whole lead.
 	 */
-	*lead_walk = code && AgPatternKeywordLeadBytes(norm, (const char *const *) keywords,
-												   nkeywords, lead_bytes) &&
-		!((lead_bytes[' ' / 64] >> (' ' % 64)) & 1);
+	*lead_walk = code && *lead_walk && !((lead_bytes[' ' / 64] >> (' ' % 64)) & 1);
 	free(norm);
 	if (code == NULL)
 	{

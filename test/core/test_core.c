@@ -1394,8 +1394,12 @@ TestKeywordLeadBytes(void)
 	{
 		const char *kw[1] = {cases[i].keyword};
 		uint64_t	set[4];
-		int			narrow = AgPatternKeywordLeadBytes(cases[i].pattern, kw, 1, set);
-		int			ok = narrow == cases[i].narrow;
+		int			narrow;
+		int			ok;
+
+		(void) AgPatternKeywordLeadBytes(cases[i].pattern, AG_CASE_CASELESS, kw, 1, set,
+										 &narrow);
+		ok = narrow == cases[i].narrow;
 
 		for (const char *c = cases[i].in; *c; c++)
 			ok &= InLeadBytes(set, (unsigned char) *c);
