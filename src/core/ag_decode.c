@@ -166,43 +166,80 @@ DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
 	return 0;
 }
 
+#ifdef __SSE2__
+/* The 16 bits of v's bytes in the base64 alphabet (IsB64), and of its '%'. */
+static AG_ALWAYS_INLINE unsigned
+B64Bits(__m128i v, unsigned *pct)
+{
+	/*
+	 * c in [lo, lo + n) is (c - lo) mod 256 < n, unsigned; adding 0x80 - lo
+	 * instead of subtracting lo makes that a signed compare with -128 + n
+	 */
+	__m128i		letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+													 _mm_set1_epi8((char) (0x80 - 'a'))),
+										_mm_set1_epi8((char) (-128 + 26)));
+	__m128i		digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char) (0x80 - '0'))),
+									   _mm_set1_epi8((char) (-128 + 10)));
+	__m128i		other = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
+												  _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))),
+									 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
+												  _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+
+	*pct = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('%')));
+	return (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), other));
+}
+#endif
+
 /*
  * From i, a place the loop below would visit (not inside a run), the first
  * place it would visit from which something can come: a '%', or a run of
  * base64 bytes long enough to decode.  Plain prose (words shorter than
- * MIN_HEX_RUN, no '%') is passed sixteen bytes at a time; a run that
- * crosses a block boundary is followed by its length so far (carry), and
- * the skip stops at the start of any run that reaches MIN_HEX_RUN.  The
- * portable build visits every byte (same result, tested by check-core).
+ * MIN_HEX_RUN, no '%') is passed 64 bytes at a time, then sixteen: a run
+ * that crosses a block boundary is followed by its length so far (carry),
+ * and the skip stops at the start of any run that reaches MIN_HEX_RUN.  In
+ * a 64-byte block, the runs of MIN_HEX_RUN within it are found all at once
+ * (a bit where that many base64 bytes start, by ANDing the mask with itself
+ * shifted 1, 2, 4 and 8 places), and the skip stops at the first of those
+ * or of the '%'.  The portable build visits every byte (same result,
+ * tested by check-core).
  */
+_Static_assert(MIN_HEX_RUN == 16, "SkipPlainText finds runs of 16 by four shifts");
+
 static size_t
 SkipPlainText(const unsigned char *s, size_t i, size_t len)
 {
 #ifdef __SSE2__
-	const __m128i upper_a = _mm_set1_epi8('a' - 1),
-				upper_z = _mm_set1_epi8('z' + 1),
-				digit_0 = _mm_set1_epi8('0' - 1),
-				digit_9 = _mm_set1_epi8('9' + 1),
-				case_bit = _mm_set1_epi8(0x20);
 	size_t		carry = 0;		/* base64 bytes just before i */
 
-	while (i + 16 <= len)
+	while (len - i >= 64)
 	{
-		__m128i		v = _mm_loadu_si128((const __m128i *) (s + i));
-		__m128i		folded = _mm_or_si128(v, case_bit);
+		unsigned	p0,
+					p1,
+					p2,
+					p3;
+		uint64_t	b64 = (uint64_t) B64Bits(_mm_loadu_si128((const __m128i *) (s + i)), &p0) |
+			(uint64_t) B64Bits(_mm_loadu_si128((const __m128i *) (s + i + 16)), &p1) << 16 |
+			(uint64_t) B64Bits(_mm_loadu_si128((const __m128i *) (s + i + 32)), &p2) << 32 |
+			(uint64_t) B64Bits(_mm_loadu_si128((const __m128i *) (s + i + 48)), &p3) << 48;
+		uint64_t	pct = (uint64_t) p0 | (uint64_t) p1 << 16 | (uint64_t) p2 << 32 |
+			(uint64_t) p3 << 48;
+		uint64_t	runs = b64 & (b64 >> 1);
+		size_t		lead = b64 == ~UINT64_C(0) ? 64 : (size_t) __builtin_ctzll(~b64);
 
-		/* bytes >= 0x80 are negative: never in these ranges */
-		__m128i		letter = _mm_and_si128(_mm_cmpgt_epi8(folded, upper_a),
-										   _mm_cmplt_epi8(folded, upper_z));
-		__m128i		digit = _mm_and_si128(_mm_cmpgt_epi8(v, digit_0),
-										  _mm_cmplt_epi8(v, digit_9));
-		__m128i		other = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
-													  _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))),
-										 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
-													  _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
-		unsigned	b64 = (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), other));
-		unsigned	pct = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('%')));
-		unsigned	notb64 = ~b64 & 0xFFFF;
+		if (carry + lead >= MIN_HEX_RUN)
+			return i - carry;	/* the run going on from before */
+		runs &= runs >> 2;
+		runs &= runs >> 4;
+		runs &= runs >> 8;		/* bit k: b64 bytes k to k + 15 */
+		if ((runs | pct) != 0)
+			return i + (size_t) __builtin_ctzll(runs | pct);
+		carry = (size_t) __builtin_clzll(~b64);	/* the run at the block's end */
+		i += 64;
+	}
+	while (len - i >= 16)
+	{
+		unsigned	pct;
+		unsigned	notb64 = ~B64Bits(_mm_loadu_si128((const __m128i *) (s + i)), &pct) & 0xFFFF;
 		size_t		lead,
 					top;
 

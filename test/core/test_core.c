@@ -526,9 +526,81 @@ TestDecode(void)
 	CHECK(n == 0, "random base64 not decoded (%d)", n);
 
 	/*
-	 * The finder passes plain text sixteen bytes at a time: runs of every
-	 * length around the decodable minimum, '%' escapes and words, each
-	 * text also shifted by 1..31 bytes (so that runs fall across block
+	 * Every byte value, at every place of a 64-byte block, between two hex
+	 * runs of 16 bytes ("ignore a"): two segments when the byte is not in
+	 * the base64 alphabet ([A-Za-z0-9+/_-]); when it is, one run of 33
+	 * bytes, too odd for hex.  ('%' starts an escape, and is left out.)
+	 */
+	{
+		long		wrong = 0;
+
+		for (int b = 1; b < 256; b++)
+			for (int shift = 0; shift < 64 && b != '%'; shift++)
+			{
+				char		text[160];
+				size_t		len = (size_t) shift;
+				int			in_alphabet = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+					(b >= '0' && b <= '9') || b == '+' || b == '/' || b == '_' || b == '-';
+
+				memset(text, ' ', sizeof(text));
+				memcpy(text + len, "69676e6f72652061", 16);
+				len += 16;
+				text[len++] = (char) b;
+				memcpy(text + len, "69676e6f72652061", 16);
+				len += 16 + 70;
+				n = AgFindEncodedRuns(&d, text, len);
+				wrong += in_alphabet ? n == 2 : n != 2;
+			}
+		CHECK(wrong == 0, "bytes read wrongly as base64 or not: %ld of 16256 texts", wrong);
+	}
+
+	/*
+	 * Every byte of the alphabet, in a base64 run where it is every fourth
+	 * byte ("fo" and a third byte whose low six bits are its value, over
+	 * and over), at every place of a 64-byte block: the run is found and
+	 * decoded.  Were the block scan to take that byte for plain text, it
+	 * would see only runs of three and pass over them.
+	 */
+	{
+		static const char alphabet[] =
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
+		long		missed = 0;
+
+		for (int c = 0; alphabet[c]; c++)
+		{
+			int			v = c < 62 ? c : c < 64 ? c : c - 2;	/* '-' and '_' are 62, 63 */
+			/* "fo" and that byte: "Zm9" and c, upper and lower case and a digit */
+			unsigned char plain[3] = {'f', 'o', (unsigned char) (v == 63 ? 0x3F : 0x40 | v)};
+			char		quad[4];
+			uint32_t	w = (uint32_t) plain[0] << 16 | (uint32_t) plain[1] << 8 | plain[2];
+
+			for (int k = 0; k < 4; k++)
+			{
+				int			six = (int) ((w >> (18 - 6 * k)) & 63);
+
+				quad[k] = six == v ? alphabet[c] : alphabet[six];
+			}
+			for (int shift = 0; shift < 64; shift++)
+			{
+				char		text[200];
+				size_t		len = (size_t) shift;
+
+				memset(text, ' ', sizeof(text));
+				for (int q = 0; q < 8; q++, len += 4)
+					memcpy(text + len, quad, 4);
+				len += 70;
+				n = AgFindEncodedRuns(&d, text, len);
+				missed += !(n == 1 && d.seg[0].len == 24 &&
+							memcmp(d.buf.data + d.seg[0].off, plain, 3) == 0);
+			}
+		}
+		CHECK(missed == 0, "base64 runs missed for the byte they are made of: %ld of 4224 texts", missed);
+	}
+
+	/*
+	 * The finder passes plain text 64 and sixteen bytes at a time: runs of
+	 * every length around the decodable minimum, '%' escapes and words,
+	 * each text also shifted by 1..63 bytes (so that runs fall across block
 	 * boundaries at every place), must give the same segments.
 	 */
 	{
@@ -560,7 +632,7 @@ TestDecode(void)
 			}
 			int			n0 = AgFindEncodedRuns(&d, text, strlen(text));
 
-			for (int shift = 1; shift < 32; shift++)
+			for (int shift = 1; shift < 64; shift++)
 			{
 				memset(shifted, ' ', shift);
 				strcpy(shifted + shift, text);
@@ -575,7 +647,7 @@ TestDecode(void)
 				differ += !same;
 			}
 		}
-		CHECK(differ == 0, "encoded runs depend on where the text sits: %d of 9300", differ);
+		CHECK(differ == 0, "encoded runs depend on where the text sits: %d of 18900", differ);
 		AgDecodedFree(&e);
 	}
 	AgDecodedFree(&d);
