@@ -283,8 +283,10 @@ Class(Reach *r)
 	int			wide = 0,		/* can match a non-ASCII character */
 				letters = 0,
 				digits_only = 1,	/* members: digits and ranges of digits */
-				negated = 0;
-	unsigned char prev = 0;
+				negated = 0,
+				members = 0,
+				range_end = 0;	/* the member read next ends a range */
+	unsigned char prev = 0;		/* the member before, if a range can start at it */
 	ByteSet    *set = r->sets ? &r->class_set : NULL;
 
 	if (set)
@@ -298,8 +300,12 @@ Class(Reach *r)
 	}
 	if (*r->p == ']')
 	{
+		/* a leading ']' is a literal (and may start a range: "[]-a]") */
 		SetAdd(set, ']');
-		r->p++;					/* a leading ']' is a literal */
+		digits_only = 0;
+		prev = ']';
+		members++;
+		r->p++;
 	}
 	while (*r->p && *r->p != ']')
 	{
@@ -314,8 +320,14 @@ Class(Reach *r)
 				(e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9') ||
 				(unsigned char) e >= 0x80)
 				wide = 1;
-			/* the set: \n \r \t \f and escaped punctuation are themselves */
-			if (e == 'n' || e == 'r' || e == 't' || e == 'f')
+			/*
+			 * The set: \n \r \t \f and escaped punctuation are themselves;
+			 * \w, \s, \x.., and an escape a range starts or ends at ("[\t-~]",
+			 * "[!-\]]"), every byte.
+			 */
+			if (r->p[2] == '-' || range_end)
+				SetFill(set);
+			else if (e == 'n' || e == 'r' || e == 't' || e == 'f')
 				SetAdd(set, e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : '\f');
 			else if (e == 'd')
 			{
@@ -323,13 +335,14 @@ Class(Reach *r)
 				SetAddRange(set, 0x80, 0xFF);	/* (UCP: digits of other scripts) */
 			}
 			else if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') ||
-					 (e >= '0' && e <= '9') || (unsigned char) e >= 0x80 ||
-					 r->p[2] == '-')
-				SetFill(set);	/* \w, \s, \x.., or a range from an escape */
+					 (e >= '0' && e <= '9') || (unsigned char) e >= 0x80)
+				SetFill(set);
 			else
 				SetAdd(set, (unsigned char) e);
 			digits_only = 0;
 			prev = 0;
+			range_end = 0;
+			members++;
 			r->p += 2;
 		}
 		else if (c == '[' && (r->p[1] == ':' || r->p[1] == '.' || r->p[1] == '='))
@@ -344,15 +357,21 @@ Class(Reach *r)
 		}
 		else
 		{
+			/*
+			 * A '-' after a member a range can start at, and not last, makes
+			 * a range; after a range's end it is itself ("[a-c-e]").
+			 */
+			int			range = c == '-' && prev != 0 && r->p[1] != ']' && r->p[1] != '\0';
+
 			wide |= c >= 0x80;
 			letters |= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 			/* a '-' between two digits makes a range of digits */
 			if (!(c >= '0' && c <= '9') &&
-				!(c == '-' && prev >= '0' && prev <= '9' && r->p[1] >= '0' && r->p[1] <= '9'))
+				!(range && prev >= '0' && prev <= '9' && r->p[1] >= '0' && r->p[1] <= '9'))
 				digits_only = 0;
-			if (c == '-' && prev != 0 && r->p[1] != ']' && r->p[1] != '\0')
+			if (range)
 			{
-				/* a range: ASCII ends, each member with its other case */
+				/* ASCII ends, each member with its other case */
 				unsigned char hi = (unsigned char) r->p[1];
 
 				if (hi == '\\' || hi == '[' || hi >= 0x80 || prev >= 0x80 || hi < prev)
@@ -363,7 +382,9 @@ Class(Reach *r)
 			}
 			else
 				SetAddChar(set, c);
-			prev = c;
+			prev = range || range_end ? 0 : c;
+			range_end = range;
+			members += !range;
 			r->p++;
 		}
 	}
@@ -373,7 +394,7 @@ Class(Reach *r)
 		return 0;
 	}
 	r->p++;
-	r->class_digits = digits_only && prev != 0;
+	r->class_digits = digits_only && members > 0;
 	if (negated)
 		SetFill(set);
 	if (r->ascii_text)

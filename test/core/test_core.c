@@ -1405,6 +1405,9 @@ TestKeywordLead(void)
 			{"([0-9])\\1", 1},	/* back references count none */
 			{"key", 0},
 			{"[0-9]{3", 0},	/* not understood */
+			{"[]0-9]{4}", 0},	/* ']' is a member */
+			{"[0-5-9]{4}", 0},	/* '-' after a range is a member */
+			{"[0-5]{4}", 4},
 		};
 
 		for (size_t i = 0; i < sizeof(md) / sizeof(md[0]); i++)
@@ -1460,6 +1463,14 @@ TestKeywordLeadBytes(void)
 		{"\\S{0,3}key", "key", 0, "", ""},
 		{"a*key", "key", 0, "", ""},		/* no lead: every byte */
 		{"(?:foo)?key", "key", 1, "fo", " "},
+		/* class ranges as PCRE2 reads them */
+		{"[]-a]{0,9}key", "key", 1, "]^_`aA", " ("},
+		{"[A-Za-z0-9-_]{0,20}token", "token", 1, "aZ9-_", " .=:"},
+		{"[a-c-e]{0,5}key", "key", 1, "abcABC-eE", " dD"},
+		{"[+--]{0,5}key", "key", 1, "+,-", " ."},
+		{"[\\t-~]{0,20}secret", "secret", 0, "", ""},
+		{"[\\r-a]key", "key", 0, "", ""},
+		{"[!-\\]]{0,3}key", "key", 0, "", ""},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
