@@ -15,6 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+
 #include "ag_core.h"
 #include "ag_corpus.h"
 #include "ag_decode.h"
@@ -1493,6 +1498,137 @@ TestKeywordLeadBytes(void)
 	}
 }
 
+/* A random pick from a list, with its own xorshift state. */
+static uint64_t lead_rng = 20261127;
+
+static const char *
+LeadPick(const char *const *list, size_t n)
+{
+	lead_rng ^= lead_rng << 13, lead_rng ^= lead_rng >> 7, lead_rng ^= lead_rng << 17;
+	return list[lead_rng % n];
+}
+
+#define LEAD_PICK(list) LeadPick(list, sizeof(list) / sizeof(list[0]))
+
+/* A random atom before the keyword: literals, classes, escapes, groups. */
+static void
+LeadAtom(char *out, size_t cap, int depth)
+{
+	static const char *const atoms[] = {
+		"a", "K", "s", "i", "_", "-", "\\.", "\\ ", "\\t", "'", "\xc3\xa9", "\xe2\x84\xaa",
+		"[a-z]", "[A-Z0-9_-]", "[a-c-e]", "[A-Za-z0-9-_]", "[]-a]", "[\\t-~]", "[+--]",
+		"[^ ]", "[\\w.]", "[\\d-]", "[._$>-]", "[\\]x]", "[!-/]", "\\d", "\\w", "\\s",
+		"\\S", "\\h", "\\x41", ".", "\\b", "(?=x)", "(?<![a-z])", "(?!\\s)",
+	};
+	static const char *const quantifiers[] = {"", "", "?", "{0,3}", "{1,2}?", "{2}", "{0,5}+"};
+	static const char *const opens[] = {"(?:", "(", "(?i:", "(?-i:"};
+
+	if (depth < 2 && LeadPick((const char *const[]) {"a", "b", "c", "d"}, 4)[0] == 'a')
+	{
+		strncat(out, LEAD_PICK(opens), cap - strlen(out) - 1);
+		LeadAtom(out, cap, depth + 1);
+		if (LeadPick((const char *const[]) {"|", ""}, 2)[0] == '|')
+		{
+			strncat(out, "|", cap - strlen(out) - 1);
+			LeadAtom(out, cap, depth + 1);
+		}
+		strncat(out, ")", cap - strlen(out) - 1);
+	}
+	else
+		strncat(out, LEAD_PICK(atoms), cap - strlen(out) - 1);
+	strncat(out, LEAD_PICK(quantifiers), cap - strlen(out) - 1);
+}
+
+/*
+ * The lead's bytes against PCRE2 itself: random patterns of atoms before
+ * a keyword ("key"), compiled as the scanner compiles them; on random
+ * texts, every match that holds "key" (in any ASCII case, as the
+ * prefilter sees it) must hold one whose bytes before it, back to the
+ * match's start, are all in the set: the window's walk back from that
+ * keyword reaches the match's start.
+ */
+static void
+TestKeywordLeadBytesHold(void)
+{
+	static const char *const pieces[] = {
+		"a", "b", "K", "s", "_", "-", ".", " ", "\t", "'", "\"", "]", "^", "`", "~",
+		"0", "9", "=", "+", "!", "/", "x", "\xc3\xa9", "\xe2\x84\xaa", "\xc5\xbf",
+		"\xc2\xa0", "\n", "key", "KEY", "Key",
+	};
+	const char *kw[1] = {"key"};
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	long		patterns = 0,
+				narrow_patterns = 0,
+				matches = 0,
+				misses = 0;
+
+	for (int it = 0; it < 4000; it++)
+	{
+		char		pattern[512] = "";
+		uint64_t	set[4];
+		int			narrow,
+					caseless = it % 3 != 0,
+					errcode;
+		PCRE2_SIZE	erroff;
+		pcre2_code *code;
+
+		for (int a = 0; a < 1 + it % 3; a++)
+			LeadAtom(pattern, sizeof(pattern), 0);
+		strncat(pattern, it % 4 == 0 ? "(?:KEY|key)x?" : "key", sizeof(pattern) - strlen(pattern) - 1);
+		code = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
+							 PCRE2_UTF | PCRE2_DOTALL | (caseless ? PCRE2_CASELESS : 0) |
+							 (it % 5 == 0 ? PCRE2_UCP : 0), &errcode, &erroff, NULL);
+		if (code == NULL)
+			continue;
+		patterns++;
+		(void) AgPatternKeywordLeadBytes(pattern, caseless ? AG_CASE_CASELESS : AG_CASE_EXACT,
+										 kw, 1, set, &narrow);
+		for (int t = 0; narrow && t < 20; t++)
+		{
+			char		text[256] = "";
+			size_t		len;
+
+			for (int k = 0; k < 24; k++)
+				strncat(text, LEAD_PICK(pieces), sizeof(text) - strlen(text) - 1);
+			len = strlen(text);
+			for (size_t start = 0; start < len; start++)
+			{
+				PCRE2_SIZE *ov;
+				int			held = 0,
+							found = 0;
+
+				if (pcre2_match(code, (PCRE2_SPTR) text, len, start, PCRE2_ANCHORED, md, NULL) < 0)
+					continue;
+				ov = pcre2_get_ovector_pointer(md);
+				for (size_t k = ov[0]; k + 3 <= ov[1] && !found; k++)
+				{
+					int			all_in = 1;
+
+					if (strncasecmp(text + k, "key", 3) != 0)
+						continue;
+					held = 1;
+					for (size_t b = ov[0]; b < k && all_in; b++)
+						all_in = InLeadBytes(set, (unsigned char) text[b]);
+					found = all_in;
+				}
+				matches += held;
+				if (held && !found)
+				{
+					if (misses++ < 3)
+						fprintf(stderr, "  lead bytes of /%s/ miss the match at %zu of \"%s\"\n",
+								pattern, (size_t) ov[0], text);
+				}
+			}
+		}
+		narrow_patterns += narrow;
+		pcre2_code_free(code);
+	}
+	pcre2_match_data_free(md);
+	CHECK(misses == 0 && matches > 1000 && narrow_patterns > 500,
+		  "lead bytes against PCRE2: %ld matches missed of %ld (%ld patterns, %ld narrow)",
+		  misses, matches, patterns, narrow_patterns);
+}
+
 /*
  * The pattern sampler: samples have the pattern's shape, and any pattern
  * string, however nested or malformed, gives an answer quickly (a user's
@@ -2291,6 +2427,7 @@ main(int argc, char **argv)
 	TestPatternReach();
 	TestKeywordLead();
 	TestKeywordLeadBytes();
+	TestKeywordLeadBytesHold();
 	TestPatternSample();
 	TestRuleFileShapes();
 	TestPrefilter();
