@@ -347,9 +347,9 @@ AgPrefilterBuild(AgPrefilter *pf)
 	 * state has any, the entry is the row's number or offset as it is.
 	 * Usually 16-bit entries, the state's number, rows of a power of two
 	 * entries (a shift, not a multiply, per byte); with more than 32767
-	 * states, 32-bit entries holding the row's offset.  Rows are whole cache lines and the table
-	 * aligned on one, so a row's first entries, the common bytes, share
-	 * one line.  On the INSERT path the table is seldom in cache: the
+	 * states, 32-bit entries holding the row's offset.  Rows are whole
+	 * cache lines and the table aligned on one, so a row's first entries,
+	 * the common bytes, share one line.  On the INSERT path the table is seldom in cache: the
 	 * smaller it is, the fewer lines a text waits for.
 	 */
 	if (pf->nstates <= 32767)
@@ -419,30 +419,23 @@ OutBit(const int narrow)
 	return narrow != WIDE ? NARROW_OUT : WIDE_OUT;
 }
 
-/* Where the row of the state entry e leads to starts. */
-static AG_ALWAYS_INLINE size_t
-RowOf(uint32_t e, const int narrow)
-{
-	e &= OutBit(narrow) - 1;
-	return narrow != WIDE ? (size_t) e << narrow : e;
-}
-
-/* The entry for byte b from the state entry e leads to. */
-static AG_ALWAYS_INLINE uint32_t
-Step(const AgPrefilter *pf, uint32_t e, unsigned char b, const int narrow)
-{
-	if (narrow != WIDE)
-		return pf->next16[RowOf(e, narrow) + pf->classes[b]];
-	return pf->next[RowOf(e, narrow) + pf->classes[b]];
-}
-
-/* The same when e's state has no outputs: no bit to take off. */
+/*
+ * The entry for byte b from the state entry e leads to, when e's state has
+ * no outputs (no bit to take off).
+ */
 static AG_ALWAYS_INLINE uint32_t
 StepQuiet(const AgPrefilter *pf, uint32_t e, unsigned char b, const int narrow)
 {
 	if (narrow != WIDE)
 		return pf->next16[((size_t) e << narrow) + pf->classes[b]];
 	return pf->next[(size_t) e + pf->classes[b]];
+}
+
+/* The same for any entry e. */
+static AG_ALWAYS_INLINE uint32_t
+Step(const AgPrefilter *pf, uint32_t e, unsigned char b, const int narrow)
+{
+	return StepQuiet(pf, e & (OutBit(narrow) - 1), b, narrow);
 }
 
 /* The state a table entry e leads to. */
