@@ -285,6 +285,13 @@ LoadLittle64(const unsigned char *p)
 #endif
 }
 
+/* The low n bytes of a 64-bit piece (n < 8). */
+static const uint64_t gate_piece_mask[8] = {
+	0, UINT64_C(0xff), UINT64_C(0xffff), UINT64_C(0xffffff),
+	UINT64_C(0xffffffff), UINT64_C(0xffffffffff), UINT64_C(0xffffffffffff),
+	UINT64_C(0xffffffffffffff),
+};
+
 static AG_ALWAYS_INLINE uint64_t
 GateWordHash(const unsigned char *w, uint32_t wlen, size_t room)
 {
@@ -300,7 +307,7 @@ GateWordHash(const unsigned char *w, uint32_t wlen, size_t room)
 	{
 		uint32_t	rest = wlen - off;
 		uint64_t	c = room >= (size_t) off + 8 ?
-			LoadLittle64(w + off) & (~UINT64_C(0) >> (64 - 8 * rest)) :
+			LoadLittle64(w + off) & gate_piece_mask[rest] :
 			LoadLittleBytes(w + off, rest);
 
 		h = (h ^ c) * GATE_WORD_MUL;
@@ -308,16 +315,6 @@ GateWordHash(const unsigned char *w, uint32_t wlen, size_t room)
 	return h;
 }
 
-/*
- * roomy: eight bytes past the word's end can be read (ExtractWords knows
- * it for a whole block), so no piece needs a test, and a word under eight
- * bytes is one load and one mask.
- */
-static const uint64_t gate_piece_mask[8] = {
-	0, UINT64_C(0xff), UINT64_C(0xffff), UINT64_C(0xffffff),
-	UINT64_C(0xffffffff), UINT64_C(0xffffffffff), UINT64_C(0xffffffffffff),
-	UINT64_C(0xffffffffffffff),
-};
 
 static AG_ALWAYS_INLINE size_t
 EndWordAt(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
@@ -331,10 +328,11 @@ EndWordAt(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
 		x->have_prev = 0;
 		return n;
 	}
-	if (words_only && roomy && wlen < 8)
-		x->wh = (((AG_FNV_OFFSET ^ 1) + (uint64_t) wlen * GRAM_MUL) ^
-				 (LoadLittle64(s + x->wstart) & gate_piece_mask[wlen])) * GATE_WORD_MUL;
-	else if (words_only)
+	/*
+	 * roomy: eight bytes past the word's end can be read (ExtractWords
+	 * knows it for a whole block), so no piece needs the room tested
+	 */
+	if (words_only)
 		x->wh = GateWordHash(s + x->wstart, wlen,
 							 roomy ? (size_t) wlen + 8 : x->len - x->wstart);
 	n = AddFeature(k, n, x->wh, AG_FEAT_WORD, x->wstart, wlen, 1.0f, full,
