@@ -298,6 +298,9 @@ GateWordHash(const unsigned char *w, uint32_t wlen, size_t room)
 	uint64_t	h = (AG_FNV_OFFSET ^ 1) + (uint64_t) wlen * GRAM_MUL;
 	uint32_t	off = 0;
 
+	/* most words: one piece, read at once (the loop's tests, skipped) */
+	if (wlen < 8 && room >= 8)
+		return (h ^ (LoadLittle64(w) & gate_piece_mask[wlen])) * GATE_WORD_MUL;
 	for (; off + 8 <= wlen; off += 8)
 	{
 		h = (h ^ LoadLittle64(w + off)) * GATE_WORD_MUL;
