@@ -171,15 +171,8 @@ DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
 static AG_ALWAYS_INLINE unsigned
 B64Bits(__m128i v, unsigned *pct)
 {
-	/*
-	 * c in [lo, lo + n) is (c - lo) mod 256 < n, unsigned; adding 0x80 - lo
-	 * instead of subtracting lo makes that a signed compare with -128 + n
-	 */
-	__m128i		letter = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
-													 _mm_set1_epi8((char) (0x80 - 'a'))),
-										_mm_set1_epi8((char) (-128 + 26)));
-	__m128i		digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char) (0x80 - '0'))),
-									   _mm_set1_epi8((char) (-128 + 10)));
+	__m128i		letter = AgBytesIn(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
+	__m128i		digit = AgBytesIn(v, '0', '9');
 	__m128i		other = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
 												  _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))),
 									 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),

@@ -52,14 +52,17 @@ extern int	AgUtf8Encode(int32_t cp, unsigned char *out);
 #include <emmintrin.h>
 
 /*
- * Each byte of v from lo to hi (ASCII), as 0xFF, else 0.  Signed compares:
- * bytes of 0x80 and up are negative, so never in an ASCII range.
+ * Each byte of v from lo to hi (ASCII, lo <= hi), as 0xFF, else 0.  A byte
+ * c is in when (c - lo) mod 256 < hi - lo + 1, unsigned; adding 0x80 - lo
+ * instead of subtracting lo makes that one signed compare with
+ * -128 + (hi - lo + 1): two operations, not a compare at each end and an
+ * AND.  Bytes of 0x80 and up land at 0x80 - lo and above, never in.
  */
 static inline __m128i
 AgBytesIn(__m128i v, char lo, char hi)
 {
-	return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char) (lo - 1))),
-						 _mm_cmplt_epi8(v, _mm_set1_epi8((char) (hi + 1))));
+	return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char) (0x80 - lo))),
+						  _mm_set1_epi8((char) (-128 + (hi - lo + 1))));
 }
 #endif
 
