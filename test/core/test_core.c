@@ -34,6 +34,7 @@
 #include "ag_rulefile.h"
 #include "ag_smuggling.h"
 #include "ag_turn.h"
+#include "ag_util.h"
 
 #include "ag_test.h"
 
@@ -504,6 +505,35 @@ TestCountDigits(void)
 		bad += got != want;
 	}
 	CHECK(bad == 0, "AgCountDigits is wrong on %ld of 200000 texts", bad);
+}
+
+/*
+ * AgBytesIn, the SSE2 range test every block scan uses, against a plain
+ * comparison: every byte value, for ranges from one byte to all of ASCII.
+ */
+static void
+TestBytesIn(void)
+{
+#ifdef __SSE2__
+	static const char ranges[][2] = {
+		{'a', 'z'}, {'A', 'Z'}, {'0', '9'}, {0x09, 0x0D}, {0, 127}, {1, 1}, {127, 127}, {' ', '~'},
+	};
+	long		wrong = 0;
+
+	for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++)
+		for (int b = 0; b < 256; b++)
+		{
+			unsigned char buf[16];
+			unsigned	m;
+			int			in = b >= ranges[r][0] && b <= ranges[r][1];
+
+			memset(buf, b, sizeof(buf));
+			m = (unsigned) _mm_movemask_epi8(AgBytesIn(_mm_loadu_si128((const __m128i *) buf),
+													   ranges[r][0], ranges[r][1]));
+			wrong += m != (in ? 0xFFFFu : 0u);
+		}
+	CHECK(wrong == 0, "AgBytesIn wrong for %ld of 2048 bytes and ranges", wrong);
+#endif
 }
 
 static void
@@ -2421,6 +2451,7 @@ main(int argc, char **argv)
 	TestNormalizePieces();
 	TestWideTextWindowsTight();
 	TestCountDigits();
+	TestBytesIn();
 	TestDecode();
 	TestSmuggling();
 	TestLimits();
