@@ -318,7 +318,6 @@ GateWordHash(const unsigned char *w, uint32_t wlen, size_t room)
 	return h;
 }
 
-
 static AG_ALWAYS_INLINE size_t
 EndWordAt(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
 		  const int full, const int words_only, const int roomy)
