@@ -31,6 +31,9 @@ SELECT * FROM pii('Write to jane.doe@northwind-mail.com or call +1 415-274-0199.
 SELECT * FROM pii('Her home router is at 81.2.69.160; 10.0.0.1 and 127.0.0.1 are private.');
 -- not personal data: versions, dates, prices, order numbers
 SELECT count(*) AS findings FROM pii('Version 2.14.3 shipped on 2024-05-06 for $1,299.00, order 20240506-1182.');
+-- nor a four-part version or section number written like an address, while
+-- an address with a number of 40 or more is one
+SELECT * FROM pii('Git 1.8.1.1 fixed it (see section 23.3.1.1 and numpy==1.24.3.1); ssh admin@5.39.87.12 failed.');
 -- nor the addresses of a function or a list (a support bot quotes them all day)
 SELECT count(*) AS findings FROM pii('Write to support@northwind-mail.com, report bugs to bug-tracker@northwind-mail.com; mail from noreply@northwind-mail.com is automatic.');
 -- nor the test card numbers payment providers publish for developers

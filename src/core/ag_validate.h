@@ -25,7 +25,8 @@ typedef enum AgValidatorKind
 	AG_VALID_PUBLIC_IP,			/* routable unicast IPv4/IPv6 */
 	AG_VALID_PERSONAL_EMAIL,	/* not a role or list address */
 	AG_VALID_NOT_TEST_CARD,		/* not a payment provider's published test number */
-	AG_VALID_NOT_EXAMPLE_IBAN	/* not a documentation example IBAN */
+	AG_VALID_NOT_EXAMPLE_IBAN,	/* not a documentation example IBAN */
+	AG_VALID_NOT_VERSION_LIKE	/* not a dotted quad of small numbers */
 } AgValidatorKind;
 
 typedef struct AgValidator
@@ -57,5 +58,7 @@ extern int	AgIsTestCardNumber(const char *s, size_t len);
 /* A routable unicast IPv4 or IPv6 address (not private, loopback, documentation...). */
 extern int	AgPublicIpValid(const char *s, size_t len);
 extern int	AgIsExampleIban(const char *s, size_t len);
+/* An IPv4 dotted quad that reads as a version or section number. */
+extern int	AgIsVersionLikeQuad(const char *s, size_t len);
 
 #endif							/* AG_VALIDATE_H */

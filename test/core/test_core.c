@@ -35,6 +35,7 @@
 #include "ag_smuggling.h"
 #include "ag_turn.h"
 #include "ag_util.h"
+#include "ag_validate.h"
 
 #include "ag_test.h"
 
@@ -534,6 +535,30 @@ TestBytesIn(void)
 		}
 	CHECK(wrong == 0, "AgBytesIn wrong for %ld of 2048 bytes and ranges", wrong);
 #endif
+}
+
+/*
+ * Dotted quads that read as version or section numbers (every number under
+ * 40) against addresses; and what is not a dotted quad at all.
+ */
+static void
+TestVersionLikeQuad(void)
+{
+	static const struct
+	{
+		const char *quad;
+		int			version_like;
+	}			cases[] = {
+		{"1.8.1.1", 1}, {"23.3.1.1", 1}, {"4.10.22.7", 1}, {"39.39.39.39", 1},
+		{"0.0.0.0", 1}, {"40.1.1.1", 0}, {"1.1.1.40", 0}, {"81.163.27.190", 0},
+		{"5.39.87.12", 0}, {"1.2.3", 0}, {"1.2.3.4.5", 0}, {"1..3.4", 0},
+		{"1.2.3.", 0}, {"01.02.03.04", 1}, {"0039.1.1.1", 1}, {"00040.1.1.1", 0},
+		{"1.2.3.x", 0}, {"", 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(AgIsVersionLikeQuad(cases[i].quad, strlen(cases[i].quad)) == cases[i].version_like,
+			  "AgIsVersionLikeQuad(\"%s\") should be %d", cases[i].quad, cases[i].version_like);
 }
 
 static void
@@ -2452,6 +2477,7 @@ main(int argc, char **argv)
 	TestWideTextWindowsTight();
 	TestCountDigits();
 	TestBytesIn();
+	TestVersionLikeQuad();
 	TestDecode();
 	TestSmuggling();
 	TestLimits();
