@@ -34,6 +34,15 @@ SELECT t, string_agg(s.rule_id, ', ') AS rules
   LEFT JOIN LATERAL aiguard_scan(t, 'response') s ON s.alert_type = 'credential_theft'
  GROUP BY t ORDER BY t COLLATE "C";
 
+-- a keyword spelt with the long s or the Kelvin sign, which the pattern's
+-- caseless match takes for s and k, is found as the plain one is
+SELECT t, string_agg(s.rule_id, ', ') AS rules
+  FROM unnest(ARRAY['db password = "Hunter2Secret!x9"',
+					E'db pa\u017F\u017Fword = "Hunter2Secret!x9"',
+					E'api_\u212Aey: 8f3a9c2e7d1b4a6f9e2c5d8b1a4f7e3c']) AS t
+  LEFT JOIN LATERAL aiguard_scan(t, 'response') s ON s.alert_type = 'credential_theft'
+ GROUP BY t ORDER BY t COLLATE "C";
+
 -- credentials are looked for in responses and tool output, not in prompts
 SELECT role, count(s.*) AS findings
   FROM unnest(ARRAY['prompt', 'response', 'tool']) AS role

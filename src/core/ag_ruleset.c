@@ -319,9 +319,15 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 		}
 		set->keyword_bytes += strlen(kws[k]);
 	}
+	if (def->raw)
+		for (int k = 0; k < def->nkeywords; k++)
+			if (strpbrk(kws[k], "kKsS") != NULL)
+				r->partner_keywords = 1;
 	if (def->raw && AgPatternKeywordsExact(def->pattern, (const char *const *) kws,
 										   def->nkeywords))
 	{
+		/* every match spells a keyword with its case: ASCII, seen */
+		r->partner_keywords = 0;
 		r->exact_keywords = kws;	/* kept: hits are checked against them */
 		r->nexact_keywords = def->nkeywords;
 	}

@@ -73,6 +73,14 @@ typedef struct AgRule
 	 */
 	char	  **exact_keywords;
 	int			nexact_keywords;
+
+	/*
+	 * A raw rule with a keyword holding k or s that a match may spell in
+	 * another case: PCRE2 matches k caselessly with U+212A KELVIN SIGN and
+	 * s with U+017F LONG S, which the prefilter (ASCII case folding) does
+	 * not.  In text that holds either, the rule runs over all of it.
+	 */
+	int			partner_keywords;
 } AgRule;
 
 typedef struct AgCanary

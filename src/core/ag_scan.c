@@ -109,6 +109,7 @@ struct AgScanner
 	int			capout;
 	AgBuf		arena;			/* details JSON, NUL-separated */
 	unsigned	raw_roles;		/* AG_ROLE_MASK of roles some raw rule has */
+	unsigned	partner_roles;	/* ... some raw rule with partner_keywords has */
 	long	   *stat_runs;		/* per rule, when stats are enabled */
 	double	   *stat_ns;
 };
@@ -138,7 +139,11 @@ AgScannerCreate(const AgRuleSet *set)
 	}
 	for (int i = 0; i < set->nrules; i++)
 		if (set->rules[i].raw)
+		{
 			sc->raw_roles |= set->rules[i].roles;
+			if (set->rules[i].partner_keywords)
+				sc->partner_roles |= set->rules[i].roles;
+		}
 	pcre2_set_match_limit(sc->mctx, AG_MATCH_LIMIT);
 	pcre2_set_depth_limit(sc->mctx, AG_DEPTH_LIMIT);
 	if (sc->jit_stack)
@@ -432,6 +437,23 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 	w[WIN_END] = (uint32_t) we;
 	w[WIN_LAST_KEYWORD] = (uint32_t) start;
 	sc->nwin[rule] = n + 1;
+}
+
+/*
+ * Rule i runs over the whole text: one window, from its start, a match
+ * starting anywhere.
+ */
+static void
+WholeTextWindow(AgScanner *sc, int i, size_t len)
+{
+	uint32_t   *w = RuleWindow(sc, i, 0);
+
+	if (sc->nwin[i] == 0)
+		sc->touched[sc->ntouched++] = i;
+	w[WIN_START] = 0;
+	w[WIN_END] = (uint32_t) len;
+	w[WIN_LAST_KEYWORD] = (uint32_t) len;
+	sc->nwin[i] = 1;
 }
 
 /* Windows of text for every rule with a keyword in it. */
@@ -751,7 +773,21 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 	if (!(sc->raw_roles & AG_ROLE_MASK(role)))
 		return 0;
 	if (!opts->naive)
+	{
 		CollectWindows(sc, set->raw_prefilter, text, len);
+
+		/*
+		 * A keyword spelt with the Kelvin sign or the long s is a match to
+		 * PCRE2 and no hit to the prefilter: in the rare text that holds
+		 * either, the rules it could hide run over all of it.
+		 */
+		if ((sc->partner_roles & AG_ROLE_MASK(role)) &&
+			AgHoldsCaselessPartner(text, len))
+			for (int i = 0; i < set->nrules; i++)
+				if (set->rules[i].partner_keywords &&
+					(set->rules[i].roles & AG_ROLE_MASK(role)))
+					WholeTextWindow(sc, i, len);
+	}
 	for (int i = 0; i < set->nrules; i++)
 	{
 		uint32_t	nwin = opts->naive ? 1 : sc->nwin[i];

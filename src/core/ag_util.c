@@ -195,6 +195,36 @@ AgSetError(char *errbuf, size_t errlen, const char *fmt,...)
 	va_end(ap);
 }
 
+/*
+ * The last bytes, AA and BF, are rare in most text (English with curly
+ * quotes and dashes has none): memchr finds them, and only then are the
+ * bytes before looked at.
+ */
+static int
+EndsOfSequence(const unsigned char *s, size_t len, unsigned char last,
+			   const char *before, size_t nbefore)
+{
+	const unsigned char *p = s,
+			   *end = s + len;
+
+	while ((p = memchr(p, last, (size_t) (end - p))) != NULL)
+	{
+		if ((size_t) (p - s) >= nbefore && memcmp(p - nbefore, before, nbefore) == 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+int
+AgHoldsCaselessPartner(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *) s;
+
+	return EndsOfSequence(u, len, 0xBF, "\xC5", 1) ||
+		EndsOfSequence(u, len, 0xAA, "\xE2\x84", 2);
+}
+
 size_t
 AgCountDigits(const char *s, size_t len, size_t enough)
 {

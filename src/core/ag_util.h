@@ -45,6 +45,14 @@ extern int	AgUtf8Decode(const unsigned char *s, size_t len, int32_t *cp);
 /* Encodes cp into out (4 bytes room); returns bytes written. */
 extern int	AgUtf8Encode(int32_t cp, unsigned char *out);
 
+/*
+ * Does text hold a character that PCRE2 matches caselessly with an ASCII
+ * letter: U+212A KELVIN SIGN (E2 84 AA) with k, U+017F LATIN SMALL LETTER
+ * LONG S (C5 BF) with s?  (PCRE2 10.42 pairs no other character outside
+ * ASCII with an ASCII letter.)
+ */
+extern int	AgHoldsCaselessPartner(const char *s, size_t len);
+
 /* for a helper whose constant arguments the caller's loop must see */
 #define AG_ALWAYS_INLINE inline __attribute__((always_inline))
 

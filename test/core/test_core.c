@@ -234,6 +234,32 @@ HoldsCaselessPartner(const char *s, size_t len)
 		memmem(s, len, "\xC5\xBF", 2) != NULL;
 }
 
+/* AgHoldsCaselessPartner against memmem, on strings of the bytes involved. */
+static void
+TestHoldsCaselessPartner(void)
+{
+	static const unsigned char alphabet[] = {'a', 'k', 's', 0xC5, 0xBF, 0xE2, 0x84, 0xAA, 0xC2};
+	long		wrong = 0,
+				held = 0;
+
+	srand(11);
+	for (int t = 0; t < 200000; t++)
+	{
+		char		buf[48];
+		size_t		len = (size_t) (rand() % 40);
+
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (char) alphabet[rand() % sizeof(alphabet)];
+
+		int			want = HoldsCaselessPartner(buf, len);
+
+		held += want;
+		wrong += AgHoldsCaselessPartner(buf, len) != want;
+	}
+	CHECK(wrong == 0 && held > 10000, "AgHoldsCaselessPartner wrong on %ld of 200000 strings (%ld hold one)",
+		  wrong, held);
+}
+
 static int
 NormalizeDiffers(AgNormText *got, AgNormText *ref, const char *text, size_t len)
 {
@@ -2152,6 +2178,50 @@ TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
 		}
 	CHECK(differ == 0, "fast and naive scans differ on %ld of %zu corpus texts", differ, c.n);
 
+	/*
+	 * The same for responses whose k and s are written, every other one,
+	 * with the characters PCRE2 matches with them caselessly (the Kelvin
+	 * sign, the long s), which the keyword prefilter does not fold.
+	 */
+	AgBuf		partnered = {0};
+	long		with_findings = 0;
+
+	differ = 0;
+	for (size_t i = 0; i < c.n; i++)
+	{
+		const char *t = c.docs[i].text;
+		int			nth = 0;
+		const AgFinding *f1,
+				   *f2;
+
+		if (strncmp(c.docs[i].source_file, "secrets/", 8) != 0 &&
+			strncmp(c.docs[i].source_file, "pii/", 4) != 0)
+			continue;
+		partnered.len = 0;
+		for (size_t k = 0; k < c.docs[i].len; k++)
+		{
+			int			letter = t[k] | 0x20;
+
+			if ((letter == 'k' || letter == 's') && nth++ % 2 == 0)
+				AgBufAppendStr(&partnered, letter == 'k' ? "\xE2\x84\xAA" : "\xC5\xBF");
+			else
+				AgBufAppend(&partnered, t + k, 1);
+		}
+		if (nth == 0)
+			continue;
+
+		int			n1 = AgScan(fast, partnered.data, partnered.len, AG_ROLE_RESPONSE, NULL, &f1, err, sizeof(err));
+		int			n2 = AgScan(naive, partnered.data, partnered.len, AG_ROLE_RESPONSE, &nopts, &f2, err, sizeof(err));
+
+		with_findings += n2 > 0;
+		if (!AgSameFindings(f1, n1, f2, n2) && differ++ < 5)
+			printf("FAIL fast and naive differ on a %s text with the Kelvin sign and the long s: %d and %d findings\n",
+				   c.docs[i].source_file, n1, n2);
+	}
+	CHECK(differ == 0, "fast and naive scans differ on %ld corpus texts with the Kelvin sign and the long s", differ);
+	CHECK(with_findings > 100, "only %ld texts with the Kelvin sign and the long s have findings", with_findings);
+	AgBufFree(&partnered);
+
 	/* the ASCII fast path of normalisation gives what the general path gives */
 	AgNormText	a = {0},
 				b = {0};
@@ -2478,6 +2548,7 @@ main(int argc, char **argv)
 	TestCountDigits();
 	TestBytesIn();
 	TestVersionLikeQuad();
+	TestHoldsCaselessPartner();
 	TestDecode();
 	TestSmuggling();
 	TestLimits();
