@@ -470,6 +470,33 @@ CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
 	AgPrefilterScanHits(pf, text, len, AddWindow, sc);
 }
 
+/*
+ * The rules to run, in rule order: in naive mode every rule (t itself),
+ * otherwise those with a window, sc->touched sorted once (SortTouched).
+ * Walking 213 rules for the dozen with a window cost a response scan 3k
+ * instructions; the order stays the rules' own, so findings come out as
+ * before.
+ */
+static void
+SortTouched(AgScanner *sc)
+{
+	for (int a = 1; a < sc->ntouched; a++)
+	{
+		int			v = sc->touched[a],
+					b = a;
+
+		for (; b > 0 && sc->touched[b - 1] > v; b--)
+			sc->touched[b] = sc->touched[b - 1];
+		sc->touched[b] = v;
+	}
+}
+
+static inline int
+RuleToRun(const AgScanner *sc, int t, int naive)
+{
+	return naive ? t : sc->touched[t];
+}
+
 /* Moves a byte offset back (or forward) to the start of a UTF-8 character. */
 static size_t
 CharStart(const char *text, size_t len, size_t off, int forward)
@@ -634,19 +661,20 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 	if (nlen == 0)
 		return 0;
 	if (!opts->naive)
-		CollectWindows(sc, set->prefilter, norm, nlen);
-
-	for (int i = 0; i < set->nrules; i++)
 	{
-		/*
-		 * A rule without a window is passed over on its count alone: its
-		 * AgRule, a few cache lines apart from the next one's, is seldom
-		 * in cache on the INSERT path, and reading all 200 of them cost
-		 * a prompt scan more cache misses than the keyword automaton.
-		 */
-		if (!opts->naive && sc->nwin[i] == 0)
-			continue;
+		CollectWindows(sc, set->prefilter, norm, nlen);
+		SortTouched(sc);
+	}
 
+	/*
+	 * A rule without a window is passed over unread: its AgRule, a few
+	 * cache lines apart from the next one's, is seldom in cache on the
+	 * INSERT path, and reading all 200 of them cost a prompt scan more
+	 * cache misses than the keyword automaton.
+	 */
+	for (int t = 0; t < (opts->naive ? set->nrules : sc->ntouched); t++)
+	{
+		int			i = RuleToRun(sc, t, opts->naive);
 		const AgRule *r = &set->rules[i];
 		int			rc;
 
@@ -787,14 +815,13 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 				if (set->rules[i].partner_keywords &&
 					(set->rules[i].roles & AG_ROLE_MASK(role)))
 					WholeTextWindow(sc, i, len);
+		SortTouched(sc);
 	}
-	for (int i = 0; i < set->nrules; i++)
+	/* the rules with a window, unread otherwise (see ScanNormalized) */
+	for (int t = 0; t < (opts->naive ? set->nrules : sc->ntouched); t++)
 	{
+		int			i = RuleToRun(sc, t, opts->naive);
 		uint32_t	nwin = opts->naive ? 1 : sc->nwin[i];
-
-		if (nwin == 0)
-			continue;			/* on its count alone (see ScanNormalized) */
-
 		const AgRule *r = &set->rules[i];
 		PCRE2_SIZE	offset = 0;
 		int			m = 0;
