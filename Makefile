@@ -150,9 +150,15 @@ tools/ag_scan: tools/ag_scan.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 FUZZ_SECONDS ?= 60
 fuzz/fuzz_scan: fuzz/fuzz_scan.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc/core -Itools -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
-fuzz: fuzz/fuzz_scan
+# seeds: every rule example (its \n as line breaks) under each role's
+# first byte ('0' to '3': the target takes the role from byte 0 mod 4)
+fuzz/seeds: $(RULE_FILES)
+	rm -rf $@ && mkdir -p $@
+	sed -n 's/^\(no\)\{0,1\}match *= //p' $(RULE_FILES) | \
+		awk '{ gsub(/\\n/, "\n"); for (r = 0; r < 4; r++) { f = sprintf("$@/%d_%d", NR, r); printf "%d%s", r, $$0 > f; close(f) } }'
+fuzz: fuzz/fuzz_scan fuzz/seeds
 	mkdir -p fuzz/corpus
-	fuzz/fuzz_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus
+	fuzz/fuzz_scan -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz/corpus fuzz/seeds
 
 .PHONY: fuzz
 

@@ -37,7 +37,10 @@ BenchCacheScan(AgScanner *sc, const char *text, size_t len, AgRole role)
 	const AgFinding *f;
 	char		err[256];
 
-	if (AgScan(sc, text, len, role, NULL, &f, err, sizeof(err)) < 0)
+	/* text valid UTF-8, as the PostgreSQL glue says of its text */
+	static const AgScanOptions opts = {0, -1.0, 0, 0, 1};
+
+	if (AgScan(sc, text, len, role, &opts, &f, err, sizeof(err)) < 0)
 	{
 		fprintf(stderr, "bench_cache: %s\n", err);
 		exit(1);

@@ -67,7 +67,8 @@ static double
 TimeScan(AgScanner *sc, const Doc *docs, int ndocs, int naive, int no_gate,
 		 double min_seconds)
 {
-	AgScanOptions opts = {naive, -1.0, no_gate, 0};
+	/* text valid UTF-8, as the PostgreSQL glue says of its text */
+	AgScanOptions opts = {naive, -1.0, no_gate, 0, 1};
 	const AgFinding *f;
 	char		err[256];
 	int			passes = 0;
@@ -114,7 +115,7 @@ TimeMemchr(const Doc *docs, int ndocs, double min_seconds)
 static double
 TimeScanCold(AgScanner *sc, const Doc *docs, int ndocs, int no_gate, int no_prefetch)
 {
-	AgScanOptions opts = {0, -1.0, no_gate, no_prefetch};
+	AgScanOptions opts = {0, -1.0, no_gate, no_prefetch, 1};
 	static unsigned char *junk;
 	const AgFinding *f;
 	char		err[256];
@@ -388,7 +389,7 @@ main(int argc, char **argv)
 
 	/* fast and naive must agree on every text */
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0, 0, 0};
+	AgScanOptions nopts = {1, -1.0, 0, 0, 0};
 	long		differ = 0;
 
 	for (size_t i = 0; i < c.n; i++)

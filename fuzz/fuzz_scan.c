@@ -2,8 +2,12 @@
  * fuzz_scan.c
  *	  libFuzzer target for the scanning core: any bytes, any role, must scan
  *	  without crashing, leaking or reading out of bounds, and every finding
- *	  must lie inside the text.  The same bytes go through URL extraction,
- *	  the lexical score and the image-exfiltration check.
+ *	  must lie inside the text.  With the whole shipped rule set, and when
+ *	  the bytes are valid UTF-8 (what PostgreSQL hands over), the scan must
+ *	  find exactly what the naive scan finds (every rule over the whole
+ *	  text): the prefilter and keyword windows never change a result.  The
+ *	  same bytes go through URL extraction, the lexical score and the
+ *	  image-exfiltration check.
  *
  *	  make fuzz   (builds with clang -fsanitize=fuzzer,address,undefined
  *				   and runs for FUZZ_SECONDS, default 60)
@@ -16,11 +20,30 @@
 #include <string.h>
 
 #include "ag_load_rules.h"
+#include "ag_rule_coverage.h"
 #include "ag_url.h"
+#include "ag_util.h"
 
 static AgRuleSet *set;
 static AgScanner *scanner;
+static AgScanner *naive_scanner;
 static AgUrlList urls;
+
+/* Valid UTF-8: every sequence decodes, and U+FFFD only where written. */
+static int
+ValidUtf8(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;)
+	{
+		int32_t		cp;
+		int			n = AgUtf8Decode(s + i, len - i, &cp);
+
+		if (n <= 0 || (cp == 0xFFFD && (n != 3 || memcmp(s + i, "\xEF\xBF\xBD", 3) != 0)))
+			return 0;
+		i += (size_t) n;
+	}
+	return 1;
+}
 
 int			LLVMFuzzerInitialize(int *argc, char ***argv);
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,15 +51,21 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char *files[] = {"rules/jailbreak.rules", "rules/recon.rules"};
-	AgRuleFile	rf[2];
+	static char *files[] = {"rules/jailbreak.rules", "rules/recon.rules",
+		"rules/credentials.rules", "rules/pii.rules", "rules/user_agents.rules"};
+	enum
+	{
+		NFILES = sizeof(files) / sizeof(files[0])
+	};
+	AgRuleFile	rf[NFILES];
 
 	memset(rf, 0, sizeof(rf));
-	if (LoadRuleFiles("rules/jailbreak.model", files, 2, rf, &set) != 0)
+	if (LoadRuleFiles("rules/jailbreak.model", files, NFILES, rf, &set) != 0)
 		abort();
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < NFILES; i++)
 		AgRuleFileFree(&rf[i]);
 	scanner = AgScannerCreate(set);
+	naive_scanner = AgScannerCreate(set);
 	return 0;
 }
 
@@ -55,6 +84,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < n; i++)
 		if (f[i].start > f[i].end || f[i].end > size - 1 || f[i].details[0] != '{')
 			abort();
+	if (n >= 0 && ValidUtf8(data + 1, size - 1))
+	{
+		static const AgScanOptions naive = {1, -1.0, 0, 0, 0};
+		const AgFinding *g;
+		int			m = AgScan(naive_scanner, (const char *) data + 1, size - 1, role,
+							   &naive, &g, err, sizeof(err));
+
+		if (m < 0 || !AgSameFindings(f, n, g, m))
+			abort();
+	}
 
 	n = AgUrlExtract(&urls, (const char *) data + 1, size - 1);
 	for (int i = 0; i < n; i++)

@@ -74,8 +74,8 @@ DumpUrls(const char *name, size_t idx, const char *text, size_t len)
 static long
 DumpAll(AgScanner *sc, const char *name, size_t idx, const char *text, size_t len)
 {
-	static const AgScanOptions def = {0, -1.0, 0, 0};
-	static const AgScanOptions all = {0, 0.0, 0, 0};
+	static const AgScanOptions def = {0, -1.0, 0, 0, 0};
+	static const AgScanOptions all = {0, 0.0, 0, 0, 0};
 	long		n = 0;
 
 	for (int r = 0; r < AG_ROLE_COUNT; r++)

@@ -109,6 +109,15 @@ typedef struct AgScanOptions
 	double		model_threshold;	/* <0: use the model's own */
 	int			no_model_gate;	/* 1: the full model on every text (bench) */
 	int			no_prefetch;	/* 1: no early prefetch of the tables (bench) */
+
+	/*
+	 * 1: the caller vouches that text is valid UTF-8, as PostgreSQL's text
+	 * in a UTF8 database is, and the raw rules' pass does not check it
+	 * again.  0: it is checked, and bytes that are not valid UTF-8 are
+	 * read as '?' by the raw rules (PCRE2, told the text is valid, could
+	 * otherwise read past its end).
+	 */
+	int			valid_utf8;
 } AgScanOptions;
 
 extern AgScanner *AgScannerCreate(const AgRuleSet *set);

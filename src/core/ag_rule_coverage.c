@@ -54,7 +54,7 @@ AgRuleCoverage(const AgRuleSet *set, const AgRuleDef *def, int nsamples,
 {
 	AgScanner  *fast = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0, 0, 0};
+	AgScanOptions nopts = {1, -1.0, 0, 0, 0};
 	AgRole		role = AG_ROLE_PROMPT;
 	int			rc = 0;
 

@@ -100,6 +100,7 @@ struct AgScanner
 								 * no memory for it: 0 */
 	AgBuf		stripped;		/* normalised text without spaces (canaries) */
 	AgBuf		turned;			/* the text turned the right way round */
+	AgBuf		valid;			/* raw text made valid UTF-8 (ValidUtf8Copy) */
 	uint32_t   *stripped_map;	/* stripped byte -> normalised byte */
 	size_t		stripped_cap;
 	PendingFinding *pend;
@@ -179,6 +180,7 @@ AgScannerFree(AgScanner *sc)
 	free(sc->stat_ns);
 	AgBufFree(&sc->stripped);
 	AgBufFree(&sc->turned);
+	AgBufFree(&sc->valid);
 	free(sc->stripped_map);
 	free(sc->pend);
 	free(sc->out);
@@ -787,6 +789,36 @@ oom:
 #define MAX_MATCHES_PER_RULE 32
 
 /*
+ * text, from byte from on (its first invalid one), with every byte that
+ * starts no valid UTF-8 sequence written as '?': the same length, so
+ * offsets are the text's.  NULL when out of memory.
+ */
+static const char *
+ValidUtf8Copy(AgScanner *sc, const char *text, size_t len, size_t from)
+{
+	const unsigned char *u = (const unsigned char *) text;
+
+	sc->valid.len = 0;
+	if (AgBufReserve(&sc->valid, len + 1) != 0)
+		return NULL;
+	memcpy(sc->valid.data, text, from);
+	for (size_t i = from; i < len;)
+	{
+		int32_t		cp;
+		int			n = AgUtf8Decode(u + i, len - i, &cp);
+
+		if (cp == 0xFFFD && (n != 3 || u[i] != 0xEF))
+			sc->valid.data[i] = '?';	/* (n is 1) */
+		else
+			memcpy(sc->valid.data + i, text + i, (size_t) n);
+		i += (size_t) n;
+	}
+	sc->valid.data[len] = '\0';
+	sc->valid.len = len;
+	return sc->valid.data;
+}
+
+/*
  * Secrets and personal data: raw rules over the original text, every match
  * (a response can leak several keys), each confirmed by the rule's
  * validators before it becomes a finding.
@@ -800,6 +832,20 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 	/* prompts have no raw rule (as shipped): no keyword scan for nothing */
 	if (!(sc->raw_roles & AG_ROLE_MASK(role)))
 		return 0;
+
+	/*
+	 * PCRE2 is told the text is valid UTF-8 (PCRE2_NO_UTF_CHECK), as
+	 * PostgreSQL's text always is; a byte that is not would let it read
+	 * past the end.  Unless the caller vouches for it (valid_utf8, the
+	 * PostgreSQL glue), such bytes become '?' in a copy.
+	 */
+	size_t		valid = opts->valid_utf8 ? len : AgUtf8ValidPrefix(text, len);
+
+	if (valid < len && (text = ValidUtf8Copy(sc, text, len, valid)) == NULL)
+	{
+		AgSetError(errbuf, errlen, "out of memory");
+		return -1;
+	}
 	if (!opts->naive)
 	{
 		CollectWindows(sc, set->raw_prefilter, text, len);
@@ -1092,7 +1138,7 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 	   const AgScanOptions *opts, const AgFinding **findings,
 	   char *errbuf, size_t errlen)
 {
-	static const AgScanOptions defaults = {0, -1.0, 0, 0};
+	static const AgScanOptions defaults = {0, -1.0, 0, 0, 0};
 	Origin		plain = {NULL, 0, 0};
 	int			smuggled;
 

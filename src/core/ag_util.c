@@ -155,6 +155,66 @@ AgUtf8Decode(const unsigned char *s, size_t len, int32_t *cp)
 	return n;
 }
 
+/* The sequence at s[i] (not ASCII): its length, or 0 if not valid UTF-8. */
+static inline int
+ValidSequenceAt(const unsigned char *s, size_t len, size_t i)
+{
+	int32_t		cp;
+	int			n = AgUtf8Decode(s + i, len - i, &cp);
+
+	/* U+FFFD is three bytes written out, one byte standing for an error */
+	return cp == 0xFFFD && n != 3 ? 0 : n;
+}
+
+size_t
+AgUtf8ValidPrefix(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *) s;
+	size_t		i = 0;
+
+#ifdef __SSE2__
+
+	/*
+	 * 64 bytes at a time: the bytes from 0x80 up as a bit mask, and only
+	 * those looked at, a sequence each; a sequence that runs past the
+	 * block moves the next block's start.
+	 */
+	while (len - i >= 64)
+	{
+		uint64_t	high = (uint64_t) (unsigned) _mm_movemask_epi8(_mm_loadu_si128((const __m128i *) (u + i))) |
+			(uint64_t) (unsigned) _mm_movemask_epi8(_mm_loadu_si128((const __m128i *) (u + i + 16))) << 16 |
+			(uint64_t) (unsigned) _mm_movemask_epi8(_mm_loadu_si128((const __m128i *) (u + i + 32))) << 32 |
+			(uint64_t) (unsigned) _mm_movemask_epi8(_mm_loadu_si128((const __m128i *) (u + i + 48))) << 48;
+		size_t		next = i + 64;
+
+		while (high != 0)
+		{
+			unsigned	p = (unsigned) __builtin_ctzll(high);
+			int			n = ValidSequenceAt(u, len, i + p);
+
+			if (n == 0)
+				return i + p;
+			if (p + (unsigned) n >= 64)
+			{
+				next = i + p + (size_t) n;
+				break;
+			}
+			high &= ~((((uint64_t) 1 << n) - 1) << p);
+		}
+		i = next;
+	}
+#endif
+	while (i < len)
+	{
+		int			n = u[i] < 0x80 ? 1 : ValidSequenceAt(u, len, i);
+
+		if (n == 0)
+			return i;
+		i += (size_t) n;
+	}
+	return len;
+}
+
 int
 AgUtf8Encode(int32_t cp, unsigned char *out)
 {

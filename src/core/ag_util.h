@@ -42,6 +42,12 @@ AgUtf8SeqLen(unsigned char c)
 
 /* Decodes one code point at s (len bytes left); returns bytes used. */
 extern int	AgUtf8Decode(const unsigned char *s, size_t len, int32_t *cp);
+/*
+ * Length of the longest prefix of s that is valid UTF-8 (len when all of
+ * it is): no stray continuation byte, truncated sequence, overlong form,
+ * surrogate or code point past U+10FFFF; what PCRE2 calls valid.
+ */
+extern size_t AgUtf8ValidPrefix(const char *s, size_t len);
 /* Encodes cp into out (4 bytes room); returns bytes written. */
 extern int	AgUtf8Encode(int32_t cp, unsigned char *out);
 

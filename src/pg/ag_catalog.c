@@ -56,6 +56,8 @@ CatalogInvalidate(Datum arg, Oid relid)
 			catalog_valid = false;
 }
 
+const AgScanOptions ag_pg_text_scan = {.model_threshold = -1.0, .valid_utf8 = 1};
+
 void
 AgCatalogInit(void)
 {

@@ -32,6 +32,13 @@ typedef struct AgCatalog
 
 extern void AgCatalogInit(void);
 
+/*
+ * The options every scan of PostgreSQL text takes: the database is UTF8
+ * (checked before any scan), so its text is valid UTF-8 and the core need
+ * not check it again.
+ */
+extern const AgScanOptions ag_pg_text_scan;
+
 /* Hex HMAC-SHA256 (first 32 hex digits) of a leaked value, palloc'd. */
 extern char *AgValueHash(const AgCatalog *cat, const char *value, size_t len);
 

@@ -995,7 +995,7 @@ QuickScanFindsNothing(RowContext *rc)
 		/* empty or malformed agents are signals of their own */
 		if (!ok || (ua != NULL && AgUserAgentMalformed(ua, ualen)))
 			return false;
-		if (ua != NULL && AgScan(cat->scanner, ua, ualen, AG_ROLE_USER_AGENT, NULL, &f, err, sizeof(err)) != 0)
+		if (ua != NULL && AgScan(cat->scanner, ua, ualen, AG_ROLE_USER_AGENT, &ag_pg_text_scan, &f, err, sizeof(err)) != 0)
 			return false;
 	}
 	for (int i = 0; i < lengthof(texts); i++)
@@ -1036,7 +1036,7 @@ QuickScanFindsNothing(RowContext *rc)
 				return false;	/* its tail needs a look too */
 			len = pg_mbcliplen(text, (int) len, aiguard_max_scan_bytes);
 		}
-		if (AgScan(cat->scanner, text, len, role, NULL, &f, err, sizeof(err)) != 0)
+		if (AgScan(cat->scanner, text, len, role, &ag_pg_text_scan, &f, err, sizeof(err)) != 0)
 			return false;
 		if (AgUrlsNeedAttention(cat, text, len))
 			return false;

@@ -47,7 +47,7 @@ AgScanText(AgCatalog *cat, const char *text, size_t len, AgRole role,
 		len = pg_mbcliplen(text, (int) len, aiguard_max_scan_bytes);
 		*truncated = true;
 	}
-	n = AgScan(cat->scanner, text, len, role, NULL, findings, err, sizeof(err));
+	n = AgScan(cat->scanner, text, len, role, &ag_pg_text_scan, findings, err, sizeof(err));
 	if (n < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),

@@ -260,6 +260,60 @@ TestHoldsCaselessPartner(void)
 		  wrong, held);
 }
 
+/* The valid UTF-8 prefix, the plain way: sequence by sequence. */
+static size_t
+RefValidPrefix(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;)
+	{
+		int32_t		cp;
+		int			n = AgUtf8Decode(s + i, len - i, &cp);
+
+		if (cp == 0xFFFD && !(n == 3 && s[i] == 0xEF))
+			return i;
+		i += (size_t) n;
+	}
+	return len;
+}
+
+/*
+ * AgUtf8ValidPrefix against RefValidPrefix on random strings of ASCII,
+ * lead, continuation and never-valid bytes, long enough to cross its
+ * 64-byte blocks (sequences split across them, errors in every place).
+ */
+static void
+TestUtf8ValidPrefix(void)
+{
+	static const unsigned char bytes[] = {'a', ' ', 0x80, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF,
+	0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xBD};
+	long		wrong = 0,
+				valid = 0;
+
+	srand(13);
+	for (int t = 0; t < 100000; t++)
+	{
+		unsigned char buf[200];
+		size_t		len = (size_t) (rand() % 200);
+		int			ascii_run = rand() % 4;
+
+		for (size_t i = 0; i < len; i++)
+			buf[i] = ascii_run && rand() % 8 ? 'x' : bytes[rand() % sizeof(bytes)];
+		/* often a valid sequence or two, so that prefixes run long */
+		if (len >= 130 && rand() % 2)
+		{
+			memcpy(buf + 62, "\xE2\x80\x9C", 3);
+			memcpy(buf + 127, "\xF0\x9F\x98\x80", 3);
+		}
+
+		size_t		want = RefValidPrefix(buf, len);
+
+		valid += want == len;
+		wrong += AgUtf8ValidPrefix((const char *) buf, len) != want;
+	}
+	CHECK(wrong == 0 && valid > 1000, "AgUtf8ValidPrefix wrong on %ld of 100000 strings (%ld valid)",
+		  wrong, valid);
+}
+
 static int
 NormalizeDiffers(AgNormText *got, AgNormText *ref, const char *text, size_t len)
 {
@@ -816,7 +870,7 @@ TestRuleExamples(AgRuleSet *set, AgRuleFile *files, int nfiles)
 {
 	AgScanner  *sc = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0, 0, 0};
+	AgScanOptions nopts = {1, -1.0, 0, 0, 0};
 	char		err[256];
 	int			examples = 0;
 
@@ -1865,7 +1919,7 @@ TestKeywordWindows(AgRuleSet *set)
 	};
 	AgScanner  *fast = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0, 0, 0};
+	AgScanOptions nopts = {1, -1.0, 0, 0, 0};
 	char		err[256];
 
 	for (int t = 0; t < 2; t++)
@@ -2025,7 +2079,7 @@ TestWideTextWindows(AgRuleSet *set)
 	};
 	AgScanner  *fast = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0, 0, 0};
+	AgScanOptions nopts = {1, -1.0, 0, 0, 0};
 	char		err[256];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -2101,7 +2155,7 @@ TestWideTextWindowsTight(void)
 
 	AgScanner  *fast = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0, 0, 0};
+	AgScanOptions nopts = {1, -1.0, 0, 0, 0};
 
 	for (int pad = 0; pad < 64; pad++)
 		for (int wide = 0; wide <= 20; wide += 4)
@@ -2155,7 +2209,7 @@ TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
 	Corpus		c = {0};
 	AgScanner  *fast = AgScannerCreate(set);
 	AgScanner  *naive = AgScannerCreate(set);
-	AgScanOptions nopts = {1, -1.0, 0, 0};
+	AgScanOptions nopts = {1, -1.0, 0, 0, 0};
 	long		differ = 0;
 	char		err[256];
 
@@ -2220,6 +2274,57 @@ TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
 	}
 	CHECK(differ == 0, "fast and naive scans differ on %ld corpus texts with the Kelvin sign and the long s", differ);
 	CHECK(with_findings > 100, "only %ld texts with the Kelvin sign and the long s have findings", with_findings);
+
+	/*
+	 * Bytes that are not UTF-8 (0xFF, a stray continuation byte) next to
+	 * the secrets: the raw rules read each as '?', the rest as it is.
+	 * And text the caller vouches for as valid (valid_utf8, the
+	 * PostgreSQL glue) gives what the checked scan gives.
+	 */
+	AgScanOptions vouched = {0, -1.0, 0, 0, 1};
+	long		invalid_differ = 0,
+				vouched_differ = 0;
+
+	with_findings = 0;
+	for (size_t i = 0; i < c.n; i++)
+	{
+		const char *t = c.docs[i].text;
+		size_t		len = c.docs[i].len;
+		const AgFinding *f1,
+				   *f2;
+		AgBuf		questioned = {0};
+
+		if (strncmp(c.docs[i].source_file, "secrets/", 8) != 0 || len < 4)
+			continue;
+		partnered.len = 0;
+		AgBufAppend(&partnered, "\xFF", 1);
+		AgBufAppend(&partnered, t, len / 2);
+		AgBufAppend(&partnered, "\x80", 1);
+		AgBufAppend(&partnered, t + len / 2, len - len / 2);
+		AgBufAppend(&partnered, "\xC3", 1);	/* cut short at the end */
+		AgBufAppend(&questioned, "?", 1);
+		AgBufAppend(&questioned, t, len / 2);
+		AgBufAppend(&questioned, "?", 1);
+		AgBufAppend(&questioned, t + len / 2, len - len / 2);
+		AgBufAppend(&questioned, "?", 1);
+
+		int			n1 = AgScan(fast, partnered.data, partnered.len, AG_ROLE_RESPONSE, NULL, &f1, err, sizeof(err));
+		int			n2 = AgScan(naive, questioned.data, questioned.len, AG_ROLE_RESPONSE, NULL, &f2, err, sizeof(err));
+
+		with_findings += n1 > 0;
+		if (!AgSameFindings(f1, n1, f2, n2) && invalid_differ++ < 3)
+			printf("FAIL a %s text with bytes that are not UTF-8: %d findings, %d with '?' for them\n",
+				   c.docs[i].source_file, n1, n2);
+		AgBufFree(&questioned);
+
+		n1 = AgScan(fast, t, len, AG_ROLE_RESPONSE, &vouched, &f1, err, sizeof(err));
+		n2 = AgScan(naive, t, len, AG_ROLE_RESPONSE, NULL, &f2, err, sizeof(err));
+		vouched_differ += !AgSameFindings(f1, n1, f2, n2);
+	}
+	CHECK(invalid_differ == 0 && with_findings > 100,
+		  "texts with bytes that are not UTF-8: %ld differ from the same with '?' (%ld with findings)",
+		  invalid_differ, with_findings);
+	CHECK(vouched_differ == 0, "valid_utf8 changes the findings of %ld corpus texts", vouched_differ);
 	AgBufFree(&partnered);
 
 	/* the ASCII fast path of normalisation gives what the general path gives */
@@ -2549,6 +2654,7 @@ main(int argc, char **argv)
 	TestBytesIn();
 	TestVersionLikeQuad();
 	TestHoldsCaselessPartner();
+	TestUtf8ValidPrefix();
 	TestDecode();
 	TestSmuggling();
 	TestLimits();
