@@ -117,7 +117,12 @@ DecodeString(const char *p, size_t *outlen)
 						}
 					}
 					unsigned char enc[4];
-					int			n = AgUtf8Encode(cp, enc);
+					int			n;
+
+					/* a lone surrogate is no character: U+FFFD, as PostgreSQL's JSON refuses it */
+					if (cp >= 0xD800 && cp <= 0xDFFF)
+						cp = 0xFFFD;
+					n = AgUtf8Encode(cp, enc);
 
 					AgBufAppend(&b, (const char *) enc, n);
 					break;

@@ -78,7 +78,8 @@ typedef struct AgRule
 	 * A raw rule with a keyword holding k or s that a match may spell in
 	 * another case: PCRE2 matches k caselessly with U+212A KELVIN SIGN and
 	 * s with U+017F LONG S, which the prefilter (ASCII case folding) does
-	 * not.  In text that holds either, the rule runs over all of it.
+	 * not.  A text that holds either is read by the prefilter with them
+	 * folded to ASCII, when a rule of its role has this flag.
 	 */
 	int			partner_keywords;
 } AgRule;

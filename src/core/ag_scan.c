@@ -101,6 +101,9 @@ struct AgScanner
 	AgBuf		stripped;		/* normalised text without spaces (canaries) */
 	AgBuf		turned;			/* the text turned the right way round */
 	AgBuf		valid;			/* raw text made valid UTF-8 (ValidUtf8Copy) */
+	AgBuf		folded;			/* raw text, caseless partners as ASCII ... */
+	uint32_t   *folded_at;		/* ... and the text's offset of each byte */
+	size_t		folded_cap;
 	uint32_t   *stripped_map;	/* stripped byte -> normalised byte */
 	size_t		stripped_cap;
 	PendingFinding *pend;
@@ -181,6 +184,8 @@ AgScannerFree(AgScanner *sc)
 	AgBufFree(&sc->stripped);
 	AgBufFree(&sc->turned);
 	AgBufFree(&sc->valid);
+	AgBufFree(&sc->folded);
+	free(sc->folded_at);
 	free(sc->stripped_map);
 	free(sc->pend);
 	free(sc->out);
@@ -441,27 +446,9 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 	sc->nwin[rule] = n + 1;
 }
 
-/*
- * Rule i runs over the whole text: one window, from its start, a match
- * starting anywhere.
- */
+/* No windows yet, over text (the windows' text, for AddWindow). */
 static void
-WholeTextWindow(AgScanner *sc, int i, size_t len)
-{
-	uint32_t   *w = RuleWindow(sc, i, 0);
-
-	if (sc->nwin[i] == 0)
-		sc->touched[sc->ntouched++] = i;
-	w[WIN_START] = 0;
-	w[WIN_END] = (uint32_t) len;
-	w[WIN_LAST_KEYWORD] = (uint32_t) len;
-	sc->nwin[i] = 1;
-}
-
-/* Windows of text for every rule with a keyword in it. */
-static void
-CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
-			   size_t len)
+ResetWindows(AgScanner *sc, const char *text, size_t len)
 {
 	for (int i = 0; i < sc->ntouched; i++)
 		sc->nwin[sc->touched[i]] = 0;
@@ -469,7 +456,71 @@ CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
 	sc->winlen = len;
 	sc->wintext = text;
 	sc->extra_known = -1;
+}
+
+/* Windows of text for every rule with a keyword in it. */
+static void
+CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
+			   size_t len)
+{
+	ResetWindows(sc, text, len);
 	AgPrefilterScanHits(pf, text, len, AddWindow, sc);
+}
+
+/*
+ * PCRE2 matches k caselessly with U+212A KELVIN SIGN (E2 84 AA) and s
+ * with U+017F LONG S (C5 BF); the keyword prefilter folds ASCII case only.
+ * For a text that holds either, the prefilter reads a copy with each
+ * written as its ASCII letter (sc->folded), and every hit is moved back
+ * onto the text (sc->folded_at: the text's offset of each byte of the
+ * copy, and of its end).  0, or -1 when out of memory.
+ */
+static int
+FoldCaselessPartners(AgScanner *sc, const char *text, size_t len)
+{
+	const unsigned char *u = (const unsigned char *) text;
+	size_t		n = 0;
+
+	sc->folded.len = 0;
+	if (AgBufReserve(&sc->folded, len + 1) != 0)
+		return -1;
+	if (sc->folded_cap < len + 1)
+	{
+		uint32_t   *at = realloc(sc->folded_at, (len + 1) * sizeof(uint32_t));
+
+		if (at == NULL)
+			return -1;
+		sc->folded_at = at;
+		sc->folded_cap = len + 1;
+	}
+	for (size_t i = 0; i < len; n++)
+	{
+		sc->folded_at[n] = (uint32_t) i;
+		if (u[i] == 0xE2 && len - i >= 3 && u[i + 1] == 0x84 && u[i + 2] == 0xAA)
+		{
+			sc->folded.data[n] = 'k';
+			i += 3;
+		}
+		else if (u[i] == 0xC5 && len - i >= 2 && u[i + 1] == 0xBF)
+		{
+			sc->folded.data[n] = 's';
+			i += 2;
+		}
+		else
+			sc->folded.data[n] = text[i++];
+	}
+	sc->folded_at[n] = (uint32_t) len;
+	sc->folded.len = n;
+	return 0;
+}
+
+/* Prefilter callback over sc->folded: the hit, moved back onto the text. */
+static void
+AddWindowFolded(void *arg, int rule, size_t start, size_t end)
+{
+	AgScanner  *sc = (AgScanner *) arg;
+
+	AddWindow(arg, rule, sc->folded_at[start], sc->folded_at[end]);
 }
 
 /*
@@ -848,19 +899,25 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 	}
 	if (!opts->naive)
 	{
-		CollectWindows(sc, set->raw_prefilter, text, len);
-
 		/*
 		 * A keyword spelt with the Kelvin sign or the long s is a match to
-		 * PCRE2 and no hit to the prefilter: in the rare text that holds
-		 * either, the rules it could hide run over all of it.
+		 * PCRE2: in the rare text that holds either (and only when a rule
+		 * could care), the prefilter reads it with them folded to ASCII.
 		 */
 		if ((sc->partner_roles & AG_ROLE_MASK(role)) &&
-			AgHoldsCaselessPartner(text, len))
-			for (int i = 0; i < set->nrules; i++)
-				if (set->rules[i].partner_keywords &&
-					(set->rules[i].roles & AG_ROLE_MASK(role)))
-					WholeTextWindow(sc, i, len);
+			AgHoldsCaselessPartner(text, len) && len <= UINT32_MAX)
+		{
+			if (FoldCaselessPartners(sc, text, len) != 0)
+			{
+				AgSetError(errbuf, errlen, "out of memory");
+				return -1;
+			}
+			ResetWindows(sc, text, len);
+			AgPrefilterScanHits(set->raw_prefilter, sc->folded.data, sc->folded.len,
+								AddWindowFolded, sc);
+		}
+		else
+			CollectWindows(sc, set->raw_prefilter, text, len);
 		SortTouched(sc);
 	}
 	/* the rules with a window, unread otherwise (see ScanNormalized) */

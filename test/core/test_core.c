@@ -299,10 +299,10 @@ TestUtf8ValidPrefix(void)
 		for (size_t i = 0; i < len; i++)
 			buf[i] = ascii_run && rand() % 8 ? 'x' : bytes[rand() % sizeof(bytes)];
 		/* often a valid sequence or two, so that prefixes run long */
-		if (len >= 130 && rand() % 2)
+		if (len >= 131 && rand() % 2)
 		{
 			memcpy(buf + 62, "\xE2\x80\x9C", 3);
-			memcpy(buf + 127, "\xF0\x9F\x98\x80", 3);
+			memcpy(buf + 127, "\xF0\x9F\x98\x80", 4);
 		}
 
 		size_t		want = RefValidPrefix(buf, len);
