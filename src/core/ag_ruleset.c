@@ -321,13 +321,19 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	}
 	if (def->raw)
 		for (int k = 0; k < def->nkeywords; k++)
+		{
 			if (strpbrk(kws[k], "kKsS") != NULL)
 				r->partner_keywords = 1;
+			for (const char *c = kws[k]; *c; c++)
+				if ((unsigned char) *c >= 0x80)
+					r->whole_text = 1;
+		}
 	if (def->raw && AgPatternKeywordsExact(def->pattern, (const char *const *) kws,
 										   def->nkeywords))
 	{
-		/* every match spells a keyword with its case: ASCII, seen */
+		/* every match spells a keyword with its case: seen as it is */
 		r->partner_keywords = 0;
+		r->whole_text = 0;
 		r->exact_keywords = kws;	/* kept: hits are checked against them */
 		r->nexact_keywords = def->nkeywords;
 	}

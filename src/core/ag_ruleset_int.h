@@ -82,6 +82,14 @@ typedef struct AgRule
 	 * folded to ASCII, when a rule of its role has this flag.
 	 */
 	int			partner_keywords;
+
+	/*
+	 * A raw rule with a keyword beyond ASCII (a rule a user wrote for
+	 * "пароль", or with the Kelvin sign itself) whose matches may spell it
+	 * in another case: the prefilter folds ASCII case only and could miss
+	 * "ПАРОЛЬ", so the rule runs over the whole text.
+	 */
+	int			whole_text;
 } AgRule;
 
 typedef struct AgCanary

@@ -114,6 +114,8 @@ struct AgScanner
 	AgBuf		arena;			/* details JSON, NUL-separated */
 	unsigned	raw_roles;		/* AG_ROLE_MASK of roles some raw rule has */
 	unsigned	partner_roles;	/* ... some raw rule with partner_keywords has */
+	int		   *whole_text;		/* the raw rules with whole_text ... */
+	int			nwhole_text;	/* ... and how many */
 	long	   *stat_runs;		/* per rule, when stats are enabled */
 	double	   *stat_ns;
 };
@@ -134,9 +136,10 @@ AgScannerCreate(const AgRuleSet *set)
 	sc->win_more = calloc(set->nrules + 1, sizeof(uint32_t *));
 	sc->win_more_cap = calloc(set->nrules + 1, sizeof(uint32_t));
 	sc->touched = malloc(sizeof(int) * (set->nrules + 1));
+	sc->whole_text = malloc(sizeof(int) * (set->nrules + 1));
 	if (sc->md == NULL || sc->mctx == NULL || sc->win == NULL ||
 		sc->nwin == NULL || sc->win_more == NULL || sc->win_more_cap == NULL ||
-		sc->touched == NULL)
+		sc->touched == NULL || sc->whole_text == NULL)
 	{
 		AgScannerFree(sc);
 		return NULL;
@@ -147,6 +150,8 @@ AgScannerCreate(const AgRuleSet *set)
 			sc->raw_roles |= set->rules[i].roles;
 			if (set->rules[i].partner_keywords)
 				sc->partner_roles |= set->rules[i].roles;
+			if (set->rules[i].whole_text)
+				sc->whole_text[sc->nwhole_text++] = i;
 		}
 	pcre2_set_match_limit(sc->mctx, AG_MATCH_LIMIT);
 	pcre2_set_depth_limit(sc->mctx, AG_DEPTH_LIMIT);
@@ -186,6 +191,7 @@ AgScannerFree(AgScanner *sc)
 	AgBufFree(&sc->valid);
 	AgBufFree(&sc->folded);
 	free(sc->folded_at);
+	free(sc->whole_text);
 	free(sc->stripped_map);
 	free(sc->pend);
 	free(sc->out);
@@ -512,6 +518,23 @@ FoldCaselessPartners(AgScanner *sc, const char *text, size_t len)
 	sc->folded_at[n] = (uint32_t) len;
 	sc->folded.len = n;
 	return 0;
+}
+
+/*
+ * Rule i runs over the whole text: one window, from its start, a match
+ * starting anywhere.
+ */
+static void
+WholeTextWindow(AgScanner *sc, int i, size_t len)
+{
+	uint32_t   *w = RuleWindow(sc, i, 0);
+
+	if (sc->nwin[i] == 0)
+		sc->touched[sc->ntouched++] = i;
+	w[WIN_START] = 0;
+	w[WIN_END] = (uint32_t) len;
+	w[WIN_LAST_KEYWORD] = (uint32_t) len;
+	sc->nwin[i] = 1;
 }
 
 /* Prefilter callback over sc->folded: the hit, moved back onto the text. */
@@ -918,6 +941,9 @@ ScanRaw(AgScanner *sc, const char *text, size_t len, AgRole role,
 		}
 		else
 			CollectWindows(sc, set->raw_prefilter, text, len);
+		for (int k = 0; k < sc->nwhole_text; k++)
+			if (set->rules[sc->whole_text[k]].roles & AG_ROLE_MASK(role))
+				WholeTextWindow(sc, sc->whole_text[k], len);
 		SortTouched(sc);
 	}
 	/* the rules with a window, unread otherwise (see ScanNormalized) */

@@ -2197,6 +2197,51 @@ TestWideTextWindowsTight(void)
 }
 
 /*
+ * A raw rule whose keyword goes beyond ASCII: the prefilter folds ASCII
+ * case only, so "ПАРОЛЬ" is no hit for the keyword "пароль", nor "key"
+ * for a keyword written with the Kelvin sign; the pattern's caseless match
+ * finds both, and so must the scan.
+ */
+static void
+TestNonAsciiKeywords(void)
+{
+	AgRuleSet  *set = AgRuleSetCreate();
+	const char *ru[] = {"\xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C"};	/* пароль */
+	const char *kelvin[] = {"api_\xE2\x84\xAA" "ey"};
+	AgRuleDef	r1 = {.id = "test.ru", .alert_type = "credential_theft", .pattern = "(?i)\xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C=(\\w+)", .description = "", .keywords = ru, .nkeywords = 1, .confidence = 0.5, .roles = AG_ROLE_MASK_ALL, .raw = 1};
+	AgRuleDef	r2 = {.id = "test.kelvin", .alert_type = "credential_theft", .pattern = "(?i)api_\xE2\x84\xAA" "ey: (\\w+)", .description = "", .keywords = kelvin, .nkeywords = 1, .confidence = 0.5, .roles = AG_ROLE_MASK_ALL, .raw = 1};
+	char		err[256];
+	static const char *const texts[] = {
+		"db \xD0\x9F\xD0\x90\xD0\xA0\xD0\x9E\xD0\x9B\xD0\xAC=hunter2",	/* ПАРОЛЬ */
+		"db \xD0\xBF\xD0\xB0\xD1\x80\xD0\xBE\xD0\xBB\xD1\x8C=hunter2",
+		"set api_key: 8f3a9c2e",
+		"set API_KEY: 8f3a9c2e",
+	};
+
+	CHECK(AgRuleSetAddRule(set, &r1, err, sizeof(err)) == 0 &&
+		  AgRuleSetAddRule(set, &r2, err, sizeof(err)) == 0 &&
+		  AgRuleSetFinalize(set, err, sizeof(err)) == 0, "rules with keywords beyond ASCII: %s", err);
+
+	AgScanner  *fast = AgScannerCreate(set);
+	AgScanner  *naive = AgScannerCreate(set);
+	AgScanOptions nopts = {1, -1.0, 0, 0, 0};
+
+	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
+	{
+		const AgFinding *f1,
+				   *f2;
+		int			n1 = AgScan(fast, texts[t], strlen(texts[t]), AG_ROLE_RESPONSE, NULL, &f1, err, sizeof(err));
+		int			n2 = AgScan(naive, texts[t], strlen(texts[t]), AG_ROLE_RESPONSE, &nopts, &f2, err, sizeof(err));
+
+		CHECK(n1 == 1 && AgSameFindings(f1, n1, f2, n2),
+			  "a keyword beyond ASCII, text %zu: %d findings, %d naive", t, n1, n2);
+	}
+	AgScannerFree(fast);
+	AgScannerFree(naive);
+	AgRuleSetFree(set);
+}
+
+/*
  * The prefilter and keyword windows must never change a result: every
  * corpus text gives the same findings as the naive run of every rule over
  * the whole text.  (A rule whose match can lack all of its keywords shows
@@ -2655,6 +2700,7 @@ main(int argc, char **argv)
 	TestVersionLikeQuad();
 	TestHoldsCaselessPartner();
 	TestUtf8ValidPrefix();
+	TestNonAsciiKeywords();
 	TestDecode();
 	TestSmuggling();
 	TestLimits();
