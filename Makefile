@@ -149,7 +149,7 @@ tools/ag_scan: tools/ag_scan.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
 
 FUZZ_SECONDS ?= 60
 fuzz/fuzz_scan: fuzz/fuzz_scan.c $(CORE_SRCS) $(TOOL_COMMON) src/core/*.h
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc/core -Itools -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DAG_CHECK_SUBJECTS -Isrc/core -Itools -o $@ $< $(CORE_SRCS) $(TOOL_COMMON) $(TOOL_LIBS)
 # seeds: every rule example (its \n as line breaks) under each role's
 # first byte ('0' to '3': the target takes the role from byte 0 mod 4)
 fuzz/seeds: $(RULE_FILES)

@@ -248,6 +248,17 @@ MatchRule(AgScanner *sc, int idx, const char *subject, size_t len, size_t offset
 	int			rc;
 	const AgRule *r = &sc->set->rules[idx];
 
+#ifdef AG_CHECK_SUBJECTS
+
+	/*
+	 * (the fuzzer's build) PCRE2 is told every subject is valid UTF-8 and
+	 * starts on a character; its code is not instrumented, so a subject
+	 * that is not would be a read out of bounds no sanitizer sees
+	 */
+	if (AgUtf8ValidPrefix(subject, len) != len ||
+		(offset < len && ((unsigned char) subject[offset] & 0xC0) == 0x80))
+		abort();
+#endif
 	if (sc->stat_runs == NULL)
 		return JitOrMatch(r, subject, len, offset, sc->md, sc->mctx);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
