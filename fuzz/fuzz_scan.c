@@ -29,22 +29,6 @@ static AgScanner *scanner;
 static AgScanner *naive_scanner;
 static AgUrlList urls;
 
-/* Valid UTF-8: every sequence decodes, and U+FFFD only where written. */
-static int
-ValidUtf8(const unsigned char *s, size_t len)
-{
-	for (size_t i = 0; i < len;)
-	{
-		int32_t		cp;
-		int			n = AgUtf8Decode(s + i, len - i, &cp);
-
-		if (n <= 0 || (cp == 0xFFFD && (n != 3 || memcmp(s + i, "\xEF\xBF\xBD", 3) != 0)))
-			return 0;
-		i += (size_t) n;
-	}
-	return 1;
-}
-
 int			LLVMFuzzerInitialize(int *argc, char ***argv);
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -86,7 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < n; i++)
 		if (f[i].start > f[i].end || f[i].end > size - 1 || f[i].details[0] != '{')
 			abort();
-	if (ValidUtf8(data + 1, size - 1))
+	if (AgUtf8ValidPrefix((const char *) data + 1, size - 1) == size - 1)
 	{
 		static const AgScanOptions naive = {1, -1.0, 0, 0, 0};
 		const AgFinding *g;

@@ -889,14 +889,15 @@ ValidUtf8Copy(AgScanner *sc, const char *text, size_t len, size_t from)
 	memcpy(sc->valid.data, text, from);
 	for (size_t i = from; i < len;)
 	{
-		int32_t		cp;
-		int			n = AgUtf8Decode(u + i, len - i, &cp);
+		int			n = AgUtf8ValidAt(u, len, i);
 
-		if (cp == 0xFFFD && (n != 3 || u[i] != 0xEF))
-			sc->valid.data[i] = '?';	/* (n is 1) */
+		if (n == 0)
+			sc->valid.data[i++] = '?';
 		else
+		{
 			memcpy(sc->valid.data + i, text + i, (size_t) n);
-		i += (size_t) n;
+			i += (size_t) n;
+		}
 	}
 	sc->valid.data[len] = '\0';
 	sc->valid.len = len;

@@ -155,9 +155,8 @@ AgUtf8Decode(const unsigned char *s, size_t len, int32_t *cp)
 	return n;
 }
 
-/* The sequence at s[i] (not ASCII): its length, or 0 if not valid UTF-8. */
-static inline int
-ValidSequenceAt(const unsigned char *s, size_t len, size_t i)
+int
+AgUtf8ValidAt(const unsigned char *s, size_t len, size_t i)
 {
 	int32_t		cp;
 	int			n = AgUtf8Decode(s + i, len - i, &cp);
@@ -190,7 +189,7 @@ AgUtf8ValidPrefix(const char *s, size_t len)
 		while (high != 0)
 		{
 			unsigned	p = (unsigned) __builtin_ctzll(high);
-			int			n = ValidSequenceAt(u, len, i + p);
+			int			n = AgUtf8ValidAt(u, len, i + p);
 
 			if (n == 0)
 				return i + p;
@@ -206,7 +205,7 @@ AgUtf8ValidPrefix(const char *s, size_t len)
 #endif
 	while (i < len)
 	{
-		int			n = u[i] < 0x80 ? 1 : ValidSequenceAt(u, len, i);
+		int			n = AgUtf8ValidAt(u, len, i);
 
 		if (n == 0)
 			return i;

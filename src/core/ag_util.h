@@ -48,6 +48,8 @@ extern int	AgUtf8Decode(const unsigned char *s, size_t len, int32_t *cp);
  * surrogate or code point past U+10FFFF; what PCRE2 calls valid.
  */
 extern size_t AgUtf8ValidPrefix(const char *s, size_t len);
+/* Length of the valid UTF-8 sequence at s[i] (i < len), or 0 if none starts there. */
+extern int	AgUtf8ValidAt(const unsigned char *s, size_t len, size_t i);
 /* Encodes cp into out (4 bytes room); returns bytes written. */
 extern int	AgUtf8Encode(int32_t cp, unsigned char *out);
 
