@@ -25,7 +25,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 deps() {
-	local pkgs="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib libpcre2-dev libutf8proc-dev build-essential pkg-config libipc-run-perl clang"
+	local pkgs="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib libpcre2-dev libutf8proc-dev build-essential pkg-config libipc-run-perl clang libclang-rt-14-dev"
 	if ! dpkg -s $pkgs >/dev/null 2>&1; then
 		echo "== installing packages: $pkgs"
 		$SUDO apt-get update -qq
