@@ -346,14 +346,17 @@ CountExtraBytes(AgScanner *sc, const char *text, size_t len)
 			const __m128i cont = _mm_set1_epi8((char) 0x80);
 			const __m128i one = _mm_set1_epi8(1);
 			__m128i		ones = _mm_setzero_si128();
+			__m128i		v[4];
 
 			for (int k = 0; k < 4; k++)
-			{
-				__m128i		v = _mm_loadu_si128((const __m128i *) (s + i + 16 * k));
-
-				ones = _mm_add_epi8(ones, _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(v, top), cont),
+				v[k] = _mm_loadu_si128((const __m128i *) (s + i + 16 * k));
+			/* most blocks are ASCII: no byte from 0x80 up, nothing to count */
+			if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(v[0], v[1]),
+											   _mm_or_si128(v[2], v[3]))) == 0)
+				continue;
+			for (int k = 0; k < 4; k++)
+				ones = _mm_add_epi8(ones, _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(v[k], top), cont),
 														one));
-			}
 			/* a 1 per continuation byte, summed in two halves */
 			ones = _mm_sad_epu8(ones, _mm_setzero_si128());
 			sum += (uint32_t) _mm_cvtsi128_si32(ones) + (uint32_t) _mm_extract_epi16(ones, 4);
