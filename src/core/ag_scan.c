@@ -488,9 +488,9 @@ CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
 }
 
 /*
- * PCRE2 matches k caselessly with U+212A KELVIN SIGN (E2 84 AA) and s
- * with U+017F LONG S (C5 BF); the keyword prefilter folds ASCII case only.
- * For a text that holds either, the prefilter reads a copy with each
+ * PCRE2 matches k caselessly with U+212A KELVIN SIGN and s with U+017F
+ * LONG S (AgCaselessPartnerAt); the keyword prefilter folds ASCII case
+ * only.  For a text that holds either, the prefilter reads a copy with each
  * written as its ASCII letter (sc->folded), and every hit is moved back
  * onto the text (sc->folded_at: the text's offset of each byte of the
  * copy, and of its end).  0, or -1 when out of memory.
@@ -498,7 +498,6 @@ CollectWindows(AgScanner *sc, const AgPrefilter *pf, const char *text,
 static int
 FoldCaselessPartners(AgScanner *sc, const char *text, size_t len)
 {
-	const unsigned char *u = (const unsigned char *) text;
 	size_t		n = 0;
 
 	sc->folded.len = 0;
@@ -515,19 +514,12 @@ FoldCaselessPartners(AgScanner *sc, const char *text, size_t len)
 	}
 	for (size_t i = 0; i < len; n++)
 	{
+		int			step = 1;
+		char		letter = AgCaselessPartnerAt(text, len, i, &step);
+
 		sc->folded_at[n] = (uint32_t) i;
-		if (u[i] == 0xE2 && len - i >= 3 && u[i + 1] == 0x84 && u[i + 2] == 0xAA)
-		{
-			sc->folded.data[n] = 'k';
-			i += 3;
-		}
-		else if (u[i] == 0xC5 && len - i >= 2 && u[i + 1] == 0xBF)
-		{
-			sc->folded.data[n] = 's';
-			i += 2;
-		}
-		else
-			sc->folded.data[n] = text[i++];
+		sc->folded.data[n] = letter ? letter : text[i];
+		i += (size_t) step;
 	}
 	sc->folded_at[n] = (uint32_t) len;
 	sc->folded.len = n;

@@ -284,6 +284,24 @@ AgHoldsCaselessPartner(const char *s, size_t len)
 		EndsOfSequence(u, len, 0xAA, "\xE2\x84", 2);
 }
 
+char
+AgCaselessPartnerAt(const char *s, size_t len, size_t i, int *n)
+{
+	const unsigned char *u = (const unsigned char *) s;
+
+	if (u[i] == 0xE2 && len - i >= 3 && u[i + 1] == 0x84 && u[i + 2] == 0xAA)
+	{
+		*n = 3;
+		return 'k';
+	}
+	if (u[i] == 0xC5 && len - i >= 2 && u[i + 1] == 0xBF)
+	{
+		*n = 2;
+		return 's';
+	}
+	return 0;
+}
+
 size_t
 AgCountDigits(const char *s, size_t len, size_t enough)
 {

@@ -61,6 +61,12 @@ extern int	AgUtf8Encode(int32_t cp, unsigned char *out);
  */
 extern int	AgHoldsCaselessPartner(const char *s, size_t len);
 
+/*
+ * The ASCII letter such a character at s[i] stands for ('k' or 's'), its
+ * length in *n; 0 when none is there.
+ */
+extern char AgCaselessPartnerAt(const char *s, size_t len, size_t i, int *n);
+
 /* for a helper whose constant arguments the caller's loop must see */
 #define AG_ALWAYS_INLINE inline __attribute__((always_inline))
 
