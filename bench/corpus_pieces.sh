@@ -27,6 +27,12 @@ load_corpus_pieces() {
 	psql -qX -d "$db" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 CREATE TABLE corpus_line (n bigserial, line text);
 CREATE TABLE corpus_piece (id int PRIMARY KEY, prompt text);
+-- stored inline and uncompressed: an INSERT ... SELECT from here then
+-- hands the chat table its text as an application does (a bind parameter
+-- or a literal), not a value compressed (or stored out of line) already,
+-- which the chat table would store as it is and a scan would have to
+-- decompress (or fetch)
+ALTER TABLE corpus_piece ALTER COLUMN prompt SET STORAGE PLAIN;
 SQL
 	for f in "$corpus"/benign/*.jsonl; do
 		psql -qX -d "$db" -v ON_ERROR_STOP=1 -c "\\copy corpus_line (line) FROM '$f' WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')" >/dev/null
@@ -34,8 +40,10 @@ SQL
 	psql -qX -d "$db" -v ON_ERROR_STOP=1 -tA <<'SQL'
 WITH t AS (SELECT string_agg(line::jsonb->>'text', E'\n' ORDER BY n) AS s FROM corpus_line)
 INSERT INTO corpus_piece
-SELECT k + 1, substr(s, 2048 * k + 1, 2048)
-  FROM t, generate_series(0, length(s) / 2048 - 1) k;
+SELECT row_number() OVER (ORDER BY k), p
+  FROM (SELECT k, substr(s, 2048 * k + 1, 2048) AS p
+		  FROM t, generate_series(0, length(s) / 2048 - 1) k) pieces
+ WHERE octet_length(p) <= 6000;	-- (stored inline: it must fit a page)
 CREATE TABLE corpus_message AS
 SELECT row_number() OVER (ORDER BY n)::int AS id, line::jsonb->>'text' AS prompt FROM corpus_line;
 ALTER TABLE corpus_message ADD PRIMARY KEY (id);
