@@ -268,9 +268,19 @@ BEGIN
 	IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'aiguard_protect') THEN
 		EXECUTE format('DROP TRIGGER aiguard_protect ON %s', tbl);
 	END IF;
-	-- block mode must see the row before it is stored, to reject it
-	EXECUTE format('CREATE TRIGGER aiguard_protect %s INSERT ON %s FOR EACH ROW EXECUTE FUNCTION @extschema@.aiguard_protect_trigger(%s)',
+	-- block mode must see the row before it is stored, to reject it.
+	-- Detect mode reads the statement's new rows as inserted, before TOAST
+	-- compressed them (a row trigger would read each back from the table):
+	-- a statement trigger with a transition table, except where rows can
+	-- arrive without this table's statement triggers firing (rows routed
+	-- into a partition) or where the row trigger must be cloned onto
+	-- partitions (a partitioned table).
+	EXECUTE format('CREATE TRIGGER aiguard_protect %s INSERT ON %s %s EXECUTE FUNCTION @extschema@.aiguard_protect_trigger(%s)',
 				   CASE WHEN mode = 'block' THEN 'BEFORE' ELSE 'AFTER' END, tbl,
+				   CASE WHEN mode = 'detect' AND relkind = 'r' AND
+							 NOT (SELECT c.relispartition FROM pg_class c WHERE c.oid = tbl)
+						THEN 'REFERENCING NEW TABLE AS aiguard_new_rows FOR EACH STATEMENT'
+						ELSE 'FOR EACH ROW' END,
 				   (SELECT string_agg(quote_literal(x), ', ' ORDER BY o)
 					  FROM unnest(ARRAY[mode] || args || keycols) WITH ORDINALITY AS u(x, o)));
 
