@@ -24,6 +24,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# A PostgreSQL built with OpenSSL links libcrypto already: src/pg/ag_digest.c
+# then calls it directly (a digest fetched once, not per message).
+ifneq ($(shell grep -c '^\#define USE_OPENSSL 1' $(shell $(PG_CONFIG) --includedir-server)/pg_config.h),0)
+SHLIB_LINK += -lcrypto
+endif
+
 # PGXS does not track headers: rebuild objects when any header changes.
 $(OBJS): $(wildcard src/core/*.h src/pg/*.h)
 

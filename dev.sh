@@ -25,7 +25,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 deps() {
-	local pkgs="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib libpcre2-dev libutf8proc-dev build-essential pkg-config libipc-run-perl"
+	local pkgs="postgresql-$PGVER postgresql-server-dev-$PGVER postgresql-contrib libpcre2-dev libutf8proc-dev libssl-dev build-essential pkg-config libipc-run-perl"
 	# the test suite's fuzz smoke: clang with libFuzzer's runtime
 	[ "${1:-}" = test ] && pkgs="$pkgs clang libclang-rt-14-dev"
 	if ! dpkg -s $pkgs >/dev/null 2>&1; then

@@ -65,6 +65,7 @@
 #include "ag_alerts.h"
 #include "ag_catalog.h"
 #include "ag_clean_texts.h"
+#include "ag_digest.h"
 #include "ag_guc.h"
 #include "ag_network.h"
 #include "ag_overlap.h"
@@ -714,31 +715,6 @@ ScanField(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *field,
 }
 
 /*
- * SHA-256 of a message, as 64 hex digits (hex must hold 65 bytes).  ctx is
- * made for the first message of a row and used again for the others: with
- * OpenSSL, making and freeing one costs a third of what hashing 2 KiB does.
- */
-static void
-MessageDigest(pg_cryptohash_ctx **ctxp, const char *text, char *hex)
-{
-	pg_cryptohash_ctx *ctx;
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-
-	if (*ctxp == NULL)
-		*ctxp = pg_cryptohash_create(PG_SHA256);
-	ctx = *ctxp;
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) text, strlen(text)) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("could not compute the SHA-256 digest of a message: %s",
-						pg_cryptohash_error(ctx))));
-	hex_encode((const char *) digest, sizeof(digest), hex);
-	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
-}
-
-/*
  * Scans a mapped field.  What a jsonpath mapping selects is a list of
  * messages (LiteLLM's "messages": every user message of the request, that
  * is the whole conversation so far), and each message is scanned on its
@@ -758,7 +734,6 @@ ScanMessages(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *fie
 	int			n;
 	char	  **texts;
 	int			created = 0;
-	pg_cryptohash_ctx *digest_ctx = NULL;	/* (the resource owner frees it on error) */
 
 	if (PlainMapping(rc, f))
 		return ScanField(rc, cat, src, field, role, FieldValue(rc, f), system);
@@ -770,12 +745,12 @@ ScanMessages(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *fie
 		src->message_scope = psprintf("user:%s", src->user_id);
 	for (int i = 0; i < n; i++)
 	{
-		char		hash[PG_SHA256_DIGEST_LENGTH * 2 + 1];
+		char		hash[AG_SHA256_HEX_LEN + 1];
 		int			nfound;
 
 		if (texts[i][0] == '\0')
 			continue;
-		MessageDigest(&digest_ctx, texts[i], hash);
+		AgSha256Hex(texts[i], strlen(texts[i]), hash);
 		/* a user message or tool output found clean before is clean again */
 		if (role != AG_ROLE_RESPONSE && AgTextKnownClean(cat, role, hash))
 			continue;
@@ -786,7 +761,6 @@ ScanMessages(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *fie
 		if (nfound == 0 && role != AG_ROLE_RESPONSE)
 			AgRememberCleanText(cat, role, hash);
 	}
-	pg_cryptohash_free(digest_ctx);
 	src->message_index = 0;
 	src->message_hash = NULL;
 	src->message_scope = NULL;
