@@ -273,12 +273,15 @@ BEGIN
 	-- compressed them (a row trigger would read each back from the table):
 	-- a statement trigger with a transition table, except where rows can
 	-- arrive without this table's statement triggers firing (rows routed
-	-- into a partition) or where the row trigger must be cloned onto
-	-- partitions (a partitioned table).
+	-- into a partition; rows a logical-replication subscription applies) or
+	-- where the row trigger must be cloned onto partitions (a partitioned
+	-- table).  A table attached as a partition later gets a row trigger
+	-- then (aiguard.keep_partitions_protected).
 	EXECUTE format('CREATE TRIGGER aiguard_protect %s INSERT ON %s %s EXECUTE FUNCTION @extschema@.aiguard_protect_trigger(%s)',
 				   CASE WHEN mode = 'block' THEN 'BEFORE' ELSE 'AFTER' END, tbl,
 				   CASE WHEN mode = 'detect' AND relkind = 'r' AND
-							 NOT (SELECT c.relispartition FROM pg_class c WHERE c.oid = tbl)
+							 NOT (SELECT c.relispartition FROM pg_class c WHERE c.oid = tbl) AND
+							 NOT EXISTS (SELECT 1 FROM pg_subscription_rel r WHERE r.srrelid = tbl)
 						THEN 'REFERENCING NEW TABLE AS aiguard_new_rows FOR EACH STATEMENT'
 						ELSE 'FOR EACH ROW' END,
 				   (SELECT string_agg(quote_literal(x), ', ' ORDER BY o)
@@ -356,3 +359,46 @@ END
 $$;
 CREATE EVENT TRIGGER aiguard_forget_dropped_tables ON sql_drop
 	EXECUTE FUNCTION aiguard.forget_dropped_tables();
+
+-- A table protected in detect mode by a statement trigger that becomes a
+-- partition (ALTER TABLE ... ATTACH PARTITION) would miss the rows routed
+-- to it through its parent, which fire no statement trigger of its own:
+-- its trigger becomes a row trigger, with the same arguments.  Only
+-- aiguard's own trigger, calling aiguard's own function, is rebuilt, from
+-- its arguments alone.  SECURITY DEFINER: any role's ALTER TABLE fires it,
+-- and only the extension owner may be trusted to recreate the trigger.
+CREATE FUNCTION aiguard.keep_partitions_protected() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+DECLARE
+	t record;
+	rest bytea;
+	args text[];
+	pos int;
+BEGIN
+	FOR t IN
+		SELECT tg.tgrelid::regclass AS tbl, tg.tgargs, tg.tgnargs
+		  FROM aiguard.protected_tables p
+		  JOIN pg_class c ON c.oid = p.relid
+		  JOIN pg_trigger tg ON tg.tgrelid = c.oid AND tg.tgname = 'aiguard_protect'
+		 WHERE c.relispartition AND tg.tgtype & 1 = 0
+		   AND tg.tgfoid = '@extschema@.aiguard_protect_trigger'::regproc
+	LOOP
+		-- the arguments: each ends in a zero byte
+		args := ARRAY[]::text[];
+		rest := t.tgargs;
+		FOR k IN 1 .. t.tgnargs LOOP
+			pos := position('\x00'::bytea IN rest);
+			args := args || convert_from(substring(rest FROM 1 FOR pos - 1), 'UTF8');
+			rest := substring(rest FROM pos + 1);
+		END LOOP;
+		EXECUTE format('DROP TRIGGER aiguard_protect ON %s', t.tbl);
+		EXECUTE format('CREATE TRIGGER aiguard_protect AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION @extschema@.aiguard_protect_trigger(%s)',
+					   t.tbl, (SELECT string_agg(quote_literal(a), ', ' ORDER BY o)
+								 FROM unnest(args) WITH ORDINALITY AS u(a, o)));
+	END LOOP;
+END
+$$;
+CREATE EVENT TRIGGER aiguard_keep_partitions_protected ON ddl_command_end
+	WHEN TAG IN ('ALTER TABLE')
+	EXECUTE FUNCTION aiguard.keep_partitions_protected();

@@ -89,15 +89,21 @@ RunInsert(void *arg)
 	if (a->found_type)
 	{
 		bool		isnull;
-		MemoryContext spicxt;
+		char	   *severity;
 
 		a->alert_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 												  SPI_tuptable->tupdesc, 1, &isnull));
 		a->inserted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
 												 SPI_tuptable->tupdesc, 2, &isnull));
-		spicxt = MemoryContextSwitchTo(CurTransactionContext);
-		a->severity = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-		MemoryContextSwitchTo(spicxt);
+		/*
+		 * in the caller's memory (SPI_palloc), which a statement trigger
+		 * empties after each row: CurTransactionContext, inside a row's
+		 * subtransaction, would keep a block per alerting row until the
+		 * transaction ends
+		 */
+		severity = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+		a->severity = SPI_palloc(strlen(severity) + 1);
+		strcpy(a->severity, severity);
 	}
 	SPI_finish();
 }

@@ -20,12 +20,16 @@
 #include "utils/builtins.h"
 
 #ifdef USE_OPENSSL
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #endif
 
 static void
 DigestFailed(const char *why)
 {
+#ifdef USE_OPENSSL
+	ERR_clear_error();			/* (what OpenSSL queued is not ours to keep) */
+#endif
 	ereport(ERROR,
 			(errcode(ERRCODE_INTERNAL_ERROR),
 			 errmsg("could not compute a SHA-256 digest: %s", why)));
@@ -52,7 +56,11 @@ AgSha256Hex(const char *data, size_t len, char *hex)
 		if (sha256 == NULL)
 			DigestFailed("OpenSSL has no SHA-256");
 	}
+#if OPENSSL_VERSION_NUMBER >= 0x10100000L
 	if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL)
+#else
+	if (ctx == NULL && (ctx = EVP_MD_CTX_create()) == NULL)
+#endif
 		DigestFailed("out of memory");
 	if (EVP_DigestInit_ex(ctx, sha256, NULL) != 1 ||
 		EVP_DigestUpdate(ctx, data, len) != 1 ||

@@ -259,11 +259,12 @@ AppendContentParts(StringInfo out, JsonbContainer *c, int depth)
 /*
  * A mapping's jsonpath, parsed once per backend: parsing it again for every
  * row cost a gateway's INSERT about 10,000 instructions (of 230,000 for
- * the whole trigger).  The last JSONPATH_CACHE paths are kept, in
- * TopMemoryContext; a path is parsed the same whatever the session's
+ * the whole trigger).  Up to JSONPATH_CACHE paths are kept (the LiteLLM
+ * preset maps four per table), in TopMemoryContext, the oldest making room
+ * for a new one; a path is parsed the same whatever the session's
  * settings, so a kept one is never stale.
  */
-#define JSONPATH_CACHE 8
+#define JSONPATH_CACHE 32
 
 static struct
 {
@@ -1211,11 +1212,20 @@ ProtectNewRows(TriggerData *trigdata)
 	int			ptr;
 
 	if (rows == NULL)
-		ereport(ERROR,
+	{
+		/* a trigger made by hand: keep the rows, say so loudly */
+		char	   *table = SourceTableName(trigdata->tg_relation);
+
+		ereport(WARNING,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("aiguard_protect_trigger() as a statement trigger needs a transition table of the new rows"),
-				 errhint("Call aiguard_protect() again for table \"%s\".",
-						 RelationGetRelationName(trigdata->tg_relation))));
+				 errmsg("aiguard did not scan the rows this statement inserted into %s; the rows were kept",
+						table),
+				 errdetail("aiguard_protect_trigger() as a statement trigger needs a transition table of the new rows."),
+				 errhint("Call aiguard_protect() again for this table.")));
+		AgRecordScanError(NULL, table, NULL, "39P01",
+						  "rows not scanned: the statement trigger has no transition table of new rows");
+		return;
+	}
 	slot = MakeSingleTupleTableSlot(trigdata->tg_relation->rd_att, &TTSOpsMinimalTuple);
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "aiguard row", ALLOCSET_DEFAULT_SIZES);
 
