@@ -20,10 +20,16 @@
  * first hex digits; an entry is valid for the catalog generation it was
  * made in, and the catalog is rebuilt whenever a rule, the model, a canary
  * or an indicator changes.
+ *
+ * The most recent clean texts are also kept verbatim (below): the next
+ * request of a conversation repeats them as its history, and comparing
+ * their bytes costs far less than hashing them, which such a text then
+ * needs not.
  */
 #include "postgres.h"
 
 #include "ag_clean_texts.h"
+#include "utils/memutils.h"
 #include "ag_guc.h"
 
 #define CLEAN_TEXT_SLOTS 4096
@@ -67,4 +73,58 @@ AgRememberCleanText(const AgCatalog *cat, AgRole role, const char *sha256hex)
 	e->role = role;
 	e->max_scan_bytes = aiguard_max_scan_bytes;
 	strlcpy(e->digest, sha256hex, sizeof(e->digest));
+}
+
+/*
+ * The last RECENT_TEXTS clean texts of at most RECENT_TEXT_MAX bytes, as
+ * they are (at most 512 KiB, in TopMemoryContext), with what their verdict
+ * held for; a text is found here only if every byte is the same.
+ */
+#define RECENT_TEXTS 64
+#define RECENT_TEXT_MAX 8192
+
+typedef struct RecentText
+{
+	uint64		generation;		/* 0: empty */
+	int			max_scan_bytes;
+	AgRole		role;
+	size_t		len;
+	char	   *text;
+} RecentText;
+
+static RecentText recent_texts[RECENT_TEXTS];
+static int	recent_next;
+
+bool
+AgTextRecentlyClean(const AgCatalog *cat, AgRole role, const char *text, size_t len)
+{
+	for (int i = 0; i < RECENT_TEXTS; i++)
+	{
+		const RecentText *e = &recent_texts[i];
+
+		if (e->len == len && e->generation == cat->generation && e->role == role &&
+			e->max_scan_bytes == aiguard_max_scan_bytes && memcmp(e->text, text, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+void
+AgRememberRecentlyClean(const AgCatalog *cat, AgRole role, const char *text, size_t len)
+{
+	RecentText *e;
+
+	if (len == 0 || len > RECENT_TEXT_MAX)
+		return;
+	e = &recent_texts[recent_next];
+	recent_next = (recent_next + 1) % RECENT_TEXTS;
+	e->generation = 0;			/* (empty until it is whole again) */
+	if (e->text != NULL)
+		pfree(e->text);
+	e->text = MemoryContextAlloc(TopMemoryContext, len);
+	memcpy(e->text, text, len);
+	e->len = len;
+	e->role = role;
+	e->max_scan_bytes = aiguard_max_scan_bytes;
+	e->generation = cat->generation;
 }

@@ -17,4 +17,13 @@ extern bool AgTextKnownClean(const AgCatalog *cat, AgRole role, const char *sha2
 /* Remembers that it had none (call only after a complete scan). */
 extern void AgRememberCleanText(const AgCatalog *cat, AgRole role, const char *sha256hex);
 
+/*
+ * The same for a text kept verbatim among the last ones found clean: no
+ * digest needed, every byte compared.
+ */
+extern bool AgTextRecentlyClean(const AgCatalog *cat, AgRole role, const char *text, size_t len);
+
+/* Keeps it among them (call only after a complete scan found nothing). */
+extern void AgRememberRecentlyClean(const AgCatalog *cat, AgRole role, const char *text, size_t len);
+
 #endif							/* AG_CLEAN_TEXTS_H */

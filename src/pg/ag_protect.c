@@ -748,19 +748,32 @@ ScanMessages(RowContext *rc, AgCatalog *cat, AgAlertSource *src, const char *fie
 	{
 		char		hash[AG_SHA256_HEX_LEN + 1];
 		int			nfound;
+		size_t		len;
 
 		if (texts[i][0] == '\0')
 			continue;
-		AgSha256Hex(texts[i], strlen(texts[i]), hash);
-		/* a user message or tool output found clean before is clean again */
-		if (role != AG_ROLE_RESPONSE && AgTextKnownClean(cat, role, hash))
+		len = strlen(texts[i]);
+		/*
+		 * a user message or tool output found clean before is clean again:
+		 * a recent one is known by its bytes, any other by its digest
+		 */
+		if (role != AG_ROLE_RESPONSE && AgTextRecentlyClean(cat, role, texts[i], len))
 			continue;
+		AgSha256Hex(texts[i], len, hash);
+		if (role != AG_ROLE_RESPONSE && AgTextKnownClean(cat, role, hash))
+		{
+			AgRememberRecentlyClean(cat, role, texts[i], len);
+			continue;
+		}
 		src->message_index = i + 1;
 		src->message_hash = hash;
 		src->history = i < n - 1;
 		created += ScanFieldCounting(rc, cat, src, field, role, texts[i], system, &nfound);
 		if (nfound == 0 && role != AG_ROLE_RESPONSE)
+		{
 			AgRememberCleanText(cat, role, hash);
+			AgRememberRecentlyClean(cat, role, texts[i], len);
+		}
 	}
 	src->message_index = 0;
 	src->message_hash = NULL;
