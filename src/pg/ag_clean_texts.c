@@ -113,16 +113,18 @@ void
 AgRememberRecentlyClean(const AgCatalog *cat, AgRole role, const char *text, size_t len)
 {
 	RecentText *e;
+	char	   *copy;
 
 	if (len == 0 || len > RECENT_TEXT_MAX)
 		return;
+	/* (copied before the old copy is freed: running out of memory leaves it whole) */
+	copy = MemoryContextAlloc(TopMemoryContext, len);
+	memcpy(copy, text, len);
 	e = &recent_texts[recent_next];
 	recent_next = (recent_next + 1) % RECENT_TEXTS;
-	e->generation = 0;			/* (empty until it is whole again) */
 	if (e->text != NULL)
 		pfree(e->text);
-	e->text = MemoryContextAlloc(TopMemoryContext, len);
-	memcpy(e->text, text, len);
+	e->text = copy;
 	e->len = len;
 	e->role = role;
 	e->max_scan_bytes = aiguard_max_scan_bytes;
