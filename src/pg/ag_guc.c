@@ -20,6 +20,7 @@ bool		aiguard_include_evidence = false;
 double		aiguard_block_threshold = 0.8;
 char	   *aiguard_block_message = NULL;
 int			aiguard_max_scan_bytes = 1024 * 1024;
+bool		aiguard_jsonpath_shortcut = true;
 char	   *aiguard_database = NULL;
 int			aiguard_worker_naptime_ms = 1000;
 int			aiguard_batch_size = 200;
@@ -57,6 +58,11 @@ AgGucInit(void)
 							"Alerts on truncated text say so in their details.",
 							&aiguard_max_scan_bytes, 1024 * 1024, 1024, 64 * 1024 * 1024,
 							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomBoolVariable("aiguard.jsonpath_shortcut",
+							 "Reads role-filtered message lists without jsonpath (a diagnostic switch).",
+							 "Off, every jsonpath mapping is evaluated by PostgreSQL's jsonpath; the results are the same.",
+							 &aiguard_jsonpath_shortcut, true,
+							 PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 	/* Postmaster-level settings can only be defined while preloading. */
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomStringVariable("aiguard.database",

@@ -10,6 +10,7 @@ extern bool aiguard_include_evidence;
 extern double aiguard_block_threshold;
 extern char *aiguard_block_message;
 extern int	aiguard_max_scan_bytes;
+extern bool aiguard_jsonpath_shortcut;
 extern char *aiguard_database;
 extern int	aiguard_worker_naptime_ms;
 extern int	aiguard_batch_size;

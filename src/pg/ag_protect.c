@@ -317,6 +317,152 @@ NoJsonPathVars(void)
 }
 
 /*
+ * The commonest mapping, a message list filtered by a member's value and
+ * read at another member ('$[*] ? (@.role == "user").content': the LiteLLM
+ * preset maps three such paths), read straight from the jsonb instead of
+ * through jsonb_path_query_array, which builds the array of results and
+ * cost a gateway's row about 17,000 instructions a path.  Only the path
+ * written exactly so (no other spacing, identifiers of ASCII letters,
+ * digits and '_', a literal without quotes or backslashes), and only a
+ * list whose shape leaves lax mode nothing to do: the value is an array,
+ * no element is an array, no filtering member is an array or object.
+ * Then jsonpath selects, in order, the elements that are objects whose
+ * member is that very string, and yields each one's read member when it
+ * has one (a missing member yields nothing; a number, a boolean or null
+ * never equals a string).  Any other path or shape: false, and the caller
+ * asks jsonpath.  (sql/protect.sql compares both on such lists and on the
+ * shapes that take jsonpath.)
+ */
+#define ROLE_FILTER_PART 64
+
+typedef struct RoleFilter
+{
+	char		member[ROLE_FILTER_PART];	/* "role" */
+	char		value[ROLE_FILTER_PART];	/* "user" */
+	char		read[ROLE_FILTER_PART];	/* "content" */
+} RoleFilter;
+
+/* An identifier at *p into out (at most ROLE_FILTER_PART - 1 bytes). */
+static bool
+TakeIdentifier(const char **p, char *out)
+{
+	size_t		n = 0;
+
+	while (((*p)[n] >= 'a' && (*p)[n] <= 'z') || ((*p)[n] >= 'A' && (*p)[n] <= 'Z') ||
+		   ((*p)[n] >= '0' && (*p)[n] <= '9') || (*p)[n] == '_')
+		n++;
+	if (n == 0 || n >= ROLE_FILTER_PART || ((*p)[0] >= '0' && (*p)[0] <= '9'))
+		return false;
+	memcpy(out, *p, n);
+	out[n] = '\0';
+	*p += n;
+	return true;
+}
+
+static bool
+TakeLiteral(const char **p, const char *lit)
+{
+	size_t		n = strlen(lit);
+
+	if (strncmp(*p, lit, n) != 0)
+		return false;
+	*p += n;
+	return true;
+}
+
+static bool
+ParseRoleFilter(const char *path, RoleFilter *rf)
+{
+	const char *p = path;
+	size_t		n = 0;
+
+	if (!TakeLiteral(&p, "$[*] ? (@.") || !TakeIdentifier(&p, rf->member) ||
+		!TakeLiteral(&p, " == \""))
+		return false;
+	while (p[n] != '\0' && p[n] != '"' && p[n] != '\\' && n < ROLE_FILTER_PART - 1)
+		n++;
+	if (p[n] != '"')
+		return false;
+	memcpy(rf->value, p, n);
+	rf->value[n] = '\0';
+	p += n;
+	return TakeLiteral(&p, "\").") && TakeIdentifier(&p, rf->read) && *p == '\0';
+}
+
+/* One selected item as text, as FieldValues gives it (NULL for a JSON null). */
+static char *
+ItemText(JsonbValue *v)
+{
+	StringInfoData item;
+
+	if (v->type == jbvNull)
+		return NULL;
+	initStringInfo(&item);
+	if (v->type != jbvBinary || AppendContentParts(&item, v->val.binary.data, 0) == 0)
+		AppendJsonbScalar(&item, v);
+	return item.data;
+}
+
+static void
+AppendItem(char ***out, int *n, int *cap, char *text)
+{
+	if (text == NULL)
+		return;
+	if (*n == *cap)
+	{
+		*cap *= 2;
+		*out = repalloc(*out, *cap * sizeof(char *));
+	}
+	(*out)[(*n)++] = text;
+}
+
+/*
+ * The items rf selects from jb, appended to *out; false (and nothing
+ * appended) when jb's shape needs jsonpath itself.
+ */
+static bool
+RoleFilterValues(Jsonb *jb, const RoleFilter *rf, char ***out, int *n, int *cap)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	size_t		vlen = strlen(rf->value);
+
+	if (!JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb))
+		return false;
+	/* first the shape: no element an array, no filtering member a container */
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		JsonbValue	m;
+
+		if (tok != WJB_ELEM || v.type != jbvBinary)
+			continue;
+		if (!JsonContainerIsObject(v.val.binary.data))
+			return false;
+		if (getKeyJsonValueFromContainer(v.val.binary.data, rf->member, strlen(rf->member), &m) &&
+			m.type == jbvBinary)
+			return false;
+	}
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		JsonbValue	m,
+					r;
+
+		if (tok != WJB_ELEM || v.type != jbvBinary)
+			continue;
+		if (!getKeyJsonValueFromContainer(v.val.binary.data, rf->member, strlen(rf->member), &m) ||
+			m.type != jbvString || m.val.string.len != (int) vlen ||
+			memcmp(m.val.string.val, rf->value, vlen) != 0)
+			continue;
+		if (getKeyJsonValueFromContainer(v.val.binary.data, rf->read, strlen(rf->read), &r))
+			AppendItem(out, n, cap, ItemText(&r));
+	}
+	return true;
+}
+
+/*
  * Values of one mapped field as texts: the column's value for a plain
  * mapping, each non-null item a jsonpath selects otherwise (the messages
  * of a message list).  Sets *n; NULL when there is nothing.
@@ -366,33 +512,25 @@ FieldValues(RowContext *rc, Field field, int *n)
 				 errmsg("column \"%s\" of table %s is not json or jsonb", col, rc->source_table),
 				 errdetail("A jsonpath mapping (\"%s\") needs a json or jsonb column.", path)));
 	{
-		Jsonb	   *res = DatumGetJsonbP(DirectFunctionCall4(jsonb_path_query_array,
-															 value, ParsedJsonPath(path),
-															 NoJsonPathVars(),
-															 BoolGetDatum(true)));
-		JsonbIterator *it = JsonbIteratorInit(&res->root);
+		RoleFilter	rf;
+		int			cap = 4;
+		Jsonb	   *res;
+		JsonbIterator *it;
 		JsonbValue	v;
 		JsonbIteratorToken tok;
-		int			cap = 4;
 
 		out = palloc(cap * sizeof(char *));
+		if (aiguard_jsonpath_shortcut && ParseRoleFilter(path, &rf) &&
+			RoleFilterValues(DatumGetJsonbP(value), &rf, &out, n, &cap))
+			return *n > 0 ? out : NULL;
+		res = DatumGetJsonbP(DirectFunctionCall4(jsonb_path_query_array,
+												 value, ParsedJsonPath(path),
+												 NoJsonPathVars(),
+												 BoolGetDatum(true)));
+		it = JsonbIteratorInit(&res->root);
 		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			StringInfoData item;
-
-			if (tok != WJB_ELEM || v.type == jbvNull)
-				continue;
-			if (*n == cap)
-			{
-				cap *= 2;
-				out = repalloc(out, cap * sizeof(char *));
-			}
-			initStringInfo(&item);
-			if (v.type != jbvBinary ||
-				AppendContentParts(&item, v.val.binary.data, 0) == 0)
-				AppendJsonbScalar(&item, &v);
-			out[(*n)++] = item.data;
-		}
+			if (tok == WJB_ELEM)
+				AppendItem(&out, n, &cap, ItemText(&v));
 		return *n > 0 ? out : NULL;
 	}
 }
