@@ -520,9 +520,15 @@ FieldValues(RowContext *rc, Field field, int *n)
 		JsonbIteratorToken tok;
 
 		out = palloc(cap * sizeof(char *));
-		if (aiguard_jsonpath_shortcut && ParseRoleFilter(path, &rf) &&
-			RoleFilterValues(DatumGetJsonbP(value), &rf, &out, n, &cap))
-			return *n > 0 ? out : NULL;
+		if (aiguard_jsonpath_shortcut && ParseRoleFilter(path, &rf))
+		{
+			/* (decompressed once: jsonpath reads the same copy if need be) */
+			Jsonb	   *jb = DatumGetJsonbP(value);
+
+			if (RoleFilterValues(jb, &rf, &out, n, &cap))
+				return *n > 0 ? out : NULL;
+			value = JsonbPGetDatum(jb);
+		}
 		res = DatumGetJsonbP(DirectFunctionCall4(jsonb_path_query_array,
 												 value, ParsedJsonPath(path),
 												 NoJsonPathVars(),
