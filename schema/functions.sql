@@ -146,6 +146,25 @@ BEGIN
 END
 $$;
 
+-- (Re)creates tbl's aiguard_protect trigger: timing BEFORE or AFTER,
+-- level FOR EACH ROW or the statement form, args its arguments (mode,
+-- mapping, key columns).  For aiguard_protect() and
+-- aiguard.keep_partitions_protected() alone: timing and level are theirs.
+CREATE FUNCTION aiguard.create_protect_trigger(tbl regclass, timing text, level text, args text[])
+	RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'aiguard_protect') THEN
+		EXECUTE format('DROP TRIGGER aiguard_protect ON %s', tbl);
+	END IF;
+	EXECUTE format('CREATE TRIGGER aiguard_protect %s INSERT ON %s %s EXECUTE FUNCTION @extschema@.aiguard_protect_trigger(%s)',
+				   timing, tbl, level,
+				   (SELECT string_agg(quote_literal(a), ', ' ORDER BY o)
+					  FROM unnest(args) WITH ORDINALITY AS u(a, o)));
+END
+$$;
+REVOKE ALL ON FUNCTION aiguard.create_protect_trigger(regclass, text, text, text[]) FROM PUBLIC;
+
 CREATE FUNCTION aiguard_protect(
 	tbl regclass,
 	prompt text DEFAULT NULL,
@@ -265,9 +284,6 @@ BEGIN
 	END IF;
 	mapping := mapping || jsonb_build_object('key', to_jsonb(keycols));
 
-	IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'aiguard_protect') THEN
-		EXECUTE format('DROP TRIGGER aiguard_protect ON %s', tbl);
-	END IF;
 	-- block mode must see the row before it is stored, to reject it.
 	-- Detect mode reads the statement's new rows as inserted, before TOAST
 	-- compressed them (a row trigger would read each back from the table):
@@ -277,15 +293,14 @@ BEGIN
 	-- where the row trigger must be cloned onto partitions (a partitioned
 	-- table).  A table attached as a partition later gets a row trigger
 	-- then (aiguard.keep_partitions_protected).
-	EXECUTE format('CREATE TRIGGER aiguard_protect %s INSERT ON %s %s EXECUTE FUNCTION @extschema@.aiguard_protect_trigger(%s)',
-				   CASE WHEN mode = 'block' THEN 'BEFORE' ELSE 'AFTER' END, tbl,
+	PERFORM aiguard.create_protect_trigger(tbl,
+				   CASE WHEN mode = 'block' THEN 'BEFORE' ELSE 'AFTER' END,
 				   CASE WHEN mode = 'detect' AND relkind = 'r' AND
 							 NOT (SELECT c.relispartition FROM pg_class c WHERE c.oid = tbl) AND
 							 NOT EXISTS (SELECT 1 FROM pg_subscription_rel r WHERE r.srrelid = tbl)
 						THEN 'REFERENCING NEW TABLE AS aiguard_new_rows FOR EACH STATEMENT'
 						ELSE 'FOR EACH ROW' END,
-				   (SELECT string_agg(quote_literal(x), ', ' ORDER BY o)
-					  FROM unnest(ARRAY[mode] || args || keycols) WITH ORDINALITY AS u(x, o)));
+				   ARRAY[mode] || args || keycols);
 
 	INSERT INTO aiguard.protected_tables AS p (relid, mode, mapping)
 	VALUES (tbl, mode, mapping)
@@ -392,10 +407,7 @@ BEGIN
 			args := args || convert_from(substring(rest FROM 1 FOR pos - 1), 'UTF8');
 			rest := substring(rest FROM pos + 1);
 		END LOOP;
-		EXECUTE format('DROP TRIGGER aiguard_protect ON %s', t.tbl);
-		EXECUTE format('CREATE TRIGGER aiguard_protect AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION @extschema@.aiguard_protect_trigger(%s)',
-					   t.tbl, (SELECT string_agg(quote_literal(a), ', ' ORDER BY o)
-								 FROM unnest(args) WITH ORDINALITY AS u(a, o)));
+		PERFORM aiguard.create_protect_trigger(t.tbl, 'AFTER', 'FOR EACH ROW', args);
 	END LOOP;
 END
 $$;
