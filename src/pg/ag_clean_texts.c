@@ -29,17 +29,41 @@
 #include "postgres.h"
 
 #include "ag_clean_texts.h"
+
 #include "utils/memutils.h"
+
+#include "ag_digest.h"
 #include "ag_guc.h"
+
+/* What a clean verdict held for: the catalog, the role, the scan limit. */
+typedef struct Verdict
+{
+	uint64		generation;		/* 0: none */
+	int			max_scan_bytes;
+	AgRole		role;
+} Verdict;
+
+static bool
+VerdictHolds(const Verdict *v, const AgCatalog *cat, AgRole role)
+{
+	return v->generation == cat->generation && v->role == role &&
+		v->max_scan_bytes == aiguard_max_scan_bytes;
+}
+
+static void
+SetVerdict(Verdict *v, const AgCatalog *cat, AgRole role)
+{
+	v->generation = cat->generation;
+	v->role = role;
+	v->max_scan_bytes = aiguard_max_scan_bytes;
+}
 
 #define CLEAN_TEXT_SLOTS 4096
 
 typedef struct CleanText
 {
-	uint64		generation;		/* 0: empty */
-	int			max_scan_bytes;
-	AgRole		role;
-	char		digest[65];		/* SHA-256, hex */
+	Verdict		verdict;
+	char		digest[AG_SHA256_HEX_LEN + 1];
 } CleanText;
 
 static CleanText clean_texts[CLEAN_TEXT_SLOTS];
@@ -60,8 +84,7 @@ AgTextKnownClean(const AgCatalog *cat, AgRole role, const char *sha256hex)
 {
 	CleanText  *e = Slot(sha256hex);
 
-	return e->generation == cat->generation && e->role == role &&
-		e->max_scan_bytes == aiguard_max_scan_bytes && strcmp(e->digest, sha256hex) == 0;
+	return VerdictHolds(&e->verdict, cat, role) && strcmp(e->digest, sha256hex) == 0;
 }
 
 void
@@ -69,9 +92,7 @@ AgRememberCleanText(const AgCatalog *cat, AgRole role, const char *sha256hex)
 {
 	CleanText  *e = Slot(sha256hex);
 
-	e->generation = cat->generation;
-	e->role = role;
-	e->max_scan_bytes = aiguard_max_scan_bytes;
+	SetVerdict(&e->verdict, cat, role);
 	strlcpy(e->digest, sha256hex, sizeof(e->digest));
 }
 
@@ -85,10 +106,8 @@ AgRememberCleanText(const AgCatalog *cat, AgRole role, const char *sha256hex)
 
 typedef struct RecentText
 {
-	uint64		generation;		/* 0: empty */
-	int			max_scan_bytes;
-	AgRole		role;
-	size_t		len;
+	Verdict		verdict;
+	size_t		len;			/* 0: empty */
 	char	   *text;
 } RecentText;
 
@@ -102,8 +121,8 @@ AgTextRecentlyClean(const AgCatalog *cat, AgRole role, const char *text, size_t 
 	{
 		const RecentText *e = &recent_texts[i];
 
-		if (e->len == len && e->generation == cat->generation && e->role == role &&
-			e->max_scan_bytes == aiguard_max_scan_bytes && memcmp(e->text, text, len) == 0)
+		if (e->len == len && VerdictHolds(&e->verdict, cat, role) &&
+			memcmp(e->text, text, len) == 0)
 			return true;
 	}
 	return false;
@@ -126,7 +145,5 @@ AgRememberRecentlyClean(const AgCatalog *cat, AgRole role, const char *text, siz
 		pfree(e->text);
 	e->text = copy;
 	e->len = len;
-	e->role = role;
-	e->max_scan_bytes = aiguard_max_scan_bytes;
-	e->generation = cat->generation;
+	SetVerdict(&e->verdict, cat, role);
 }

@@ -978,14 +978,15 @@ ProtectRow(TriggerData *trigdata, HeapTuple tuple)
 }
 
 /*
- * Detect mode on a table that is not partitioned: a statement trigger
- * reads the statement's new rows from its transition table.  Those are the
- * rows as the INSERT made them, before TOAST compressed them for storage;
- * a row trigger fired after the INSERT reads each row back from the table,
- * and a 2 KiB text stored compressed costs its decompression (about a
- * seventh of what scanning it does, more for a gateway's message lists).
- * Each row gets a memory context of its own, emptied after it, so a
- * statement of a million rows uses no more memory than one of one row.
+ * Detect mode on a plain table (not partitioned, not a partition, not in a
+ * subscription: schema/functions.sql): a statement trigger reads the
+ * statement's new rows from its transition table.  Those are the rows as
+ * the INSERT made them, before TOAST compressed them for storage; a row
+ * trigger fired after the INSERT reads each row back from the table, and
+ * a 2 KiB text stored compressed costs its decompression (about a seventh
+ * of what scanning it does, more for a gateway's message lists).  Each row
+ * gets a memory context of its own, emptied after it (what PostgreSQL
+ * keeps of a row's subtransaction until the transaction ends is not).
  */
 static void
 ProtectNewRows(TriggerData *trigdata)
@@ -1024,7 +1025,6 @@ ProtectNewRows(TriggerData *trigdata)
 		HeapTuple	tuple;
 
 		CHECK_FOR_INTERRUPTS();
-		tuplestore_select_read_pointer(rows, ptr);
 		if (!tuplestore_gettupleslot(rows, true, false, slot))
 			break;
 		old = MemoryContextSwitchTo(rowcxt);
