@@ -609,24 +609,28 @@ static int
 PhoneValid(const char *s, size_t len)
 {
 	char		d[32];
-	size_t		n = Digits(s, len, d, sizeof(d));
+	size_t		n;
 	int			same = 1;
 	const char *national = d;
 	size_t		nn;
 
+	/*
+	 * The number without its extension ("x12", "ext. 12"): E.164 allows it
+	 * 15 digits, the extension comes on top (001-804-917-0317x974).
+	 */
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == 'x' || s[i] == 'X' || s[i] == 'e')
+		{
+			len = i;
+			break;
+		}
+	n = Digits(s, len, d, sizeof(d));
 	if (n < 7 || n > 15)
 		return 0;
 	for (size_t i = 1; i < n; i++)
 		same &= d[i] == d[0];
 	if (same)
 		return 0;
-	/* the number without its extension ("x12", "ext. 12") */
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == 'x' || s[i] == 'X' || s[i] == 'e')
-		{
-			n = Digits(s, i, d, sizeof(d));
-			break;
-		}
 	nn = n;
 
 	/*
