@@ -10,7 +10,7 @@
  * Negatives: benign/ rows, the plain harmful questions of jailbreak/
  * (label "harmful_request": a harmful topic is not a jailbreak, and the
  * model must learn the framing, not the topic), and hand-written benign
- * prompts in nine languages (tools/negatives/benign_multilingual_train.txt,
+ * prompts in eighteen languages (tools/negatives/benign_multilingual_train.txt,
  * "LANG<TAB>text" per line).  The corpus' benign prompts are all English
  * while every non-English prompt in it is a (machine-translated) injection,
  * so without those extra negatives the model learns "not English" as a
@@ -90,6 +90,15 @@ typedef struct TrainConfig
 	double		min_threshold;	/* lowest reporting threshold allowed */
 	double		target_fpr;		/* out-of-fold corpus benign FPR allowed */
 	uint32_t	gate_buckets;	/* the gate's (0: no gate) */
+	/*
+	 * The hand-written negatives' weight in the gate's training.  At the
+	 * model's 6 (few, so weighty), the 270 prompts in nine more languages
+	 * pulled the gate's scores of the translated injections down, and
+	 * with them the threshold that must let those through: it stopped
+	 * 79.5% of the corpus's benign prompts instead of 95%.  At 0.25, 85.7%;
+	 * the full model still learns from them at full weight.
+	 */
+	double		gate_extra_weight;
 	double		gate_loss;		/* share of flagged positives it may stop */
 } TrainConfig;
 
@@ -107,6 +116,7 @@ static TrainConfig cfg = {
 	.min_threshold = 0.2,
 	.target_fpr = 0.007,
 	.gate_buckets = 1u << 14,
+	.gate_extra_weight = 0.25,
 	.gate_loss = 0.001,
 };
 
@@ -140,6 +150,7 @@ typedef struct Example
 	double		weight;
 	int			fold;
 	int			extra;			/* from a negatives file */
+	int			gate_applies;	/* AgModelGateApplies: the gate decides */
 	Doc			doc;
 } Example;
 
@@ -169,8 +180,9 @@ Train(Example *ex, size_t n, int skip_fold, int which, uint32_t nbuckets,
 
 	memset(w, 0, nbuckets * sizeof(float));
 	*bias = 0;
+	/* the gate learns from the texts it decides (AgModelGateApplies) */
 	for (size_t i = 0; i < n; i++)
-		if (ex[i].fold != skip_fold)
+		if (ex[i].fold != skip_fold && (which != GATE || ex[i].gate_applies))
 			for (int f = 0; f < ex[i].x[which].n; f++)
 				df[ex[i].x[which].bucket[f]]++;
 	rng_state = UINT64_C(0x9E3779B97F4A7C15);
@@ -191,14 +203,16 @@ Train(Example *ex, size_t n, int skip_fold, int which, uint32_t nbuckets,
 			Example    *e = &ex[order[k]];
 			const Feats *x = &e->x[which];
 
-			if (e->fold == skip_fold)
+			if (e->fold == skip_fold || (which == GATE && !e->gate_applies))
 				continue;
 			double		z = *bias;
 
 			for (int f = 0; f < x->n; f++)
 				z += w[x->bucket[f]] * x->value[f];
 			double		p = 1.0 / (1.0 + exp(-z));
-			double		g = (p - e->y) * e->weight;
+			double		g = (p - e->y) *
+				(which == GATE && e->extra && !e->doc.code ?
+				 cfg.gate_extra_weight : e->weight);
 
 			for (int f = 0; f < x->n; f++)
 			{
@@ -248,7 +262,8 @@ typedef struct Cascade
 static double
 PredictCascade(const Example *e, const Cascade *m)
 {
-	if (m->gw && Predict(&e->x[GATE], m->gw, m->gbias) < m->gthreshold)
+	if (m->gw && e->gate_applies &&
+		Predict(&e->x[GATE], m->gw, m->gbias) < m->gthreshold)
 		return 0.0;
 	return Predict(&e->x[FULL], m->w, m->bias);
 }
@@ -481,6 +496,7 @@ MakeExample(Example *e, const Doc *d, AgNormText *nt, AgFeatures *fv, int folds)
 		(AgFeaturesExtractWords(fv, nt->out.data, nt->out.len, cfg.gate_buckets) != 0 ||
 		 KeepFeats(&e->x[GATE], fv) != 0))
 		return -1;
+	e->gate_applies = AgModelGateApplies(nt->out.data, nt->out.len);
 	/* without folds every example is in fold 0, so Train(..., -1) uses all */
 	e->fold = folds > 1 ?
 		(int) (AgFnv1a(AG_FNV_OFFSET, d->text, d->len) % (uint64_t) folds) : 0;
@@ -606,6 +622,8 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 			cfg.gate_buckets = (uint32_t) strtoul(v, NULL, 10);
 		else if (strcmp(a, "--gate-loss") == 0)
 			cfg.gate_loss = atof(v);
+		else if (strcmp(a, "--gate-extra-weight") == 0)
+			cfg.gate_extra_weight = atof(v);
 		else if (strcmp(a, "--target-fpr") == 0)
 			cfg.target_fpr = atof(v);
 		else
@@ -680,7 +698,8 @@ main(int argc, char **argv)
 				"          [--lambda X] [--lr X] [--benign-weight X] [--harmful-weight X]\n"
 				"          [--extra-weight X] [--min-df N] [--prune X] [--min-threshold X]\n"
 				"          [--target-fpr X] [--oof-out FILE] [--code-negatives LIST]\n"
-				"          [--code-weight X]\n", argv[0]);
+				"          [--code-weight X] [--gate-buckets N] [--gate-loss X]\n"
+				"          [--gate-extra-weight X]\n", argv[0]);
 		return 2;
 	}
 	if (CorpusLoadFolder(&c, argv[1], "jailbreak") != 0 ||
@@ -787,7 +806,9 @@ main(int argc, char **argv)
 				if (ex[i].fold == k)
 				{
 					oof[i] = Predict(&ex[i].x[FULL], w, bias);
-					goof[i] = gw ? Predict(&ex[i].x[GATE], gw, gbias) : 1.0;
+					/* a text the gate does not decide passes it */
+					goof[i] = gw && ex[i].gate_applies ?
+						Predict(&ex[i].x[GATE], gw, gbias) : 1.0;
 				}
 		}
 		threshold = PickThreshold(ex, n, oof, cfg.target_fpr);

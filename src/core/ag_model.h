@@ -116,12 +116,25 @@ extern double AgModelScore(const AgModel *model, const AgFeatures *fv);
  * the features' kinds and spans: uses fv's bucket buffer (16384 buckets at
  * a time, however long the text) and bitmap, leaves its feature list fv->f
  * empty, and sets *p.  With use_gate and a model that has a gate, a text
- * the gate scores under its threshold gets *p = 0 and *gated = 1 (gated
- * may be NULL) without the full model.  0 or -1 (no memory).
+ * the gate applies to (AgModelGateApplies) and scores under its threshold
+ * gets *p = 0 and *gated = 1 (gated may be NULL) without the full model.
+ * 0 or -1 (no memory).
  */
 extern int	AgModelScoreText(const AgModel *model, AgFeatures *fv,
 							 const char *norm, size_t len, int use_gate,
 							 double *p, int *gated);
+
+/*
+ * Whether the gate decides for norm: a text mostly in ASCII once
+ * normalised (at most a quarter of its bytes beyond it, so English and the
+ * Latin-script languages whose accents normalisation drops).  Other
+ * scripts always go to the full model: the corpus holds them only as
+ * injections, and a gate that must pass every one of those while stopping
+ * everyday text in the same scripts stops far less English (its threshold
+ * is set by the positives it may not stop).  ag_train sets the threshold
+ * on the texts this admits.
+ */
+extern int	AgModelGateApplies(const char *norm, size_t len);
 
 /*
  * Asks for the gate's weights to be brought into cache (prefetches, no

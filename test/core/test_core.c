@@ -2436,7 +2436,8 @@ WordsDifferFromRef(AgFeatures *words, const char *text, size_t len)
 /*
  * AgModelScoreText gives AgModelScore's probability, bit for bit; with its
  * gate, the same when the gate (scored from AgFeaturesExtractWords) lets
- * the text through, else 0 and "gated"; and the gate's own probability,
+ * the text through or does not apply to it (AgModelGateApplies), else 0
+ * and "gated"; and the gate's own probability,
  * as the scorer computes it, is AgModelScore's over the words-only
  * features, bit for bit (not only the decision).
  */
@@ -2467,7 +2468,7 @@ ModelPathsDiffer(const AgModel *m, AgFeatures *full, AgFeatures *fast,
 	if (AgModelGateScore(m, fast, text, len, &pg_fast) != 0 ||
 		memcmp(&pg, &pg_fast, sizeof(double)) != 0)
 		return 1;
-	if (pg < m->gate->threshold)
+	if (AgModelGateApplies(text, len) && pg < m->gate->threshold)
 		return !gated || p3 != 0.0;
 	return gated || memcmp(&p1, &p3, sizeof(double)) != 0;
 }
@@ -2678,6 +2679,25 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 		CHECK(m->gate != NULL && ngated > 0 && (size_t) ngated < c.n,
 			  "the shipped model has a gate that stops some corpus texts and not all (%ld of %zu)",
 			  ngated, c.n);
+		/*
+		 * The gate decides texts mostly in ASCII once normalised; other
+		 * scripts always reach the full model, whatever their gate score
+		 */
+		{
+			static const char *hindi = "पिछले हफ्ते की बैठक के निर्देशों का सारांश दीजिए।";
+			static const char *mixed = "Please translate the greeting 'good morning' into Hindi and explain when to use it: सुप्रभात";
+			double		p;
+			int			gated = 1;
+
+			CHECK(AgModelGateApplies("plan a trip to Lisbon", 21) &&
+				  AgModelGateApplies(mixed, strlen(mixed)) &&
+				  !AgModelGateApplies(hindi, strlen(hindi)) &&
+				  AgModelGateApplies("", 0),
+				  "the gate applies to ASCII text and text mostly ASCII, not to Hindi");
+			CHECK(AgModelScoreText(m, &fast, hindi, strlen(hindi), 1, &p, &gated) == 0 &&
+				  gated == 0,
+				  "a Hindi text is not stopped by the gate");
+		}
 		CorpusFree(&c);
 	}
 	CHECK(differ == 0, "model fast path differs on %ld of %ld texts", differ, n);
