@@ -15,6 +15,10 @@
  * while every non-English prompt in it is a (machine-translated) injection,
  * so without those extra negatives the model learns "not English" as a
  * jailbreak signal and flags any Chinese or Russian small talk.
+ * Hand-written benign technical text in nine of them (documentation,
+ * tech-support questions; tools/negatives/benign_technical_train.txt,
+ * --technical-negatives FILE, weight --technical-weight) keeps it from
+ * taking translated manual pages for injections.
  *
  * With --code-negatives LIST (make train-model passes the list of
  * tools/negatives/debian_code.sh train), pieces of benign code, markup,
@@ -72,6 +76,7 @@
 
 #define DEFAULT_NEGATIVES "tools/negatives/benign_multilingual_train.txt"
 #define DEFAULT_SANITY "tools/negatives/benign_multilingual_sanity.txt"
+#define DEFAULT_TECHNICAL "tools/negatives/benign_technical_train.txt"
 #define MAX_NEG_FILES 8
 
 /* Tuning knobs; the defaults are what rules/jailbreak.model is made with. */
@@ -83,7 +88,22 @@ typedef struct TrainConfig
 	double		learning_rate;
 	double		benign_weight;	/* corpus benign/ rows */
 	double		harmful_weight; /* harmful_request rows */
-	double		extra_weight;	/* hand-written negatives: few, so weighty */
+	/*
+	 * Hand-written negatives: the short prompts in eighteen languages
+	 * (extra) and the technical texts in nine (technical).  The prompts
+	 * were weighed 6 until the technical texts came (28 November 2026);
+	 * with both at 6 the model gave up 8 points of out-of-fold recall on
+	 * the translated injections, since the technical texts use their
+	 * words (password, ignore, rules) innocently.  Tried on the model
+	 * alone, out of fold, with Debian's man pages and fortunes
+	 * (debian_text.py, 3,000 texts) and the sanity set (359) never
+	 * trained on: 6 and none, as before, 88.2% recall, 123 and 1 flagged;
+	 * 6 and 1: 87.0%, 9 and 1; 2 and 0.5: 88.8%, 16 and 4; 1 and 1:
+	 * 89.3%, 14 and 8.  2 and 0.5 it is: more recall than before, and an
+	 * eighth of the false alarms off the corpus.
+	 */
+	double		extra_weight;
+	double		technical_weight;
 	double		code_weight;	/* code and markup pieces (--code-negatives) */
 	int			min_df;
 	double		prune;
@@ -91,8 +111,8 @@ typedef struct TrainConfig
 	double		target_fpr;		/* out-of-fold corpus benign FPR allowed */
 	uint32_t	gate_buckets;	/* the gate's (0: no gate) */
 	/*
-	 * The hand-written negatives' weight in the gate's training.  At the
-	 * model's 6 (few, so weighty), the 270 prompts in nine more languages
+	 * The hand-written negatives' weight in the gate's training.  At 6,
+	 * the full model's weight then, the 270 prompts in nine more languages
 	 * pulled the gate's scores of the translated injections down, and
 	 * with them the threshold that must let those through: the shipped
 	 * gate stopped 88.8% of the corpus's benign prompts instead of 94.4%
@@ -111,7 +131,8 @@ static TrainConfig cfg = {
 	.learning_rate = 0.5,
 	.benign_weight = 2.0,
 	.harmful_weight = 1.0,
-	.extra_weight = 6.0,
+	.extra_weight = 2.0,
+	.technical_weight = 0.5,
 	.code_weight = 0.25,
 	.min_df = 5,
 	.prune = 0.1,
@@ -131,6 +152,7 @@ typedef struct Doc
 	const char *source;			/* source file, for the report */
 	char		lang[8];		/* only for negatives files */
 	int			code;			/* a piece of a --code-negatives file */
+	int			technical;		/* a line of a --technical-negatives file */
 } Doc;
 
 /* A text's distinct features: bucket and value. */
@@ -562,6 +584,7 @@ ReportSanity(const Example *san, size_t nsan, const Cascade *m,
 static const char *oof_out_path = NULL;
 
 static const char *code_list_path = NULL;
+static const char *technical_path = DEFAULT_TECHNICAL;
 
 static int
 ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
@@ -575,6 +598,7 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 		if (strcmp(a, "--no-negatives") == 0)
 		{
 			*nnegs = 0;
+			technical_path = NULL;
 			continue;
 		}
 		if (v == NULL)
@@ -598,6 +622,10 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 			code_list_path = v;
 		else if (strcmp(a, "--code-weight") == 0)
 			cfg.code_weight = atof(v);
+		else if (strcmp(a, "--technical-negatives") == 0)
+			technical_path = v;
+		else if (strcmp(a, "--technical-weight") == 0)
+			cfg.technical_weight = atof(v);
 		else if (strcmp(a, "--oof-out") == 0)
 			oof_out_path = v;
 		else if (strcmp(a, "--buckets") == 0)
@@ -701,7 +729,8 @@ main(int argc, char **argv)
 				"          [--extra-weight X] [--min-df N] [--prune X] [--min-threshold X]\n"
 				"          [--target-fpr X] [--oof-out FILE] [--code-negatives LIST]\n"
 				"          [--code-weight X] [--gate-buckets N] [--gate-loss X]\n"
-				"          [--gate-extra-weight X]\n", argv[0]);
+				"          [--gate-extra-weight X] [--technical-negatives FILE]\n"
+				"          [--technical-weight X]\n", argv[0]);
 		return 2;
 	}
 	if (CorpusLoadFolder(&c, argv[1], "jailbreak") != 0 ||
@@ -716,6 +745,19 @@ main(int argc, char **argv)
 					negs[k]);
 		else
 			fprintf(stderr, "extra negatives \"%s\": %ld prompts\n", negs[k], got);
+	}
+	if (technical_path != NULL)
+	{
+		size_t		first = nextra;
+		long		got = LoadTextFile(technical_path, &extra, &nextra);
+
+		if (got < 0)
+			fprintf(stderr, "technical negatives \"%s\" not found: training without them\n",
+					technical_path);
+		else
+			fprintf(stderr, "technical negatives \"%s\": %ld texts\n", technical_path, got);
+		for (size_t i = first; i < nextra; i++)
+			extra[i].technical = 1;
 	}
 	if (code_list_path != NULL)
 	{
@@ -757,7 +799,8 @@ main(int argc, char **argv)
 		if (IsPositive(d.label))
 			e->y = 1, e->weight = 1.0;
 		else if (e->extra)
-			e->y = 0, e->weight = d.code ? cfg.code_weight : cfg.extra_weight;
+			e->y = 0, e->weight = d.code ? cfg.code_weight :
+				d.technical ? cfg.technical_weight : cfg.extra_weight;
 		else if (strcmp(d.label, "benign") == 0)
 			e->y = 0, e->weight = cfg.benign_weight;
 		else if (strcmp(d.label, "harmful_request") == 0)
