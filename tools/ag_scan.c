@@ -2,10 +2,13 @@
  * ag_scan.c
  *	  Command-line scanner for trying rules without a server:
  *
- *	  ag_scan [--role prompt|response|tool] MODEL RULEFILE... < text
+ *	  ag_scan [--lines] [--role prompt|response|tool] MODEL RULEFILE... < text
  *
  * Prints one line per finding: alert type, rule, confidence, byte range,
- * details.
+ * details.  With --lines each input line is a text of its own (a probe
+ * set, one prompt per line): prints, per line, how many findings and
+ * which rules, then the line; and on standard error how many lines raised
+ * anything.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,20 +17,68 @@
 #include "ag_load_rules.h"
 #include "ag_util.h"
 
+/*
+ * --lines: each line of text (a trailing CR dropped) scanned alone; prints
+ * "findings<TAB>rule,rule...<TAB>line" per line, then the count of lines
+ * that raised anything on standard error.
+ */
+static int
+ScanLines(AgScanner *sc, AgRuleSet *set, char *text, size_t len, AgRole role)
+{
+	size_t		nlines = 0,
+				flagged = 0;
+	char		err[256];
+
+	for (size_t at = 0; at < len;)
+	{
+		char	   *nl = memchr(text + at, '\n', len - at);
+		size_t		end = nl ? (size_t) (nl - text) : len;
+		size_t		linelen = end - at;
+		const AgFinding *f;
+		int			k;
+
+		if (linelen > 0 && text[at + linelen - 1] == '\r')
+			linelen--;
+		k = AgScan(sc, text + at, linelen, role, NULL, &f, err, sizeof(err));
+		if (k < 0)
+		{
+			fprintf(stderr, "scan failed on line %zu: %s\n", nlines + 1, err);
+			return 1;
+		}
+		printf("%d\t", k);
+		for (int i = 0; i < k; i++)
+			printf("%s%s", i ? "," : "", f[i].rule_id);
+		printf("\t%.*s\n", (int) linelen, text + at);
+		nlines++;
+		flagged += k > 0;
+		at = end + 1;
+	}
+	fprintf(stderr, "%zu of %zu lines raised a finding\n", flagged, nlines);
+	AgScannerFree(sc);
+	AgRuleSetFree(set);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	int			role = AG_ROLE_PROMPT;
 	int			argi = 1;
+	int			lines = 0;
 
-	if (argc > 2 && strcmp(argv[1], "--role") == 0)
+	if (argc > argi && strcmp(argv[argi], "--lines") == 0)
 	{
-		role = AgRoleFromName(argv[2]);
-		argi = 3;
+		lines = 1;
+		argi++;
+	}
+	if (argc > argi + 1 && strcmp(argv[argi], "--role") == 0)
+	{
+		role = AgRoleFromName(argv[argi + 1]);
+		argi += 2;
 	}
 	if (role < 0 || argc - argi < 2)
 	{
-		fprintf(stderr, "usage: %s [--role prompt|response|tool] MODEL RULEFILE... < text\n", argv[0]);
+		fprintf(stderr, "usage: %s [--lines] [--role prompt|response|tool] MODEL RULEFILE... < text\n", argv[0]);
 		return 2;
 	}
 	int			nfiles = argc - argi - 1;
@@ -49,6 +100,10 @@ main(int argc, char **argv)
 	AgScanner  *sc = AgScannerCreate(set);
 	const AgFinding *f;
 	char		err[256];
+
+	if (lines)
+		return ScanLines(sc, set, in.data, in.len, (AgRole) role);
+
 	int			k = AgScan(sc, in.data, in.len, (AgRole) role, NULL, &f, err, sizeof(err));
 
 	if (k < 0)
