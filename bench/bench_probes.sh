@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# bench/bench_probes.sh: the jailbreak probes of bench/probes, each line
+# scanned as a prompt with the shipped model and rules; prints how many
+# lines of each file raise an alert (attacks: detected; benign: false
+# alarms).  VERBOSE=1 lists the lines too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s tools/ag_scan
+for f in bench/probes/*.txt; do
+	out=$(tools/ag_scan --lines rules/jailbreak.model rules/*.rules < "$f" 2>/dev/null)
+	total=$(printf '%s\n' "$out" | wc -l)
+	hits=$(printf '%s\n' "$out" | awk -F'\t' '$1 > 0' | wc -l)
+	rules=$(printf '%s\n' "$out" | awk -F'\t' '$2 ~ /(^|,)(jb|recon)\./' | wc -l)
+	printf '%-28s %4d of %4d lines raise an alert (%d by a rule)\n' "$(basename "$f")" "$hits" "$total" "$rules"
+	if [ "${VERBOSE:-0}" = 1 ]; then printf '%s\n' "$out" | sed 's/^/    /'; fi
+done
