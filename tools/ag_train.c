@@ -15,7 +15,7 @@
  * while every non-English prompt in it is a (machine-translated) injection,
  * so without those extra negatives the model learns "not English" as a
  * jailbreak signal and flags any Chinese or Russian small talk.
- * Hand-written benign technical text in nine of them (documentation,
+ * Hand-written benign technical text in eight of them (documentation,
  * tech-support questions; tools/negatives/benign_technical_train.txt,
  * --technical-negatives FILE, weight --technical-weight) keeps it from
  * taking translated manual pages for injections.
@@ -90,7 +90,7 @@ typedef struct TrainConfig
 	double		harmful_weight; /* harmful_request rows */
 	/*
 	 * Hand-written negatives: the short prompts in eighteen languages
-	 * (extra) and the technical texts in nine (technical).  The prompts
+	 * (extra) and the technical texts in eight (technical).  The prompts
 	 * were weighed 6 until the technical texts came (28 November 2026);
 	 * with both at 6 the model gave up 8 points of out-of-fold recall on
 	 * the translated injections, since the technical texts use their
