@@ -15,7 +15,8 @@
  *		was seen, and score the learned model.  Encoded runs (base64, hex,
  *		percent) that decode to text get the same treatment, and so does
  *		the text turned the right way round when a rule found it written
- *		backwards or upside down (ag_turn.c).
+ *		backwards or upside down (ag_turn.c).  A prompt is also read as
+ *		written for a request followed by token soup (ag_suffix.c).
  *	 5. Policy: a text that only asks about the system's instructions (a
  *		reconnaissance rule fired, no override rule did) is reported as
  *		reconnaissance even when the model scores it high: the model learnt
@@ -38,11 +39,13 @@
 #include "ag_normalize.h"
 #include "ag_ruleset_int.h"
 #include "ag_smuggling.h"
+#include "ag_suffix.h"
 #include "ag_turn.h"
 #include "ag_util.h"
 
 #define MODEL_RULE_ID "model.jailbreak"
 #define SMUGGLING_RULE_ID "unicode.tag_smuggling"
+#define SUFFIX_RULE_ID "suffix.adversarial"
 /* the rules (rules/jailbreak.rules) whose finding makes the text be read turned */
 #define REVERSED_RULE_ID "jb.reversed_sentence.en"
 #define UPSIDE_DOWN_RULE_ID "jb.upside_down.xx"
@@ -1156,6 +1159,34 @@ DropPersonalDataInsideOthers(AgScanner *sc)
 	sc->npend = w;
 }
 
+/*
+ * A request followed by token soup (ag_suffix.c), on the text as written:
+ * its case and brackets are the evidence.  0, or -1 (no memory).
+ */
+static int
+AddAdversarialSuffix(AgScanner *sc, const char *text, size_t len)
+{
+	AgSuffix	sx;
+	PendingFinding *f;
+
+	if (!AgFindAdversarialSuffix(text, len, &sx))
+		return 0;
+	if ((f = NewFinding(sc)) == NULL)
+		return -1;
+	f->alert_type = "jailbreak_detected";
+	f->rule_id = SUFFIX_RULE_ID;
+	f->confidence = 0.8;
+	f->family = AG_FAMILY_JAILBREAK;
+	f->start = sx.start;
+	f->end = sx.end;
+	if (AgBufAppendf(&sc->arena, "{\"rule\": \"Adversarial suffix: a request followed by token soup "
+					 "(unmatched brackets, glued and garbled tokens)\", "
+					 "\"unmatched_brackets\": %d, \"garbled_tokens\": %d}",
+					 sx.unmatched, sx.garbled) != 0 || EndDetails(sc) != 0)
+		return -1;
+	return 0;
+}
+
 /* Reconnaissance that the model alone would call a jailbreak stays recon. */
 static void
 ApplyReconPolicy(AgScanner *sc)
@@ -1287,6 +1318,8 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 			goto oom;
 		if (ScanNormalized(sc, text, len, role, opts, &plain, errbuf, errlen) != 0)
 			return -1;
+		if (role == AG_ROLE_PROMPT && AddAdversarialSuffix(sc, text, len) != 0)
+			goto oom;
 
 		int			nplain = sc->npend; /* findings on the text as it is */
 
