@@ -122,6 +122,18 @@ typedef struct TrainConfig
 	 */
 	double		gate_extra_weight;
 	double		gate_loss;		/* share of flagged positives it may stop */
+
+	/*
+	 * The gate's features: words alone (0), or words and word bigrams
+	 * (1, --gate-features bigrams).  Out of fold, the bigram gate stopped
+	 * 85.1% of the corpus's benign prompts and the words-only gate 83.2%,
+	 * each losing 2 of the 2,116 positives the model flags; but a word
+	 * costs one bucket instead of two, and over the 1,330 benign 2 KiB
+	 * prompt pieces the scan took 4% fewer instructions (220.1M to
+	 * 211.3M with callgrind, the full model reading the few more texts
+	 * the gate lets through included).
+	 */
+	int			gate_bigrams;
 } TrainConfig;
 
 static TrainConfig cfg = {
@@ -517,7 +529,8 @@ MakeExample(Example *e, const Doc *d, AgNormText *nt, AgFeatures *fv, int folds)
 		KeepFeats(&e->x[FULL], fv) != 0)
 		return -1;
 	if (cfg.gate_buckets > 0 &&
-		(AgFeaturesExtractWords(fv, nt->out.data, nt->out.len, cfg.gate_buckets) != 0 ||
+		(AgFeaturesExtractWords(fv, nt->out.data, nt->out.len, cfg.gate_buckets,
+								cfg.gate_bigrams) != 0 ||
 		 KeepFeats(&e->x[GATE], fv) != 0))
 		return -1;
 	e->gate_applies = AgModelGateApplies(nt->out.data, nt->out.len);
@@ -654,6 +667,15 @@ ParseArgs(int argc, char **argv, int *folds, const char **negs, int *nnegs,
 			cfg.gate_loss = atof(v);
 		else if (strcmp(a, "--gate-extra-weight") == 0)
 			cfg.gate_extra_weight = atof(v);
+		else if (strcmp(a, "--gate-features") == 0)
+		{
+			if (strcmp(v, "words") == 0)
+				cfg.gate_bigrams = 0;
+			else if (strcmp(v, "bigrams") == 0)
+				cfg.gate_bigrams = 1;
+			else
+				return -1;
+		}
 		else if (strcmp(a, "--target-fpr") == 0)
 			cfg.target_fpr = atof(v);
 		else
@@ -729,8 +751,8 @@ main(int argc, char **argv)
 				"          [--extra-weight X] [--min-df N] [--prune X] [--min-threshold X]\n"
 				"          [--target-fpr X] [--oof-out FILE] [--code-negatives LIST]\n"
 				"          [--code-weight X] [--gate-buckets N] [--gate-loss X]\n"
-				"          [--gate-extra-weight X] [--technical-negatives FILE]\n"
-				"          [--technical-weight X]\n", argv[0]);
+				"          [--gate-extra-weight X] [--gate-features words|bigrams]\n"
+				"          [--technical-negatives FILE] [--technical-weight X]\n", argv[0]);
 		return 2;
 	}
 	if (CorpusLoadFolder(&c, argv[1], "jailbreak") != 0 ||
@@ -901,10 +923,11 @@ main(int argc, char **argv)
 				if (goof[i] < gthreshold)
 					oof[i] = 0.0;
 			}
-			printf("gate (words and bigrams, %u buckets), threshold %.4f: stops %zu of the %zu positives the model flags\n"
+			printf("gate (%s, %u buckets), threshold %.4f: stops %zu of the %zu positives the model flags\n"
 				   "  (%zu with each fold's threshold chosen on the other folds);\n"
 				   "  stops %.1f%% of corpus benign prompts, %.1f%% of code pieces, %.1f%% of hand-written negatives\n",
-				   cfg.gate_buckets, gthreshold, lost, nk, nested_lost,
+				   cfg.gate_bigrams ? "words and bigrams" : "words", cfg.gate_buckets,
+				   gthreshold, lost, nk, nested_lost,
 				   of[0] ? 100.0 * stopped[0] / of[0] : 0.0,
 				   of[1] ? 100.0 * stopped[1] / of[1] : 0.0,
 				   of[2] ? 100.0 * stopped[2] / of[2] : 0.0);
@@ -1033,9 +1056,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "no gate written: its threshold needs --folds and positives the model flags\n");
 	if (gw && gthreshold > 0)
 	{
-		fprintf(out, "# The gate: words and bigrams only; a text it scores under its\n"
-				"# threshold is taken as benign without the model (ag_model.h).\n");
-		fprintf(out, "gate\nbuckets %u\nbias %.6f\nthreshold %.4f\n",
+		fprintf(out, "# The gate: %s only; a text it scores under its\n"
+				"# threshold is taken as benign without the model (ag_model.h).\n",
+				cfg.gate_bigrams ? "words and bigrams" : "words");
+		fprintf(out, "gate\nfeatures %s\nbuckets %u\nbias %.6f\nthreshold %.4f\n",
+				cfg.gate_bigrams ? "words bigrams" : "words",
 				cfg.gate_buckets, gbias, gthreshold);
 		for (uint32_t b = 0; b < cfg.gate_buckets; b++)
 			if (gw[b] != 0)

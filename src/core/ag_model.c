@@ -106,6 +106,7 @@ typedef struct Sink
 	int64_t		sum[2];
 	size_t		ndistinct;
 	int			flushed;		/* b was emptied before the end */
+	int			no_bigrams;		/* words only, no word bigrams (a gate's choice) */
 } Sink;
 
 typedef struct Lex
@@ -252,7 +253,7 @@ FlushBuckets(Sink *k, size_t n)
 /*
  * A gate's word hash, from the word's bytes eight at a time (little-endian,
  * the last piece zero-padded), seeded with its length: a gate has only
- * words and bigrams, and a word of up to eight bytes costs one multiply
+ * words (and bigrams), and a word of up to eight bytes costs one multiply
  * here where FNV-1a (the full model's words) costs one per byte.  room:
  * the bytes readable from w on (the rest of the text); nothing past the
  * word changes the hash.
@@ -339,7 +340,7 @@ EndWordAt(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
 							 roomy ? (size_t) wlen + 8 : x->len - x->wstart);
 	n = AddFeature(k, n, x->wh, AG_FEAT_WORD, x->wstart, wlen, 1.0f, full,
 				   words_only && !full);
-	if (x->have_prev)
+	if (x->have_prev && !k->no_bigrams)
 		n = AddFeature(k, n, (x->prevh ^ 2) * GRAM_MUL + x->wh, AG_FEAT_BIGRAM,
 					   x->prevoff, end - x->prevoff, 1.0f, full, words_only && !full);
 	x->prevh = x->wh;
@@ -637,8 +638,8 @@ StepLex(Sink *k, Lex *x, size_t n, const unsigned char *s,
 }
 
 /*
- * Words only (a gate's features): StepLex's words and bigrams, in the same
- * order, without a look at each byte.  Sixteen bytes at a time make a
+ * Words only (a gate's features): StepLex's words and bigrams (or words
+ * alone), in the same order, without a look at each byte.  Sixteen bytes at a time make a
  * 64-byte block; one look at it says which bytes are word bytes (ASCII
  * letters and digits) and which are neither that nor a space (they break
  * bigrams).  Words start where a word byte follows another byte and end
@@ -950,7 +951,7 @@ FeatureValue(size_t n)
 
 static AG_ALWAYS_INLINE int
 FeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
-				uint32_t nbuckets, const int words_only)
+				uint32_t nbuckets, const int words_only, int bigrams)
 {
 	Sink		x;
 
@@ -975,6 +976,7 @@ FeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 	x.mask = nbuckets - 1;
 	x.seen = fv->seen;
 	x.f = fv->f;
+	x.no_bigrams = !bigrams;
 	if (words_only)
 		ExtractWords(&x, (const unsigned char *) norm, len, 1);
 	else
@@ -998,14 +1000,14 @@ int
 AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 				  uint32_t nbuckets)
 {
-	return FeaturesExtract(fv, norm, len, nbuckets, 0);
+	return FeaturesExtract(fv, norm, len, nbuckets, 0, 1);
 }
 
 int
 AgFeaturesExtractWords(AgFeatures *fv, const char *norm, size_t len,
-					   uint32_t nbuckets)
+					   uint32_t nbuckets, int bigrams)
 {
-	return FeaturesExtract(fv, norm, len, nbuckets, 1);
+	return FeaturesExtract(fv, norm, len, nbuckets, 1, bigrams);
 }
 
 /*
@@ -1030,7 +1032,8 @@ Probability(const AgModel *model, size_t ndistinct, int64_t sum_plain,
 
 /*
  * The probability model gives norm, from the buckets of its features
- * (words and bigrams alone for a gate); fv's bitmap is ready and empty.
+ * (words, and bigrams if it has them, for a gate); fv's bitmap is ready
+ * and empty.
  */
 static AG_ALWAYS_INLINE double
 ScoreBuckets(const AgModel *model, AgFeatures *fv, const char *norm,
@@ -1041,6 +1044,7 @@ ScoreBuckets(const AgModel *model, AgFeatures *fv, const char *norm,
 
 	memset(&x, 0, sizeof(x));
 	x.mask = model->nbuckets - 1;
+	x.no_bigrams = words_only && !model->bigrams;
 	x.seen = fv->seen;
 	x.b = fv->b;
 	x.bcap = fv->bcap;
@@ -1260,8 +1264,22 @@ AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 			}
 			cur = m->gate;
 			cur->threshold = 0.5;
+			cur->bigrams = 1;	/* (a file without "features") */
 			snprintf(cur->name, sizeof(cur->name), "gate");
 			raw = &raws[1];
+		}
+		else if (cur != m && strncmp(line, "features ", 9) == 0)
+		{
+			/* the gate's: "words", or "words bigrams" */
+			if (strcmp(line + 9, "words") == 0)
+				cur->bigrams = 0;
+			else if (strcmp(line + 9, "words bigrams") == 0)
+				cur->bigrams = 1;
+			else
+			{
+				AgSetError(errbuf, errlen, "model line %d: a gate's features are \"words\" or \"words bigrams\"", lineno);
+				goto fail;
+			}
 		}
 		else if (cur == m && strncmp(line, "name ", 5) == 0)
 			snprintf(m->name, sizeof(m->name), "%.63s", line + 5);

@@ -61,12 +61,13 @@ extern int	AgFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 							  uint32_t nbuckets);
 
 /*
- * Word and bigram features only: what a gate (below) reads.  The same words
- * and bigrams as AgFeaturesExtract's, hashed another way (a word's bytes
- * eight at a time, not one by one), so their buckets differ.
+ * Word features only, and word bigrams with bigrams: what a gate (below)
+ * reads.  The same words and bigrams as AgFeaturesExtract's, hashed another
+ * way (a word's bytes eight at a time, not one by one), so their buckets
+ * differ.
  */
 extern int	AgFeaturesExtractWords(AgFeatures *fv, const char *norm,
-								   size_t len, uint32_t nbuckets);
+								   size_t len, uint32_t nbuckets, int bigrams);
 extern void AgFeaturesFree(AgFeatures *fv);
 
 /*
@@ -87,8 +88,9 @@ typedef struct AgModel
 	size_t		nonzero;
 
 	/*
-	 * A gate (or NULL): a small model of the same form over words and word
-	 * bigrams alone (AgFeaturesExtractWords), trained beside this one.  A
+	 * A gate (or NULL): a small model of the same form over words alone,
+	 * or words and word bigrams (AgFeaturesExtractWords; the model file's
+	 * "features" line), trained beside this one.  A
 	 * text it scores under its own threshold is taken as benign without the
 	 * full model: in training that threshold lost at most a set share (0.1%)
 	 * of the texts the full model flagged out of fold, while most benign
@@ -96,6 +98,7 @@ typedef struct AgModel
 	 * model's.
 	 */
 	struct AgModel *gate;
+	int			bigrams;		/* a gate: its features include word bigrams */
 } AgModel;
 
 extern AgModel *AgModelParse(const char *text, size_t len, char *errbuf,

@@ -81,7 +81,7 @@ RefAdd(RefWords *r, uint64_t h, uint8_t kind, uint32_t off, uint32_t len)
 
 int
 RefGateWordsExtract(AgFeatures *fv, const char *text, size_t len,
-					uint32_t nbuckets)
+					uint32_t nbuckets, int bigrams)
 {
 	const unsigned char *s = (const unsigned char *) text;
 	RefWords	r = {fv, calloc((nbuckets + 31) / 32, sizeof(uint32_t)), nbuckets - 1, 0};
@@ -129,7 +129,7 @@ RefGateWordsExtract(AgFeatures *fv, const char *text, size_t len,
 				uint64_t	h = RefWordHash(s + wstart, wlen);
 
 				RefAdd(&r, h, AG_FEAT_WORD, wstart, wlen);
-				if (have_prev)
+				if (have_prev && bigrams)
 					RefAdd(&r, (prevh ^ 2) * REF_GRAM_MUL + h, AG_FEAT_BIGRAM,
 						   prevoff, (uint32_t) i - prevoff);
 				prevh = h;
@@ -151,7 +151,7 @@ RefGateWordsExtract(AgFeatures *fv, const char *text, size_t len,
 
 			inword = 0;
 			RefAdd(&r, h, AG_FEAT_WORD, (uint32_t) i, (uint32_t) cplen);
-			if (have_prev)
+			if (have_prev && bigrams)
 				RefAdd(&r, (prevh ^ 2) * REF_GRAM_MUL + h, AG_FEAT_BIGRAM,
 					   prevoff, (uint32_t) (i + cplen) - prevoff);
 			prevh = h;

@@ -2449,7 +2449,7 @@ TestFastEqualsNaive(AgRuleSet *set, const char *corpus_dir)
 
 /* A gate's features written the plain way (test/core/ref_gate.c). */
 extern int	RefGateWordsExtract(AgFeatures *fv, const char *text, size_t len,
-								uint32_t nbuckets);
+								uint32_t nbuckets, int bigrams);
 
 /*
  * The words-only extraction (a gate's: sixteen bytes at a time, words
@@ -2457,7 +2457,7 @@ extern int	RefGateWordsExtract(AgFeatures *fv, const char *text, size_t len,
  * bucket, kind, span and value.
  */
 static long
-WordsDifferFromRef(AgFeatures *words, const char *text, size_t len)
+WordsDifferFromRefAs(AgFeatures *words, const char *text, size_t len, int bigrams)
 {
 	static AgFeatures ref;
 	const uint32_t nb = 1u << 14;
@@ -2468,8 +2468,8 @@ WordsDifferFromRef(AgFeatures *words, const char *text, size_t len)
 	if (copy == NULL)
 		return 1;
 	memcpy(copy, text, len);
-	if (AgFeaturesExtractWords(words, copy, len, nb) != 0 ||
-		RefGateWordsExtract(&ref, copy, len, nb) != 0 || words->n != ref.n)
+	if (AgFeaturesExtractWords(words, copy, len, nb, bigrams) != 0 ||
+		RefGateWordsExtract(&ref, copy, len, nb, bigrams) != 0 || words->n != ref.n)
 		differ = 1;
 	for (size_t i = 0; !differ && i < ref.n; i++)
 		if (words->f[i].bucket != ref.f[i].bucket || words->f[i].kind != ref.f[i].kind ||
@@ -2478,6 +2478,14 @@ WordsDifferFromRef(AgFeatures *words, const char *text, size_t len)
 			differ = 1;
 	free(copy);
 	return differ;
+}
+
+/* ... with word bigrams and without (a gate has one or the other) */
+static long
+WordsDifferFromRef(AgFeatures *words, const char *text, size_t len)
+{
+	return WordsDifferFromRefAs(words, text, len, 1) ||
+		WordsDifferFromRefAs(words, text, len, 0);
 }
 
 /*
@@ -2505,7 +2513,7 @@ ModelPathsDiffer(const AgModel *m, AgFeatures *full, AgFeatures *fast,
 		return 1;
 	if (m->gate == NULL)
 		return 0;
-	if (AgFeaturesExtractWords(full, text, len, m->gate->nbuckets) != 0 ||
+	if (AgFeaturesExtractWords(full, text, len, m->gate->nbuckets, m->gate->bigrams) != 0 ||
 		AgModelScoreText(m, fast, text, len, 1, &p3, &gated) != 0)
 		return 1;
 
