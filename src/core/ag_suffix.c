@@ -21,7 +21,7 @@
  *	  neither the rules nor the model (out of fold) caught; no benign
  *	  prompt, Debian text or code piece of about 12,000 is.
  *
- *	  Cost: a line without a bracket is passed over sixteen bytes at a
+ *	  Cost: a line without a bracket is passed over thirty-two bytes at a
  *	  time; a line with one has its brackets matched, jumping from one to
  *	  the next; only a line left with one unmatched has its tokens read.
  */
@@ -48,36 +48,30 @@
 #define C_LETTER	0x20
 #define C_WORD		0x40		/* letter, digit or '_' */
 
-static unsigned char byte_class[256];
-
-/* (idempotent: a race between two first callers writes the same bytes) */
-static void
-InitClasses(void)
-{
-	static volatile int done;
-
-	if (done)
-		return;
-	for (const char *p = " \t\r\f\v"; *p; p++)
-		byte_class[(unsigned char) *p] |= C_SPACE;
-	for (const char *p = "()[]{}"; *p; p++)
-		byte_class[(unsigned char) *p] |= C_BRACKET;
-	for (const char *p = "{}[]()<>\\|$^~=*#@%`\"'"; *p; p++)
-		byte_class[(unsigned char) *p] |= C_SOUP;
-	for (const char *p = "(\"'[*"; *p; p++)
-		byte_class[(unsigned char) *p] |= C_LEAD;
-	for (const char *p = ".,;:!?)\"']*"; *p; p++)
-		byte_class[(unsigned char) *p] |= C_TRAIL;
-	for (int c = 'a'; c <= 'z'; c++)
-	{
-		byte_class[c] |= C_LETTER | C_WORD;
-		byte_class[c - 'a' + 'A'] |= C_LETTER | C_WORD;
-	}
-	for (int c = '0'; c <= '9'; c++)
-		byte_class[c] |= C_WORD;
-	byte_class['_'] |= C_WORD;
-	done = 1;
-}
+#define LETTERS(a) [a] = C_LETTER | C_WORD, [a + 1] = C_LETTER | C_WORD, \
+	[a + 2] = C_LETTER | C_WORD, [a + 3] = C_LETTER | C_WORD, \
+	[a + 4] = C_LETTER | C_WORD, [a + 5] = C_LETTER | C_WORD, \
+	[a + 6] = C_LETTER | C_WORD, [a + 7] = C_LETTER | C_WORD, \
+	[a + 8] = C_LETTER | C_WORD, [a + 9] = C_LETTER | C_WORD, \
+	[a + 10] = C_LETTER | C_WORD, [a + 11] = C_LETTER | C_WORD, \
+	[a + 12] = C_LETTER | C_WORD
+static const unsigned char byte_class[256] = {
+	[' '] = C_SPACE, ['\t'] = C_SPACE, ['\r'] = C_SPACE, ['\f'] = C_SPACE, ['\v'] = C_SPACE,
+	['('] = C_BRACKET | C_SOUP | C_LEAD, [')'] = C_BRACKET | C_SOUP | C_TRAIL,
+	['['] = C_BRACKET | C_SOUP | C_LEAD, [']'] = C_BRACKET | C_SOUP | C_TRAIL,
+	['{'] = C_BRACKET | C_SOUP, ['}'] = C_BRACKET | C_SOUP,
+	['<'] = C_SOUP, ['>'] = C_SOUP, ['\\'] = C_SOUP, ['|'] = C_SOUP, ['$'] = C_SOUP,
+	['^'] = C_SOUP, ['~'] = C_SOUP, ['='] = C_SOUP, ['#'] = C_SOUP, ['@'] = C_SOUP,
+	['%'] = C_SOUP, ['`'] = C_SOUP,
+	['*'] = C_SOUP | C_LEAD | C_TRAIL, ['"'] = C_SOUP | C_LEAD | C_TRAIL,
+	['\''] = C_SOUP | C_LEAD | C_TRAIL,
+	['.'] = C_TRAIL, [','] = C_TRAIL, [';'] = C_TRAIL, [':'] = C_TRAIL, ['!'] = C_TRAIL,
+	['?'] = C_TRAIL,
+	LETTERS('a'), LETTERS('a' + 13), LETTERS('A'), LETTERS('A' + 13),
+	['0'] = C_WORD, ['1'] = C_WORD, ['2'] = C_WORD, ['3'] = C_WORD, ['4'] = C_WORD,
+	['5'] = C_WORD, ['6'] = C_WORD, ['7'] = C_WORD, ['8'] = C_WORD, ['9'] = C_WORD,
+	['_'] = C_WORD,
+};
 
 /* Is c of class cls (one or more C_ bits)? */
 static inline int
@@ -515,7 +509,6 @@ AgFindAdversarialSuffix(const char *text, size_t len, AgSuffix *out)
 	const unsigned char *s = (const unsigned char *) text;
 	size_t		pos = 0;
 
-	InitClasses();
 	/* from a line with a bracket to the next, those between passed over */
 	while (pos < len)
 	{
