@@ -639,10 +639,10 @@ StepLex(Sink *k, Lex *x, size_t n, const unsigned char *s,
 
 /*
  * Words only (a gate's features): StepLex's words and bigrams (or words
- * alone), in the same order, without a look at each byte.  Sixteen bytes at a time make a
- * 64-byte block; one look at it says which bytes are word bytes (ASCII
- * letters and digits) and which are neither that nor a space (they break
- * bigrams).  Words start where a word byte follows another byte and end
+ * alone), in the same order, without a look at each byte.  Sixteen bytes
+ * at a time make a 64-byte block; one look at it says which bytes are word
+ * bytes (ASCII letters and digits) and which are neither that nor a space
+ * (they break bigrams).  Words start where a word byte follows another byte and end
  * at the first byte that is not one: two bit masks, read in order with
  * one count of trailing zeros per word; the words whose bigram punctuation
  * breaks come from a third mask, in one addition for the block
