@@ -172,7 +172,7 @@ typedef struct Core
 static size_t
 LeadMark(const unsigned char *p, size_t n)
 {
-	if (n >= 1 && (byte_class[p[0]] & C_LEAD))
+	if (n >= 1 && Is(p[0], C_LEAD))
 		return 1;
 	/* ¿ ¡ « */
 	if (n >= 2 && p[0] == 0xC2 && (p[1] == 0xBF || p[1] == 0xA1 || p[1] == 0xAB))
@@ -187,7 +187,7 @@ LeadMark(const unsigned char *p, size_t n)
 static size_t
 TrailMark(const unsigned char *p, size_t n)
 {
-	if (n >= 1 && (byte_class[p[n - 1]] & C_TRAIL))
+	if (n >= 1 && Is(p[n - 1], C_TRAIL))
 		return 1;
 	/* » */
 	if (n >= 2 && p[n - 2] == 0xC2 && p[n - 1] == 0xBB)
