@@ -319,6 +319,15 @@ GateWordHash(const unsigned char *w, uint32_t wlen, size_t room)
 	return h;
 }
 
+/*
+ * What a words-only reading hashes words for (the words_only argument of
+ * the functions below; 0 is every feature, words with the model's hash):
+ * a gate (GateWordHash), or the model itself (its byte-by-byte FNV-1a,
+ * which Extract1 keeps up as a word goes, taken at the word's end).
+ */
+#define WORDS_GATE 1
+#define WORDS_MODEL 2
+
 static AG_ALWAYS_INLINE size_t
 EndWordAt(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
 		  const int full, const int words_only, const int roomy)
@@ -335,9 +344,11 @@ EndWordAt(Sink *k, Lex *x, size_t n, const unsigned char *s, uint32_t end,
 	 * roomy: eight bytes past the word's end can be read (ExtractWords
 	 * knows it for a whole block), so no piece needs the room tested
 	 */
-	if (words_only)
+	if (words_only == WORDS_GATE)
 		x->wh = GateWordHash(s + x->wstart, wlen,
 							 roomy ? (size_t) wlen + 8 : x->len - x->wstart);
+	else if (words_only == WORDS_MODEL)
+		x->wh = AgFnv1a(AG_FNV_OFFSET ^ 1, s + x->wstart, wlen);
 	n = AddFeature(k, n, x->wh, AG_FEAT_WORD, x->wstart, wlen, 1.0f, full,
 				   words_only && !full);
 	if (x->have_prev && !k->no_bigrams)
@@ -667,7 +678,7 @@ StepLex(Sink *k, Lex *x, size_t n, const unsigned char *s,
 static AG_ALWAYS_INLINE size_t
 WordsBlock(Sink *k, Lex *x, size_t n, const unsigned char *s, size_t i,
 		   uint64_t valid, uint64_t word, uint64_t other, const int full,
-		   const int roomy)
+		   const int words, const int roomy)
 {
 	uint64_t	before = (word << 1) | (uint64_t) (x->inword != 0);
 	uint64_t	starts = word & ~before;
@@ -692,7 +703,7 @@ WordsBlock(Sink *k, Lex *x, size_t n, const unsigned char *s, size_t i,
 			if (ends == 0)
 				break;			/* the word goes on past the block */
 			n = EndWordAt(k, x, n, s, (uint32_t) (i + (unsigned) __builtin_ctzll(ends)),
-						  full, 1, roomy);
+						  full, words, roomy);
 			ends &= ends - 1;
 		}
 		if (starts == 0)
@@ -728,7 +739,8 @@ SpaceBits(__m128i v)
 #endif
 
 static AG_ALWAYS_INLINE size_t
-ExtractWords(Sink *sink, const unsigned char *s, size_t len, const int full)
+ExtractWords(Sink *sink, const unsigned char *s, size_t len, const int full,
+			 const int words)
 {
 	Sink		k = *sink;
 	Lex			x;
@@ -765,10 +777,10 @@ ExtractWords(Sink *sink, const unsigned char *s, size_t len, const int full)
 				/* every word ending in the block ends by i + 64 */
 				if (len - i >= 64 + 8)
 					n = WordsBlock(&k, &x, n, s, i, valid, word, ~(word | space) & valid,
-								   full, 1);
+								   full, words, 1);
 				else
 					n = WordsBlock(&k, &x, n, s, i, valid, word, ~(word | space) & valid,
-								   full, 0);
+								   full, words, 0);
 				i += limit;
 				continue;
 			}
@@ -777,7 +789,7 @@ ExtractWords(Sink *sink, const unsigned char *s, size_t len, const int full)
 		if (s[i] < 0x80)
 		{
 			n = StepLex(&k, &x, n, s, (uint32_t) i, s[i], 1, ascii_word[s[i]], 1,
-						full, 1);
+						full, words);
 			i++;
 		}
 		else
@@ -786,12 +798,12 @@ ExtractWords(Sink *sink, const unsigned char *s, size_t len, const int full)
 			int			cplen = AgUtf8Decode(s + i, len - i, &cp);
 
 			n = StepLex(&k, &x, n, s, (uint32_t) i, cp, cplen, AgIsWordCp(cp), 0,
-						full, 1);
+						full, words);
 			i += cplen;
 		}
 	}
 	if (x.inword)
-		n = EndWord(&k, &x, n, s, (uint32_t) len, full, 1);
+		n = EndWord(&k, &x, n, s, (uint32_t) len, full, words);
 	k.n = n;
 	*sink = k;
 	return n;
@@ -978,7 +990,7 @@ FeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 	x.f = fv->f;
 	x.no_bigrams = !bigrams;
 	if (words_only)
-		ExtractWords(&x, (const unsigned char *) norm, len, 1);
+		ExtractWords(&x, (const unsigned char *) norm, len, 1, words_only);
 	else
 		Extract1(&x, (const unsigned char *) norm, len, 1);
 	fv->n = x.n;
@@ -1007,7 +1019,16 @@ int
 AgFeaturesExtractWords(AgFeatures *fv, const char *norm, size_t len,
 					   uint32_t nbuckets, int bigrams)
 {
-	return FeaturesExtract(fv, norm, len, nbuckets, 1, bigrams);
+	return FeaturesExtract(fv, norm, len, nbuckets, WORDS_GATE, bigrams);
+}
+
+int
+AgModelTopTerms(const AgModel *model, AgFeatures *fv, const char *norm,
+				size_t len, int k, size_t *idx)
+{
+	if (FeaturesExtract(fv, norm, len, model->nbuckets, WORDS_MODEL, 1) != 0)
+		return -1;
+	return AgModelTopFeatures(model, fv, k, idx);
 }
 
 /*
@@ -1050,7 +1071,7 @@ ScoreBuckets(const AgModel *model, AgFeatures *fv, const char *norm,
 	x.bcap = fv->bcap;
 	x.weights = model->weights;
 	nplain = words_only ?
-		ExtractWords(&x, (const unsigned char *) norm, len, 0) :
+		ExtractWords(&x, (const unsigned char *) norm, len, 0, WORDS_GATE) :
 		Extract1(&x, (const unsigned char *) norm, len, 0);
 	SumDistinct(&x, 0, nplain, 0);
 	SumDistinct(&x, nplain, x.n, 1);

@@ -161,4 +161,16 @@ extern int	AgModelGateScore(const AgModel *model, AgFeatures *fv,
 extern int	AgModelTopFeatures(const AgModel *model, const AgFeatures *fv,
 							   int k, size_t *idx);
 
+/*
+ * The same for norm, read for its words and bigrams alone (with the
+ * model's hashes, spans kept in fv): the top terms of a text the model
+ * reports, without the character n-grams that are most of a full
+ * extraction's work and never among them.  A word or bigram whose bucket
+ * a character n-gram of the text shares is a candidate here, where
+ * AgFeaturesExtract keeps the n-gram (the first feature of a bucket).
+ * Returns how many, or -1 (no memory).
+ */
+extern int	AgModelTopTerms(const AgModel *model, AgFeatures *fv,
+							const char *norm, size_t len, int k, size_t *idx);
+
 #endif							/* AG_MODEL_H */

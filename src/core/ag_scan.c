@@ -811,9 +811,10 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 		double		p;
 
 		/*
-		 * Buckets only; the features' spans only for a text it reports.  The
-		 * model's gate was tuned for the model's own threshold: below it,
-		 * every text gets the full model.
+		 * Buckets only; the spans of words and bigrams only for a text it
+		 * reports (its top terms, AgModelTopTerms).  The model's gate was
+		 * tuned for the model's own threshold: below it, every text gets
+		 * the full model.
 		 */
 		if (AgModelScoreText(m, &sc->fv, norm, nlen,
 							 !opts->no_model_gate && threshold >= m->threshold,
@@ -825,7 +826,7 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 			size_t		top[3];
 			int			ntop;
 
-			if (AgFeaturesExtract(&sc->fv, norm, nlen, m->nbuckets) != 0 ||
+			if ((ntop = AgModelTopTerms(m, &sc->fv, norm, nlen, 3, top)) < 0 ||
 				(f = NewFinding(sc)) == NULL)
 				goto oom;
 			f->alert_type = role == AG_ROLE_TOOL ?
@@ -844,7 +845,6 @@ ScanNormalized(AgScanner *sc, const char *src, size_t srclen, AgRole role,
 				f->start = 0;
 				f->end = srclen;
 			}
-			ntop = AgModelTopFeatures(m, &sc->fv, 3, top);
 			if (AgBufAppendf(&sc->arena, "{\"model\": \"%s\", \"score\": %.3f, \"top_terms\": [",
 							 m->name, p) != 0)
 				goto oom;

@@ -2528,6 +2528,60 @@ ModelPathsDiffer(const AgModel *m, AgFeatures *full, AgFeatures *fast,
 	return gated || memcmp(&p1, &p3, sizeof(double)) != 0;
 }
 
+/*
+ * Does AgModelTopTerms read the words and bigrams a full extraction reads?
+ * Its features are the full extraction's words and bigrams, in order, and
+ * besides them only words and bigrams whose bucket the full extraction
+ * gives to an earlier feature (a character n-gram, mostly), which keeps
+ * them out of its list; and its terms are the top ones of that list.
+ */
+static long
+TopTermsDiffer(const AgModel *m, AgFeatures *full, AgFeatures *fast,
+			   const char *text, size_t len)
+{
+	size_t		top[3],
+				j = 0;
+	int			ntop;
+	uint32_t   *taken;
+	long		bad = 0;
+
+	if (AgFeaturesExtract(full, text, len, m->nbuckets) != 0 ||
+		(ntop = AgModelTopTerms(m, fast, text, len, 3, top)) < 0 ||
+		(taken = calloc((m->nbuckets + 31) / 32, sizeof(uint32_t))) == NULL)
+		return 1;
+	for (size_t i = 0; i < full->n; i++)
+		taken[full->f[i].bucket >> 5] |= UINT32_C(1) << (full->f[i].bucket & 31);
+	for (size_t i = 0; i < full->n && !bad; i++)
+	{
+		const AgFeature *a = &full->f[i];
+
+		if (a->kind != AG_FEAT_WORD && a->kind != AG_FEAT_BIGRAM)
+			continue;
+		/* the words before it in fast's list that full kept out */
+		for (; j < fast->n && !(fast->f[j].bucket == a->bucket && fast->f[j].kind == a->kind &&
+								 fast->f[j].off == a->off && fast->f[j].len == a->len); j++)
+			if (!((taken[fast->f[j].bucket >> 5] >> (fast->f[j].bucket & 31)) & 1))
+				bad = 1;
+		if (j == fast->n)
+			bad = 1;
+		j++;
+	}
+	for (; j < fast->n; j++)
+		if (!((taken[fast->f[j].bucket >> 5] >> (fast->f[j].bucket & 31)) & 1))
+			bad = 1;
+	for (size_t i = 0; i < fast->n; i++)
+		if (fast->f[i].kind != AG_FEAT_WORD && fast->f[i].kind != AG_FEAT_BIGRAM)
+			bad = 1;
+	/* the first term weighs most among them */
+	if (ntop > 0)
+		for (size_t i = 0; i < fast->n; i++)
+			if (m->weights[fast->f[i].bucket & (m->nbuckets - 1)] >
+				m->weights[fast->f[top[0]].bucket & (m->nbuckets - 1)])
+				bad = 1;
+	free(taken);
+	return bad;
+}
+
 /* The model as it was before the ASCII-run loop (test/core/ref_model.c). */
 extern int	RefFeaturesExtract(AgFeatures *fv, const char *norm, size_t len,
 							   uint32_t nbuckets);
@@ -2684,6 +2738,7 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 			" instructions ", "abcdefghijklmnopqrstuvwxyz0123456789abcdef"};
 		long		refdiff = 0,
 					worddiff = 0,
+					topdiff = 0,
 					scorediff = 0;
 		uint32_t	r = 4242;
 
@@ -2707,6 +2762,7 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 			}
 			refdiff += ModelDiffersFromRef(m, buf, len);
 			worddiff += WordsDifferFromRef(&fast, buf, len);
+			topdiff += TopTermsDiffer(m, &full, &fast, buf, len);
 			if (it % 4 == 0)
 				scorediff += ModelPathsDiffer(m, &full, &fast, buf, len);
 		}
@@ -2716,6 +2772,8 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 			  worddiff);
 		CHECK(scorediff == 0, "scores differ between the model's paths on %ld of 5000 random texts",
 			  scorediff);
+		CHECK(topdiff == 0, "top terms read other words than the full extraction on %ld of 20000 random texts",
+			  topdiff);
 	}
 
 	/*
@@ -2753,7 +2811,8 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 		static const char *folders[] = {"benign", "jailbreak", "smuggling", NULL};
 		Corpus		c = {0};
 		long		ngated = 0,
-					worddiff = 0;
+					worddiff = 0,
+					topdiff = 0;
 
 		for (int i = 0; folders[i]; i++)
 			CorpusLoadFolder(&c, corpus_dir, folders[i]);
@@ -2763,6 +2822,8 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 			int			gated = 0;
 
 			worddiff += WordsDifferFromRef(&fast, c.docs[i].text, c.docs[i].len);
+			AgNormalize(&nt, c.docs[i].text, c.docs[i].len);
+			topdiff += TopTermsDiffer(m, &full, &fast, nt.out.data, nt.out.len);
 			if (AgModelScoreText(m, &fast, c.docs[i].text, c.docs[i].len, 1, &p, &gated) == 0)
 				ngated += gated;
 			/* the raw text too: arbitrary bytes, not only normalised text */
@@ -2774,6 +2835,8 @@ TestModelFastPath(const char *model_path, const char *corpus_dir)
 		}
 		CHECK(worddiff == 0, "words-only features differ from the reference on %ld corpus texts",
 			  worddiff);
+		CHECK(topdiff == 0, "top terms read other words than the full extraction on %ld corpus texts",
+			  topdiff);
 		/* both ways out of the gate are exercised above */
 		CHECK(m->gate != NULL && ngated > 0 && (size_t) ngated < c.n,
 			  "the shipped model has a gate that stops some corpus texts and not all (%ld of %zu)",
