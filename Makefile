@@ -120,12 +120,19 @@ CODE_NEGATIVES ?= /tmp/aiguard-code-negatives.txt
 code-negatives:
 	tools/negatives/debian_code.sh train > $(CODE_NEGATIVES)
 
+# Hand-written probes the rules were already written from (bench/probes/README.md);
+# the sets kept unread stay out of training, to measure.
+PROBES_TRAIN = --positives bench/probes/attacks_a.txt --positives bench/probes/attacks_b.txt \
+	--positives bench/probes/attacks_counterfactual.txt --positives bench/probes/attacks_nov27.txt \
+	--hard-negatives bench/probes/benign_a.txt --hard-negatives bench/probes/benign_counterfactual.txt \
+	--hard-negatives bench/probes/benign_nov27.txt
+
 train-model: tools/ag_train code-negatives
-	tools/ag_train $(CORPUS) rules/jailbreak.model --folds 5 --code-negatives $(CODE_NEGATIVES)
+	tools/ag_train $(CORPUS) rules/jailbreak.model --folds 5 --code-negatives $(CODE_NEGATIVES) $(PROBES_TRAIN)
 
 # Honest figures: the model's part comes from 5-fold cross-validation.
 bench-quality: bench/bench_quality bench/bench_offcorpus tools/ag_train code-negatives
-	tools/ag_train $(CORPUS) /tmp/aiguard-cv.model --folds 5 --oof-out /tmp/aiguard-oof.txt --code-negatives $(CODE_NEGATIVES) > /tmp/aiguard-train.log
+	tools/ag_train $(CORPUS) /tmp/aiguard-cv.model --folds 5 --oof-out /tmp/aiguard-oof.txt --code-negatives $(CODE_NEGATIVES) $(PROBES_TRAIN) > /tmp/aiguard-train.log
 	bench/bench_quality --oof /tmp/aiguard-oof.txt $(CORPUS) rules/jailbreak.model $(RULE_FILES)
 	@echo; echo "Off the corpus: code, markup and prose files of this machine (the shipped model)"
 	bench/bench_offcorpus.sh
