@@ -2,14 +2,23 @@
 # bench/bench_probes.sh: the jailbreak probes of bench/probes, each line
 # scanned as a prompt with the shipped model and rules; prints how many
 # lines of each file raise an alert (attacks: detected; benign: false
-# alarms).  VERBOSE=1 lists the lines too.
+# alarms); files named tool_*.txt hold tool output (fetched pages, emails,
+# documents), scanned with role tool.  VERBOSE=1 lists the lines too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s tools/ag_scan
 for f in bench/probes/*.txt; do
-	out=$(tools/ag_scan --lines rules/jailbreak.model rules/*.rules < "$f" 2>/dev/null)
+	role=prompt
+	case $(basename "$f") in tool_*) role=tool ;; esac
+	out=$(tools/ag_scan --lines --role "$role" rules/jailbreak.model rules/*.rules < "$f" 2>/dev/null)
 	total=$(printf '%s\n' "$out" | wc -l)
-	hits=$(printf '%s\n' "$out" | awk -F'\t' '$1 > 0' | wc -l)
+	# (tool output: lines with an injection finding; its e-mail addresses
+	# and phone numbers raise sensitive_data_exposure, which is no false alarm)
+	if [ "$role" = tool ]; then
+		hits=$(printf '%s\n' "$out" | awk -F'\t' '$2 ~ /(^|,)(jb|recon|suffix|model)\./' | wc -l)
+	else
+		hits=$(printf '%s\n' "$out" | awk -F'\t' '$1 > 0' | wc -l)
+	fi
 	rules=$(printf '%s\n' "$out" | awk -F'\t' '$2 ~ /(^|,)(jb|recon)\./' | wc -l)
 	printf '%-28s %4d of %4d lines raise an alert (%d by a rule)\n' "$(basename "$f")" "$hits" "$total" "$rules"
 	if [ "${VERBOSE:-0}" = 1 ]; then printf '%s\n' "$out" | sed 's/^/    /'; fi

@@ -31,9 +31,15 @@
  * With --code-negatives LIST (make train-model passes the list of
  * tools/negatives/debian_code.sh train), pieces of benign code, markup,
  * configuration and SQL files are negatives too (weight --code-weight,
- * 0.25): the corpus' benign prompts hold almost no code, and without them
+ * 1): the corpus' benign prompts hold almost no code, and without them
  * the model took 37% of 2 KiB pieces of Perl, 57% of HTML and 81% of XML
  * for attacks (bench/bench_offcorpus.sh, on the other half of the files).
+ * The weight was 0.25 until the hand-written tool outputs with injections
+ * joined the positives (28 November 2026): documentation read like them,
+ * and the other half's documentation and HTML flagged went from 3 to 8 of
+ * 544 texts; at 0.5, 5; at 1, 2, the corpus's recall out of fold 90.80%
+ * -> 91.01%, its false positives 21 -> 23 of 3,292 (at the 0.7% the
+ * threshold allows), Debian's texts 20 -> 22 and the sanity prompts 6 -> 7.
  *
  * Sanity check: tools/negatives/benign_multilingual_sanity.txt holds other
  * benign prompts in the same nine languages (short generic requests, and
@@ -168,7 +174,7 @@ static TrainConfig cfg = {
 	.positives_weight = 0.5,
 	.hard_weight = 2.0,
 	.technical_weight = 0.5,
-	.code_weight = 0.25,
+	.code_weight = 1.0,
 	.min_df = 5,
 	.prune = 0.1,
 	.min_threshold = 0.2,
