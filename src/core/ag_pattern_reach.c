@@ -146,6 +146,16 @@ typedef struct Reach
 	int			class_digits;	/* the last class holds ASCII digits alone */
 	int			sets;			/* work out the bytes atoms consume (else no set is written) */
 	ByteSet		class_set;		/* the bytes the last class or escape consumes */
+	/*
+	 * The last atom was a class of ASCII bytes, a byte wide, repeated
+	 * run_least times at least and at most that (run_fixed) or more: a
+	 * keyword may be spelt by such classes, "[0-9][0-9]" or ".[a-z]" by
+	 * "[A-Z]{2}[0-9]{2}" (see KeywordEndingHere).
+	 */
+	int			run_class;
+	int			class_wide;		/* the last class can match beyond ASCII, or is negated */
+	size_t		run_least;
+	int			run_fixed;
 } Reach;
 
 static size_t
@@ -287,7 +297,7 @@ Class(Reach *r)
 				members = 0,
 				range_end = 0;	/* the member read next ends a range */
 	unsigned char prev = 0;		/* the member before, if a range can start at it */
-	ByteSet    *set = r->sets ? &r->class_set : NULL;
+	ByteSet    *set = &r->class_set;	/* (also without sets: for keyword runs) */
 
 	if (set)
 		memset(set, 0, sizeof(*set));
@@ -395,6 +405,7 @@ Class(Reach *r)
 	}
 	r->p++;
 	r->class_digits = digits_only && members > 0;
+	r->class_wide = wide || negated;
 	if (negated)
 		SetFill(set);
 	if (r->ascii_text)
@@ -561,6 +572,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 	*litlen = 0;
 	*digits = 0;
 	r->lookahead = 0;
+	r->run_class = 0;
 	if (!r->sets)
 		lead_set = set = NULL;	/* (the callers' sets are not read) */
 	else
@@ -628,6 +640,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 			return 0;
 		}
 		width = Alternation(r, &inner_lead, &inner_digits, lead_set, set);
+		r->run_class = 0;		/* (set by the group's last atom) */
 		if (lookaround)
 		{
 			inner_lead = AG_REACH_UNBOUNDED;	/* what it reads is not matched */
@@ -657,6 +670,12 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 		inner_digits = r->class_digits;
 		if (set)
 			*set = r->class_set;
+		/*
+		 * ASCII members alone, a byte each (the set's bytes from 0x80 up
+		 * are then only the caseless partners SetAddChar adds, which a
+		 * class of width 1 does not match)
+		 */
+		r->run_class = width == 1 && !r->class_wide;
 	}
 	else if (c == '\\')
 	{
@@ -713,6 +732,8 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 	}
 	before_quantifier = r->p;
 	most = Quantifier(r);
+	r->run_least = r->least;
+	r->run_fixed = most == r->least;
 	r->lookahead = lookahead && r->p == before_quantifier;
 	if (r->p != before_quantifier)
 	{
@@ -727,26 +748,121 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 	return Mul(width, most);
 }
 
-/* Does a keyword end at the last character of run (ASCII case ignored)? */
+/*
+ * A run is what consecutive atoms of width 1 spell, a set of bytes per
+ * position: a literal's byte alone, or a class's ASCII members.  Its
+ * members up to 0x7F, ASCII case folded unless the keywords compare with
+ * their case, into out[]; returns how many.  (A literal beyond ASCII is a
+ * byte of a UTF-8 character, kept as it is.)
+ */
 static int
-KeywordEndingHere(const Reach *r, const unsigned char *run, int runlen)
+RunMembers(const Reach *r, const ByteSet *set, unsigned char *out)
+{
+	int			n = 0;
+	uint64_t	seen[4] = {0, 0, 0, 0};
+
+	for (unsigned b = 0; b < 256; b++)
+	{
+		unsigned	f = b;
+
+		if (!((set->w[b >> 6] >> (b & 63)) & 1))
+			continue;
+		if (!r->exact && b >= 'A' && b <= 'Z')
+			f = b + ('a' - 'A');
+		if ((seen[f >> 6] >> (f & 63)) & 1)
+			continue;
+		seen[f >> 6] |= UINT64_C(1) << (f & 63);
+		out[n++] = (unsigned char) f;
+	}
+	return n;
+}
+
+static unsigned char
+FoldKeywordByte(const Reach *r, unsigned char b)
+{
+	return !r->exact && b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b;
+}
+
+/* Is s (len bytes, folded) one of the keywords? */
+static int
+IsKeyword(const Reach *r, const unsigned char *s, size_t len)
 {
 	for (int k = 0; k < r->nkeywords; k++)
 	{
 		size_t		kl = k < MAX_KEYWORD_LENGTHS ? r->kwlen[k] : strlen(r->keywords[k]);
+		size_t		j;
 
-		if (kl == 0 || kl > (size_t) runlen)
+		if (kl != len)
 			continue;
+		for (j = 0; j < len; j++)
+			if (FoldKeywordByte(r, (unsigned char) r->keywords[k][j]) != s[j])
+				break;
+		if (j == len)
+			return 1;
+	}
+	return 0;
+}
+
+#define MAX_RUN 128
+
+/* Spellings of a run's end checked at most: beyond, a keyword is not sought there. */
+#define MAX_RUN_SPELLINGS 4096
+
+/*
+ * Does a keyword end at the last position of run, whatever bytes its
+ * classes take: is every spelling of its last kl positions a keyword
+ * (ASCII case ignored unless r->exact)?  Returns that kl, or 0.  With
+ * literals alone a run has one spelling, and this is the keyword itself;
+ * "[A-Z]{2}[0-9]{2}" ends in "[0-9][0-9]", a hundred spellings, which a
+ * rule whose keyword_shapes are "[0-9][0-9]" has all of.
+ */
+static int
+KeywordEndingHere(const Reach *r, const ByteSet *run, int runlen)
+{
+	unsigned char tried[256];
+
+	memset(tried, 0, sizeof(tried));
+	for (int k = 0; k < r->nkeywords; k++)
+	{
+		size_t		kl = k < MAX_KEYWORD_LENGTHS ? r->kwlen[k] : strlen(r->keywords[k]);
+		unsigned char members[MAX_RUN][128];
+		int			count[MAX_RUN];
+		size_t		spellings = 1;
+		unsigned char word[MAX_RUN];
+
+		if (kl == 0 || kl > (size_t) runlen || kl > 255 || tried[kl])
+			continue;
+		/* this keyword fits the run's end: position by position */
 		for (size_t j = 0; j < kl; j++)
 		{
-			unsigned char a = run[runlen - kl + j],
-						b = (unsigned char) r->keywords[k][j];
+			unsigned char b = FoldKeywordByte(r, (unsigned char) r->keywords[k][j]);
+			const ByteSet *set = &run[runlen - kl + j];
+			int			in = (set->w[b >> 6] >> (b & 63)) & 1;
 
-			if (!r->exact && a >= 'A' && a <= 'Z')
-				a += 'a' - 'A';
-			if (!r->exact && b >= 'A' && b <= 'Z')
-				b += 'a' - 'A';
-			if (a != b)
+			if (!in && !r->exact && b >= 'a' && b <= 'z')
+				in = (set->w[(b - 32) >> 6] >> ((b - 32) & 63)) & 1;
+			if (!in)
+				goto next;
+		}
+		/* then every spelling of the run's end must be a keyword */
+		tried[kl] = 1;
+		for (size_t j = 0; j < kl && spellings <= MAX_RUN_SPELLINGS; j++)
+		{
+			count[j] = RunMembers(r, &run[runlen - kl + j], members[j]);
+			spellings *= (size_t) count[j];
+		}
+		if (spellings > MAX_RUN_SPELLINGS)
+			continue;
+		for (size_t n = 0; n < spellings; n++)
+		{
+			size_t		rest = n;
+
+			for (size_t j = kl; j-- > 0;)
+			{
+				word[j] = members[j][rest % (size_t) count[j]];
+				rest /= (size_t) count[j];
+			}
+			if (!IsKeyword(r, word, kl))
 				goto next;
 		}
 		return (int) kl;
@@ -769,16 +885,15 @@ next:	;
  * *lead_set gets the bytes the atoms before that occurrence can consume,
  * and *consumed those of the whole sequence (lookarounds consume none).
  */
-#define MAX_RUN 128
-
 static size_t
 Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 		 ByteSet *consumed_set)
 {
 	size_t		total = 0;
 	size_t		consumed = 0;	/* total without the lookaheads: where the next atom starts */
-	unsigned char run[MAX_RUN];
-	size_t		run_at[MAX_RUN];	/* offset bound of each run character */
+	ByteSet		run[MAX_RUN];	/* the bytes each position of the run can be */
+	ByteSet		run_bytes[MAX_RUN];	/* ... and can consume, partners included */
+	size_t		run_at[MAX_RUN];	/* offset bound of each run position */
 	int			runlen = 0;
 	ByteSet		before_run;		/* consumed before the run's first character */
 
@@ -816,25 +931,53 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 		}
 		if (*lead != AG_REACH_UNBOUNDED || r->keywords == NULL)
 			continue;
-		if (lit != NULL)
+		/*
+		 * (classes only when keywords compare without case: an exact
+		 * reading, AgPatternKeywordsExact, is for dropping a hit whose case
+		 * differs, which a shape such as "[0-9][0-9]" never has)
+		 */
+		if (lit != NULL || (r->run_class && r->run_least > 0 && !r->exact))
 		{
-			/* its bytes join the run, each at the character's offset bound */
+			/*
+			 * A literal's bytes join the run, each at the character's
+			 * offset bound; a class, once for each repeat it always makes,
+			 * each a byte further (its ASCII members: the bytes from 0x80
+			 * up in its set are caseless partners it does not match).
+			 */
+			int			n = lit != NULL ? litlen :
+				r->run_least < MAX_RUN ? (int) r->run_least : MAX_RUN;
+			ByteSet		cls = r->class_set;
+
+			cls.w[2] = cls.w[3] = 0;
 			if (runlen == 0 && consumed_set)
 				before_run = before;
-			for (int b = 0; b < litlen && *lead == AG_REACH_UNBOUNDED; b++)
+			for (int b = 0; b < n && *lead == AG_REACH_UNBOUNDED; b++)
 			{
 				int			kl;
 
 				if (runlen == MAX_RUN)
 				{
 					if (consumed_set)
-						SetAddChar(&before_run, run[0]);
-					memmove(run, run + 1, MAX_RUN - 1);
+						SetUnion(&before_run, &run_bytes[0]);
+					memmove(run, run + 1, (MAX_RUN - 1) * sizeof(ByteSet));
+					memmove(run_bytes, run_bytes + 1, (MAX_RUN - 1) * sizeof(ByteSet));
 					memmove(run_at, run_at + 1, (MAX_RUN - 1) * sizeof(size_t));
 					runlen--;
 				}
-				run[runlen] = (unsigned char) lit[b];
-				run_at[runlen++] = at;
+				if (lit != NULL)
+				{
+					memset(&run[runlen], 0, sizeof(ByteSet));
+					SetAdd(&run[runlen], (unsigned char) lit[b]);
+					memset(&run_bytes[runlen], 0, sizeof(ByteSet));
+					SetAddChar(&run_bytes[runlen], (unsigned char) lit[b]);
+					run_at[runlen++] = at;
+				}
+				else
+				{
+					run[runlen] = cls;
+					run_bytes[runlen] = r->class_set;
+					run_at[runlen++] = Add(at, (size_t) b);
+				}
 				kl = KeywordEndingHere(r, run, runlen);
 				if (kl > 0)
 				{
@@ -842,9 +985,12 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 					if (lead_set)
 						*lead_set = before_run;
 					for (int j = 0; j < runlen - kl; j++)
-						SetAddChar(lead_set, run[j]);
+						SetUnion(lead_set, &run_bytes[j]);
 				}
 			}
+			/* a class repeated more than always: what follows is no longer next to it */
+			if (lit == NULL && !r->run_fixed)
+				runlen = 0;
 			continue;
 		}
 		if (width == 0 && atom_lead == AG_REACH_UNBOUNDED)

@@ -1540,7 +1540,7 @@ TestKeywordLead(void)
 		{"(?=ab)?key", "key", 0, 2},	/* quantified: counted as consumed (a bound only) */
 		{"ke(?:y)", "key", 0, AG_REACH_UNBOUNDED},	/* split: not seen */
 		{"ke?y", "key", 0, AG_REACH_UNBOUNDED},
-		{"k[e]y", "key", 0, AG_REACH_UNBOUNDED},
+		{"k[e]y", "key", 0, 0},	/* a class of one byte spells it too */
 		{"(key", "key", 0, AG_REACH_UNBOUNDED},	/* not understood */
 		{"(?mi)kkkkey", "ey", 0, 12},	/* caseless from any option group */
 		{"(?:xxxxxxxxxx){0000003}key", "key", 0, 30},
@@ -1556,6 +1556,60 @@ TestKeywordLead(void)
 
 		CHECK(got == cases[i].lead, "lead of /%s/ before \"%s\": %zu, expected %zu",
 			  cases[i].pattern, cases[i].keyword, got, cases[i].lead);
+	}
+
+	/*
+	 * Keywords spelt by classes (keyword_shapes): every spelling of the
+	 * classes' run must be a keyword; a repeat beyond the fewest ends the
+	 * run; the lead's bytes are then the classes' own.
+	 */
+	{
+		static char digit_pairs[100][3],
+					dot_words[38][3];
+		const char *pairs[100],
+				   *dots[38];
+		static const struct
+		{
+			const char *pattern;
+			int			dots;	/* keywords ".x" instead of two digits */
+			size_t		lead;
+			int			narrow;
+		}			shapes[] = {
+			{"[A-Z]{2}[0-9]{2}", 0, 2, 1},
+			{"[0-9]{3}-[0-9]{4}", 0, 0, 1},
+			{"\\([0-9]{2,5}\\)[ ]?[0-9]{3}", 0, 1, 1},
+			{"(?:ab[0-9]{3}|\\([0-9]{2}\\))", 0, 2, 1},
+			{"[0-9]{0,2}x", 0, AG_REACH_UNBOUNDED, 0},	/* may be absent */
+			{"[0-9][0-9a]", 0, AG_REACH_UNBOUNDED, 0},	/* "0a" is no keyword */
+			{"[0-9]{1,3}[0-9]", 0, AG_REACH_UNBOUNDED, 0},	/* the run ends after the first */
+			{"[^a][0-9]", 0, AG_REACH_UNBOUNDED, 0},	/* negated: beyond ASCII */
+			{"[MNO][a-z0-9_-]{22,25}\\.[a-z0-9_-]{6}", 1, 26, 1},
+		};
+
+		for (int k = 0; k < 100; k++)
+		{
+			snprintf(digit_pairs[k], sizeof(digit_pairs[k]), "%02d", k);
+			pairs[k] = digit_pairs[k];
+		}
+		for (int k = 0; k < 38; k++)
+		{
+			dot_words[k][0] = '.';
+			dot_words[k][1] = "abcdefghijklmnopqrstuvwxyz0123456789_-"[k];
+			dot_words[k][2] = '\0';
+			dots[k] = dot_words[k];
+		}
+		for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		{
+			uint64_t	bytes[4];
+			int			narrow = 0;
+			size_t		got = AgPatternKeywordLeadBytes(shapes[i].pattern, AG_CASE_EXACT,
+													   shapes[i].dots ? dots : pairs,
+													   shapes[i].dots ? 38 : 100, bytes, &narrow);
+
+			CHECK(got == shapes[i].lead && narrow == shapes[i].narrow,
+				  "lead of /%s/ before its shape's keywords: %zu (narrow %d), expected %zu (%d)",
+				  shapes[i].pattern, got, narrow, shapes[i].lead, shapes[i].narrow);
+		}
 	}
 
 	/* case kept: can a hit of another case be dropped? */
