@@ -152,6 +152,15 @@ typedef struct Reach
 	 * keyword may be spelt by such classes, "[0-9][0-9]" or ".[a-z]" by
 	 * "[A-Z]{2}[0-9]{2}" (see KeywordEndingHere).
 	 */
+	/*
+	 * Lower bounds, passed up by the function that worked them out, read
+	 * by its caller at once: the fewest bytes the last atom, sequence or
+	 * alternation consumes (a character takes a byte at least), and the
+	 * least distance from a sequence's or alternation's start to the
+	 * keyword occurrence of its lead (see AgPatternKeywordMinLead).
+	 */
+	size_t		min_width;
+	size_t		min_lead;
 	int			run_class;
 	int			class_wide;		/* the last class can match beyond ASCII, or is negated */
 	size_t		run_least;
@@ -562,6 +571,8 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 	size_t		width;
 	size_t		inner_digits = 0;	/* fewest ASCII digits one match holds */
 	size_t		inner_lead = AG_REACH_UNBOUNDED;
+	size_t		inner_min = 1,	/* fewest bytes one repeat consumes */
+				inner_min_lead = 0;
 	int			lookaround = 0,
 				lookahead = 0;
 	const char *before_quantifier;
@@ -641,6 +652,8 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 		}
 		width = Alternation(r, &inner_lead, &inner_digits, lead_set, set);
 		r->run_class = 0;		/* (set by the group's last atom) */
+		inner_min = lookaround ? 0 : r->min_width;
+		inner_min_lead = r->min_lead;
 		if (lookaround)
 		{
 			inner_lead = AG_REACH_UNBOUNDED;	/* what it reads is not matched */
@@ -683,6 +696,8 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 
 		r->p++;
 		width = Escape(r);
+		/* \b, \A ... consume nothing; a back reference may repeat nothing */
+		inner_min = width == 0 || (e >= '1' && e <= '9') ? 0 : 1;
 		if (set)
 			*set = r->class_set;
 		/* escaped punctuation stands for itself */
@@ -703,6 +718,7 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 	{
 		r->p++;
 		width = 0;
+		inner_min = 0;
 	}
 	else if (c == '*' || c == '+' || c == '?')
 	{
@@ -743,6 +759,8 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 			inner_lead = AG_REACH_UNBOUNDED;	/* may be absent */
 	}
 	*lead = inner_lead;
+	r->min_lead = inner_min_lead;
+	r->min_width = Mul(inner_min, r->least);
 	/* the fewest repeats, each with its digits (a back reference: none counted) */
 	*digits = Mul(inner_digits, r->least);
 	return Mul(width, most);
@@ -891,9 +909,12 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 {
 	size_t		total = 0;
 	size_t		consumed = 0;	/* total without the lookaheads: where the next atom starts */
+	size_t		consumed_min = 0;	/* ... at the least */
+	size_t		lead_min = 0;	/* the least distance to the lead's keyword */
 	ByteSet		run[MAX_RUN];	/* the bytes each position of the run can be */
 	ByteSet		run_bytes[MAX_RUN];	/* ... and can consume, partners included */
 	size_t		run_at[MAX_RUN];	/* offset bound of each run position */
+	size_t		run_at_min[MAX_RUN];	/* ... and its least offset */
 	int			runlen = 0;
 	ByteSet		before_run;		/* consumed before the run's first character */
 
@@ -913,17 +934,23 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 		const char *lit;
 		int			litlen;
 		size_t		atom_digits;
-		size_t		at = consumed;
+		size_t		at = consumed,
+					at_min = consumed_min;
 		ByteSet		atom_lead_set,
 					atom_set,
 					before;
 		size_t		width = Atom(r, &atom_lead, &lit, &litlen, &atom_digits,
 								 &atom_lead_set, &atom_set);
+		size_t		atom_min = r->min_width,
+					atom_min_lead = r->min_lead;
 
 		total = Add(total, width);
 		*digits = Add(*digits, atom_digits);
 		if (!r->lookahead)
+		{
 			consumed = Add(consumed, width);
+			consumed_min = Add(consumed_min, atom_min);
+		}
 		if (consumed_set)
 		{
 			before = *consumed_set;
@@ -962,6 +989,7 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 					memmove(run, run + 1, (MAX_RUN - 1) * sizeof(ByteSet));
 					memmove(run_bytes, run_bytes + 1, (MAX_RUN - 1) * sizeof(ByteSet));
 					memmove(run_at, run_at + 1, (MAX_RUN - 1) * sizeof(size_t));
+					memmove(run_at_min, run_at_min + 1, (MAX_RUN - 1) * sizeof(size_t));
 					runlen--;
 				}
 				if (lit != NULL)
@@ -970,18 +998,22 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 					SetAdd(&run[runlen], (unsigned char) lit[b]);
 					memset(&run_bytes[runlen], 0, sizeof(ByteSet));
 					SetAddChar(&run_bytes[runlen], (unsigned char) lit[b]);
+					/* (a character's bytes: a byte each at the least) */
+					run_at_min[runlen] = Add(at_min, (size_t) b);
 					run_at[runlen++] = at;
 				}
 				else
 				{
 					run[runlen] = cls;
 					run_bytes[runlen] = r->class_set;
+					run_at_min[runlen] = Add(at_min, (size_t) b);
 					run_at[runlen++] = Add(at, (size_t) b);
 				}
 				kl = KeywordEndingHere(r, run, runlen);
 				if (kl > 0)
 				{
 					*lead = run_at[runlen - kl];
+					lead_min = run_at_min[runlen - kl];
 					if (lead_set)
 						*lead_set = before_run;
 					for (int j = 0; j < runlen - kl; j++)
@@ -999,6 +1031,7 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 		if (atom_lead != AG_REACH_UNBOUNDED)
 		{
 			*lead = Add(at, atom_lead);
+			lead_min = Add(at_min, atom_min_lead);
 			if (lead_set)
 			{
 				*lead_set = before;
@@ -1006,6 +1039,8 @@ Sequence(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 			}
 		}
 	}
+	r->min_width = consumed_min;
+	r->min_lead = *lead != AG_REACH_UNBOUNDED ? lead_min : 0;
 	return total;
 }
 
@@ -1014,6 +1049,8 @@ Alternation(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 			ByteSet *consumed)
 {
 	size_t		most = Sequence(r, lead, digits, lead_set, consumed);
+	size_t		least = r->min_width,
+				least_lead = r->min_lead;
 
 	while (*r->p == '|' && !r->bad)
 	{
@@ -1028,6 +1065,10 @@ Alternation(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 					 &branch_consumed);
 		if (b > most)
 			most = b;
+		if (r->min_width < least)
+			least = r->min_width;
+		if (r->min_lead < least_lead)
+			least_lead = r->min_lead;
 		if (branch_lead > *lead)
 			*lead = branch_lead;
 		if (branch_digits < *digits)
@@ -1038,6 +1079,8 @@ Alternation(Reach *r, size_t *lead, size_t *digits, ByteSet *lead_set,
 			SetUnion(consumed, &branch_consumed);
 		}
 	}
+	r->min_width = least;
+	r->min_lead = least_lead;
 	return most;
 }
 
@@ -1063,7 +1106,7 @@ TurnsCaselessOn(const char *pattern)
 static size_t
 Analyse(const char *pattern, int caseless, const char *const *keywords,
 		int nkeywords, int exact, size_t *lead, size_t *digits,
-		ByteSet *lead_set)
+		ByteSet *lead_set, size_t *min_lead)
 {
 	/* lead_set NULL: not asked for (a seventh of the work, at load time) */
 	Reach		r;
@@ -1084,6 +1127,8 @@ Analyse(const char *pattern, int caseless, const char *const *keywords,
 	r.exact = exact;
 	r.sets = lead_set != NULL;
 	reach = Alternation(&r, lead, digits, lead_set ? lead_set : &consumed, &consumed);
+	if (min_lead)
+		*min_lead = r.bad || *r.p != '\0' || *lead == AG_REACH_UNBOUNDED ? 0 : r.min_lead;
 	if (r.bad || *r.p != '\0' || *lead == AG_REACH_UNBOUNDED)
 		SetFill(lead_set);
 	if (r.bad || *r.p != '\0')
@@ -1102,7 +1147,7 @@ AgPatternReach(const char *pattern, int caseless)
 	size_t		lead,
 				digits;
 
-	return Analyse(pattern, caseless, NULL, 0, 0, &lead, &digits, NULL);
+	return Analyse(pattern, caseless, NULL, 0, 0, &lead, &digits, NULL, NULL);
 }
 
 size_t
@@ -1112,21 +1157,22 @@ AgPatternKeywordLead(const char *pattern, int caseless,
 	size_t		lead,
 				digits;
 
-	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead, &digits, NULL);
+	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead, &digits, NULL, NULL);
 	return lead;
 }
 
 size_t
 AgPatternKeywordLeadBytes(const char *pattern, int caseless,
 						  const char *const *keywords, int nkeywords,
-						  uint64_t bytes[4], int *narrow)
+						  uint64_t bytes[4], int *narrow, size_t *min_lead)
 {
 	size_t		lead,
 				digits;
 	ByteSet		set;
 	int			all = 1;
 
-	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead, &digits, &set);
+	(void) Analyse(pattern, caseless, keywords, nkeywords, 0, &lead, &digits, &set,
+				   min_lead);
 	for (int k = 0; k < 4; k++)
 	{
 		bytes[k] = set.w[k];
@@ -1142,7 +1188,7 @@ AgPatternMinDigits(const char *pattern)
 	size_t		lead,
 				digits;
 
-	(void) Analyse(pattern, AG_CASE_EXACT, NULL, 0, 0, &lead, &digits, NULL);
+	(void) Analyse(pattern, AG_CASE_EXACT, NULL, 0, 0, &lead, &digits, NULL, NULL);
 	return digits;
 }
 
@@ -1155,6 +1201,6 @@ AgPatternKeywordsExact(const char *pattern, const char *const *keywords,
 
 	if (TurnsCaselessOn(pattern))
 		return 0;
-	(void) Analyse(pattern, 0, keywords, nkeywords, 1, &lead, &digits, NULL);
+	(void) Analyse(pattern, 0, keywords, nkeywords, 1, &lead, &digits, NULL, NULL);
 	return lead != AG_REACH_UNBOUNDED;
 }

@@ -49,11 +49,15 @@ extern size_t AgPatternKeywordLead(const char *pattern, int caseless,
  * bytes when there is no lead or the pattern is not understood.  *narrow
  * is 1 when some byte is not in the set: a match then starts after the
  * last such byte before its keyword, and the window before a keyword can
- * stop there.
+ * stop there.  *min_lead (when not NULL) gets a lower bound on the same
+ * distance, in bytes (0 when no lead is known): "[A-Z]{2}[0-9]{2}" holds
+ * "[0-9][0-9]" two bytes from its start at least, so a hit with fewer lead
+ * bytes before it starts no match.
  */
 extern size_t AgPatternKeywordLeadBytes(const char *pattern, int caseless,
 										const char *const *keywords, int nkeywords,
-										uint64_t bytes[4], int *narrow);
+										uint64_t bytes[4], int *narrow,
+										size_t *min_lead);
 
 /*
  * 1 when pattern, matched case-sensitively, holds one of the keywords in

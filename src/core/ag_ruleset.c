@@ -56,7 +56,8 @@ static pcre2_code *
 CompilePattern(const char *pattern, int raw, char *const *keywords,
 			   int nkeywords, size_t *reach, size_t *lead, size_t *reach_ascii,
 			   size_t *lead_ascii, size_t *min_digits, int *lead_walk,
-			   uint64_t lead_bytes[4], char *errbuf, size_t errlen)
+			   uint64_t lead_bytes[4], size_t *min_lead, char *errbuf,
+			   size_t errlen)
 {
 	char	   *norm = raw ? strdup(pattern) : AgNormalizePatternLiterals(pattern);
 	int			errcode;
@@ -83,7 +84,7 @@ CompilePattern(const char *pattern, int raw, char *const *keywords,
 	*reach = code ? AgPatternReach(norm, casing) : AG_REACH_UNBOUNDED;
 	*lead = code ? AgPatternKeywordLeadBytes(norm, casing,
 											 (const char *const *) keywords, nkeywords,
-											 lead_bytes, lead_walk) :
+											 lead_bytes, lead_walk, min_lead) :
 		AG_REACH_UNBOUNDED;
 	*reach_ascii = code ? AgPatternReach(norm, AG_TEXT_ASCII) : AG_REACH_UNBOUNDED;
 	*lead_ascii = code ? AgPatternKeywordLead(norm, AG_TEXT_ASCII,
@@ -201,7 +202,8 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 				lead_ascii,
 				reach,
 				lead,
-				min_digits;
+				min_digits,
+				min_lead = 0;
 
 	if (set->finalized)
 	{
@@ -266,7 +268,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	}
 	r->code = CompilePattern(def->pattern, def->raw, kws, def->nkeywords,
 							 &reach, &lead, &reach_ascii, &lead_ascii, &min_digits,
-							 &r->lead_walk, r->lead_bytes, errbuf, errlen);
+							 &r->lead_walk, r->lead_bytes, &min_lead, errbuf, errlen);
 	if (r->code == NULL)
 	{
 		char		tmp[300];
@@ -285,6 +287,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	if (r->window_after_ascii > r->window_after)
 		r->window_after_ascii = r->window_after;
 	r->min_digits = min_digits < UINT32_MAX ? (uint32_t) min_digits : UINT32_MAX;
+	r->min_lead = r->lead_walk && min_lead < UINT32_MAX ? (uint32_t) min_lead : 0;
 	pcre2_pattern_info(r->code, PCRE2_INFO_SIZE, &r->code_bytes);
 	{
 		size_t		jit_bytes = 0;

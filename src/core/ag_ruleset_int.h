@@ -61,6 +61,11 @@ typedef struct AgRule
 	 */
 	int			lead_walk;
 	uint64_t	lead_bytes[4];
+	/*
+	 * and at least this many of them (AgPatternKeywordLeadBytes): a
+	 * keyword the walk finds fewer before starts no match
+	 */
+	uint32_t	min_lead;
 	int			secret_group;
 	char	   *data_type;		/* NULL unless a secret / personal-data rule */
 	AgValidator validators[AG_MAX_VALIDATORS];

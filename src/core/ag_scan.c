@@ -446,6 +446,17 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 
 		while (p > ws && (r->lead_bytes[t[p - 1] >> 6] >> (t[p - 1] & 63)) & 1)
 			p--;
+
+		/*
+		 * Fewer of them than every match holds (r->min_lead), the walk
+		 * stopped by another byte or the text's start, not by the window:
+		 * no match holds this keyword where its lead says ("[A-Z]{2}[0-9]{2}"
+		 * and the digits of a year after a space).  Its matches, if any,
+		 * hold another keyword, whose own hit opens their window.
+		 */
+		if (start - p < r->min_lead &&
+			(p == 0 || !((r->lead_bytes[t[p - 1] >> 6] >> (t[p - 1] & 63)) & 1)))
+			return;
 		ws = p;
 	}
 
