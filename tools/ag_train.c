@@ -22,7 +22,8 @@
  *
  * With --positives FILE and --hard-negatives FILE (plain text, a prompt a
  * line; make train-model passes the probe sets of bench/probes that rules
- * were already written from, never the ones kept unread), hand-written
+ * were already written from or that were written for training, never the
+ * ones kept unread), hand-written
  * attacks and benign prompts in an attack's words join the training: the
  * corpus's attacks are mostly long templates, and without short ones in
  * new words the model caught under half of the unread probe sets' attacks
@@ -126,7 +127,9 @@ typedef struct TrainConfig
 	 * unchanged (20 of 3,292); at 0.25, 91.55% but 22 false positives and
 	 * 3 more Debian texts flagged.  Unread probe sets, 1 / 0.5 / 0.25 /
 	 * without: C 91 / 88 / 87 / 66 of 100, D 93 / 84 / 80 / 59, E 59 / 58
-	 * / 56 / 42 of 60; their benign prompts 7 / 5 / 5 / 8 of 310.
+	 * / 56 / 42 of 60; their benign prompts 7 / 5 / 5 / 8 of 310.  (That
+	 * was with the first sets; the figures of the sets added since are in
+	 * the README's "Quality figures".)
 	 */
 	double		positives_weight;
 	double		hard_weight;
@@ -657,7 +660,8 @@ static const char *code_list_path = NULL;
  * Hand-written prompts outside the corpus, one per line: attacks
  * (--positives) and benign prompts in an attack's words (--hard-negatives).
  * make train-model passes the probe sets of bench/probes that rules were
- * already written from; the sets never read stay out, to measure.
+ * already written from or that were written to be trained on; the sets
+ * never read stay out, to measure.
  */
 #define MAX_LINE_FILES 8
 static const char *positive_paths[MAX_LINE_FILES];

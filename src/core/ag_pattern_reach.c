@@ -147,20 +147,20 @@ typedef struct Reach
 	int			sets;			/* work out the bytes atoms consume (else no set is written) */
 	ByteSet		class_set;		/* the bytes the last class or escape consumes */
 	/*
+	 * Lower bounds, passed up by the function that worked them out, read
+	 * by its caller at once: the fewest bytes the last atom, sequence or
+	 * alternation consumes (a character takes a byte at least), and the
+	 * least distance from a sequence's or alternation's start to the
+	 * keyword occurrence of its lead (AgPatternKeywordLeadBytes' min_lead).
+	 */
+	size_t		min_width;
+	size_t		min_lead;
+	/*
 	 * The last atom was a class of ASCII bytes, a byte wide, repeated
 	 * run_least times at least and at most that (run_fixed) or more: a
 	 * keyword may be spelt by such classes, "[0-9][0-9]" or ".[a-z]" by
 	 * "[A-Z]{2}[0-9]{2}" (see KeywordEndingHere).
 	 */
-	/*
-	 * Lower bounds, passed up by the function that worked them out, read
-	 * by its caller at once: the fewest bytes the last atom, sequence or
-	 * alternation consumes (a character takes a byte at least), and the
-	 * least distance from a sequence's or alternation's start to the
-	 * keyword occurrence of its lead (see AgPatternKeywordMinLead).
-	 */
-	size_t		min_width;
-	size_t		min_lead;
 	int			run_class;
 	int			class_wide;		/* the last class can match beyond ASCII, or is negated */
 	size_t		run_least;
@@ -768,10 +768,10 @@ Atom(Reach *r, size_t *lead, const char **lit, int *litlen, size_t *digits,
 
 /*
  * A run is what consecutive atoms of width 1 spell, a set of bytes per
- * position: a literal's byte alone, or a class's ASCII members.  Its
- * members up to 0x7F, ASCII case folded unless the keywords compare with
- * their case, into out[]; returns how many.  (A literal beyond ASCII is a
- * byte of a UTF-8 character, kept as it is.)
+ * position: a literal's byte alone (a byte of a UTF-8 character beyond
+ * ASCII too), or a class's ASCII members.  The members of one position,
+ * ASCII case folded unless the keywords compare with their case, into
+ * out[] (at most 128: a class's are ASCII); returns how many.
  */
 static int
 RunMembers(const Reach *r, const ByteSet *set, unsigned char *out)

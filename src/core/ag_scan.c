@@ -390,6 +390,13 @@ ExtraBytes(AgScanner *sc, size_t from, size_t to)
 	return sc->extra[(to + 63) / 64] - sc->extra[from / 64];
 }
 
+/* Can a match of rule r hold byte c between its start and its keyword? */
+static inline int
+IsLeadByte(const AgRule *r, unsigned char c)
+{
+	return (int) ((r->lead_bytes[c >> 6] >> (c & 63)) & 1);
+}
+
 /*
  * Prefilter callback: widen the keyword hit into a window for its rule.
  * A window's matches start between its start and its last keyword, so two
@@ -444,7 +451,7 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 		const unsigned char *t = (const unsigned char *) sc->wintext;
 		size_t		p = start;
 
-		while (p > ws && (r->lead_bytes[t[p - 1] >> 6] >> (t[p - 1] & 63)) & 1)
+		while (p > ws && IsLeadByte(r, t[p - 1]))
 			p--;
 
 		/*
@@ -454,8 +461,7 @@ AddWindow(void *arg, int rule, size_t start, size_t end)
 		 * and the digits of a year after a space).  Its matches, if any,
 		 * hold another keyword, whose own hit opens their window.
 		 */
-		if (start - p < r->min_lead &&
-			(p == 0 || !((r->lead_bytes[t[p - 1] >> 6] >> (t[p - 1] & 63)) & 1)))
+		if (start - p < r->min_lead && (p == 0 || !IsLeadByte(r, t[p - 1])))
 			return;
 		ws = p;
 	}
