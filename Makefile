@@ -120,8 +120,9 @@ CODE_NEGATIVES ?= /tmp/aiguard-code-negatives.txt
 code-negatives:
 	tools/negatives/debian_code.sh train > $(CODE_NEGATIVES)
 
-# Hand-written probes the rules were already written from (bench/probes/README.md);
-# the sets kept unread stay out of training, to measure.
+# Hand-written probes the rules were already written from, or written to be
+# trained on (bench/probes/README.md); the sets kept unread stay out of
+# training, to measure.
 PROBES_TRAIN = --positives bench/probes/attacks_a.txt --positives bench/probes/attacks_b.txt \
 	--positives bench/probes/attacks_counterfactual.txt --positives bench/probes/attacks_nov27.txt \
 	--positives bench/probes/attacks_f.txt --positives bench/probes/tool_attacks_f.txt \
