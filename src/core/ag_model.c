@@ -1205,6 +1205,63 @@ NextLine(const char *p, const char *end, const char **line_end)
 	return e < end ? e + 1 : end;
 }
 
+/*
+ * A weight line, "<bucket> <weight>", read without strtoul and strtod: a
+ * model has some 180,000 of them, and those two took three quarters of the
+ * ~50 ms a backend spent loading its rules.  Only the plain shape is taken
+ * (decimal bucket, one or more blanks, an optional sign, at most 15 digits
+ * with an optional decimal point, nothing after); its value is then exact:
+ * the digits as an integer below 2^53 divided by a power of ten up to
+ * 10^15, both exact doubles, and IEEE division rounds correctly, as strtod
+ * does.  Returns 0 for any other shape: the caller reads it the slow way.
+ */
+static int
+ParsePlainWeightLine(const char *p, const char *end, unsigned long *bucket,
+					 double *weight)
+{
+	static const double pow10[16] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+	unsigned long b = 0;
+	uint64_t	digits = 0;
+	int			ndigits = 0,
+				nfraction = 0,
+				point = 0,
+				negative = 0;
+	const char *q = p;
+
+	for (; q < end && *q >= '0' && *q <= '9'; q++)
+	{
+		if (q - p >= 9)
+			return 0;
+		b = b * 10 + (unsigned long) (*q - '0');
+	}
+	if (q == p || q == end || (*q != ' ' && *q != '\t'))
+		return 0;
+	while (q < end && (*q == ' ' || *q == '\t'))
+		q++;
+	if (q < end && (*q == '-' || *q == '+'))
+		negative = *q++ == '-';
+	for (; q < end; q++)
+	{
+		if (*q == '.' && !point)
+		{
+			point = 1;
+			continue;
+		}
+		if (*q < '0' || *q > '9' || ++ndigits > 15)
+			return 0;
+		digits = digits * 10 + (uint64_t) (*q - '0');
+		nfraction += point;
+	}
+	if (ndigits == 0)
+		return 0;
+	*bucket = b;
+	*weight = (double) digits / pow10[nfraction];
+	if (negative)
+		*weight = -*weight;
+	return 1;
+}
+
 AgModel *
 AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 {
@@ -1254,8 +1311,14 @@ AgModelParse(const char *text, size_t len, char *errbuf, size_t errlen)
 		if (isdigit((unsigned char) line[0]))
 		{
 			char	   *ep;
-			unsigned long b = strtoul(line, &ep, 10);
-			double		w = strtod(ep, &ep);
+			unsigned long b;
+			double		w;
+
+			if (!ParsePlainWeightLine(line, line + ll, &b, &w))
+			{
+				b = strtoul(line, &ep, 10);
+				w = strtod(ep, &ep);
+			}
 
 			if (*raw == NULL || b >= cur->nbuckets)
 			{

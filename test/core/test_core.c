@@ -2697,6 +2697,71 @@ TestModelGateFeatures(void)
 }
 
 /*
+ * A weight line is read without strtod when it has the plain shape
+ * (ParsePlainWeightLine); the value must be strtod's to the last bit.  A
+ * model of one weight w has scale |w|/127, so its scale shows the value
+ * read: the same line with a blank after it, which only strtod takes, must
+ * give the same scale.
+ */
+static void
+TestModelWeightLines(void)
+{
+	static const char *const fixed[] = {
+		"0.946", "-0.307", "1.", ".5", "-.125", "+2.25", "7", "0.000001",
+		"123456789012345", "1234567.89012345", "-0.1", "0.3", "2.675",
+		"9.999999999999999", "1e3", "16.0000000000000001", NULL
+	};
+	char		value[40],
+				fast_text[128],
+				slow_text[128],
+				err[256];
+	long		differ = 0,
+				n = 0;
+
+	srand(29);
+	for (int i = 0; i < 4000; i++)
+	{
+		AgModel    *fast,
+				   *slow;
+
+		if (i < (int) (sizeof(fixed) / sizeof(fixed[0])) - 1)
+			snprintf(value, sizeof(value), "%s", fixed[i]);
+		else
+		{
+			/* up to 15 digits, the point anywhere among them, a sign */
+			int			nd = 1 + rand() % 15,
+						at = rand() % (nd + 1),
+						o = 0;
+
+			if (rand() % 3 == 0)
+				value[o++] = '-';
+			for (int d = 0; d < nd; d++)
+			{
+				if (d == at)
+					value[o++] = '.';
+				value[o++] = (char) ('0' + (d == 0 ? 1 + rand() % 9 : rand() % 10));
+			}
+			value[o] = '\0';
+		}
+		snprintf(fast_text, sizeof(fast_text), "aiguard-model 1\nbuckets 16\n3 %s\n", value);
+		snprintf(slow_text, sizeof(slow_text), "aiguard-model 1\nbuckets 16\n3 %s \n", value);
+		fast = AgModelParse(fast_text, strlen(fast_text), err, sizeof(err));
+		slow = AgModelParse(slow_text, strlen(slow_text), err, sizeof(err));
+		n++;
+		if (fast == NULL || slow == NULL ||
+			memcmp(&fast->weight_scale, &slow->weight_scale, sizeof(double)) != 0 ||
+			memcmp(fast->weights, slow->weights, 16) != 0)
+		{
+			if (differ++ < 5)
+				printf("weight \"%s\" read differently without strtod\n", value);
+		}
+		AgModelFree(fast);
+		AgModelFree(slow);
+	}
+	CHECK(differ == 0, "%ld of %ld weight lines read differently without strtod", differ, n);
+}
+
+/*
  * Do both ways of reading a text (every feature with its span, and the
  * score alone) give what the reference gives?
  */
@@ -2976,6 +3041,7 @@ main(int argc, char **argv)
 
 			TestModelFastPath(argv[1], getenv("AIGUARD_CORPUS"));
 			TestModelGateFeatures();
+			TestModelWeightLines();
 			TestRuleExamples(set, files, nfiles);
 			TestReferenceScenario(set);
 			TestTurnedScan(set);
