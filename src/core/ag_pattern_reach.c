@@ -779,19 +779,20 @@ RunMembers(const Reach *r, const ByteSet *set, unsigned char *out)
 	int			n = 0;
 	uint64_t	seen[4] = {0, 0, 0, 0};
 
-	for (unsigned b = 0; b < 256; b++)
-	{
-		unsigned	f = b;
+	/* the members in ascending order, a word's set bits at a time */
+	for (unsigned w = 0; w < 4; w++)
+		for (uint64_t bits = set->w[w]; bits != 0; bits &= bits - 1)
+		{
+			unsigned	b = w * 64 + (unsigned) __builtin_ctzll(bits);
+			unsigned	f = b;
 
-		if (!((set->w[b >> 6] >> (b & 63)) & 1))
-			continue;
-		if (!r->exact && b >= 'A' && b <= 'Z')
-			f = b + ('a' - 'A');
-		if ((seen[f >> 6] >> (f & 63)) & 1)
-			continue;
-		seen[f >> 6] |= UINT64_C(1) << (f & 63);
-		out[n++] = (unsigned char) f;
-	}
+			if (!r->exact && b >= 'A' && b <= 'Z')
+				f = b + ('a' - 'A');
+			if ((seen[f >> 6] >> (f & 63)) & 1)
+				continue;
+			seen[f >> 6] |= UINT64_C(1) << (f & 63);
+			out[n++] = (unsigned char) f;
+		}
 	return n;
 }
 
