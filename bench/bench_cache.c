@@ -69,6 +69,7 @@ main(int argc, char **argv)
 		LoadRuleFiles(argv[3], argv + 4, argc - 4, files, &set) != 0 ||
 		CorpusLoadFolder(&c, argv[1], "benign") != 0)
 		return 1;
+	AgRuleSetJitCompileAll(set);	/* (what is timed is scanning) */
 
 	AgScanner  *sc = AgScannerCreate(set);
 

@@ -296,6 +296,8 @@ main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru0);
 	if (LoadRuleFiles(argv[2], argv + 3, nfiles, files, &set) != 0)
 		return 1;
+	/* every rule's machine code too: the most a backend ever holds */
+	AgRuleSetJitCompileAll(set);
 	getrusage(RUSAGE_SELF, &ru1);
 	static const char *folders[] = {"benign", "jailbreak", "secrets", "pii", "smuggling", "urls", "user_agents", NULL};
 

@@ -65,7 +65,13 @@ extern AgRuleSet *AgRuleSetCreate(void);
 
 /*
  * Adds a rule; returns 0, or -1 with a message in errbuf (bad pattern, bad
- * confidence, no keyword...).  The pattern is compiled and JIT-compiled here.
+ * confidence, no keyword...).  The pattern is compiled here; PCRE2's JIT
+ * compiles it to machine code when a scan first runs it (a backend whose
+ * traffic never wakes a rule does not pay for it: JIT-compiling every rule
+ * was a quarter of loading a rule set), or all at once with
+ * AgRuleSetJitCompileAll.  That first run writes into the rule set, so the
+ * scanners of one rule set must run in one thread (PostgreSQL's backends
+ * and workers are processes).
  */
 extern int	AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def,
 							 char *errbuf, size_t errlen);
@@ -85,6 +91,8 @@ extern int	AgRuleSetAddCanary(AgRuleSet *set, const char *id,
 
 /* Builds the keyword prefilter; no rule can be added afterwards. */
 extern int	AgRuleSetFinalize(AgRuleSet *set, char *errbuf, size_t errlen);
+/* JIT-compiles every rule now (benchmarks that time scans, not loading). */
+extern void AgRuleSetJitCompileAll(AgRuleSet *set);
 extern int	AgRuleSetRuleCount(const AgRuleSet *set);
 extern size_t AgRuleSetMemoryBytes(const AgRuleSet *set);
 extern void AgRuleSetFree(AgRuleSet *set);

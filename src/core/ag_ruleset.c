@@ -106,9 +106,31 @@ CompilePattern(const char *pattern, int raw, char *const *keywords,
 				   (size_t) erroff, (const char *) msg);
 		return NULL;
 	}
-	/* JIT is an accelerator; the interpreter is the fallback. */
-	(void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	return code;
+}
+
+void
+AgRuleJit(const AgRule *r)
+{
+	/*
+	 * (the rule set is const to its scanners; its patterns' machine code is
+	 * the one thing a scan adds, once, before the first match)
+	 */
+	AgRule	   *rule = (AgRule *) r;
+	size_t		jit_bytes = 0;
+
+	/* JIT is an accelerator; the interpreter is the fallback. */
+	rule->jit = pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE) == 0 &&
+		pcre2_pattern_info(rule->code, PCRE2_INFO_JITSIZE, &jit_bytes) == 0 &&
+		jit_bytes > 0 ? AG_JIT_DONE : AG_JIT_NONE;
+}
+
+void
+AgRuleSetJitCompileAll(AgRuleSet *set)
+{
+	for (int i = 0; i < set->nrules; i++)
+		if (set->rules[i].jit == AG_JIT_NOT_YET)
+			AgRuleJit(&set->rules[i]);
 }
 
 static char *
@@ -289,12 +311,7 @@ AgRuleSetAddRule(AgRuleSet *set, const AgRuleDef *def, char *errbuf,
 	r->min_digits = min_digits < UINT32_MAX ? (uint32_t) min_digits : UINT32_MAX;
 	r->min_lead = r->lead_walk && min_lead < UINT32_MAX ? (uint32_t) min_lead : 0;
 	pcre2_pattern_info(r->code, PCRE2_INFO_SIZE, &r->code_bytes);
-	{
-		size_t		jit_bytes = 0;
-
-		r->jit = pcre2_pattern_info(r->code, PCRE2_INFO_JITSIZE, &jit_bytes) == 0 &&
-			jit_bytes > 0;
-	}
+	r->jit = AG_JIT_NOT_YET;
 	{
 		uint32_t	ncaptures = 0;
 

@@ -37,6 +37,11 @@ typedef enum AgRuleFamily
 	AG_FAMILY_RECON
 } AgRuleFamily;
 
+/* AgRule.jit: a pattern is JIT-compiled at its first match (AgRuleJit) */
+#define AG_JIT_NOT_YET	0
+#define AG_JIT_DONE		1		/* matched with pcre2_jit_match */
+#define AG_JIT_NONE		(-1)	/* JIT failed or is missing: the interpreter */
+
 typedef struct AgRule
 {
 	char	   *id;
@@ -47,7 +52,7 @@ typedef struct AgRule
 	unsigned	roles;
 	AgRuleFamily family;
 	size_t		code_bytes;
-	int			jit;			/* JIT-compiled: matched with pcre2_jit_match */
+	int			jit;			/* AG_JIT_*: how the pattern is matched */
 	int			raw;
 	uint32_t	window_before;	/* bytes tried before and after a keyword */
 	uint32_t	window_after;	/* (see AgPatternReach), or AG_WINDOW_TO_END */
@@ -117,5 +122,11 @@ struct AgRuleSet
 	int			finalized;
 	size_t		keyword_bytes;
 };
+
+/*
+ * JIT-compiles rule r of a scan's rule set at its first match, or marks it
+ * for the interpreter; the one change a scan makes to its rule set.
+ */
+extern void AgRuleJit(const AgRule *r);
 
 #endif							/* AG_RULESET_INT_H */

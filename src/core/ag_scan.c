@@ -223,19 +223,21 @@ AgScannerRuleStats(const AgScanner *sc, int rule, long *runs, double *ns)
 }
 
 /*
- * A rule's pattern over subject: through pcre2_jit_match when it was
- * JIT-compiled (PCRE2's fast path: the same matching without
- * pcre2_match's checks of its arguments, which cost about 140 instructions
- * a call, and a benign response makes dozens of calls), else the
- * interpreter.  Texts are valid UTF-8 (PostgreSQL checked them; the
- * normaliser writes only valid UTF-8), as PCRE2_NO_UTF_CHECK already
- * assumed.
+ * A rule's pattern over subject: through pcre2_jit_match once it is
+ * JIT-compiled, which its first match here does (AgRuleJit).  That is
+ * PCRE2's fast path: the same matching without pcre2_match's checks of its
+ * arguments, which cost about 140 instructions a call, and a benign
+ * response makes dozens of calls.  Else the interpreter.  Texts are valid
+ * UTF-8 (PostgreSQL checked them; the normaliser writes only valid UTF-8),
+ * as PCRE2_NO_UTF_CHECK already assumed.
  */
 static inline int
 JitOrMatch(const AgRule *r, const char *subject, size_t len, size_t offset,
 		   pcre2_match_data *md, pcre2_match_context *mctx)
 {
-	if (r->jit)
+	if (__builtin_expect(r->jit == AG_JIT_NOT_YET, 0))
+		AgRuleJit(r);
+	if (r->jit == AG_JIT_DONE)
 		return pcre2_jit_match(r->code, (PCRE2_SPTR) subject, len, offset,
 							   0, md, mctx);
 	return pcre2_match(r->code, (PCRE2_SPTR) subject, len, offset,

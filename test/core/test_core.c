@@ -32,6 +32,7 @@
 #include "ag_request_key.h"
 #include "ag_rule_coverage.h"
 #include "ag_rulefile.h"
+#include "ag_ruleset_int.h"
 #include "ag_smuggling.h"
 #include "ag_suffix.h"
 #include "ag_turn.h"
@@ -910,6 +911,52 @@ HasRule(const AgFinding *f, int n, const char *id)
 		if (strcmp(f[i].rule_id, id) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * Patterns are JIT-compiled when a scan first runs them (AgRuleJit), not at
+ * load: a rule no text has woken has no machine code, one that ran has it,
+ * and AgRuleSetJitCompileAll compiles the rest.  Findings are the same
+ * before and after.
+ */
+static void
+TestLazyJit(void)
+{
+	AgRuleSet  *set = AgRuleSetCreate();
+	const char *kw_alpha[] = {"alpha"},
+			   *kw_beta[] = {"beta"};
+	AgRuleDef	alpha = {.id = "test.alpha", .alert_type = "jailbreak_detected", .pattern = "alpha\\w+", .description = "", .keywords = kw_alpha, .nkeywords = 1, .confidence = 0.5, .roles = AG_ROLE_MASK_ALL};
+	AgRuleDef	beta = {.id = "test.beta", .alert_type = "jailbreak_detected", .pattern = "beta[a-z]+", .description = "", .keywords = kw_beta, .nkeywords = 1, .confidence = 0.5, .roles = AG_ROLE_MASK_ALL};
+	const char *text = "an alphabet soup";
+	const char *other = "a betamax tape";
+	char		err[256];
+	const AgFinding *f;
+	uint32_t	have_jit = 0;
+	int			jitted;
+	AgScanner  *sc;
+	int			n;
+
+	(void) pcre2_config(PCRE2_CONFIG_JIT, &have_jit);
+	jitted = have_jit ? AG_JIT_DONE : AG_JIT_NONE;
+	CHECK(AgRuleSetAddRule(set, &alpha, err, sizeof(err)) == 0 &&
+		  AgRuleSetAddRule(set, &beta, err, sizeof(err)) == 0 &&
+		  AgRuleSetFinalize(set, err, sizeof(err)) == 0, "lazy JIT rule set: %s", err);
+	CHECK(set->rules[0].jit == AG_JIT_NOT_YET && set->rules[1].jit == AG_JIT_NOT_YET,
+		  "no rule is JIT-compiled at load (%d, %d)", set->rules[0].jit, set->rules[1].jit);
+	sc = AgScannerCreate(set);
+	n = AgScan(sc, text, strlen(text), AG_ROLE_PROMPT, NULL, &f, err, sizeof(err));
+	CHECK(n == 1 && HasRule(f, n, "test.alpha"), "the woken rule matches at its first run (%d)", n);
+	CHECK(set->rules[0].jit == jitted && set->rules[1].jit == AG_JIT_NOT_YET,
+		  "the rule that ran is compiled, the other is not (%d, %d)",
+		  set->rules[0].jit, set->rules[1].jit);
+	n = AgScan(sc, other, strlen(other), AG_ROLE_PROMPT, NULL, &f, err, sizeof(err));
+	CHECK(n == 1 && HasRule(f, n, "test.beta") && set->rules[1].jit == jitted,
+		  "the other rule matches when woken, and is compiled then (%d)", n);
+	AgRuleSetJitCompileAll(set);
+	n = AgScan(sc, text, strlen(text), AG_ROLE_PROMPT, NULL, &f, err, sizeof(err));
+	CHECK(n == 1 && HasRule(f, n, "test.alpha"), "the same finding after AgRuleSetJitCompileAll (%d)", n);
+	AgScannerFree(sc);
+	AgRuleSetFree(set);
 }
 
 static void
@@ -3016,6 +3063,7 @@ main(int argc, char **argv)
 	TestSmuggling();
 	TestAdversarialSuffix();
 	TestLimits();
+	TestLazyJit();
 	TestPatternReach();
 	TestKeywordLead();
 	TestKeywordLeadBytes();
