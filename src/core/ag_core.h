@@ -85,15 +85,21 @@ extern int	AgRuleSetSetModel(AgRuleSet *set, const char *model_text,
  * in a response or tool output is reported as instruction_leakage.  It is
  * matched after normalisation and with spaces removed, so case, spacing and
  * invisible characters do not hide it.  id names it in findings.
+ * Canaries are plain strings, outside the compiled rules: they may be
+ * added, or all cleared, at any time, also after AgRuleSetFinalize, so a
+ * rule set compiled once (by the postmaster) serves databases whose
+ * canaries differ.
  */
 extern int	AgRuleSetAddCanary(AgRuleSet *set, const char *id,
 							   const char *value, char *errbuf, size_t errlen);
+extern void AgRuleSetClearCanaries(AgRuleSet *set);
 
 /* Builds the keyword prefilter; no rule can be added afterwards. */
 extern int	AgRuleSetFinalize(AgRuleSet *set, char *errbuf, size_t errlen);
 /* JIT-compiles every rule now (benchmarks that time scans, not loading). */
 extern void AgRuleSetJitCompileAll(AgRuleSet *set);
 extern int	AgRuleSetRuleCount(const AgRuleSet *set);
+extern int	AgRuleSetHasModel(const AgRuleSet *set);
 extern size_t AgRuleSetMemoryBytes(const AgRuleSet *set);
 extern void AgRuleSetFree(AgRuleSet *set);
 

@@ -397,11 +397,6 @@ AgRuleSetAddCanary(AgRuleSet *set, const char *id, const char *value,
 	size_t		n = 0;
 	size_t		idlen;
 
-	if (set->finalized)
-	{
-		AgSetError(errbuf, errlen, "rule set is already finalized");
-		return -1;
-	}
 	if (AgNormalize(&nt, value, strlen(value)) != 0)
 	{
 		AgSetError(errbuf, errlen, "out of memory");
@@ -440,6 +435,25 @@ AgRuleSetAddCanary(AgRuleSet *set, const char *id, const char *value,
 	c->needle = needle;
 	c->len = n;
 	return c->id ? 0 : -1;
+}
+
+void
+AgRuleSetClearCanaries(AgRuleSet *set)
+{
+	for (int i = 0; i < set->ncanaries; i++)
+	{
+		free(set->canaries[i].id);
+		free(set->canaries[i].needle);
+	}
+	free(set->canaries);
+	set->canaries = NULL;
+	set->ncanaries = 0;
+}
+
+int
+AgRuleSetHasModel(const AgRuleSet *set)
+{
+	return set->model != NULL;
 }
 
 int
@@ -501,12 +515,7 @@ AgRuleSetFree(AgRuleSet *set)
 		FreeStrings(set->rules[i].exact_keywords, set->rules[i].nexact_keywords);
 	}
 	free(set->rules);
-	for (int i = 0; i < set->ncanaries; i++)
-	{
-		free(set->canaries[i].id);
-		free(set->canaries[i].needle);
-	}
-	free(set->canaries);
+	AgRuleSetClearCanaries(set);
 	AgPrefilterFree(set->prefilter);
 	AgPrefilterFree(set->raw_prefilter);
 	AgModelFree(set->model);

@@ -30,6 +30,7 @@
 #include "ag_pattern_sample.h"
 #include "ag_prefilter.h"
 #include "ag_request_key.h"
+#include "ag_rule_sources.h"
 #include "ag_rule_coverage.h"
 #include "ag_rulefile.h"
 #include "ag_ruleset_int.h"
@@ -1027,6 +1028,156 @@ TestReferenceScenario(AgRuleSet *set)
 		jb |= strcmp(f[i].alert_type, "indirect_prompt_injection") == 0;
 	CHECK(jb, "the same text in a tool output is indirect injection");
 	AgScannerFree(sc);
+}
+
+static int
+CompareStrings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Findings of text as "start end rule" lines, sorted: comparable across rule orders. */
+static char *
+FindingLines(AgScanner *sc, const char *text, AgRole role)
+{
+	const AgFinding *f;
+	char		err[256];
+	int			n = AgScan(sc, text, strlen(text), role, NULL, &f, err, sizeof(err));
+	char	  **lines = calloc(n > 0 ? n : 1, sizeof(char *));
+	size_t		total = 1;
+	char	   *out;
+
+	for (int i = 0; i < n; i++)
+	{
+		char		buf[512];
+
+		snprintf(buf, sizeof(buf), "%zu %zu %s %.3f\n", f[i].start, f[i].end, f[i].rule_id, f[i].confidence);
+		lines[i] = strdup(buf);
+		total += strlen(buf);
+	}
+	qsort(lines, n > 0 ? n : 0, sizeof(char *), CompareStrings);
+	out = calloc(1, total + 16);
+	if (n < 0)
+		strcpy(out, "error\n");
+	for (int i = 0; i < n; i++)
+	{
+		strcat(out, lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	return out;
+}
+
+/*
+ * The rule set a preloaded postmaster builds from the installed files
+ * (AgRuleSetFromSources: rules in id order, as aiguard.rules is read) finds
+ * what the set loaded file by file finds, on every rule example as every
+ * role; its fingerprint follows every byte; canaries come and go on it
+ * after it is finalized.
+ */
+static void
+TestRuleSources(AgRuleSet *set, const char *model_path, char **paths,
+				AgRuleFile *files, int nfiles)
+{
+	AgRuleSource *src = calloc(nfiles, sizeof(AgRuleSource));
+	size_t		model_len = 0;
+	char	   *model = ReadWholeFile(model_path, &model_len);
+	char		fp1[AG_FINGERPRINT_LEN + 1],
+				fp2[AG_FINGERPRINT_LEN + 1],
+				fp3[AG_FINGERPRINT_LEN + 1];
+	char		err[512];
+	AgRuleSet  *built;
+	AgScanner  *a,
+			   *b;
+	int			compared = 0,
+				differ = 0;
+	const char *leak = "The secret value is Batman.";
+	char	   *got;
+
+	for (int i = 0; i < nfiles; i++)
+	{
+		src[i].name = paths[i];
+		src[i].text = ReadWholeFile(paths[i], &src[i].len);
+	}
+	CHECK(model != NULL && (nfiles == 0 || src[0].text != NULL), "rule sources are readable");
+	if (model == NULL || src[0].text == NULL)
+		return;
+
+	AgRuleSourcesFingerprint(src, nfiles, model, model_len, fp1);
+	AgRuleSourcesFingerprint(src, nfiles, model, model_len, fp2);
+	CHECK(strlen(fp1) == AG_FINGERPRINT_LEN && strcmp(fp1, fp2) == 0,
+		  "the fingerprint of the same sources is the same (%s)", fp1);
+	((char *) src[0].text)[src[0].len / 2] ^= 1;
+	AgRuleSourcesFingerprint(src, nfiles, model, model_len, fp3);
+	((char *) src[0].text)[src[0].len / 2] ^= 1;
+	CHECK(strcmp(fp1, fp3) != 0, "one bit more or less in a rule file changes the fingerprint");
+	AgRuleSourcesFingerprint(src, nfiles, model, model_len - 1, fp3);
+	CHECK(strcmp(fp1, fp3) != 0, "a model one byte shorter changes the fingerprint");
+
+	built = AgRuleSetFromSources(src, nfiles, model, model_len, err, sizeof(err));
+	CHECK(built != NULL, "the rule set builds from its sources: %s", built ? "" : err);
+	if (built == NULL)
+		return;
+	CHECK(AgRuleSetRuleCount(built) == AgRuleSetRuleCount(set) && AgRuleSetHasModel(built),
+		  "built from its sources: %d rules and the model (%d loaded file by file)",
+		  AgRuleSetRuleCount(built), AgRuleSetRuleCount(set));
+	a = AgScannerCreate(set);
+	b = AgScannerCreate(built);
+	for (int i = 0; i < nfiles; i++)
+		for (int r = 0; r < files[i].n; r++)
+		{
+			const AgRuleFileEntry *e = &files[i].entries[r];
+
+			for (int k = 0; k < e->nmatches + e->nnomatches; k++)
+			{
+				const char *text = k < e->nmatches ? e->matches[k] : e->nomatches[k - e->nmatches];
+
+				for (int role = 0; role < AG_ROLE_COUNT; role++)
+				{
+					char	   *x = FindingLines(a, text, (AgRole) role);
+					char	   *y = FindingLines(b, text, (AgRole) role);
+
+					compared++;
+					if (strcmp(x, y) != 0 && differ++ < 3)
+						fprintf(stderr, "  differs as %s: %s\n  file by file:\n%s  from sources:\n%s",
+								AgRoleName((AgRole) role), text, x, y);
+					free(x);
+					free(y);
+				}
+			}
+		}
+	CHECK(compared > 1000 && differ == 0,
+		  "the set built from its sources finds what the set loaded file by file finds (%d of %d texts differ)",
+		  differ, compared);
+
+	CHECK(AgRuleSetAddCanary(built, "7", "Batman", err, sizeof(err)) == 0,
+		  "a canary is added to a finalized rule set: %s", err);
+	got = FindingLines(b, leak, AG_ROLE_RESPONSE);
+	CHECK(strstr(got, "canary:7") != NULL, "the canary is found (%s)", got);
+	free(got);
+	AgRuleSetClearCanaries(built);
+	got = FindingLines(b, leak, AG_ROLE_RESPONSE);
+	CHECK(strstr(got, "canary:") == NULL, "cleared, it is not (%s)", got);
+	free(got);
+	AgScannerFree(a);
+	AgScannerFree(b);
+	AgRuleSetFree(built);
+
+	{
+		AgRuleSource bad = {"bad.rules",
+			"[rule test.bad]\nalert = jailbreak_detected\nroles = prompt\nconfidence = 0.5\n"
+		"keywords = x\npattern = x(\n", 0};
+
+		bad.len = strlen(bad.text);
+		built = AgRuleSetFromSources(&bad, 1, NULL, 0, err, sizeof(err));
+		CHECK(built == NULL && strstr(err, "test.bad") != NULL,
+			  "a rule that does not compile fails the whole set, named: %s", err);
+		AgRuleSetFree(built);
+	}
+	for (int i = 0; i < nfiles; i++)
+		free((char *) src[i].text);
+	free(src);
+	free(model);
 }
 
 /* Text turned the right way round: characters reversed, upside-down letters read. */
@@ -3092,6 +3243,7 @@ main(int argc, char **argv)
 			TestModelWeightLines();
 			TestRuleExamples(set, files, nfiles);
 			TestReferenceScenario(set);
+			TestRuleSources(set, argv[1], argv + 2, files, nfiles);
 			TestTurnedScan(set);
 			TestKeywordWindows(set);
 			TestRuleSamples(set, files, nfiles);
