@@ -64,6 +64,19 @@ test/core/test_url_scalar: test/core/test_url.c test/core/ag_test.h $(CORE_SRCS)
 RULE_FILES = $(sort $(wildcard rules/*.rules))
 SCHEMA_FILES = schema/tables.sql schema/alert_types.sql schema/functions.sql schema/worker.sql schema/indicators.sql schema/window_detectors.sql schema/views.sql
 
+# The shipped rule files and model, for a preloaded postmaster to compile
+# once for every session (src/pg/ag_preload.c): SHAREDIR/extension/aiguard/.
+RULES_INSTALL_DIR = $(DESTDIR)$(datadir)/extension/aiguard
+install: install-rule-files
+install-rule-files: $(RULE_FILES) rules/jailbreak.model
+	$(MKDIR_P) '$(RULES_INSTALL_DIR)'
+	rm -f '$(RULES_INSTALL_DIR)'/*.rules '$(RULES_INSTALL_DIR)'/*.model
+	$(INSTALL_DATA) $(RULE_FILES) rules/jailbreak.model '$(RULES_INSTALL_DIR)/'
+uninstall: uninstall-rule-files
+uninstall-rule-files:
+	rm -rf '$(RULES_INSTALL_DIR)'
+.PHONY: install-rule-files uninstall-rule-files
+
 schema/rules.sql: tools/ag_rulegen $(RULE_FILES) rules/jailbreak.model
 	tools/ag_rulegen --sql rules/jailbreak.model $(RULE_FILES) > $@.tmp && mv $@.tmp $@
 

@@ -17,6 +17,30 @@ CREATE TRIGGER rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aig
 	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
 CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.models
 	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
+
+-- Any edit of the rules or the model: this database no longer holds the
+-- rule set as installed, and its sessions compile their own.
+CREATE FUNCTION aiguard.forget_rule_set_origin() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+	UPDATE aiguard.rule_set_origin SET fingerprint = NULL WHERE fingerprint IS NOT NULL;
+	RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION aiguard.forget_rule_set_origin() FROM PUBLIC;
+CREATE TRIGGER rules_edited AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.rules
+	FOR EACH STATEMENT EXECUTE FUNCTION aiguard.forget_rule_set_origin();
+CREATE TRIGGER models_edited AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.models
+	FOR EACH STATEMENT EXECUTE FUNCTION aiguard.forget_rule_set_origin();
+
+CREATE FUNCTION aiguard_rule_set(OUT rules int, OUT model boolean, OUT canaries int,
+	OUT compiled_at_server_start boolean, OUT compiled_bytes bigint)
+	AS 'MODULE_PATHNAME', 'aiguard_rule_set' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION aiguard_rule_set() IS
+	'The rule set this session scans with: rules, model, canaries, whether the postmaster compiled it at start (shared by every session, aiguard preloaded and the rules as installed) and its size';
+REVOKE ALL ON FUNCTION aiguard_rule_set() FROM PUBLIC;
+
 CREATE TRIGGER canaries_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.canaries
 	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
 CREATE TRIGGER hash_key_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.hash_key

@@ -85,6 +85,13 @@ CREATE TABLE aiguard.models (
 );
 COMMENT ON TABLE aiguard.models IS 'Learned detection models (text format of tools/ag_train)';
 
+CREATE TABLE aiguard.rule_set_origin (
+	singleton		boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	fingerprint		text
+);
+COMMENT ON TABLE aiguard.rule_set_origin IS
+	'Fingerprint of the rule files and model that aiguard.rules and aiguard.models were installed from, NULL once either is edited: while it equals that of the files the postmaster compiled at start (aiguard in shared_preload_libraries), sessions use that compiled rule set instead of compiling their own';
+
 CREATE TABLE aiguard.protected_tables (
 	relid			regclass PRIMARY KEY,
 	mode			text NOT NULL DEFAULT 'detect'

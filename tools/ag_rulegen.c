@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ag_load_rules.h"
+#include "ag_rule_sources.h"
 #include "ag_util.h"
 
 static void
@@ -106,6 +107,30 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("\nINSERT INTO aiguard.models (name, body, builtin) VALUES ('jailbreak', $aiguard_model$%s$aiguard_model$, true);\n", model);
+
+	/*
+	 * Last, once the rows are in: the fingerprint of the files they came
+	 * from, which a preloaded postmaster compares with the installed copies
+	 * (make install puts them in SHAREDIR/extension/aiguard/).
+	 */
+	AgRuleSource *sources = calloc(nfiles, sizeof(AgRuleSource));
+	char		fingerprint[AG_FINGERPRINT_LEN + 1];
+
+	for (int i = 0; i < nfiles; i++)
+	{
+		sources[i].name = argv[3 + i];
+		sources[i].text = ReadWholeFile(argv[3 + i], &sources[i].len);
+		if (sources[i].text == NULL)
+		{
+			fprintf(stderr, "could not read \"%s\"\n", argv[3 + i]);
+			return 1;
+		}
+	}
+	AgRuleSourcesFingerprint(sources, nfiles, model, len, fingerprint);
+	printf("\nINSERT INTO aiguard.rule_set_origin (fingerprint) VALUES ('%s');\n", fingerprint);
+	for (int i = 0; i < nfiles; i++)
+		free((char *) sources[i].text);
+	free(sources);
 	free(model);
 	AgRuleSetFree(set);
 	free(files);

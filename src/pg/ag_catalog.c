@@ -12,6 +12,11 @@
  * flips a flag, and the next scan rebuilds.  So a rule edit takes effect in
  * every session at the next statement after it commits, with no reconnect.
  *
+ * With aiguard preloaded, a database whose rules and model are as
+ * installed uses the rule set the postmaster compiled (ag_preload.c) and
+ * only adds its canaries: a new session's first scan then costs no
+ * compiling at all.
+ *
  * The catalog is read as the extension owner: the application role that
  * inserts chat rows has no access to rules or alerts.
  */
@@ -30,6 +35,7 @@
 #include "common/hmac.h"
 #include "common/sha2.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -43,6 +49,7 @@
 #include "utils/syscache.h"
 
 #include "ag_catalog.h"
+#include "ag_preload.h"
 
 static AgCatalog catalog;
 static bool catalog_valid = false;
@@ -147,7 +154,7 @@ FreeCatalog(AgCatalog *cat)
 {
 	if (cat->scanner)
 		AgScannerFree(cat->scanner);
-	if (cat->set)
+	if (cat->set && !cat->set_preloaded)
 		AgRuleSetFree(cat->set);
 	for (int i = 0; i < cat->ntypes; i++)
 	{
@@ -168,25 +175,12 @@ TextArrayElem(Datum *elems, bool *nulls, int i)
 	return nulls[i] ? "" : TextDatumGetCString(elems[i]);
 }
 
-/* Loads rules, model and alert types through SPI into cat. */
+/* Compiles aiguard.rules and aiguard.models into a new cat->set (in SPI). */
 static void
-LoadCatalog(void *arg)
+LoadRulesAndModel(AgCatalog *cat)
 {
-	AgCatalog  *cat = (AgCatalog *) arg;
 	char		err[512];
 	uint64		i;
-	Oid			nsp;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	nsp = get_namespace_oid("aiguard", false);
-	watched_relids[0] = get_relname_relid("rules", nsp);
-	watched_relids[1] = get_relname_relid("models", nsp);
-	watched_relids[2] = get_relname_relid("alert_types", nsp);
-	watched_relids[3] = get_relname_relid("canaries", nsp);
-	watched_relids[4] = get_relname_relid("hash_key", nsp);
-	watched_relids[5] = get_relname_relid("indicators", nsp);
 
 	cat->set = AgRuleSetCreate();
 	if (cat->set == NULL)
@@ -261,6 +255,46 @@ LoadCatalog(void *arg)
 			cat->have_model = true;
 		pfree(body);
 	}
+}
+
+/* Loads rules, model and alert types through SPI into cat. */
+static void
+LoadCatalog(void *arg)
+{
+	AgCatalog  *cat = (AgCatalog *) arg;
+	char		err[512];
+	uint64		i;
+	Oid			nsp;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	nsp = get_namespace_oid("aiguard", false);
+	watched_relids[0] = get_relname_relid("rules", nsp);
+	watched_relids[1] = get_relname_relid("models", nsp);
+	watched_relids[2] = get_relname_relid("alert_types", nsp);
+	watched_relids[3] = get_relname_relid("canaries", nsp);
+	watched_relids[4] = get_relname_relid("hash_key", nsp);
+	watched_relids[5] = get_relname_relid("indicators", nsp);
+
+	/* the rule set the postmaster compiled, if this database's is the same */
+	if (SPI_execute("SELECT fingerprint FROM aiguard.rule_set_origin", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read aiguard.rule_set_origin");
+	if (SPI_processed == 1)
+	{
+		char	   *fingerprint = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		cat->set = AgPreloadedRuleSet(fingerprint);
+	}
+	if (cat->set != NULL)
+	{
+		cat->set_preloaded = true;
+		AgRuleSetClearCanaries(cat->set);
+		cat->nrules = AgRuleSetRuleCount(cat->set);
+		cat->have_model = AgRuleSetHasModel(cat->set);
+	}
+	else
+		LoadRulesAndModel(cat);
 	if (SPI_execute("SELECT canary_id::text, value FROM aiguard.canaries WHERE enabled ORDER BY canary_id",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read aiguard.canaries");
@@ -414,4 +448,29 @@ aiguard_catalog_changed(PG_FUNCTION_ARGS)
 				 errmsg("aiguard_catalog_changed() must be called as a trigger")));
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * aiguard_rule_set(): what this session's scans use: how many rules, the
+ * model, the canaries, and whether the rule set is the one the postmaster
+ * compiled at start (shared by every session) or compiled by the session.
+ */
+PG_FUNCTION_INFO_V1(aiguard_rule_set);
+Datum
+aiguard_rule_set(PG_FUNCTION_ARGS)
+{
+	AgCatalog  *cat = AgCatalogGet();
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	values[0] = Int32GetDatum(cat->nrules);
+	values[1] = BoolGetDatum(cat->have_model);
+	values[2] = Int32GetDatum(cat->ncanaries);
+	values[3] = BoolGetDatum(cat->set_preloaded);
+	values[4] = Int64GetDatum((int64) AgRuleSetMemoryBytes(cat->set));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

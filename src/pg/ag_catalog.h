@@ -17,6 +17,7 @@ typedef struct AgAlertTypeInfo
 typedef struct AgCatalog
 {
 	AgRuleSet  *set;
+	bool		set_preloaded;	/* the postmaster's (ag_preload.c): not ours to free */
 	AgScanner  *scanner;
 	AgAlertTypeInfo *types;
 	int			ntypes;

@@ -9,6 +9,7 @@
 
 #include "ag_catalog.h"
 #include "ag_guc.h"
+#include "ag_preload.h"
 #include "ag_worker.h"
 
 PG_MODULE_MAGIC;
@@ -20,5 +21,6 @@ _PG_init(void)
 {
 	AgGucInit();
 	AgCatalogInit();
+	AgPreloadInit();
 	AgWorkerInit();
 }
