@@ -9,25 +9,9 @@
 # which build and install the extension.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+. bench/throwaway_cluster.sh
 CLUSTER=/tmp/aiguard-bench-cluster
-export PGHOST=/tmp PGPORT=${BENCH_PGPORT:-5520}
-as_postgres() { su postgres -s /bin/bash -c "$(printf '%q ' "$@")"; }
-
-as_postgres $PGBIN/pg_ctl -D "$CLUSTER" -m immediate stop >/dev/null 2>&1 || true
-rm -rf "$CLUSTER"
-mkdir -p "$CLUSTER" && chown postgres "$CLUSTER"
-as_postgres $PGBIN/initdb -D "$CLUSTER" -E UTF8 --locale=C.UTF-8 -A trust >/dev/null
-cat >> "$CLUSTER/postgresql.conf" <<CONF
-port = $PGPORT
-unix_socket_directories = '/tmp'
-listen_addresses = ''
-fsync = off
-shared_preload_libraries = 'aiguard'
-aiguard.database = 'aiguard_bench'
-CONF
-as_postgres $PGBIN/pg_ctl -D "$CLUSTER" -l "$CLUSTER/server.log" -w start >/dev/null
-trap 'as_postgres $PGBIN/pg_ctl -D "$CLUSTER" -m fast stop >/dev/null 2>&1 || true' EXIT
-psql -U postgres -d postgres -qc "CREATE ROLE \"$(id -un)\" SUPERUSER LOGIN" 2>/dev/null || true
+start_throwaway_cluster "$CLUSTER" "${BENCH_PGPORT:-5520}" aiguard_bench
+trap 'stop_throwaway_cluster "$CLUSTER"' EXIT
 
 MODES="detect async" PGBENCH=$PGBIN/pgbench bench/bench_insert.sh "$@"
