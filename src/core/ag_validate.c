@@ -419,6 +419,8 @@ AgLooksLikePlaceholder(const char *s, size_t len)
  * local part (before '@', case-insensitive) is a role word, or a role
  * word joined to something by '-', '_' or '.' (bug-bash, python-devel,
  * security.team), or begins with "no-reply" / "noreply" / "donotreply".
+ * A sub-address (after '+': jane.doe+news) is the owner's own tag and
+ * does not count.
  */
 int
 AgEmailIsRoleAddress(const char *s, size_t len)
@@ -439,6 +441,12 @@ AgEmailIsRoleAddress(const char *s, size_t len)
 
 	if (at == NULL || (n = (size_t) (at - s)) == 0 || n >= sizeof(local))
 		return 0;
+	{
+		const char *plus = memchr(s, '+', n);
+
+		if (plus != NULL && plus > s)
+			n = (size_t) (plus - s);
+	}
 	for (size_t i = 0; i < n; i++)
 		local[i] = (char) tolower((unsigned char) s[i]);
 	local[n] = '\0';
@@ -451,8 +459,7 @@ AgEmailIsRoleAddress(const char *s, size_t len)
 	{
 		size_t		end = start;
 
-		while (end < n && local[end] != '-' && local[end] != '_' && local[end] != '.' &&
-			   local[end] != '+')
+		while (end < n && local[end] != '-' && local[end] != '_' && local[end] != '.')
 			end++;
 		for (int r = 0; roles[r]; r++)
 			if (strlen(roles[r]) == end - start &&
