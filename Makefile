@@ -139,10 +139,11 @@ code-negatives:
 PROBES_TRAIN = --positives bench/probes/attacks_a.txt --positives bench/probes/attacks_b.txt \
 	--positives bench/probes/attacks_counterfactual.txt --positives bench/probes/attacks_nov27.txt \
 	--positives bench/probes/attacks_f.txt --positives bench/probes/tool_attacks_f.txt \
-	--positives bench/probes/tool_attacks_h.txt \
+	--positives bench/probes/tool_attacks_h.txt --positives bench/probes/tool_attacks_j.txt \
 	--hard-negatives bench/probes/benign_a.txt --hard-negatives bench/probes/benign_counterfactual.txt \
 	--hard-negatives bench/probes/benign_nov27.txt --hard-negatives bench/probes/benign_f.txt \
-	--hard-negatives bench/probes/tool_benign_f.txt --hard-negatives bench/probes/tool_benign_h.txt
+	--hard-negatives bench/probes/tool_benign_f.txt --hard-negatives bench/probes/tool_benign_h.txt \
+	--hard-negatives bench/probes/tool_benign_j.txt
 
 train-model: tools/ag_train code-negatives
 	tools/ag_train $(CORPUS) rules/jailbreak.model --folds 5 --code-negatives $(CODE_NEGATIVES) $(PROBES_TRAIN)
