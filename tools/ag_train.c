@@ -663,7 +663,7 @@ static const char *code_list_path = NULL;
  * already written from or that were written to be trained on; the sets
  * never read stay out, to measure.
  */
-#define MAX_LINE_FILES 8
+#define MAX_LINE_FILES 32
 static const char *positive_paths[MAX_LINE_FILES];
 static int	npositive_paths = 0;
 static const char *hard_negative_paths[MAX_LINE_FILES];
