@@ -7,7 +7,7 @@
 #   - protected, database whose rules were edited: the session compiles
 #     its own from aiguard.rules and aiguard.models, as every session does
 #     without the preload.
-# Each: ROUNDS new connections in turn (psql -c, \timing: the INSERT's
+# Each: ROUNDS new connections in turn (one psql each, \timing: the INSERT's
 # time as the client sees it, connection set-up not included), median;
 # and the backend's private dirty memory (/proc/PID/smaps_rollup) after it.
 #
