@@ -14,6 +14,7 @@
 #                                               there (callgrind_annotate)
 #   EXTRA_CONF="default_toast_compression = lz4" bench/...
 #                                               a setting for the cluster
+#   PRELOAD=0 bench/...                         without shared_preload_libraries
 #
 # It makes a throw-away cluster (as the postgres user when run as root),
 # a table protected in detect mode and the same table unprotected, and the
@@ -22,7 +23,14 @@
 # row).  postgres then runs in single-user mode under callgrind, once with
 # 50 INSERTs and once with 550; the difference over the 500 extra rows is
 # the cost of one INSERT, without start-up and without compiling the rule
-# set (once per backend).  A third workload is a gateway's log (LiteLLM's
+# set (once per backend).  The cluster preloads aiguard (as one running the
+# worker does), so the rule set is compiled and JIT-compiled whole before
+# the first INSERT.  Without the preload (PRELOAD=0) a backend compiles the
+# set at its first scan and JIT-compiles each rule the first time a text
+# wakes it, and the rows after the first 50 wake rules the first 50 did not:
+# on the corpus workload those late JIT compilations (about 0.9M
+# instructions each) added some 32k to the figure per INSERT, a start-up
+# cost that a long-lived backend does not pay per row.  A third workload is a gateway's log (LiteLLM's
 # shape): each row one request of a ten-turn chat, its messages jsonb the
 # conversation so far (turn k: k user messages, ten consecutive benign
 # prompts of the corpus), mapped by jsonpath, so a protected row has k
@@ -67,8 +75,10 @@ for so in "${builds[@]}"; do i=$((i + 1)); cp "$so" "$work/build$i.so"; done
 [ ${#builds[@]} -gt 0 ] && cp "$LIBDIR/aiguard.so" "$work/original.so"
 
 as_postgres "$PGBIN/initdb" -D "$work/data" -U postgres -E UTF8 --locale=C.UTF-8 -A trust >/dev/null
-printf "port = %s\nunix_socket_directories = '%s'\nlisten_addresses = ''\nfsync = off\n%s\n" \
-	"$PORT" "$work" "${EXTRA_CONF:-}" | as_postgres tee -a "$work/data/postgresql.conf" >/dev/null
+preload="shared_preload_libraries = 'aiguard'"
+[ "${PRELOAD:-1}" = 0 ] && preload=
+printf "port = %s\nunix_socket_directories = '%s'\nlisten_addresses = ''\nfsync = off\n%s\n%s\n" \
+	"$PORT" "$work" "$preload" "${EXTRA_CONF:-}" | as_postgres tee -a "$work/data/postgresql.conf" >/dev/null
 as_postgres "$PGBIN/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
 export PGHOST=$work PGPORT=$PORT PGUSER=postgres
 psql -qX -d postgres -c "CREATE DATABASE bench" >/dev/null
