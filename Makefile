@@ -140,6 +140,7 @@ PROBES_TRAIN = --positives bench/probes/attacks_a.txt --positives bench/probes/a
 	--positives bench/probes/attacks_counterfactual.txt --positives bench/probes/attacks_nov27.txt \
 	--positives bench/probes/attacks_f.txt --positives bench/probes/tool_attacks_f.txt \
 	--positives bench/probes/tool_attacks_h.txt --positives bench/probes/tool_attacks_j.txt \
+	--positives bench/probes/attacks_m.txt --hard-negatives bench/probes/benign_m.txt \
 	--hard-negatives bench/probes/benign_a.txt --hard-negatives bench/probes/benign_counterfactual.txt \
 	--hard-negatives bench/probes/benign_nov27.txt --hard-negatives bench/probes/benign_f.txt \
 	--hard-negatives bench/probes/tool_benign_f.txt --hard-negatives bench/probes/tool_benign_h.txt \
