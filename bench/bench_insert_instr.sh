@@ -30,8 +30,9 @@
 # wakes it, and the rows after the first 50 wake rules the first 50 did not:
 # on the corpus workload those late JIT compilations (about 0.9M
 # instructions each) added some 32k to the figure per INSERT, a start-up
-# cost that a long-lived backend does not pay per row.  A third workload is a gateway's log (LiteLLM's
-# shape): each row one request of a ten-turn chat, its messages jsonb the
+# cost that a long-lived backend does not pay per row.  A third workload is
+# a gateway's log (LiteLLM's shape): each row one request of a ten-turn
+# chat, its messages jsonb the
 # conversation so far (turn k: k user messages, ten consecutive benign
 # prompts of the corpus), mapped by jsonpath, so a protected row has k
 # messages to scan.  It counts the whole backend: executor, heap,
