@@ -386,13 +386,6 @@ MapCodePoints(AgNormText *nt, const char *src, size_t len)
 	return (long) n;
 }
 
-static int
-IsSpacingSeparator(int32_t cp)
-{
-	return cp == ' ' || cp == '.' || cp == '-' || cp == '_' || cp == '*' ||
-		cp == '|' || cp == '/';
-}
-
 /* Is cps[i] a letter that stands alone between non-word characters? */
 static inline int
 IsSingleLetter(const AgNormCp *cps, long n, long i)
@@ -410,18 +403,94 @@ IsSingleLetter(const AgNormCp *cps, long n, long i)
 }
 
 /*
- * Would the join below join anything?  It joins from i when cps[i], [i + 2]
- * and [i + 4] are single letters with the same separator after the first
- * two; if that is nowhere the case, it copies cps onto themselves.
+ * Spaced-out letters: three or more lone letters (IsSingleLetter) with the
+ * same separator between each and the next, a separator being one to
+ * MAX_SPACING_CPS code points that are neither letters nor digits: white
+ * space ("i g n o r e", "i  g  n"), punctuation ("i.g.n", "i, g, n",
+ * "i ~ g ~ n") or symbols and emoji ("i\u2022g\u2022n", an emoji between
+ * each).  Lists of single letters ("a, b, c or d") are joined too, which
+ * changes no word.  Not operators and brackets, which join variables
+ * ("x + y + z", "a=b=c", "f(a)(b)(c)"): "concatenate x+y+z" is how payload
+ * splitting reads, and joined it reads no more so.
+ */
+#define MAX_SPACING_CPS 3
+
+static inline int
+IsOperatorCp(int32_t cp)
+{
+	return cp == '+' || cp == '=' || cp == '<' || cp == '>' || cp == '&' ||
+		cp == '^' || cp == '%' || cp == '(' || cp == ')' || cp == '[' ||
+		cp == ']' || cp == '{' || cp == '}';
+}
+
+/*
+ * The separator after the lone letter cps[i] when another lone letter
+ * follows it: its length in code points, else 0.
+ */
+static inline int
+SeparatorAfter(const AgNormCp *c, long n, long i)
+{
+	int			k = 0;
+
+	while (k < MAX_SPACING_CPS && i + 1 + k < n && !IsWordCp(c[i + 1 + k].cp))
+	{
+		if (IsOperatorCp(c[i + 1 + k].cp))
+			return 0;
+		k++;
+	}
+	if (k == 0 || !IsSingleLetter(c, n, i + 1 + k))
+		return 0;
+	return k;
+}
+
+/* Do the separators after lone letters i and j, k code points each, agree? */
+static inline int
+SameSeparator(const AgNormCp *c, long i, long j, int k)
+{
+	for (int m = 1; m <= k; m++)
+		if (c[i + m].cp != c[j + m].cp)
+			return 0;
+	return 1;
+}
+
+/*
+ * The last lone letter of the run of spaced-out letters from the lone letter
+ * cps[i], and their number (*count); *sep: the separator's length.
+ */
+static long
+SpacedRunEnd(const AgNormCp *c, long n, long i, int *sep, int *count)
+{
+	int			k = SeparatorAfter(c, n, i);
+	long		j = i;
+
+	*sep = k;
+	*count = 1;
+	if (k == 0)
+		return i;
+	while (SeparatorAfter(c, n, j) == k && SameSeparator(c, i, j, k))
+	{
+		j += k + 1;
+		(*count)++;
+	}
+	return j;
+}
+
+/*
+ * Would the join below join anything?  If nowhere, it copies cps onto
+ * themselves.
  */
 static int
 HasSpacedLetters(const AgNormCp *c, long n)
 {
 	for (long i = 0; i + 4 < n; i++)
-		if (c[i + 3].cp == c[i + 1].cp && IsSpacingSeparator(c[i + 1].cp) &&
-			IsSingleLetter(c, n, i) && IsSingleLetter(c, n, i + 2) &&
-			IsSingleLetter(c, n, i + 4))
+	{
+		int			sep,
+					count;
+
+		if (IsSingleLetter(c, n, i) && SeparatorAfter(c, n, i) > 0 &&
+			(SpacedRunEnd(c, n, i, &sep, &count), count >= 3))
 			return 1;
+	}
 	return 0;
 }
 
@@ -443,19 +512,13 @@ RewriteWords(AgNormText *nt, long n)
 		{
 			if (IsSingleLetter(c, n, i))
 			{
-				long		j = i;
-				int			count = 1;
+				int			sep,
+							count;
+				long		j = SpacedRunEnd(c, n, i, &sep, &count);
 
-				while (j + 2 < n && IsSpacingSeparator(c[j + 1].cp) &&
-					   c[j + 1].cp == c[i + 1 < n ? i + 1 : i].cp &&
-					   IsSingleLetter(c, n, j + 2))
-				{
-					j += 2;
-					count++;
-				}
 				if (count >= 3)
 				{
-					for (long k = i; k <= j; k += 2)
+					for (long k = i; k <= j; k += sep + 1)
 						c[w++] = c[k];
 					nt->changed_confusable = 1;
 					i = j + 1;
@@ -595,18 +658,13 @@ IsNeutralCp(int32_t cp)
 /*
  * Whether the decomposition dec[0..k) of a character is punctuation the
  * fast path may write in its place: neutral code points, and ASCII
- * punctuation other than '$' (leetspeak's s).  An ASCII separator of
- * spaced-out letters ('.', '-', '/'...) only in a run of two or more of
- * the same and nothing else ('\u2026' is "..."): each of those has a
- * separator beside it, so it can never stand between two lone letters,
- * which the fast path looks for on the bytes as they are; a single one
- * ('\u2024' is ".") could ("a.b.c").
+ * punctuation other than '$' (leetspeak's s).  ('\u2024' is ".", '\u2026'
+ * "...": between lone letters they separate spaced-out letters, which the
+ * fast path leaves to the general path, see NormalizeAsciiFast.)
  */
 static int
 IsPunctuationForm(const utf8proc_int32_t *dec, utf8proc_ssize_t k)
 {
-	utf8proc_ssize_t separators = 0;
-
 	if (k < 1)
 		return 0;
 	for (utf8proc_ssize_t j = 0; j < k; j++)
@@ -620,16 +678,7 @@ IsPunctuationForm(const utf8proc_int32_t *dec, utf8proc_ssize_t k)
 		}
 		else if (d <= ' ' || d == 0x7F || d == '$' || IsAsciiAlnum((unsigned char) d))
 			return 0;
-		else
-			separators += IsSpacingSeparator(d);
 	}
-	if (separators == 0)
-		return 1;
-	if (k < 2 || separators != k)
-		return 0;
-	for (utf8proc_ssize_t j = 1; j < k; j++)
-		if (dec[j] != dec[0])
-			return 0;
 	return 1;
 }
 
@@ -791,8 +840,9 @@ IdeographAt(const unsigned char *s, size_t len, size_t i)
  *  - an invisible character right after a neutral one (after_neutral; the
  *    variation selector of an emoji, a zero-width joiner between two):
  *    dropped, as the general path drops it.  Nothing can join across it
- *    there: the neutral character before ends any word or run of lone
- *    letters.  Elsewhere ("ig\u200Bnore") the general path decides.
+ *    there: the neutral character before ends any word, and after a lone
+ *    letter it went to the general path (it may separate spaced-out
+ *    letters).  Elsewhere ("ig\u200Bnore") the general path decides.
  *
  * The bytes to write go to out (at most 16), their number to *nout.  The
  * character must be well-formed UTF-8.  Anything else returns 0.  *last
@@ -983,20 +1033,91 @@ FoldAscii(unsigned char c)
 }
 
 /*
- * Three lone letters in a row at s[i] ("i g n ..."), each after the first
- * separated from the one before by the same separator, the bytes compared
- * as the general path sees them (FoldAscii: a tab or a line break is a
- * space).
+ * Three lone letters in a row from the lone letter s[i] ("i g n ...",
+ * "a, b, c"), with the same separator after the first two: the general
+ * path's spaced-out letters (SpacedRunEnd) where the separator is ASCII,
+ * the bytes compared as the general path sees them (FoldAscii: a tab or a
+ * line break is a space).  A separator from beyond ASCII the fast path
+ * finds when it meets it (LoneLetterBefore).
  */
 static inline int
 SpacedRunAt(const unsigned char *s, size_t len, size_t i)
 {
-	unsigned char sep1 = FoldAscii(s[i + 1]);
-	unsigned char sep2 = FoldAscii(s[i + 3]);
+	size_t		k = 0;
 
-	return IsSpacingSeparator(sep1) && IsAsciiAlpha(s[i + 2]) &&
-		sep2 == sep1 && IsAsciiAlpha(s[i + 4]) &&
-		(i + 5 == len || !IsAsciiAlnum(s[i + 5]));
+	/* most lone letters: "a word", "I am" (the caller knows i + 4 < len) */
+	if (IsAsciiAlnum(s[i + 2]) && IsAsciiAlnum(s[i + 3]))
+		return 0;
+	while (k < MAX_SPACING_CPS && i + 1 + k < len && s[i + 1 + k] < 0x80 &&
+		   !IsAsciiAlnum(s[i + 1 + k]))
+	{
+		if (IsOperatorCp(s[i + 1 + k]))
+			return 0;
+		k++;
+	}
+
+	size_t		second = i + 1 + k,
+				third = second + 1 + k;
+
+	if (k == 0 || third >= len || !IsAsciiAlpha(s[second]))
+		return 0;
+	for (size_t m = 1; m <= k; m++)
+		if (FoldAscii(s[second + m]) != FoldAscii(s[i + m]))
+			return 0;
+	return IsAsciiAlpha(s[third]) && (third + 1 == len || !IsAsciiAlnum(s[third + 1]));
+}
+
+/*
+ * Whether the character at s[i], beyond ASCII, may be (part of) the
+ * separator after a lone letter: a lone ASCII letter before it with at
+ * most MAX_SPACING_CPS ASCII bytes that are neither letters nor digits
+ * between.  ("i\u2022g\u2022n", "x \u2013 y \u2013 z"; the general path
+ * decides, so the test may say yes where it then joins nothing.)
+ */
+static inline int
+LoneLetterBefore(const unsigned char *s, size_t i)
+{
+	size_t		p = i;
+
+	while (p > 0 && i - p < MAX_SPACING_CPS && s[p - 1] < 0x80 && !IsAsciiAlnum(s[p - 1]))
+		p--;
+	return p > 0 && IsAsciiAlpha(s[p - 1]) && (p < 2 || !FastAlnum(s[p - 2]));
+}
+
+/*
+ * Whether the character at s[i] (used bytes; SimpleCpLen's verdict in
+ * space, form and nform), after a lone letter, cannot separate spaced-out
+ * letters, seen from what follows it.  Either the next letter or digit,
+ * past at most MAX_SPACING_CPS ASCII bytes that are neither, cannot be the
+ * next lone letter ("a \u201Csmart\u201D idea", "I \u2014 2"); or the
+ * character is a neutral one (one code point, itself) right between two
+ * ASCII letters with an ASCII byte after the second ("I\u2019m", "I\u2019ll"):
+ * a run would need the same code point again after it.  Those are most of
+ * the lone letters before a character beyond ASCII in prose, which would
+ * otherwise all go to the general path.
+ */
+static inline int
+CannotSeparateLetters(const unsigned char *s, size_t len, size_t i, int used,
+					  int space, const unsigned char *form, int nform)
+{
+	size_t		next = i + (size_t) used,
+				q = next;
+
+	while (q < len && s[q] < 0x80 && !IsAsciiAlnum(s[q]))
+	{
+		if (q - next == MAX_SPACING_CPS)
+			return 1;			/* a separator too long */
+		q++;
+	}
+	if (q >= len)
+		return 1;				/* no second letter */
+	if (s[q] >= 0x80)
+		return 0;				/* the general path decides */
+	if (!IsAsciiAlpha(s[q]) || (q + 1 < len && IsAsciiAlnum(s[q + 1])))
+		return 1;				/* a digit, or a word: no lone letter */
+	return q == next && !space && nform == used &&
+		memcmp(form, s + i, (size_t) used) == 0 && IsAsciiAlpha(s[i - 1]) &&
+		q + 1 < len && s[q + 1] < 0x80;
 }
 
 #ifdef __SSE2__
@@ -1214,7 +1335,7 @@ ReserveOutput(AgNormText *nt, size_t len)
  * joined in any text but one of pure ASCII; no corpus finding changed when
  * that was mended.)
  */
-static int
+static AG_ALWAYS_INLINE int
 NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
 				   uint32_t base, int after_text, FastStop *stop)
 {
@@ -1353,7 +1474,7 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
 			 * White space becomes a space and a neutral character is copied
 			 * as it is, every byte mapped to the character's first; either
 			 * ends a word: what the general path does.  Anything else needs
-			 * the general path, and so does white space after a lone
+			 * the general path, and so does either of them after a lone
 			 * letter: it may separate spaced-out letters, which the tests
 			 * here look for between ASCII bytes only.
 			 */
@@ -1365,13 +1486,12 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len,
 
 			stop->at = stop->covered = i;
 			stop->written = ob;
-			if (used == 0)
+			if (used == 0 ||
+				(LoneLetterBefore(s, i) &&
+				 !CannotSeparateLetters(s, len, i, used, space, form, nform)))
 				return 0;
 			if (space)
 			{
-				if (i >= 1 && (ascii_class[s[i - 1]] & CLS_ALPHA) &&
-					(i < 2 || !FastAlnum(s[i - 2])))
-					return 0;
 				o[ob] = ' ';
 				map[ob] = (uint32_t) (base + i);
 				ob += !last_space;

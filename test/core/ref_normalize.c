@@ -288,13 +288,6 @@ MapCodePoints(AgNormText *nt, const char *src, size_t len)
 	return (long) n;
 }
 
-static int
-IsSpacingSeparator(int32_t cp)
-{
-	return cp == ' ' || cp == '.' || cp == '-' || cp == '_' || cp == '*' ||
-		cp == '|' || cp == '/';
-}
-
 /* Is cps[i] a letter that stands alone between non-word characters? */
 static inline int
 IsSingleLetter(const AgNormCp *cps, long n, long i)
@@ -324,19 +317,35 @@ RewriteWords(AgNormText *nt, long n)
 	{
 		if (IsSingleLetter(c, n, i))
 		{
+			/*
+			 * added (29 November 2026): any separator of one to three code
+			 * points that are not word characters, operators or brackets,
+			 * the same each time (until then one of " .-_*|/")
+			 */
+			long		sep = 0;
 			long		j = i;
 			int			count = 1;
 
-			while (j + 2 < n && IsSpacingSeparator(c[j + 1].cp) &&
-				   c[j + 1].cp == c[i + 1 < n ? i + 1 : i].cp &&
-				   IsSingleLetter(c, n, j + 2))
+			while (sep < 3 && i + 1 + sep < n && !IsWordCp(c[i + 1 + sep].cp))
+				sep++;
+			for (long m = 1; m <= sep; m++)
+				if (c[i + m].cp < 0x80 && strchr("+=<>&^%()[]{}", (int) c[i + m].cp) != NULL)
+					sep = 0;
+			for (;;)
 			{
-				j += 2;
+				long		next = j + sep + 1;
+				int			same = sep > 0 && next < n && IsSingleLetter(c, n, next);
+
+				for (long m = 1; same && m <= sep; m++)
+					same = c[j + m].cp == c[i + m].cp;
+				if (!same)
+					break;
+				j = next;
 				count++;
 			}
 			if (count >= 3)
 			{
-				for (long k = i; k <= j; k += 2)
+				for (long k = i; k <= j; k += sep + 1)
 					c[w++] = c[k];
 				nt->changed_confusable = 1;
 				i = j + 1;
@@ -461,11 +470,9 @@ NormalizeAsciiFast(AgNormText *nt, const char *src, size_t len)
 			digits |= !IsAsciiAlpha(c);
 			if (letters && digits)
 				return 0;
-			/* three lone letters in a row: "i g n ..." */
+			/* a lone letter, maybe spaced out: "i g n ..." (added: any) */
 			if (IsAsciiAlpha(c) && (i == 0 || !IsAsciiAlnum(s[i - 1])) &&
-				i + 4 < len && IsSpacingSeparator(s[i + 1]) && IsAsciiAlpha(s[i + 2]) &&
-				s[i + 3] == s[i + 1] && IsAsciiAlpha(s[i + 4]) &&
-				(i + 5 == len || !IsAsciiAlnum(s[i + 5])))
+				(i + 1 == len || !IsAsciiAlnum(s[i + 1])))
 				return 0;
 		}
 		else
