@@ -1341,6 +1341,7 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 			goto oom;
 
 		int			nplain = sc->npend; /* findings on the text as it is */
+		int			names_rot13 = AgNamesRot13(text, len);
 
 		/* encoded payloads */
 		int			nseg = AgFindEncodedRuns(&sc->dec, text, len);
@@ -1371,22 +1372,24 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 				return -1;
 		}
 		/*
-		 * written backwards or upside down (a rule found it): read it the
-		 * right way round, findings placed on the whole text
+		 * written backwards or upside down (a rule found it), or in ROT13
+		 * (the text names it): read it the right way round, findings
+		 * placed on the whole text
 		 */
-		for (int t = 0; t < 2; t++)
+		for (int t = 0; t < 3; t++)
 		{
-			static const char *const rule_ids[] = {REVERSED_RULE_ID, UPSIDE_DOWN_RULE_ID};
-			static const char *const kinds[] = {"reversed", "upside_down"};
+			static const char *const rule_ids[] = {REVERSED_RULE_ID, UPSIDE_DOWN_RULE_ID, NULL};
+			static const char *const kinds[] = {"reversed", "upside_down", "rot13"};
 			Origin		o = {kinds[t], 0, len};
-			int			found = 0;
+			int			found = t == 2 && names_rot13;
 
-			for (int i = 0; i < nplain && !found; i++)
+			for (int i = 0; i < nplain && !found && rule_ids[t]; i++)
 				found = strcmp(sc->pend[i].rule_id, rule_ids[t]) == 0;
 			if (!found)
 				continue;
 			if ((t == 0 ? AgTurnReversed(&sc->turned, text, len) :
-				 AgTurnUpsideDown(&sc->turned, text, len)) != 0 ||
+				 t == 1 ? AgTurnUpsideDown(&sc->turned, text, len) :
+				 AgTurnRot13(&sc->turned, text, len)) != 0 ||
 				AgNormalize(&sc->nt, sc->turned.data, sc->turned.len) != 0)
 				goto oom;
 			if (ScanNormalized(sc, sc->turned.data, sc->turned.len, role,

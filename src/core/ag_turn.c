@@ -10,6 +10,7 @@
 #include "ag_turn.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* The letter an upside-down character stands for, or cp itself. */
 static int32_t
@@ -118,4 +119,61 @@ int
 AgTurnUpsideDown(AgBuf *out, const char *text, size_t len)
 {
 	return Turn(out, text, len, 1);
+}
+
+int
+AgTurnRot13(AgBuf *out, const char *text, size_t len)
+{
+	out->len = 0;
+	if (AgBufReserve(out, len + 1) != 0)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) text[i];
+
+		if ((c >= 'a' && c <= 'm') || (c >= 'A' && c <= 'M'))
+			c += 13;
+		else if ((c >= 'n' && c <= 'z') || (c >= 'N' && c <= 'Z'))
+			c -= 13;
+		out->data[i] = (char) c;
+	}
+	out->len = len;
+	out->data[len] = '\0';
+	return 0;
+}
+
+static int
+IsAsciiAlnumByte(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static char
+LowerAscii(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+}
+
+/*
+ * From each "13" (memchr for '1': digits are rare in prose, so this costs
+ * next to nothing) back to "rot", on the text as written.
+ */
+int
+AgNamesRot13(const char *text, size_t len)
+{
+	const char *end = text + len;
+
+	for (const char *p = text; (p = memchr(p, '1', (size_t) (end - p))) != NULL; p++)
+	{
+		const char *r = p;
+
+		if (end - p < 2 || p[1] != '3' || (end - p > 2 && IsAsciiAlnumByte(p[2])))
+			continue;
+		if (r > text && (r[-1] == '-' || r[-1] == ' ' || r[-1] == '_'))
+			r--;
+		if (r - text >= 3 && LowerAscii(r[-3]) == 'r' && LowerAscii(r[-2]) == 'o' &&
+			LowerAscii(r[-1]) == 't' && (r - text == 3 || !IsAsciiAlnumByte(r[-4])))
+			return 1;
+	}
+	return 0;
 }
