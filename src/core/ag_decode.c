@@ -1,6 +1,7 @@
 /*
  * ag_decode.c
- *	  Decoding of encoded runs (base64, hex, percent-encoding).
+ *	  Decoding of encoded runs (base64, hex, percent-encoding, and character
+ *	  escapes: HTML numeric character references, \u and \x escapes).
  *
  * Attackers hide instructions as "decode this base64 and follow it".  We
  * look for long runs of one alphabet, decode them and keep only results
@@ -18,6 +19,9 @@
 #define MIN_B64_RUN 20
 #define MIN_HEX_RUN 16
 #define MIN_PCT_ESCAPES 4
+#define MIN_CHAR_ESCAPES 4
+/* character escapes further apart than this are two regions */
+#define ESCAPE_GAP 256
 
 static int
 B64Value(unsigned char c)
@@ -140,6 +144,165 @@ PutByte(AgBuf *buf, char c)
 	buf->data[buf->len] = '\0';
 }
 
+/*
+ * A character escape at s[i]: an HTML numeric character reference
+ * ("&#105;", "&#x69;", the ';' optional), a \u escape ("\u0069", "\u{69}";
+ * a UTF-16 surrogate pair as two), \U and eight hex digits, or \x and two
+ * (a byte).  Returns its length in bytes, 0 if none; *value is the code
+ * point, or the byte when *is_byte.  *html says which kind it is.
+ */
+static size_t
+EscapeAt(const unsigned char *s, size_t i, size_t len, uint32_t *value,
+		 int *is_byte, int *html)
+{
+	size_t		k = i + 2,
+				digits = 0;
+	uint32_t	v = 0;
+
+	*is_byte = 0;
+	*html = s[i] == '&';
+	if (i + 2 >= len)
+		return 0;
+	if (s[i] == '&' && s[i + 1] == '#')
+	{
+		int			hex = s[k] == 'x' || s[k] == 'X';
+
+		k += hex;
+		for (; k < len && digits < 8; k++, digits++)
+		{
+			int			d = hex ? HexValue(s[k]) : (s[k] >= '0' && s[k] <= '9' ? s[k] - '0' : -1);
+
+			if (d < 0)
+				break;
+			v = v * (hex ? 16 : 10) + (uint32_t) d;
+		}
+		if (digits == 0 || digits == 8)
+			return 0;
+		if (k < len && s[k] == ';')
+			k++;
+	}
+	else if (s[i] == '\\' && s[i + 1] == 'x')
+	{
+		if (i + 4 > len || HexValue(s[i + 2]) < 0 || HexValue(s[i + 3]) < 0)
+			return 0;
+		*value = (uint32_t) (HexValue(s[i + 2]) * 16 + HexValue(s[i + 3]));
+		*is_byte = 1;
+		return 4;
+	}
+	else if (s[i] == '\\' && (s[i + 1] == 'u' || s[i + 1] == 'U'))
+	{
+		size_t		want = s[i + 1] == 'U' ? 8 : 4;
+		int			braced = s[i + 1] == 'u' && s[k] == '{';
+
+		k += braced;
+		for (; k < len && digits < (braced ? 7 : want) && HexValue(s[k]) >= 0; k++, digits++)
+			v = v * 16 + (uint32_t) HexValue(s[k]);
+		if (braced ? (digits == 0 || digits == 7 || k >= len || s[k] != '}') : digits != want)
+			return 0;
+		k += braced;
+		/* a high surrogate and its low one */
+		if (v >= 0xD800 && v <= 0xDBFF && k + 6 <= len && s[k] == '\\' && s[k + 1] == 'u')
+		{
+			uint32_t	lo = 0;
+			int			ok = 1;
+
+			for (size_t j = k + 2; j < k + 6; j++)
+				ok &= HexValue(s[j]) >= 0, lo = lo * 16 + (uint32_t) (ok ? HexValue(s[j]) : 0);
+			if (ok && lo >= 0xDC00 && lo <= 0xDFFF)
+			{
+				v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+				k += 6;
+			}
+		}
+	}
+	else
+		return 0;
+	if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*value = v;
+	return k - i;
+}
+
+/*
+ * Character escapes from s[first] on (an escape is there): the region from
+ * the start of its line (not before floor) to the end of the line of the
+ * last escape that follows within ESCAPE_GAP bytes of the one before,
+ * decoded, plain characters between the escapes kept as they are.  Decoded
+ * when it holds MIN_CHAR_ESCAPES escapes and reads as text.  Returns the
+ * region's end, 0 when it has too few escapes, or (size_t) -1 (no memory).
+ */
+static size_t
+DecodeEscapedRegion(AgDecoded *dec, const unsigned char *s, size_t len,
+					size_t first, size_t floor)
+{
+	size_t		start = first,
+				end,
+				last_end = first,
+				escapes = 0;
+	int			html_first = s[first] == '&';
+	uint32_t	v;
+	int			is_byte,
+				html;
+
+	while (start > floor && s[start - 1] != '\n' && first - start < ESCAPE_GAP)
+		start--;
+	for (size_t k = first; k < len && k - last_end <= ESCAPE_GAP;)
+	{
+		size_t		n = (s[k] == '&' || s[k] == '\\') ?
+			EscapeAt(s, k, len, &v, &is_byte, &html) : 0;
+
+		if (n > 0)
+		{
+			escapes++;
+			k += n;
+			last_end = k;
+		}
+		else
+			k++;
+	}
+	end = last_end;
+	while (end < len && s[end] != '\n' && end - last_end < ESCAPE_GAP)
+		end++;
+	/* white space at either end is no part of it */
+	while (start < first && (s[start] == ' ' || s[start] == '\t' || s[start] == '\r'))
+		start++;
+	while (end > last_end && (s[end - 1] == ' ' || s[end - 1] == '\t' || s[end - 1] == '\r'))
+		end--;
+	if (escapes < MIN_CHAR_ESCAPES)
+		return 0;
+
+	size_t		off = dec->buf.len;
+
+	/* no escape decodes to more bytes than it takes */
+	if (AgBufReserve(&dec->buf, end - start) != 0)
+		return (size_t) -1;
+	for (size_t k = start; k < end;)
+	{
+		size_t		n = (s[k] == '&' || s[k] == '\\') ?
+			EscapeAt(s, k, len, &v, &is_byte, &html) : 0;
+
+		if (n == 0)
+		{
+			PutByte(&dec->buf, (char) s[k++]);
+			continue;
+		}
+		if (is_byte)
+			PutByte(&dec->buf, (char) v);
+		else
+		{
+			unsigned char enc[4];
+			int			m = AgUtf8Encode((int32_t) v, enc);
+
+			for (int j = 0; j < m; j++)
+				PutByte(&dec->buf, (char) enc[j]);
+		}
+		k += n;
+	}
+	if (AddSegment(dec, start, end, html_first ? "html_entities" : "escapes", off) != 0)
+		return (size_t) -1;
+	return end;
+}
+
 static int
 DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
 {
@@ -167,7 +330,10 @@ DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
 }
 
 #ifdef __SSE2__
-/* The 16 bits of v's bytes in the base64 alphabet (IsB64), and of its '%'. */
+/*
+ * The 16 bits of v's bytes in the base64 alphabet (IsB64), and of those an
+ * escape starts with ('%', '&', '\\') in *pct.
+ */
 static AG_ALWAYS_INLINE unsigned
 B64Bits(__m128i v, unsigned *pct)
 {
@@ -178,14 +344,38 @@ B64Bits(__m128i v, unsigned *pct)
 									 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')),
 												  _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
 
-	*pct = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('%')));
+	/* ('%' and '&' are neighbours: 0x25, 0x26) */
+	*pct = (unsigned) _mm_movemask_epi8(_mm_or_si128(AgBytesIn(v, '%', '&'),
+													 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
 	return (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), other));
 }
 #endif
 
 /*
+ * Of the bytes of s from i marked in stops ('%', '&', '\\'), those that may
+ * start an escape: '%' always (the loop below decides), '&' before '#', '\\'
+ * before u, U or x.  An ampersand or backslash of prose or code ("R&D",
+ * "a && b", "\n") is passed over here, not by a trip through the loop.
+ */
+static AG_ALWAYS_INLINE uint64_t
+MayStartEscapes(const unsigned char *s, size_t i, size_t len, uint64_t stops)
+{
+	for (uint64_t rest = stops; rest != 0; rest &= rest - 1)
+	{
+		size_t		k = i + (size_t) __builtin_ctzll(rest);
+		unsigned char next = k + 1 < len ? s[k + 1] : 0;
+
+		if (s[k] == '%' || (s[k] == '&' && next == '#') ||
+			(s[k] == '\\' && (next == 'u' || next == 'U' || next == 'x')))
+			continue;
+		stops &= ~(rest & -rest);
+	}
+	return stops;
+}
+
+/*
  * From i, a place the loop below would visit (not inside a run), the first
- * place it would visit from which something can come: a '%', or a run of
+ * place it would visit from which something can come: a '%', '&' or '\\', or a run of
  * base64 bytes long enough to decode.  Plain prose (words shorter than
  * MIN_HEX_RUN, no '%') is passed 64 bytes at a time, then sixteen: a run
  * that crosses a block boundary is followed by its length so far (carry),
@@ -224,6 +414,7 @@ SkipPlainText(const unsigned char *s, size_t i, size_t len)
 		runs &= runs >> 2;
 		runs &= runs >> 4;
 		runs &= runs >> 8;		/* bit k: b64 bytes k to k + 15 */
+		pct = MayStartEscapes(s, i, len, pct);
 		if ((runs | pct) != 0)
 			return i + (size_t) __builtin_ctzll(runs | pct);
 		carry = (size_t) __builtin_clzll(~b64);	/* the run at the block's end */
@@ -236,7 +427,7 @@ SkipPlainText(const unsigned char *s, size_t i, size_t len)
 		size_t		lead,
 					top;
 
-		if (pct != 0 || notb64 == 0)
+		if (MayStartEscapes(s, i, len, pct) != 0 || notb64 == 0)
 			break;
 		lead = (size_t) __builtin_ctz(notb64);	/* the run going on from before */
 		if (carry + lead >= MIN_HEX_RUN)
@@ -259,11 +450,37 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 	const unsigned char *s = (const unsigned char *) text;
 	size_t		i = 0;
 
+	size_t		floor = 0;		/* the end of the last escaped region */
+
 	dec->buf.len = 0;
 	dec->nseg = 0;
 	while (i < len && dec->nseg < AG_MAX_DECODED_SEGMENTS)
 	{
 		unsigned char c = s[i];
+
+		/*
+		 * character escapes (HTML references, \u, \x): a region around
+		 * them decoded whole; the loop goes on inside it, for base64 or
+		 * percent-encoding there, without starting another region
+		 */
+		if (c == '&' || c == '\\')
+		{
+			uint32_t	v;
+			int			is_byte,
+						html;
+			size_t		n = i >= floor ? EscapeAt(s, i, len, &v, &is_byte, &html) : 0;
+
+			if (n > 0)
+			{
+				size_t		end = DecodeEscapedRegion(dec, s, len, i, floor);
+
+				if (end == (size_t) -1)
+					return -1;
+				floor = end > 0 ? end : i + n;
+			}
+			i += n > 0 ? n : 1;
+			continue;
+		}
 
 		/* percent-encoded run: non-space bytes with enough %XX escapes */
 		if (c == '%' && i + 2 < len && HexValue(s[i + 1]) >= 0 &&

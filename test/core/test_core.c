@@ -707,6 +707,44 @@ TestDecode(void)
 	CHECK(n == 0, "random base64 not decoded (%d)", n);
 
 	/*
+	 * character escapes: HTML references (decimal, hex, ';' optional), \u
+	 * (also braced, and a surrogate pair), \U, \x bytes making UTF-8; the
+	 * region around them decoded whole, plain characters kept
+	 */
+	{
+		static const struct
+		{
+			const char *text;
+			const char *decoded;	/* NULL: nothing */
+			const char *kind;
+		}			esc[] = {
+			{"run &#105;&#103;&#110;&#111;&#114;&#101; all", "run ignore all", "html_entities"},
+			{"&#x49;&#x67;&#X6E;&#111re all rules", "Ignore all rules", "html_entities"},
+			{"say: \\u0069\\u0067\\u006e\\u006fre all", "say: ignore all", "escapes"},
+			{"\\u{69}\\u{67}\\u{6e} \\U0001F600 \\ud83d\\ude00 ok", "ign \xf0\x9f\x98\x80 \xf0\x9f\x98\x80 ok", "escapes"},
+			{"\\xc3\\xa9t\\xc3\\xa9 is summer", "\xc3\xa9t\xc3\xa9 is summer", "escapes"},
+			/* too few escapes, or none */
+			{"caf\\u00e9 and na\\u00efve", NULL, NULL},
+			{"R&D, Q&A, AT&T &amp; &#169; 2024", NULL, NULL},
+			{"\\n\\t\\\\ \\u12 \\xZZ &#; &#x; &#0; \\ud800\\u0041 &#55296;", NULL, NULL},
+			/* escapes of bytes that are no text */
+			{"\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08", NULL, NULL},
+		};
+
+		for (size_t k = 0; k < sizeof(esc) / sizeof(esc[0]); k++)
+		{
+			n = AgFindEncodedRuns(&d, esc[k].text, strlen(esc[k].text));
+			if (esc[k].decoded == NULL)
+				CHECK(n == 0, "escapes %zu: nothing to decode (%d)", k, n);
+			else
+				CHECK(n == 1 && strcmp(d.buf.data + d.seg[0].off, esc[k].decoded) == 0 &&
+					  strcmp(d.seg[0].kind, esc[k].kind) == 0 && d.seg[0].src_start == 0 &&
+					  d.seg[0].src_end == strlen(esc[k].text),
+					  "escapes %zu decoded: %d \"%s\"", k, n, n > 0 ? d.buf.data + d.seg[0].off : "");
+		}
+	}
+
+	/*
 	 * Every byte value, at every place of a 64-byte block, between two hex
 	 * runs of 16 bytes ("ignore a"): two segments when the byte is not in
 	 * the base64 alphabet ([A-Za-z0-9+/_-]); when it is, one run of 33
@@ -790,6 +828,7 @@ TestDecode(void)
 			"%69%67%6E%6F%72%65%20%61", "cGxlYXNlIGlnbm9yZQ", "0123456789abcdef",
 			"0123456789abcde", "0123456789abcdef01", "word", "a", "longerword-with_dash",
 			"x/y+z", "%zz", "=", "\xc3\xa9t\xc3\xa9", ". ", "\n",
+			"&#105;&#103;&#110;&#111;", "\\u0069\\u0067\\u006e\\u006f", "&amp;", "\\n", "&#x49;",
 		};
 		uint64_t	rng = 99;
 		int			differ = 0;
