@@ -154,6 +154,15 @@ ConfusableToLatin(int32_t cp)
 		case 0x03C4: return 't';	/* τ */
 		case 0x03C5: return 'u';	/* υ */
 		case 0x03C7: return 'x';	/* χ */
+		/* added (29 November 2026): η ω ɑ and Armenian look-alikes */
+		case 0x03B7: return 'n';	/* η */
+		case 0x03C9: return 'w';	/* ω */
+		case 0x0251: return 'a';	/* ɑ (Latin alpha) */
+		case 0x0570: return 'h';	/* հ (Armenian) */
+		case 0x0578: return 'n';	/* ո */
+		case 0x057D: return 'u';	/* ս */
+		case 0x0581: return 'g';	/* ց */
+		case 0x0585: return 'o';	/* օ */
 		case 0x0131: return 'i';	/* dotless i */
 		default: return 0;
 	}
