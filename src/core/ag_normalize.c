@@ -1180,6 +1180,7 @@ AsciiBlockPlain(const unsigned char *s, const int nvec, int word_kind, int next_
 		sp |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v[k], space),
 																  ctrl)) << (16 * k);
 		dollar |= (uint64_t) (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(v[k], _mm_set1_epi8('$')));
+
 		/* the output: lower case, \t..\r a space */
 		v[k] = _mm_add_epi8(v[k], _mm_and_si128(upper, _mm_set1_epi8(0x20)));
 		v[k] = _mm_or_si128(_mm_andnot_si128(ctrl, v[k]), _mm_and_si128(ctrl, space));
@@ -1201,6 +1202,7 @@ AsciiBlockPlain(const unsigned char *s, const int nvec, int word_kind, int next_
 	size_t		w = 0;
 
 	*lone = a & ~left & ~right & all;
+
 	*kind_after = (a >> last_bit) & 1 ? CLS_ALPHA : (d >> last_bit) & 1 ? CLS_DIGIT : 0;
 #pragma GCC unroll 4
 	for (int k = 0; k < nvec; k++)
@@ -1683,6 +1685,149 @@ JoinSplitWords(AgNormText *nt)
 }
 
 /*
+ * Markup inside a word, between two letters: markdown emphasis or code
+ * marks ("ig**no**re", "instruc`tions`", "d*u*mp") and
+ * inline HTML tags and comments ("ig<b></b>nore", "pri<span>or</span>",
+ * "sys<!-- x -->tem"), which a reader, or a model, reads through.  Dropped,
+ * on the normalised output, when a letter is on either side of the whole
+ * sequence; markup between words, or beside digits, stays ("**bold**
+ * text", "2*x").  Block tags (p, div, br, li...) stay: they end words.
+ */
+#define MAX_MARKUP_TAG 128		/* bytes of one tag with its attributes */
+
+static const char *const inline_tags[] = {
+	"a", "abbr", "b", "big", "cite", "code", "del", "dfn", "em", "font", "i",
+	"ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strike",
+	"strong", "sub", "sup", "tt", "u", "var", "wbr",
+};
+
+/* Length of the inline tag or comment at o[i] ('<'), or 0. */
+static size_t
+InlineTagAt(const unsigned char *o, size_t len, size_t i)
+{
+	size_t		k = i + 1,
+				name;
+
+	if (len - i >= 7 && memcmp(o + i, "<!--", 4) == 0)
+	{
+		for (k = i + 4; k + 3 <= len && k - i < MAX_MARKUP_TAG; k++)
+			if (memcmp(o + k, "-->", 3) == 0)
+				return k + 3 - i;
+		return 0;
+	}
+	k += k < len && o[k] == '/';
+	name = k;
+	while (k < len && IsAsciiAlpha(o[k]))
+		k++;
+	if (k == name)
+		return 0;
+	size_t		n = k - name;
+	int			known = 0;
+
+	for (size_t t = 0; t < sizeof(inline_tags) / sizeof(inline_tags[0]) && !known; t++)
+		known = strlen(inline_tags[t]) == n && memcmp(inline_tags[t], o + name, n) == 0;
+	if (!known)
+		return 0;
+	/* attributes: anything up to '>', no '<' */
+	while (k < len && o[k] != '>' && o[k] != '<' && k - i < MAX_MARKUP_TAG)
+		k++;
+	return k < len && o[k] == '>' ? k + 1 - i : 0;
+}
+
+/* Length of the markup (emphasis marks, inline tags) at o[i], or 0. */
+static size_t
+MarkupAt(const unsigned char *o, size_t len, size_t i)
+{
+	size_t		k = i;
+
+	for (;;)
+	{
+		size_t		n = 0;
+
+		if (k < len && (o[k] == '*' || o[k] == '`' || o[k] == '~'))
+			while (k + n < len && o[k + n] == o[k] && n < 3)
+				n++;
+		else if (k < len && o[k] == '<')
+			n = InlineTagAt(o, len, k);
+		if (n == 0)
+			return k - i;
+		k += n;
+	}
+}
+
+/*
+ * Drops the markup starting with the byte c ('*', '`' or '<') that
+ * sits between two letters, compacting o and its byte map.  One memchr pass
+ * per kind of byte: most texts have none of them, and code, which has many,
+ * seldom after a letter.
+ */
+static void
+JoinMarkedUpWordsAt(AgNormText *nt, unsigned char c)
+{
+	unsigned char *o = (unsigned char *) nt->out.data;
+	size_t		len = nt->out.len;
+	size_t		w,
+				i = 0;
+	int			changed = 0;
+
+	/* the first markup to drop, if any (most texts: none, and no writes) */
+	for (;;)
+	{
+		const unsigned char *hit = memchr(o + i, c, len - i);
+		size_t		n;
+
+		if (hit == NULL)
+			return;
+		i = (size_t) (hit - o);
+		if (i > 0 && IsAsciiAlpha(o[i - 1]) && (n = MarkupAt(o, len, i)) > 0 &&
+			i + n < len && IsAsciiAlpha(o[i + n]))
+			break;
+		if (++i >= len)
+			return;
+	}
+	w = i;
+	while (i < len)
+	{
+		const unsigned char *hit = memchr(o + i, c, len - i);
+		size_t		at = hit ? (size_t) (hit - o) : len,
+					n = 0;
+
+		if (changed && at > i)
+		{
+			memmove(o + w, o + i, at - i);
+			memmove(nt->map + w, nt->map + i, (at - i) * sizeof(uint32_t));
+		}
+		w += at - i;
+		i = at;
+		if (i >= len)
+			break;
+		if (i > 0 && IsAsciiAlpha(o[i - 1]) && (n = MarkupAt(o, len, i)) > 0 &&
+			i + n < len && IsAsciiAlpha(o[i + n]))
+		{
+			i += n;				/* dropped */
+			changed = 1;
+			continue;
+		}
+		o[w] = o[i];			/* kept */
+		nt->map[w++] = nt->map[i++];
+	}
+	if (changed)
+	{
+		o[w] = '\0';
+		nt->out.len = w;
+		nt->changed_confusable = 1;
+	}
+}
+
+static void
+JoinMarkedUpWords(AgNormText *nt)
+{
+	JoinMarkedUpWordsAt(nt, '*');
+	JoinMarkedUpWordsAt(nt, '`');
+	JoinMarkedUpWordsAt(nt, '<');
+}
+
+/*
  * Phrases run together with '_' or '-' ("ignore_all_previous_instructions",
  * "output-previous-instructions-in-bullet-list"): a token of JOINED_MIN_WORDS
  * or more words of two letters or more, nothing but letters between the
@@ -1953,6 +2098,7 @@ int
 AgRejoinWords(AgNormText *nt, const char *src, size_t srclen)
 {
 	JoinSplitWords(nt);
+	JoinMarkedUpWords(nt);
 	SeparateJoinedWords(nt);
 	return SeparateCamelWords(nt, (const unsigned char *) src, srclen);
 }
