@@ -1,7 +1,8 @@
 /*
  * ag_decode.c
- *	  Decoding of encoded runs (base64, hex, percent-encoding, and character
- *	  escapes: HTML numeric character references, \u and \x escapes).
+ *	  Decoding of encoded runs (base64, also twice, base32, hex,
+ *	  percent-encoding, and character escapes: HTML numeric character
+ *	  references, \u and \x escapes).
  *
  * Attackers hide instructions as "decode this base64 and follow it".  We
  * look for long runs of one alphabet, decode them and keep only results
@@ -303,14 +304,12 @@ DecodeEscapedRegion(AgDecoded *dec, const unsigned char *s, size_t len,
 	return end;
 }
 
-static int
-DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
+/* Base64 of s[0..len) onto buf, which has room (len / 4 * 3 + 3). */
+static void
+Base64Into(AgBuf *buf, const unsigned char *s, size_t len)
 {
 	uint32_t	acc = 0;
 	int			bits = 0;
-
-	if (AgBufReserve(&dec->buf, len / 4 * 3 + 3) != 0)
-		return -1;
 
 	for (size_t i = 0; i < len; i++)
 	{
@@ -323,10 +322,68 @@ DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
 		if (bits >= 8)
 		{
 			bits -= 8;
+			PutByte(buf, (char) ((acc >> bits) & 0xFF));
+		}
+	}
+}
+
+static int
+DecodeBase64(AgDecoded *dec, const unsigned char *s, size_t len)
+{
+	if (AgBufReserve(&dec->buf, len / 4 * 3 + 3) != 0)
+		return -1;
+	Base64Into(&dec->buf, s, len);
+	return 0;
+}
+
+/* Base32 (RFC 4648: A-Z, 2-7), the run's bytes known to be of it. */
+static int
+DecodeBase32(AgDecoded *dec, const unsigned char *s, size_t len)
+{
+	uint64_t	acc = 0;
+	int			bits = 0;
+
+	if (AgBufReserve(&dec->buf, len / 8 * 5 + 5) != 0)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+	{
+		acc = (acc << 5) | (uint64_t) (s[i] >= 'A' ? s[i] - 'A' : s[i] - '2' + 26);
+		bits += 5;
+		if (bits >= 8)
+		{
+			bits -= 8;
 			PutByte(&dec->buf, (char) ((acc >> bits) & 0xFF));
 		}
 	}
 	return 0;
+}
+
+/*
+ * The segment just added (the last) decodes from base64 to base64 again, a
+ * payload encoded twice: decode that too, as a segment of its own.
+ */
+static int
+DecodeTwice(AgDecoded *dec, size_t start, size_t end)
+{
+	const AgDecodedSegment *last = &dec->seg[dec->nseg - 1];
+	size_t		n = last->len;
+
+	while (n > 0 && dec->buf.data[last->off + n - 1] == '=')
+		n--;
+	if (n < MIN_B64_RUN)
+		return 0;
+	for (size_t k = 0; k < n; k++)
+		if (!IsB64((unsigned char) dec->buf.data[last->off + k]))
+			return 0;
+
+	size_t		off = dec->buf.len;
+	size_t		from = last->off;
+
+	/* room first: the source is in dec->buf, which may move */
+	if (AgBufReserve(&dec->buf, n / 4 * 3 + 3) != 0)
+		return -1;
+	Base64Into(&dec->buf, (const unsigned char *) dec->buf.data + from, n);
+	return AddSegment(dec, start, end, "base64 (twice)", off);
 }
 
 #ifdef __SSE2__
@@ -540,6 +597,7 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 		/* a run of base64 alphabet bytes */
 		size_t		start = i;
 		int			hex_only = 1,
+					b32_only = 1,
 					lower = 0,
 					upper = 0,
 					digits = 0;
@@ -557,6 +615,8 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 
 				if (HexValue(ch) < 0)
 					hex_only = 0;
+				if (!((ch >= 'A' && ch <= 'Z') || (ch >= '2' && ch <= '7')))
+					b32_only = 0;
 				if (ch >= 'a' && ch <= 'z')
 					lower++;
 				else if (ch >= 'A' && ch <= 'Z')
@@ -564,7 +624,7 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 				else if (ch >= '0' && ch <= '9')
 					digits++;
 			}
-		while (i < len && s[i] == '=' && i - end < 2)
+		while (i < len && s[i] == '=' && i - end < (b32_only && lower == 0 ? 6 : 2))
 			i++;
 		if (hex_only && run >= MIN_HEX_RUN && run % 2 == 0)
 		{
@@ -581,9 +641,23 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 		{
 			size_t		off = dec->buf.len;
 
+			int			nseg = dec->nseg;
+
 			if (DecodeBase64(dec, s + start, run) != 0)
 				return -1;
 			if (AddSegment(dec, start, i, "base64", off) != 0)
+				return -1;
+			if (dec->nseg > nseg && dec->nseg < AG_MAX_DECODED_SEGMENTS &&
+				DecodeTwice(dec, start, i) != 0)
+				return -1;
+		}
+		else if (run >= MIN_B64_RUN && b32_only && upper > 0)
+		{
+			size_t		off = dec->buf.len;
+
+			if (DecodeBase32(dec, s + start, run) != 0)
+				return -1;
+			if (AddSegment(dec, start, i, "base32", off) != 0)
 				return -1;
 		}
 	}
