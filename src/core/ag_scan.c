@@ -49,6 +49,7 @@
 /* the rules (rules/jailbreak.rules) whose finding makes the text be read turned */
 #define REVERSED_RULE_ID "jb.reversed_sentence.en"
 #define UPSIDE_DOWN_RULE_ID "jb.upside_down.xx"
+#define ROT13_RULE_ID "jb.rot13_words.en"
 
 typedef struct PendingFinding
 {
@@ -1373,17 +1374,17 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 		}
 		/*
 		 * written backwards or upside down (a rule found it), or in ROT13
-		 * (the text names it): read it the right way round, findings
-		 * placed on the whole text
+		 * (the text names it, or a rule found attack words in it): read it
+		 * the right way round, findings placed on the whole text
 		 */
 		for (int t = 0; t < 3; t++)
 		{
-			static const char *const rule_ids[] = {REVERSED_RULE_ID, UPSIDE_DOWN_RULE_ID, NULL};
+			static const char *const rule_ids[] = {REVERSED_RULE_ID, UPSIDE_DOWN_RULE_ID, ROT13_RULE_ID};
 			static const char *const kinds[] = {"reversed", "upside_down", "rot13"};
 			Origin		o = {kinds[t], 0, len};
 			int			found = t == 2 && names_rot13;
 
-			for (int i = 0; i < nplain && !found && rule_ids[t]; i++)
+			for (int i = 0; i < nplain && !found; i++)
 				found = strcmp(sc->pend[i].rule_id, rule_ids[t]) == 0;
 			if (!found)
 				continue;
@@ -1392,9 +1393,21 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 				 AgTurnRot13(&sc->turned, text, len)) != 0 ||
 				AgNormalize(&sc->nt, sc->turned.data, sc->turned.len) != 0)
 				goto oom;
+			int			before = sc->npend;
+
 			if (ScanNormalized(sc, sc->turned.data, sc->turned.len, role,
 							   opts, &o, errbuf, errlen) != 0)
 				return -1;
+			/*
+			 * the rule that reads attack words in ROT13 reads them in any
+			 * plain text turned: in the turned reading, not a finding
+			 */
+			int			kept = before;
+
+			for (int i = before; i < sc->npend; i++)
+				if (strcmp(sc->pend[i].rule_id, ROT13_RULE_ID) != 0)
+					sc->pend[kept++] = sc->pend[i];
+			sc->npend = kept;
 		}
 		ApplyReconPolicy(sc);
 	}
