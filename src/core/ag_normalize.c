@@ -1756,67 +1756,96 @@ MarkupAt(const unsigned char *o, size_t len, size_t i)
 }
 
 /*
- * Drops the markup starting with the byte c ('*', '`' or '<') that
- * sits between two letters, compacting o and its byte map.  One memchr pass
- * per kind of byte: most texts have none of them, and code, which has many,
- * seldom after a letter.
+ * Whether the emphasis run of n bytes at o[i] ("*", "**", "`") has a
+ * partner in its token (the same run again before the next white space
+ * either way): emphasis comes in pairs ("ig**no**re", "d*u*mp",
+ * "prev*ious*"); a lone one inside a word is a censored letter ("f**k",
+ * "sh*t") or a glued word boundary, left alone.
+ */
+static int
+HasPartnerRun(const unsigned char *o, size_t len, size_t i, size_t n)
+{
+	size_t		from = i,
+				to = i + n;
+
+	while (from > 0 && o[from - 1] != ' ')
+		from--;
+	while (to < len && o[to] != ' ')
+		to++;
+	for (size_t k = from; k < to;)
+	{
+		size_t		run = 0;
+
+		while (k + run < to && o[k + run] == o[i])
+			run++;
+		if (run == n && k != i)
+			return 1;
+		k += run > 0 ? run : 1;
+	}
+	return 0;
+}
+
+#define MAX_MARKUP_DROPS 64		/* per byte kind and text; the rest stay */
+
+/*
+ * Drops the markup starting with the byte c ('*', '`' or '<') that sits
+ * between two letters (emphasis only with its partner, HasPartnerRun),
+ * compacting o and its byte map.  One memchr pass per kind of byte: most
+ * texts have none of them, and code, which has many, seldom after a
+ * letter.  What to drop is decided on the text as it is, then dropped.
  */
 static void
 JoinMarkedUpWordsAt(AgNormText *nt, unsigned char c)
 {
 	unsigned char *o = (unsigned char *) nt->out.data;
 	size_t		len = nt->out.len;
-	size_t		w,
-				i = 0;
-	int			changed = 0;
+	size_t		drop_at[MAX_MARKUP_DROPS],
+				drop_len[MAX_MARKUP_DROPS];
+	int			ndrops = 0;
 
-	/* the first markup to drop, if any (most texts: none, and no writes) */
-	for (;;)
+	for (size_t i = 0; i < len && ndrops < MAX_MARKUP_DROPS;)
 	{
 		const unsigned char *hit = memchr(o + i, c, len - i);
-		size_t		n;
+		size_t		n,
+					run = 0;
 
 		if (hit == NULL)
-			return;
+			break;
 		i = (size_t) (hit - o);
+		while (i + run < len && o[i + run] == c)
+			run++;				/* (for emphasis: its partner's length) */
 		if (i > 0 && IsAsciiAlpha(o[i - 1]) && (n = MarkupAt(o, len, i)) > 0 &&
-			i + n < len && IsAsciiAlpha(o[i + n]))
-			break;
-		if (++i >= len)
-			return;
-	}
-	w = i;
-	while (i < len)
-	{
-		const unsigned char *hit = memchr(o + i, c, len - i);
-		size_t		at = hit ? (size_t) (hit - o) : len,
-					n = 0;
-
-		if (changed && at > i)
+			i + n < len && IsAsciiAlpha(o[i + n]) &&
+			(c == '<' || HasPartnerRun(o, len, i, run)))
 		{
-			memmove(o + w, o + i, at - i);
-			memmove(nt->map + w, nt->map + i, (at - i) * sizeof(uint32_t));
-		}
-		w += at - i;
-		i = at;
-		if (i >= len)
-			break;
-		if (i > 0 && IsAsciiAlpha(o[i - 1]) && (n = MarkupAt(o, len, i)) > 0 &&
-			i + n < len && IsAsciiAlpha(o[i + n]))
-		{
-			i += n;				/* dropped */
-			changed = 1;
+			drop_at[ndrops] = i;
+			drop_len[ndrops++] = n;
+			i += n;
 			continue;
 		}
-		o[w] = o[i];			/* kept */
-		nt->map[w++] = nt->map[i++];
+		i++;
 	}
-	if (changed)
+	if (ndrops == 0)
+		return;
+
+	size_t		w = drop_at[0],
+				i = drop_at[0];
+
+	for (int d = 0; d < ndrops; d++)
 	{
-		o[w] = '\0';
-		nt->out.len = w;
-		nt->changed_confusable = 1;
+		size_t		keep = drop_at[d] - i;
+
+		memmove(o + w, o + i, keep);
+		memmove(nt->map + w, nt->map + i, keep * sizeof(uint32_t));
+		w += keep;
+		i = drop_at[d] + drop_len[d];
 	}
+	memmove(o + w, o + i, len - i);
+	memmove(nt->map + w, nt->map + i, (len - i) * sizeof(uint32_t));
+	w += len - i;
+	o[w] = '\0';
+	nt->out.len = w;
+	nt->changed_confusable = 1;
 }
 
 static void

@@ -153,6 +153,8 @@ TestNormalize(void)
 			{"sys<!-- hidden -->tem pre**vi**ous", "system previous"},
 			{"**bold** text, 2*x, a * b, x<br>y, <p>one</p><p>two</p>", "**bold** text, 2*x, a * b, x<br>y, <p>one</p><p>two</p>"},
 			{"a<div>b</div>c <notatag>d", "a<div>b</div>c <notatag>d"},
+			/* a lone mark inside a word is a censored letter or a glued boundary */
+			{"f**k, sh*t, o*net and cambiando**forder", "f**k, sh*t, o*net and cambiando**forder"},
 		};
 
 		CheckNormalized(markup, (int) (sizeof(markup) / sizeof(markup[0])), "markup");
