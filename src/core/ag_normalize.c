@@ -1758,19 +1758,22 @@ MarkupAt(const unsigned char *o, size_t len, size_t i)
 /*
  * Whether the emphasis run of n bytes at o[i] ("*", "**", "`") has a
  * partner in its token (the same run again before the next white space
- * either way): emphasis comes in pairs ("ig**no**re", "d*u*mp",
+ * either way, MAX_PARTNER_GAP bytes at most): emphasis comes in pairs ("ig**no**re", "d*u*mp",
  * "prev*ious*"); a lone one inside a word is a censored letter ("f**k",
  * "sh*t") or a glued word boundary, left alone.
  */
+#define MAX_PARTNER_GAP 64
+
 static int
 HasPartnerRun(const unsigned char *o, size_t len, size_t i, size_t n)
 {
 	size_t		from = i,
 				to = i + n;
 
-	while (from > 0 && o[from - 1] != ' ')
+	/* (within MAX_PARTNER_GAP bytes: a token can be a whole text) */
+	while (from > 0 && o[from - 1] != ' ' && i - from < MAX_PARTNER_GAP)
 		from--;
-	while (to < len && o[to] != ' ')
+	while (to < len && o[to] != ' ' && to - (i + n) < MAX_PARTNER_GAP)
 		to++;
 	for (size_t k = from; k < to;)
 	{
@@ -1823,7 +1826,7 @@ JoinMarkedUpWordsAt(AgNormText *nt, unsigned char c)
 			i += n;
 			continue;
 		}
-		i++;
+		i += run;				/* (a run is looked at once, from its start) */
 	}
 	if (ndrops == 0)
 		return;
