@@ -150,18 +150,17 @@ PutByte(AgBuf *buf, char c)
  * ("&#105;", "&#x69;", the ';' optional), a \u escape ("\u0069", "\u{69}";
  * a UTF-16 surrogate pair as two), \U and eight hex digits, or \x and two
  * (a byte).  Returns its length in bytes, 0 if none; *value is the code
- * point, or the byte when *is_byte.  *html says which kind it is.
+ * point, or the byte when *is_byte.
  */
 static size_t
 EscapeAt(const unsigned char *s, size_t i, size_t len, uint32_t *value,
-		 int *is_byte, int *html)
+		 int *is_byte)
 {
 	size_t		k = i + 2,
 				digits = 0;
 	uint32_t	v = 0;
 
 	*is_byte = 0;
-	*html = s[i] == '&';
 	if (i + 2 >= len)
 		return 0;
 	if (s[i] == '&' && s[i + 1] == '#')
@@ -205,11 +204,11 @@ EscapeAt(const unsigned char *s, size_t i, size_t len, uint32_t *value,
 		if (v >= 0xD800 && v <= 0xDBFF && k + 6 <= len && s[k] == '\\' && s[k + 1] == 'u')
 		{
 			uint32_t	lo = 0;
-			int			ok = 1;
+			size_t		j = k + 2;
 
-			for (size_t j = k + 2; j < k + 6; j++)
-				ok &= HexValue(s[j]) >= 0, lo = lo * 16 + (uint32_t) (ok ? HexValue(s[j]) : 0);
-			if (ok && lo >= 0xDC00 && lo <= 0xDFFF)
+			for (; j < k + 6 && HexValue(s[j]) >= 0; j++)
+				lo = lo * 16 + (uint32_t) HexValue(s[j]);
+			if (j == k + 6 && lo >= 0xDC00 && lo <= 0xDFFF)
 			{
 				v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
 				k += 6;
@@ -242,15 +241,13 @@ DecodeEscapedRegion(AgDecoded *dec, const unsigned char *s, size_t len,
 				escapes = 0;
 	int			html_first = s[first] == '&';
 	uint32_t	v;
-	int			is_byte,
-				html;
+	int			is_byte;
 
 	while (start > floor && s[start - 1] != '\n' && first - start < ESCAPE_GAP)
 		start--;
 	for (size_t k = first; k < len && k - last_end <= ESCAPE_GAP;)
 	{
-		size_t		n = (s[k] == '&' || s[k] == '\\') ?
-			EscapeAt(s, k, len, &v, &is_byte, &html) : 0;
+		size_t		n = (s[k] == '&' || s[k] == '\\') ? EscapeAt(s, k, len, &v, &is_byte) : 0;
 
 		if (n > 0)
 		{
@@ -279,8 +276,7 @@ DecodeEscapedRegion(AgDecoded *dec, const unsigned char *s, size_t len,
 		return (size_t) -1;
 	for (size_t k = start; k < end;)
 	{
-		size_t		n = (s[k] == '&' || s[k] == '\\') ?
-			EscapeAt(s, k, len, &v, &is_byte, &html) : 0;
+		size_t		n = (s[k] == '&' || s[k] == '\\') ? EscapeAt(s, k, len, &v, &is_byte) : 0;
 
 		if (n == 0)
 		{
@@ -409,28 +405,6 @@ B64Bits(__m128i v, unsigned *pct)
 #endif
 
 /*
- * Of the bytes of s from i marked in stops ('%', '&', '\\'), those that may
- * start an escape: '%' always (the loop below decides), '&' before '#', '\\'
- * before u, U or x.  An ampersand or backslash of prose or code ("R&D",
- * "a && b", "\n") is passed over here, not by a trip through the loop.
- */
-static AG_ALWAYS_INLINE uint64_t
-MayStartEscapes(const unsigned char *s, size_t i, size_t len, uint64_t stops)
-{
-	for (uint64_t rest = stops; rest != 0; rest &= rest - 1)
-	{
-		size_t		k = i + (size_t) __builtin_ctzll(rest);
-		unsigned char next = k + 1 < len ? s[k + 1] : 0;
-
-		if (s[k] == '%' || (s[k] == '&' && next == '#') ||
-			(s[k] == '\\' && (next == 'u' || next == 'U' || next == 'x')))
-			continue;
-		stops &= ~(rest & -rest);
-	}
-	return stops;
-}
-
-/*
  * From i, a place the loop below would visit (not inside a run), the first
  * place it would visit from which something can come: a '%', '&' or '\\', or a run of
  * base64 bytes long enough to decode.  Plain prose (words shorter than
@@ -471,7 +445,6 @@ SkipPlainText(const unsigned char *s, size_t i, size_t len)
 		runs &= runs >> 2;
 		runs &= runs >> 4;
 		runs &= runs >> 8;		/* bit k: b64 bytes k to k + 15 */
-		pct = MayStartEscapes(s, i, len, pct);
 		if ((runs | pct) != 0)
 			return i + (size_t) __builtin_ctzll(runs | pct);
 		carry = (size_t) __builtin_clzll(~b64);	/* the run at the block's end */
@@ -484,7 +457,7 @@ SkipPlainText(const unsigned char *s, size_t i, size_t len)
 		size_t		lead,
 					top;
 
-		if (MayStartEscapes(s, i, len, pct) != 0 || notb64 == 0)
+		if (pct != 0 || notb64 == 0)
 			break;
 		lead = (size_t) __builtin_ctz(notb64);	/* the run going on from before */
 		if (carry + lead >= MIN_HEX_RUN)
@@ -523,9 +496,8 @@ AgFindEncodedRuns(AgDecoded *dec, const char *text, size_t len)
 		if (c == '&' || c == '\\')
 		{
 			uint32_t	v;
-			int			is_byte,
-						html;
-			size_t		n = i >= floor ? EscapeAt(s, i, len, &v, &is_byte, &html) : 0;
+			int			is_byte;
+			size_t		n = i >= floor ? EscapeAt(s, i, len, &v, &is_byte) : 0;
 
 			if (n > 0)
 			{
