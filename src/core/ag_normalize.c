@@ -493,10 +493,12 @@ HasSpacedLetters(const AgNormCp *c, long n)
 	for (long i = 0; i + 4 < n; i++)
 	{
 		int			sep,
-					count;
+					count = 0;
 
-		if (IsSingleLetter(c, n, i) && SeparatorAfter(c, n, i) > 0 &&
-			(SpacedRunEnd(c, n, i, &sep, &count), count >= 3))
+		/* (SeparatorAfter first: most lone letters have none, no call) */
+		if (IsSingleLetter(c, n, i) && SeparatorAfter(c, n, i) > 0)
+			SpacedRunEnd(c, n, i, &sep, &count);
+		if (count >= 3)
 			return 1;
 	}
 	return 0;
