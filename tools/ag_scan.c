@@ -2,13 +2,15 @@
  * ag_scan.c
  *	  Command-line scanner for trying rules without a server:
  *
- *	  ag_scan [--lines] [--role prompt|response|tool] MODEL RULEFILE... < text
+ *	  ag_scan [--lines [--newlines]] [--role prompt|response|tool] MODEL RULEFILE... < text
  *
  * Prints one line per finding: alert type, rule, confidence, byte range,
  * details.  With --lines each input line is a text of its own (a probe
  * set, one prompt per line): prints, per line, how many findings and
  * which rules, then the line; and on standard error how many lines raised
- * anything.
+ * anything.  With --newlines as well, the two characters \n inside a line
+ * stand for a line break (probe sets of multi-line documents, such as tool
+ * outputs, are written one document per line that way).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +19,36 @@
 #include "ag_load_rules.h"
 #include "ag_util.h"
 
+/* A copy of line with each backslash-n turned into a line break, in buf. */
+static const char *
+WithLineBreaks(AgBuf *buf, const char *line, size_t len, size_t *outlen)
+{
+	buf->len = 0;
+	for (size_t i = 0; i < len; i++)
+	{
+		if (line[i] == '\\' && i + 1 < len && line[i + 1] == 'n')
+		{
+			AgBufAppend(buf, "\n", 1);
+			i++;
+		}
+		else
+			AgBufAppend(buf, line + i, 1);
+	}
+	*outlen = buf->len;
+	return buf->data ? buf->data : "";
+}
+
 /*
  * --lines: each line of text (a trailing CR dropped) scanned alone; prints
  * "findings<TAB>rule,rule...<TAB>line" per line, then the count of lines
- * that raised anything on standard error.
+ * that raised anything on standard error.  newlines: see --newlines.
  */
 static int
-ScanLines(AgScanner *sc, AgRuleSet *set, char *text, size_t len, AgRole role)
+ScanLines(AgScanner *sc, AgRuleSet *set, char *text, size_t len, AgRole role,
+		  int newlines)
 {
+	AgBuf		doc = {0};
+
 	size_t		nlines = 0,
 				flagged = 0;
 	char		err[256];
@@ -39,7 +63,15 @@ ScanLines(AgScanner *sc, AgRuleSet *set, char *text, size_t len, AgRole role)
 
 		if (linelen > 0 && text[at + linelen - 1] == '\r')
 			linelen--;
-		k = AgScan(sc, text + at, linelen, role, NULL, &f, err, sizeof(err));
+		if (newlines)
+		{
+			size_t		doclen;
+			const char *d = WithLineBreaks(&doc, text + at, linelen, &doclen);
+
+			k = AgScan(sc, d, doclen, role, NULL, &f, err, sizeof(err));
+		}
+		else
+			k = AgScan(sc, text + at, linelen, role, NULL, &f, err, sizeof(err));
 		if (k < 0)
 		{
 			fprintf(stderr, "scan failed on line %zu: %s\n", nlines + 1, err);
@@ -54,6 +86,7 @@ ScanLines(AgScanner *sc, AgRuleSet *set, char *text, size_t len, AgRole role)
 		at = end + 1;
 	}
 	fprintf(stderr, "%zu of %zu lines raised a finding\n", flagged, nlines);
+	AgBufFree(&doc);
 	AgScannerFree(sc);
 	AgRuleSetFree(set);
 	return 0;
@@ -65,11 +98,17 @@ main(int argc, char **argv)
 	int			role = AG_ROLE_PROMPT;
 	int			argi = 1;
 	int			lines = 0;
+	int			newlines = 0;
 
 	if (argc > argi && strcmp(argv[argi], "--lines") == 0)
 	{
 		lines = 1;
 		argi++;
+		if (argc > argi && strcmp(argv[argi], "--newlines") == 0)
+		{
+			newlines = 1;
+			argi++;
+		}
 	}
 	if (argc > argi + 1 && strcmp(argv[argi], "--role") == 0)
 	{
@@ -78,7 +117,7 @@ main(int argc, char **argv)
 	}
 	if (role < 0 || argc - argi < 2)
 	{
-		fprintf(stderr, "usage: %s [--lines] [--role prompt|response|tool] MODEL RULEFILE... < text\n", argv[0]);
+		fprintf(stderr, "usage: %s [--lines [--newlines]] [--role prompt|response|tool] MODEL RULEFILE... < text\n", argv[0]);
 		return 2;
 	}
 	int			nfiles = argc - argi - 1;
@@ -102,7 +141,7 @@ main(int argc, char **argv)
 	char		err[256];
 
 	if (lines)
-		return ScanLines(sc, set, in.data, in.len, (AgRole) role);
+		return ScanLines(sc, set, in.data, in.len, (AgRole) role, newlines);
 
 	int			k = AgScan(sc, in.data, in.len, (AgRole) role, NULL, &f, err, sizeof(err));
 
