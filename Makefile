@@ -145,7 +145,8 @@ PROBES_TRAIN = --positives bench/probes/attacks_a.txt --positives bench/probes/a
 	--hard-negatives bench/probes/benign_a.txt --hard-negatives bench/probes/benign_counterfactual.txt \
 	--hard-negatives bench/probes/benign_nov27.txt --hard-negatives bench/probes/benign_f.txt \
 	--hard-negatives bench/probes/tool_benign_f.txt --hard-negatives bench/probes/tool_benign_h.txt \
-	--hard-negatives bench/probes/tool_benign_j.txt
+	--hard-negatives bench/probes/tool_benign_j.txt \
+	--positives bench/probes/tool_attacks_r.txt --hard-negatives bench/probes/tool_benign_r.txt
 
 # The technical negatives (manual-page prose in other languages) at full
 # weight since the probes in other languages are trained on (at 0.5 those
