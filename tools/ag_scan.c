@@ -19,23 +19,28 @@
 #include "ag_load_rules.h"
 #include "ag_util.h"
 
-/* A copy of line with each backslash-n turned into a line break, in buf. */
+/*
+ * A copy of line with each backslash-n turned into a line break, in buf
+ * (never longer than the line); NULL when out of memory.
+ */
 static const char *
 WithLineBreaks(AgBuf *buf, const char *line, size_t len, size_t *outlen)
 {
 	buf->len = 0;
+	if (AgBufReserve(buf, len) != 0)
+		return NULL;
 	for (size_t i = 0; i < len; i++)
 	{
 		if (line[i] == '\\' && i + 1 < len && line[i + 1] == 'n')
 		{
-			AgBufAppend(buf, "\n", 1);
+			buf->data[buf->len++] = '\n';
 			i++;
 		}
 		else
-			AgBufAppend(buf, line + i, 1);
+			buf->data[buf->len++] = line[i];
 	}
 	*outlen = buf->len;
-	return buf->data ? buf->data : "";
+	return buf->data;
 }
 
 /*
@@ -48,7 +53,6 @@ ScanLines(AgScanner *sc, AgRuleSet *set, char *text, size_t len, AgRole role,
 		  int newlines)
 {
 	AgBuf		doc = {0};
-
 	size_t		nlines = 0,
 				flagged = 0;
 	char		err[256];
@@ -68,6 +72,11 @@ ScanLines(AgScanner *sc, AgRuleSet *set, char *text, size_t len, AgRole role,
 			size_t		doclen;
 			const char *d = WithLineBreaks(&doc, text + at, linelen, &doclen);
 
+			if (d == NULL)
+			{
+				fprintf(stderr, "out of memory on line %zu\n", nlines + 1);
+				return 1;
+			}
 			k = AgScan(sc, d, doclen, role, NULL, &f, err, sizeof(err));
 		}
 		else
