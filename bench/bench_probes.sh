@@ -3,17 +3,17 @@
 # scanned as a prompt with the shipped model and rules; prints how many
 # lines of each file raise an alert (attacks: detected; benign: false
 # alarms); files named tool_*.txt hold tool output (fetched pages, emails,
-# documents), scanned with role tool, a backslash-n in them standing for a
-# line break (--newlines: each document is written on one line).
-# VERBOSE=1 lists the lines too.
+# documents), scanned with role tool.  A backslash-n in a line stands for
+# a line break (--newlines: a multi-line document is written on one line;
+# tools/ag_train reads the sets it trains on the same way).  VERBOSE=1
+# lists the lines too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s tools/ag_scan
 for f in bench/probes/*.txt; do
 	role=prompt
-	opts=--lines
-	case $(basename "$f") in tool_*) role=tool opts="--lines --newlines" ;; esac
-	out=$(tools/ag_scan $opts --role "$role" rules/jailbreak.model rules/*.rules < "$f" 2>/dev/null)
+	case $(basename "$f") in tool_*) role=tool ;; esac
+	out=$(tools/ag_scan --lines --newlines --role "$role" rules/jailbreak.model rules/*.rules < "$f" 2>/dev/null)
 	total=$(printf '%s\n' "$out" | wc -l)
 	# (tool output: lines with an injection finding; its e-mail addresses
 	# and phone numbers raise sensitive_data_exposure, which is no false alarm)

@@ -429,12 +429,14 @@ ReadFileText(const char *path)
  * Reads a file of prompts, one a line ('#' comments and empty lines
  * skipped), into docs[] with the given label; the buffer is kept for the
  * texts.  With langs, a line is "LANG<TAB>text" (a line without the tab
- * is skipped).  Returns the number of prompts read, or -1 when the file
- * cannot be read.
+ * is skipped).  With newlines, a backslash-n in a line stands for a line
+ * break (the probe sets write a multi-line document on one line so, and
+ * bench/bench_probes.sh reads them the same way).  Returns the number of
+ * prompts read, or -1 when the file cannot be read.
  */
 static long
-LoadPromptFile(const char *path, const char *label, int langs, Doc **docs,
-			   size_t *ndocs)
+LoadPromptFile(const char *path, const char *label, int langs, int newlines,
+			   Doc **docs, size_t *ndocs)
 {
 	char	   *buf = ReadFileText(path);
 	long		got = 0;
@@ -455,6 +457,24 @@ LoadPromptFile(const char *path, const char *label, int langs, Doc **docs,
 		len = text ? strlen(text) : 0;
 		if (len > 0 && text[len - 1] == '\r')
 			len--;
+		if (newlines && text != NULL)
+		{
+			size_t		w = 0;
+
+			for (size_t r = 0; r < len; r++, w++)
+			{
+				if (text[r] == '\\' && r + 1 < len && text[r + 1] == 'n')
+				{
+					text[w] = '\n';
+					r++;
+				}
+				else
+					text[w] = text[r];
+			}
+			if (w < len)
+				text[w] = '\0';
+			len = w;
+		}
 		if (p[0] != '#' && len > 0)
 		{
 			Doc		   *d;
@@ -481,7 +501,7 @@ LoadPromptFile(const char *path, const char *label, int langs, Doc **docs,
 static long
 LoadTextFile(const char *path, Doc **docs, size_t *ndocs)
 {
-	return LoadPromptFile(path, "benign", 1, docs, ndocs);
+	return LoadPromptFile(path, "benign", 1, 0, docs, ndocs);
 }
 
 /* ForEachFilePiece callback: a copy of each piece as a benign Doc. */
@@ -886,7 +906,8 @@ main(int argc, char **argv)
 		int			positive = k < npositive_paths;
 		const char *path = positive ? positive_paths[k] : hard_negative_paths[k - npositive_paths];
 		size_t		first = nextra;
-		long		got = LoadPromptFile(path, positive ? "jailbreak" : "benign", 0, &extra, &nextra);
+		long		got = LoadPromptFile(path, positive ? "jailbreak" : "benign", 0, 1,
+											 &extra, &nextra);
 
 		if (got < 0)
 		{
