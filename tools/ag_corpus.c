@@ -242,3 +242,23 @@ OneLineSnippet(const char *question, const char *text, size_t len, size_t from,
 	out[n] = '\0';
 	return n;
 }
+
+size_t
+ProbeLineBreaks(char *text, size_t len)
+{
+	size_t		w = 0;
+
+	for (size_t r = 0; r < len; r++, w++)
+	{
+		if (text[r] == '\\' && r + 1 < len && text[r + 1] == 'n')
+		{
+			text[w] = '\n';
+			r++;
+		}
+		else
+			text[w] = text[r];
+	}
+	if (w < len)
+		text[w] = '\0';
+	return w;
+}

@@ -67,6 +67,13 @@ extern long ForEachFilePiece(const char *list_path, FilePieceFn fn, void *arg);
  * max_code bytes of them).  Writes it to out (outlen bytes, NUL-terminated)
  * and returns its length.
  */
+/*
+ * The probe sets' convention for a multi-line document written on one
+ * line: each backslash-n in text[0..len) becomes a line break, in place.
+ * Returns the new length (text is NUL-terminated there when it shrank).
+ */
+extern size_t ProbeLineBreaks(char *text, size_t len);
+
 extern size_t OneLineSnippet(const char *question, const char *text, size_t len,
 							 size_t from, int lines, size_t max_code,
 							 char *out, size_t outlen);

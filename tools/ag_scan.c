@@ -16,30 +16,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ag_corpus.h"
 #include "ag_load_rules.h"
 #include "ag_util.h"
 
 /*
- * A copy of line with each backslash-n turned into a line break, in buf
- * (never longer than the line); NULL when out of memory.
+ * A copy of line in buf, each backslash-n a line break (ProbeLineBreaks);
+ * NULL when out of memory.
  */
 static const char *
 WithLineBreaks(AgBuf *buf, const char *line, size_t len, size_t *outlen)
 {
 	buf->len = 0;
-	if (AgBufReserve(buf, len) != 0)
+	if (AgBufAppend(buf, line, len) != 0)
 		return NULL;
-	for (size_t i = 0; i < len; i++)
-	{
-		if (line[i] == '\\' && i + 1 < len && line[i + 1] == 'n')
-		{
-			buf->data[buf->len++] = '\n';
-			i++;
-		}
-		else
-			buf->data[buf->len++] = line[i];
-	}
-	*outlen = buf->len;
+	*outlen = buf->len = ProbeLineBreaks(buf->data, len);
 	return buf->data;
 }
 

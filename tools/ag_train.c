@@ -458,23 +458,7 @@ LoadPromptFile(const char *path, const char *label, int langs, int newlines,
 		if (len > 0 && text[len - 1] == '\r')
 			len--;
 		if (newlines && text != NULL)
-		{
-			size_t		w = 0;
-
-			for (size_t r = 0; r < len; r++, w++)
-			{
-				if (text[r] == '\\' && r + 1 < len && text[r + 1] == 'n')
-				{
-					text[w] = '\n';
-					r++;
-				}
-				else
-					text[w] = text[r];
-			}
-			if (w < len)
-				text[w] = '\0';
-			len = w;
-		}
+			len = ProbeLineBreaks(text, len);
 		if (p[0] != '#' && len > 0)
 		{
 			Doc		   *d;
