@@ -524,6 +524,21 @@ LastLabel(const char *t, size_t s, size_t e, size_t *ls)
 	}
 }
 
+/*
+ * Is t[s, e) a CIDR prefix length (1 or 2 digits, at most 32), the whole
+ * rest of "10.0.0.0/8"?  Any other path after an address makes a URL.
+ */
+static int
+IsCidrLength(const char *t, size_t s, size_t e)
+{
+	if (e <= s || e - s > 2)
+		return 0;
+	for (size_t k = s; k < e; k++)
+		if (!(t[k] >= '0' && t[k] <= '9'))
+			return 0;
+	return (e - s == 1 ? t[s] - '0' : (t[s] - '0') * 10 + t[s + 1] - '0') <= 32;
+}
+
 static int
 AllDigitsOrDots(const char *t, size_t s, size_t e)
 {
@@ -541,6 +556,9 @@ AcceptSchemeless(const char *t, size_t len, Candidate *c)
 				hs = c->host_s,
 				he = c->host_e;
 	int			has_path = c->path_s < len && c->end > c->path_s + 1 &&
+		t[c->path_s] == '/';
+	/* "host.tld/" before a space: a trailing slash is a URL's, not a file's */
+	int			bare_slash = c->path_s < len && c->end == c->path_s + 1 &&
 		t[c->path_s] == '/';
 	int			dots = 0,
 				upper_tld = 0,
@@ -561,17 +579,25 @@ AcceptSchemeless(const char *t, size_t len, Candidate *c)
 		return 0;				/* a single label */
 	if (AllDigitsOrDots(t, hs, he))
 	{
-		/* dotted-quad IPv4 with a port or a path (not a CIDR "/24") */
+		/* dotted-quad IPv4 with a port, a slash or a path */
 		if (dots != 3)
 			return 0;
-		if (c->port >= 0)
+		if (c->port >= 0 || bare_slash)
 			return 1;
-		return has_path && !(t[c->path_s + 1] >= '0' && t[c->path_s + 1] <= '9');
+		return has_path && !IsCidrLength(t, c->path_s + 1, c->end);
+	}
+	if (he - ls > 4 && memcmp(t + ls, "xn--", 4) == 0)
+	{
+		/* an internationalised TLD in its ASCII form (.xn--p1ai is .рф) */
+		for (size_t k = ls + 4; k < he; k++)
+			if (!((t[k] >= 'a' && t[k] <= 'z') || (t[k] >= '0' && t[k] <= '9') || t[k] == '-'))
+				return 0;
+		return 1;
 	}
 	for (size_t k = ls; k < he; k++)
 	{
 		if (!((t[k] | 0x20) >= 'a' && (t[k] | 0x20) <= 'z'))
-			return 0;			/* TLDs are letters (xn-- TLDs need a scheme) */
+			return 0;			/* TLDs are letters */
 		upper_tld |= t[k] >= 'A' && t[k] <= 'Z';
 	}
 	if (he - hs > 4 && Lower(t[hs]) == 'w' && Lower(t[hs + 1]) == 'w' &&
@@ -588,7 +614,7 @@ AcceptSchemeless(const char *t, size_t len, Candidate *c)
 		case AG_TLD_KNOWN:
 			return 1;
 		case AG_TLD_AMBIGUOUS:
-			return has_path || hyphen_or_digit || c->port >= 0;
+			return has_path || bare_slash || hyphen_or_digit || c->port >= 0;
 		default:
 			return 0;
 	}
@@ -1103,6 +1129,9 @@ TryUrlAt(const char *t, size_t len, size_t i, int lenient, Candidate *c)
 	c->scheme = "http";
 	if (!ScanRest(t, len, i, c, !lenient))
 		return 0;
+	/* "host:443/..." is an https URL: normalised as https, port dropped */
+	if (c->port == 443)
+		c->scheme = "https";
 	if (lenient)
 	{
 		/* an indicator: one token, a host with a dot */

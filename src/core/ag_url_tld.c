@@ -48,7 +48,9 @@ static const char g_tlds[] =
 	"deals,discount,gift,gifts,toys,baby,kids,autos,auto,car,cars,bike,tours,"
 	"holiday,vacations,flights,hotel,events,tickets,gay,sex,porn,adult,dating,"
 	"berlin,london,paris,nyc,amsterdam,barcelona,wales,scot,bzh,eus,gal,quebec,"
-	"africa,arab,lgbt,ooo,ovh,google,amazon,apple,microsoft,";
+	"africa,arab,lgbt,ooo,ovh,google,amazon,apple,microsoft,"
+	"gle,goog,cam,qpon,press,army,navy,band,technology,fyi,uno,fans,makeup,"
+	"yachts,motorcycles,mba,";
 
 /*
  * Known TLDs that are also file extensions (.py .sh .md .rs .pl .zip
@@ -63,7 +65,8 @@ static const char ambiguous_tlds[] =
 	"video,watch,tools,codes,software,server,events,chat,support,center,group,"
 	"team,life,world,today,space,cloud,services,help,fit,bar,bid,men,bio,ink,"
 	"rest,fun,cool,rocks,fail,sale,gift,care,art,design,media,network,finance,"
-	"money,cash,credit,market,trading,security,secure,login,account,exchange,";
+	"money,cash,credit,market,trading,security,secure,login,account,exchange,"
+	"press,band,fans,uno,army,navy,";
 
 /* TLDs with the highest phishing-abuse rates in public reports. */
 static const char abused_tlds[] =

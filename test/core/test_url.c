@@ -131,6 +131,18 @@ TestExtraction(void)
 	ExpectOne("server:http://[2001:db8::1]:8080/p", "http://[2001:db8::1]:8080/p", "http://[2001:db8::1]:8080/p");
 	ExpectOne("key:value at example.com:8443", "example.com:8443", "http://example.com:8443/");
 	ExpectNone("Note: key:value, a:b, https:/x and ftp:");
+	/* scheme-less: port 443 says https; an address with a path or a slash */
+	ExpectOne("log in at login.example.com:443/common/oauth2 now", "login.example.com:443/common/oauth2",
+			  "https://login.example.com/common/oauth2");
+	ExpectOne("visit 203.0.113.24/0IEfd99VA/ today", "203.0.113.24/0IEfd99VA/", "http://203.0.113.24/0IEfd99VA/");
+	ExpectOne("visit 203.0.113.38/31/items/kmex.html today", "203.0.113.38/31/items/kmex.html",
+			  "http://203.0.113.38/31/items/kmex.html");
+	ExpectOne("visit 203.0.113.7/ today", "203.0.113.7/", "http://203.0.113.7/");
+	/* a TLD that also ends file names, before a trailing slash; .gle; an xn-- TLD */
+	ExpectOne("visit magicfax.top/ today", "magicfax.top/", "http://magicfax.top/");
+	ExpectOne("fill in forms.gle/NRA51asE8zyumJ7C9 today", "forms.gle/NRA51asE8zyumJ7C9",
+			  "http://forms.gle/NRA51asE8zyumJ7C9");
+	ExpectOne("see xn--80al0adb1gd.xn--p1ai now", "xn--80al0adb1gd.xn--p1ai", "http://xn--80al0adb1gd.xn--p1ai/");
 
 	/* not URLs */
 	ExpectNone("write to alice@example.com please");
@@ -139,6 +151,8 @@ TestExtraction(void)
 	ExpectNone("call logging.info(msg) and self.name = user.id");
 	ExpectNone("the end.Is it? ASP.NET and Node.JS");
 	ExpectNone("route 10.0.0.0/8 via 192.168.1.1");
+	ExpectNone("allow 192.168.10.0/24, deny 172.16.0.0/12.");
+	ExpectNone("run script.pl and check window.top or user.info");
 	ExpectNone("src/main.rs and ./config.sh and C:\\dir\\file.com");
 }
 
