@@ -43,6 +43,7 @@ typedef struct Tally
 	long		model;
 	long		jailbreak;		/* jailbreak_detected specifically */
 	long		smuggling;
+	long		spoofing;		/* unicode_spoofing */
 } Tally;
 
 static Tally tallies[128];
@@ -686,7 +687,8 @@ main(int argc, char **argv)
 					jb = 0,
 					rule_jb = 0,
 					recon = 0,
-					smug = 0;
+					smug = 0,
+					spoof = 0;
 
 		if (n < 0)
 		{
@@ -700,6 +702,8 @@ main(int argc, char **argv)
 
 			if (strcmp(f[k].alert_type, "ascii_smuggling") == 0)
 				smug = 1;
+			if (strcmp(f[k].alert_type, "unicode_spoofing") == 0)
+				spoof = 1;
 			if (!is_jb && !is_recon)
 				continue;
 			jb |= is_jb;
@@ -738,11 +742,12 @@ main(int argc, char **argv)
 			fprintf(misses, "%s\t%s\t%.*s\n", IsPositive(d->label) ? "MISSED" : "FALSE_POSITIVE",
 					d->source_file, (int) (d->len < 400 ? d->len : 400), d->text);
 		t->rows++;
-		t->any += by_rule || by_model || smug;
+		t->any += by_rule || by_model || smug || (spoof && strncmp(d->source_file, "smuggling/", 10) == 0);
 		t->rules += by_rule;
 		t->model += by_model;
 		t->jailbreak += jb;
 		t->smuggling += smug;
+		t->spoofing += spoof;
 	}
 
 	printf("Jailbreak / prompt-injection detection (role prompt)\n");
@@ -781,8 +786,21 @@ main(int argc, char **argv)
 		   (double) pos_hit / pos, pos_hit, pos, (double) pos_rules / pos, (double) pos_model / pos);
 	printf("False-positive rate on benign prompts:         %.4f  (%ld of %ld; as jailbreak_detected: %ld)\n",
 		   (double) neg_hit / neg, neg_hit, neg, neg_jb);
+	long		neg_spoof = 0,
+				pos_spoof = 0;
 
-	printf("\nASCII smuggling (any role)\n");
+	for (int i = 0; i < ntallies; i++)
+		if (strncmp(tallies[i].file, "smuggling/", 10) != 0)
+		{
+			if (strcmp(tallies[i].label, "benign") == 0)
+				neg_spoof += tallies[i].spoofing;
+			else if (IsPositive(tallies[i].label))
+				pos_spoof += tallies[i].spoofing;
+		}
+	printf("unicode_spoofing raised on benign prompts:     %ld of %ld (on attacks: %ld of %ld)\n",
+		   neg_spoof, neg, pos_spoof, pos);
+
+	printf("\nASCII smuggling and deceptive Unicode (role prompt)\n");
 	for (int i = 0; i < ntallies; i++)
 	{
 		const Tally *t = &tallies[i];
@@ -793,8 +811,8 @@ main(int argc, char **argv)
 			printf("%-56s %-22s %4ld rows, ascii_smuggling raised: %ld (recall %.4f)\n",
 				   t->file, t->label, t->rows, t->smuggling, (double) t->smuggling / t->rows);
 		else
-			printf("%-56s %-22s %4ld rows, any alert raised:       %ld (rate %.4f)\n",
-				   t->file, t->label, t->rows, t->any, (double) t->any / t->rows);
+			printf("%-56s %-22s %4ld rows, any alert raised:       %ld (rate %.4f; unicode_spoofing %ld)\n",
+				   t->file, t->label, t->rows, t->any, (double) t->any / t->rows, t->spoofing);
 	}
 	SecretsAndPii(corpus_dir, sc, misses);
 	UserAgents(corpus_dir, sc, misses);

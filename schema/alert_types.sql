@@ -229,4 +229,19 @@ VALUES
  'high',
  '{Initial Access,Defense Evasion}',
  '{TA0001,TA0005}',
- '{AML.T0051.001}');
+ '{AML.T0051.001}'),
+
+('unicode_spoofing',
+ 'Deceptive Unicode: text that displays differently from what it is',
+ 'The text was written to mislead its human reader: a bidirectional override '
+ 'that reverses what follows it (a file name "invoice[RLO]fdp.exe" displays as '
+ '"invoiceexe.pdf"; Trojan Source code), words spelt with Cyrillic, Greek or '
+ 'Armenian letters that look Latin ("paypal", "Amazon" with a Cyrillic a), '
+ 'invisible characters in runs or inside words, or combining marks stacked on '
+ 'one letter. details names the technique (and the look-alike word read in '
+ 'Latin letters). Check who wrote it: a user evading filters, a model or tool '
+ 'output luring the user, or a poisoned document.',
+ 'medium',
+ '{Defense Evasion,Initial Access}',
+ '{TA0005,TA0001}',
+ '{AML.T0068}');

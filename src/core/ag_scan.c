@@ -39,6 +39,7 @@
 #include "ag_normalize.h"
 #include "ag_ruleset_int.h"
 #include "ag_smuggling.h"
+#include "ag_spoofing.h"
 #include "ag_suffix.h"
 #include "ag_turn.h"
 #include "ag_util.h"
@@ -1274,6 +1275,75 @@ PrefetchTables(const AgScanner *sc, AgRole role)
 	}
 }
 
+/*
+ * Deceptive Unicode (ag_spoofing.c): one unicode_spoofing finding per kind
+ * found, its rule id naming the kind.  0, or -1 when out of memory.
+ */
+static int
+AddSpoofing(AgScanner *sc, const char *text, size_t len)
+{
+	static const char *const rule_ids[AG_SPOOF_KINDS] = {
+		[AG_SPOOF_BIDI] = "unicode.bidi_override",
+		[AG_SPOOF_LOOKALIKE] = "unicode.lookalike_letters",
+		[AG_SPOOF_INVISIBLE] = "unicode.invisible_characters",
+		[AG_SPOOF_STACKED_MARKS] = "unicode.stacked_marks",
+	};
+	AgSpoofing	sp;
+
+	if (AgFindSpoofing(&sp, text, len) == 0)
+		return 0;
+	for (int k = 0; k < AG_SPOOF_KINDS; k++)
+	{
+		const AgSpoofHit *h = &sp.hit[k];
+		PendingFinding *f;
+		double		confidence;
+		int			rc;
+
+		if (h->count == 0)
+			continue;
+		if ((f = NewFinding(sc)) == NULL)
+			return -1;
+		switch (k)
+		{
+			case AG_SPOOF_BIDI:
+				confidence = sp.reversed_executable ? 0.9 : sp.overrides > 0 ? 0.75 : 0.6;
+				rc = AgBufAppendf(&sc->arena,
+								  "{\"technique\": \"bidi_override\", \"count\": %d, \"overrides\": %d, "
+								  "\"reversed_executable\": %s}", h->count, sp.overrides,
+								  sp.reversed_executable ? "true" : "false");
+				break;
+			case AG_SPOOF_LOOKALIKE:
+				confidence = h->count >= 2 ? 0.8 : 0.6;
+				rc = AgBufAppendf(&sc->arena, "{\"technique\": \"lookalike_letters\", \"words\": %d, "
+								  "\"reads_as\": ", h->count) ||
+					AgBufAppendJsonString(&sc->arena, sp.reads_as, sp.reads_as_len) ||
+					AgBufAppend(&sc->arena, "}", 1);
+				break;
+			case AG_SPOOF_INVISIBLE:
+				confidence = 0.6;
+				rc = AgBufAppendf(&sc->arena,
+								  "{\"technique\": \"invisible_characters\", \"count\": %d, "
+								  "\"longest_run\": %d, \"inside_words\": %d}", h->count,
+								  sp.longest_invisible_run, sp.invisible_in_words);
+				break;
+			default:
+				confidence = 0.5;
+				rc = AgBufAppendf(&sc->arena,
+								  "{\"technique\": \"stacked_marks\", \"count\": %d, \"most_marks\": %d}",
+								  h->count, sp.stacked_marks_most);
+				break;
+		}
+		f->alert_type = "unicode_spoofing";
+		f->rule_id = rule_ids[k];
+		f->confidence = confidence;
+		f->start = h->start;
+		f->end = h->end;
+		if (rc != 0 || EndDetails(sc) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 	   const AgScanOptions *opts, const AgFinding **findings,
@@ -1318,6 +1388,10 @@ AgScan(AgScanner *sc, const char *text, size_t len, AgRole role,
 			AgBufAppend(&sc->arena, "}", 1) != 0 || EndDetails(sc) != 0)
 			goto oom;
 	}
+
+	/* 1b. text disguised from its human reader */
+	if (role != AG_ROLE_USER_AGENT && AddSpoofing(sc, text, len) != 0)
+		goto oom;
 
 	/* 2. secrets and personal data, on the original text */
 	if (ScanRaw(sc, text, len, role, opts, errbuf, errlen) != 0)
