@@ -3,7 +3,9 @@
 # scanned as a prompt with the shipped model and rules; prints how many
 # lines of each file raise an alert (attacks: detected; benign: false
 # alarms); files named tool_*.txt hold tool output (fetched pages, emails,
-# documents), scanned with role tool.  A backslash-n in a line stands for
+# documents), scanned with role tool; unicode_*.txt hold text disguised
+# with deceptive Unicode and its look-alikes (alerts of any type count, a
+# jailbreak finding on a benign line too).  A backslash-n in a line stands for
 # a line break (--newlines: a multi-line document is written on one line;
 # tools/ag_train reads the sets it trains on the same way).  VERBOSE=1
 # lists the lines too.

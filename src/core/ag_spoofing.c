@@ -13,13 +13,16 @@
  * - A look-alike word mixes Latin letters with Cyrillic, Greek or Armenian
  *   letters that all look Latin ("раypal": р and а Cyrillic), the Latin
  *   letters at least as many or the scripts taking turns, or digits with
- *   an O-like letter between them ("1О345").  Words of a script whose other letters
- *   appear in the text (б, д, λ, ...: text in that language, where a Latin
- *   letter typed by mistake is a slip, not a disguise) do not count.
+ *   an O-like letter between them ("1О345"); or a word of four or more
+ *   look-alikes in Latin text ("ΑΜΑΖΟΝ"), or of look-alikes of two scripts
+ *   ("ӏоցіո").  Words of a script whose other letters appear in the text
+ *   (б, д, λ, ...: text in that language, where a Latin letter typed by
+ *   mistake is a slip, not a disguise) do not count; nor a quantity's
+ *   symbol ("hν", "νmax").
  * - Invisible characters (zero-width space, joiners, word joiner, BOM,
- *   Hangul fillers) count in runs of three or more, or when they stand
- *   between ASCII characters: three such, or two with one inside a word
- *   ("clean\u200Bup").  Between emoji, in Indic, Arabic or Persian words,
+ *   Hangul fillers) count in runs of three or more, inside a word of
+ *   ASCII ("clean\u200Bup", "adm\u200Bin"), or three times between ASCII
+ *   characters.  Between emoji, in Indic, Arabic or Persian words,
  *   and alone ("@\u200Beveryone") they are ordinary.  Soft hyphens are
  *   ordinary everywhere.
  * - Four or more combining marks on one Latin, Greek or Cyrillic letter
@@ -55,6 +58,7 @@ typedef struct Candidate
 	size_t		start;
 	size_t		end;
 	int			script;
+	int			kind;			/* WORD_MIXED, WORD_ALL_LOOKALIKE, WORD_SCRIPTS_MIXED */
 } Candidate;
 
 /*
@@ -225,7 +229,46 @@ LooksLatin(int32_t cp)
 		case 0x03A5: return 'y';	/* Υ */
 		case 0x03A7: return 'x';	/* Χ */
 		case 0x04C0: return 'i';	/* Ӏ */
+		case 0x04D1: return 'a';	/* ӑ, as ă */
+		case 0x04D3: return 'a';	/* ӓ, as ä */
+		case 0x04D7: return 'e';	/* ӗ, as ĕ */
+		case 0x04E7: return 'o';	/* ӧ, as ö */
+		case 0x04F1: return 'y';	/* ӱ, as ÿ */
+		case 0x0457: return 'i';	/* ї, as ï */
+		case 0x04AB: return 'c';	/* ҫ, as ç */
+		case 0x04AE: return 'y';	/* Ү */
+		case 0x04AF: return 'y';	/* ү */
+		case 0x0555: return 'o';	/* Օ */
+		case 0x054D: return 'u';	/* Ս */
+		case 0x03A9:				/* Ω, the ohm: no Latin letter */
+		case 0x03C9:				/* ω, angular frequency */
+			return 0;
 		default: return AgConfusableToLatin(utf8proc_tolower(cp));
+	}
+}
+
+/*
+ * A look-alike that a reader cannot tell from its Latin letter in any
+ * font: the capitals, and the small letters shaped as Latin ones (not к,
+ * м, н, т, в, which look like small capitals, nor η, κ, ε).
+ */
+static int
+LooksLatinExactly(int32_t cp)
+{
+	if (LooksLatin(cp) == 0)
+		return 0;
+	if (utf8proc_tolower(cp) != cp)
+		return 1;				/* a capital */
+	switch (cp)
+	{
+		case 0x0430: case 0x0435: case 0x043E: case 0x0440: case 0x0441:	/* а е о р с */
+		case 0x0443: case 0x0445: case 0x0456: case 0x0458: case 0x0455:	/* у х і ј ѕ */
+		case 0x0501: case 0x051B: case 0x051D: case 0x04CF:	/* ԁ ԛ ԝ ӏ */
+		case 0x03BF: case 0x03BD: case 0x03C1: case 0x03B1: case 0x03C5: case 0x03B9:	/* ο ν ρ α υ ι */
+		case 0x0570: case 0x0578: case 0x057D: case 0x0581: case 0x0585:	/* հ ո ս ց օ */
+			return 1;
+		default:
+			return 0;
 	}
 }
 
@@ -335,6 +378,12 @@ OverrideHidesExecutable(const unsigned char *s, size_t i, size_t len)
 	return 0;
 }
 
+/* What ExamineWord found */
+#define WORD_PLAIN 0			/* no look-alike word */
+#define WORD_MIXED 1			/* a Latin word with look-alike letters */
+#define WORD_ALL_LOOKALIKE 2	/* look-alike letters only, of one script */
+#define WORD_SCRIPTS_MIXED 3	/* look-alike letters only, of two scripts */
+
 /*
  * The word around the look-alike letter at i: its bounds, and whether it
  * passes for Latin.  *genuine is set for a script whose own letters it has.
@@ -353,7 +402,9 @@ ExamineWord(const unsigned char *s, size_t len, size_t i, size_t *ws, size_t *we
 				other = 0,
 				last_kind = 0,	/* of the letter before: 1 Latin, 2 look-alike */
 				switches = 0,
-				greek_small_first = 0;	/* a small Greek letter begins it */
+				greek_small_only = 1,	/* every look-alike a small Greek letter */
+				scripts = 0,	/* bits of the look-alikes' scripts */
+				exact = 1;		/* every look-alike LooksLatinExactly */
 	int32_t		before = -1;
 
 	/* back to the word's start */
@@ -384,8 +435,9 @@ ExamineWord(const unsigned char *s, size_t len, size_t i, size_t *ws, size_t *we
 
 			if (sc >= 0 && LooksLatin(cp) != 0)
 			{
-				greek_small_first |= last_kind == 0 && latin == 0 && digits == 0 &&
-					sc == SCRIPT_GREEK && utf8proc_tolower(cp) == cp;
+				greek_small_only &= sc == SCRIPT_GREEK && utf8proc_tolower(cp) == cp;
+				exact &= LooksLatinExactly(cp);
+				scripts |= 1 << sc;
 				lookalike++;
 				switches += last_kind == 1;
 				last_kind = 2;
@@ -405,20 +457,56 @@ ExamineWord(const unsigned char *s, size_t len, size_t i, size_t *ws, size_t *we
 		k += n;
 	}
 	*we = k;
+	if (other > 0 || lookalike == 0)
+		return WORD_PLAIN;
+
+	/* a quantity's symbol: "νmax", "τ0", "εr", "hν" (small Greek, short) */
+	if (greek_small_only && latin + lookalike <= 4)
+		return WORD_PLAIN;
 
 	/*
 	 * A Latin word with look-alikes in it, not a word of look-alikes with
 	 * Latin letters glued on (an escape before it, "\fBстрока", "\nкак"):
 	 * Latin letters at least as many, or two or more with the scripts
 	 * taking turns ("Рlеаsе": Р l еа s е); not one Latin letter typed by
-	 * mistake in a Cyrillic word ("мiсто"), nor a quantity's symbol with
-	 * its subscript ("νmax", "τ0", "εr": one small Greek letter first).
+	 * mistake in a Cyrillic word ("мiсто").
 	 */
-	if (lookalike == 1 && greek_small_first)
-		return 0;
-	return other == 0 && lookalike > 0 &&
-		((latin > 0 && (latin >= lookalike || (switches >= 2 && latin >= 2))) ||
-		 olike_between_digits);
+	if ((latin > 0 && (latin >= lookalike || (switches >= 2 && latin >= 2))) ||
+		olike_between_digits)
+		return WORD_MIXED;
+	if (latin > 0)
+		return WORD_PLAIN;
+	/*
+	 * Look-alikes only, each one a reader takes for its Latin letter
+	 * ("ΑΜΑΖΟΝ", "ӏоցіո"; not "структурі", whose т and к show): judged
+	 * with the text around
+	 */
+	if (!exact)
+		return WORD_PLAIN;
+	if ((scripts & (scripts - 1)) != 0)
+		return WORD_SCRIPTS_MIXED;
+	return lookalike >= 4 ? WORD_ALL_LOOKALIKE : WORD_PLAIN;
+}
+
+/* Whether text has at least n words of two or more ASCII letters */
+static int
+HasLatinWords(const unsigned char *s, size_t len, int n)
+{
+	int			run = 0;
+
+	for (size_t k = 0; k < len && n > 0; k++)
+	{
+		int			letter = (s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z');
+
+		if (letter)
+			run++;
+		else
+		{
+			n -= run >= 2 && s[k] < 0x80;
+			run = 0;
+		}
+	}
+	return n <= 0 || (n == 1 && run >= 2);
 }
 
 /* The word s[ws, we) in Latin letters (look-alikes mapped, ASCII lower-cased) */
@@ -546,13 +634,14 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 					size_t		ws,
 								we;
 					int			wscript;
+					int			kind = ExamineWord(s, len, i, &ws, &we, &wscript, genuine);
 
-					if (ExamineWord(s, len, i, &ws, &we, &wscript, genuine) &&
-						ncand < MAX_CANDIDATES)
+					if (kind != WORD_PLAIN && ncand < MAX_CANDIDATES)
 					{
 						cand[ncand].start = ws;
 						cand[ncand].end = we;
 						cand[ncand].script = wscript;
+						cand[ncand].kind = kind;
 						ncand++;
 					}
 					word_done = we;
@@ -592,7 +681,7 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 
 	/* invisible characters one by one between ASCII characters */
 	if (sp->hit[AG_SPOOF_INVISIBLE].count == 0 &&
-		(hidden_between_ascii >= 3 || (hidden_between_ascii >= 2 && sp->invisible_in_words >= 1)))
+		(hidden_between_ascii >= 3 || sp->invisible_in_words >= 1))
 	{
 		/* the span: from the first such character (found again) */
 		for (size_t k = 0; k < len;)
@@ -619,10 +708,15 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 			sp->hit[AG_SPOOF_BIDI].count += embeddings.count;
 	}
 
-	/* look-alike words, but not in text written in their script */
+	/*
+	 * Look-alike words, but not in text written in their script; a word of
+	 * look-alikes only, of one script, in Latin text (three Latin words).
+	 */
 	for (int c = 0; c < ncand; c++)
 	{
-		if (genuine[cand[c].script])
+		if (cand[c].kind != WORD_SCRIPTS_MIXED && genuine[cand[c].script])
+			continue;
+		if (cand[c].kind == WORD_ALL_LOOKALIKE && !HasLatinWords(s, len, 3))
 			continue;
 		if (nlookalike++ == 0)
 			ReadsAs(sp, s, cand[c].start, cand[c].end);
