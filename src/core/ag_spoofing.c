@@ -712,11 +712,14 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 	 * Look-alike words, but not in text written in their script; a word of
 	 * look-alikes only, of one script, in Latin text (three Latin words).
 	 */
+	int			latin_text = -1;	/* HasLatinWords, when first asked */
+
 	for (int c = 0; c < ncand; c++)
 	{
 		if (cand[c].kind != WORD_SCRIPTS_MIXED && genuine[cand[c].script])
 			continue;
-		if (cand[c].kind == WORD_ALL_LOOKALIKE && !HasLatinWords(s, len, 3))
+		if (cand[c].kind == WORD_ALL_LOOKALIKE &&
+			!(latin_text >= 0 ? latin_text : (latin_text = HasLatinWords(s, len, 3))))
 			continue;
 		if (nlookalike++ == 0)
 			ReadsAs(sp, s, cand[c].start, cand[c].end);
