@@ -41,7 +41,6 @@
 #include <emmintrin.h>
 #endif
 
-#define MAX_CANDIDATES 16
 #define MIN_INVISIBLE_RUN 3
 #define MIN_STACKED_MARKS 4
 
@@ -53,25 +52,50 @@ enum
 	NSCRIPTS
 };
 
-typedef struct Candidate
+/* Look-alike words of one kind and script: how many, and the first */
+typedef struct WordTally
 {
+	int			count;
 	size_t		start;
 	size_t		end;
-	int			script;
-	int			kind;			/* WORD_MIXED, WORD_ALL_LOOKALIKE, WORD_SCRIPTS_MIXED */
-} Candidate;
+} WordTally;
+
+static void
+Tally(WordTally *t, size_t start, size_t end)
+{
+	if (t->count++ == 0)
+	{
+		t->start = start;
+		t->end = end;
+	}
+}
+
+/* Adds t's words to the look-alike hit, the earliest first */
+static void
+AddWords(AgSpoofHit *h, const WordTally *t)
+{
+	if (t->count == 0)
+		return;
+	if (h->count == 0 || t->start < h->start)
+	{
+		h->start = t->start;
+		h->end = t->end;
+	}
+	h->count += t->count;
+}
 
 /*
  * Lead bytes of the characters looked at: U+0300..U+07FF (marks, Greek,
- * Cyrillic, Armenian, Hebrew, Arabic), U+1000..U+2FFF (fillers, marks,
- * invisible and bidi characters), U+3164 and U+F000..U+FFFF (Arabic
- * presentation forms, marks, the BOM, the half-width filler).  Text in
- * other scripts (Indic, CJK) and emoji are passed over with ASCII.
+ * Cyrillic, Armenian, Hebrew, Arabic), U+0800..U+3FFF (of which PassOver
+ * keeps the right-to-left U+0800..U+08FF, fillers, marks, invisible and
+ * bidi characters, U+3164) and U+F000..U+FFFF (Arabic presentation forms,
+ * marks, the BOM, the half-width filler).  Text in other scripts (Indic,
+ * CJK) and emoji are passed over with ASCII.
  */
 static inline int
 IsInterestingLead(unsigned char b)
 {
-	return (b >= 0xCC && b <= 0xDF) || b == 0xE1 || b == 0xE2 || b == 0xE3 || b == 0xEF;
+	return (b >= 0xCC && b <= 0xE3) || b == 0xEF;
 }
 
 /*
@@ -85,12 +109,16 @@ PassOver(const unsigned char *s, size_t i, size_t len)
 	unsigned char b1,
 				b2;
 
-	if (i + 3 > len || s[i] < 0xE1)
+	if (i + 3 > len || s[i] < 0xE0)
 		return 0;
 	b1 = s[i + 1];
 	b2 = s[i + 2];
+	if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80)
+		return 0;				/* not a character: decoded, one byte at a time */
 	switch (s[i])
 	{
+		case 0xE0:				/* U+0800..U+08FF: right-to-left scripts */
+			return (b1 >= 0xA0 && b1 <= 0xA3) ? 0 : 3;
 		case 0xE1:				/* U+115F, U+1160, U+180E, marks U+1AB0.., U+1DC0.. */
 			return (b1 == 0x85 || b1 == 0xA0 || b1 == 0xAA || b1 == 0xAB || b1 == 0xB7) ? 0 : 3;
 		case 0xE2:				/* U+200B..F, U+202A..E, U+2060..9, marks U+20D0.. */
@@ -112,10 +140,7 @@ NextInteresting(const unsigned char *s, size_t i, size_t len)
 {
 #ifdef __SSE2__
 	const __m128i low = _mm_set1_epi8((char) 0xCC),
-				high = _mm_set1_epi8((char) 0xDF),
-				e1 = _mm_set1_epi8((char) 0xE1),
-				e2 = _mm_set1_epi8((char) 0xE2),
-				e3 = _mm_set1_epi8((char) 0xE3),
+				high = _mm_set1_epi8((char) 0xE3),
 				ef = _mm_set1_epi8((char) 0xEF);
 
 	for (; i + 16 <= len; i += 16)
@@ -142,8 +167,7 @@ NextInteresting(const unsigned char *s, size_t i, size_t len)
 		}
 		in = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, low), v),
 						   _mm_cmpeq_epi8(_mm_min_epu8(v, high), v));
-		in = _mm_or_si128(in, _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, e1), _mm_cmpeq_epi8(v, e2)),
-										   _mm_or_si128(_mm_cmpeq_epi8(v, e3), _mm_cmpeq_epi8(v, ef))));
+		in = _mm_or_si128(in, _mm_cmpeq_epi8(v, ef));
 		m = (unsigned) _mm_movemask_epi8(in);
 		if (m != 0)
 			return i + (size_t) __builtin_ctz(m);
@@ -326,7 +350,9 @@ PrevChar(const unsigned char *s, size_t i, size_t *at)
 	do
 		k--;
 	while (k > 0 && i - k < 4 && (s[k] & 0xC0) == 0x80);
-	AgUtf8Decode(s + k, i - k, &cp);
+	/* bytes that are not one character (a stray continuation byte): none */
+	if (AgUtf8Decode(s + k, i - k, &cp) != (int) (i - k))
+		cp = 0xFFFD;
 	*at = k;
 	return cp;
 }
@@ -385,12 +411,13 @@ OverrideHidesExecutable(const unsigned char *s, size_t i, size_t len)
 #define WORD_SCRIPTS_MIXED 3	/* look-alike letters only, of two scripts */
 
 /*
- * The word around the look-alike letter at i: its bounds, and whether it
- * passes for Latin.  *genuine is set for a script whose own letters it has.
+ * The word around the look-alike letter at i (not before floor): its
+ * bounds, and whether it passes for Latin.  *genuine is set for a script
+ * whose own letters it has.
  */
 static int
-ExamineWord(const unsigned char *s, size_t len, size_t i, size_t *ws, size_t *we,
-			int *script, int *genuine)
+ExamineWord(const unsigned char *s, size_t len, size_t floor, size_t i, size_t *ws,
+			size_t *we, int *script, int *genuine)
 {
 	size_t		k = i,
 				at;
@@ -407,8 +434,8 @@ ExamineWord(const unsigned char *s, size_t len, size_t i, size_t *ws, size_t *we
 				exact = 1;		/* every look-alike LooksLatinExactly */
 	int32_t		before = -1;
 
-	/* back to the word's start */
-	while ((cp = PrevChar(s, k, &at)) >= 0 && IsWordChar(cp))
+	/* back to the word's start (not into the word examined before) */
+	while (k > floor && (cp = PrevChar(s, k, &at)) >= 0 && IsWordChar(cp))
 		k = at;
 	*ws = k;
 	*script = -1;
@@ -459,6 +486,9 @@ ExamineWord(const unsigned char *s, size_t len, size_t i, size_t *ws, size_t *we
 	*we = k;
 	if (other > 0 || lookalike == 0)
 		return WORD_PLAIN;
+	/* look-alikes of two scripts in one word ("pаypοl"): no language does that */
+	if ((scripts & (scripts - 1)) != 0 && exact)
+		return WORD_SCRIPTS_MIXED;
 
 	/* a quantity's symbol: "νmax", "τ0", "εr", "hν" (small Greek, short) */
 	if (greek_small_only && latin + lookalike <= 4)
@@ -481,32 +511,36 @@ ExamineWord(const unsigned char *s, size_t len, size_t i, size_t *ws, size_t *we
 	 * ("ΑΜΑΖΟΝ", "ӏоցіո"; not "структурі", whose т and к show): judged
 	 * with the text around
 	 */
-	if (!exact)
-		return WORD_PLAIN;
-	if ((scripts & (scripts - 1)) != 0)
-		return WORD_SCRIPTS_MIXED;
-	return lookalike >= 4 ? WORD_ALL_LOOKALIKE : WORD_PLAIN;
+	return exact && lookalike >= 4 ? WORD_ALL_LOOKALIKE : WORD_PLAIN;
 }
 
-/* Whether text has at least n words of two or more ASCII letters */
+/*
+ * Whether text has at least n words of two or more ASCII letters, each
+ * standing alone: after the start, an ASCII character that is no letter
+ * or digit or general punctuation (a curly quote, a dash: lead byte 0xE2),
+ * before the end or such a character, so that the Latin tail of a
+ * look-alike word ("mazon" in "Αmazon") is none.
+ */
 static int
 HasLatinWords(const unsigned char *s, size_t len, int n)
 {
-	int			run = 0;
+	size_t		k = 0;
 
-	for (size_t k = 0; k < len && n > 0; k++)
+	while (k < len && n > 0)
 	{
-		int			letter = (s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z');
+		size_t		start = k;
 
-		if (letter)
-			run++;
-		else
-		{
-			n -= run >= 2 && s[k] < 0x80;
-			run = 0;
-		}
+		while (k < len && ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z')))
+			k++;
+		if (k - start >= 2 &&
+			(start == 0 || (s[start - 1] < 0x80 && !IsAsciiAlnum(s[start - 1])) ||
+			 (start >= 3 && s[start - 3] == 0xE2)) &&
+			(k == len || (s[k] < 0x80 && !IsAsciiAlnum(s[k])) || s[k] == 0xE2))
+			n--;
+		if (k == start)
+			k++;
 	}
-	return n <= 0 || (n == 1 && run >= 2);
+	return n <= 0;
 }
 
 /* The word s[ws, we) in Latin letters (look-alikes mapped, ASCII lower-cased) */
@@ -544,10 +578,11 @@ int
 AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) text;
-	Candidate	cand[MAX_CANDIDATES];
-	int			ncand = 0,
-				nlookalike = 0,
-				genuine[NSCRIPTS] = {0, 0, 0},
+	WordTally	mixed[NSCRIPTS],	/* WORD_MIXED, by script */
+				only[NSCRIPTS],	/* WORD_ALL_LOOKALIKE, by script */
+				two_scripts;	/* WORD_SCRIPTS_MIXED */
+	AgSpoofHit	hidden_first = {0, 0, 0};	/* invisible characters between ASCII */
+	int			genuine[NSCRIPTS] = {0, 0, 0},
 				has_rtl = 0,
 				hidden_between_ascii = 0,
 				found = 0;
@@ -560,6 +595,9 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 				run_hidden = 0;
 
 	memset(sp, 0, sizeof(*sp));
+	memset(mixed, 0, sizeof(mixed));
+	memset(only, 0, sizeof(only));
+	memset(&two_scripts, 0, sizeof(two_scripts));
 	while ((i = NextInteresting(s, i, len)) < len)
 	{
 		int32_t		cp;
@@ -572,6 +610,11 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 			continue;
 		}
 		n = AgUtf8Decode(s + i, len - i, &cp);
+		if (cp == 0xFEFF && i == 0)
+		{
+			i += (size_t) n;	/* a byte order mark where it belongs */
+			continue;
+		}
 
 		/* a run of invisible characters ends where another character is */
 		if (run > 0 && i != run_end)
@@ -596,25 +639,31 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 			{
 				Note(&sp->hit[AG_SPOOF_BIDI], i, i + (size_t) n);
 				sp->overrides++;
-				sp->reversed_executable |= OverrideHidesExecutable(s, i + (size_t) n, len);
+				/* (only right-to-left reverses what follows) */
+				if (cp == 0x202E)
+					sp->reversed_executable |= OverrideHidesExecutable(s, i + (size_t) n, len);
 			}
 			else if ((cp >= 0x202A && cp <= 0x202B) || (cp >= 0x2066 && cp <= 0x2068))
 				Note(&embeddings, i, i + (size_t) n);
-			else if (IsHiddenSpace(cp) && !(cp == 0xFEFF && i == 0))
+			else if (IsHiddenSpace(cp))
 			{
 				int32_t		prev = PrevChar(s, i, &at);
 				int32_t		next = -1;
+				int			prev_shown,
+							next_shown;
 
 				if (i + (size_t) n < len && s[i + n] < 0x80)
 					next = s[i + n];
-				if (prev > 0x20 && prev < 0x7F && next > 0x20 && next < 0x7F)
+				prev_shown = prev > 0x20 && prev < 0x7F;
+				next_shown = next > 0x20 && next < 0x7F;
+				/* between ASCII characters, or between one and a space */
+				if ((prev_shown && (next_shown || next == ' ')) || (prev == ' ' && next_shown))
 				{
 					hidden_between_ascii++;
+					Note(&hidden_first, i, i + (size_t) n);
 					if (IsAsciiAlnum(prev) && IsAsciiAlnum(next))
 						sp->invisible_in_words++;
 				}
-				else if (prev > 0x20 && prev < 0x7F && next == ' ')
-					hidden_between_ascii++;
 			}
 			i += (size_t) n;
 			continue;
@@ -634,17 +683,15 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 					size_t		ws,
 								we;
 					int			wscript;
-					int			kind = ExamineWord(s, len, i, &ws, &we, &wscript, genuine);
+					int			kind = ExamineWord(s, len, word_done, i, &ws, &we, &wscript, genuine);
 
-					if (kind != WORD_PLAIN && ncand < MAX_CANDIDATES)
-					{
-						cand[ncand].start = ws;
-						cand[ncand].end = we;
-						cand[ncand].script = wscript;
-						cand[ncand].kind = kind;
-						ncand++;
-					}
-					word_done = we;
+					if (kind == WORD_MIXED)
+						Tally(&mixed[wscript], ws, we);
+					else if (kind == WORD_ALL_LOOKALIKE)
+						Tally(&only[wscript], ws, we);
+					else if (kind == WORD_SCRIPTS_MIXED)
+						Tally(&two_scripts, ws, we);
+					word_done = we > i ? we : i + (size_t) n;
 				}
 			}
 		}
@@ -665,7 +712,8 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 				marks++;
 				k += (size_t) m;
 			}
-			if (marks >= MIN_STACKED_MARKS && base > 0x20 && base < 0x0590 && base != 0x00A0)
+			if (marks >= MIN_STACKED_MARKS && base > 0 && base < 0x0590 &&
+				(IsAsciiAlnum(base) || IsLatinLetter(base) || ScriptOf(base) >= 0))
 			{
 				Note(&sp->hit[AG_SPOOF_STACKED_MARKS], at, k);
 				if (marks > sp->stacked_marks_most)
@@ -683,20 +731,7 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 	if (sp->hit[AG_SPOOF_INVISIBLE].count == 0 &&
 		(hidden_between_ascii >= 3 || sp->invisible_in_words >= 1))
 	{
-		/* the span: from the first such character (found again) */
-		for (size_t k = 0; k < len;)
-		{
-			int32_t		cp;
-			int			m = AgUtf8Decode(s + k, len - k, &cp);
-
-			if (IsHiddenSpace(cp) && !(cp == 0xFEFF && k == 0))
-			{
-				Note(&sp->hit[AG_SPOOF_INVISIBLE], k, k + (size_t) m);
-				sp->hit[AG_SPOOF_INVISIBLE].count = hidden_between_ascii;
-				break;
-			}
-			k += (size_t) m;
-		}
+		sp->hit[AG_SPOOF_INVISIBLE] = hidden_first;	/* the first one counted */
 	}
 
 	/* embeddings and isolates where no right-to-left letter needs them */
@@ -710,21 +745,24 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 
 	/*
 	 * Look-alike words, but not in text written in their script; a word of
-	 * look-alikes only, of one script, in Latin text (three Latin words).
+	 * look-alikes only, of one script, in Latin text (three Latin words);
+	 * a word with look-alikes of two scripts in any text.
 	 */
+	AgSpoofHit *words = &sp->hit[AG_SPOOF_LOOKALIKE];
 	int			latin_text = -1;	/* HasLatinWords, when first asked */
 
-	for (int c = 0; c < ncand; c++)
+	AddWords(words, &two_scripts);
+	for (int sc = 0; sc < NSCRIPTS; sc++)
 	{
-		if (cand[c].kind != WORD_SCRIPTS_MIXED && genuine[cand[c].script])
+		if (genuine[sc])
 			continue;
-		if (cand[c].kind == WORD_ALL_LOOKALIKE &&
-			!(latin_text >= 0 ? latin_text : (latin_text = HasLatinWords(s, len, 3))))
-			continue;
-		if (nlookalike++ == 0)
-			ReadsAs(sp, s, cand[c].start, cand[c].end);
-		Note(&sp->hit[AG_SPOOF_LOOKALIKE], cand[c].start, cand[c].end);
+		AddWords(words, &mixed[sc]);
+		if (only[sc].count > 0 &&
+			(latin_text >= 0 ? latin_text : (latin_text = HasLatinWords(s, len, 3))))
+			AddWords(words, &only[sc]);
 	}
+	if (words->count > 0)
+		ReadsAs(sp, s, words->start, words->end);
 
 	for (int k = 0; k < AG_SPOOF_KINDS; k++)
 		found += sp->hit[k].count > 0;

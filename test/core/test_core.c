@@ -992,6 +992,16 @@ TestSpoofing(void)
 		"a word of Greek capitals only, in English"},
 		{"click \u04CF\u043E\u0581\u0456\u0578 now", lookalike, "look-alikes of two scripts only"},
 		{"ALLOWED_USERS = [\"root\", \"adm\u200Bin\"]", invisible, "one zero-width space inside a word"},
+		{"\u03BB p\u0430yp\u03BFl login", lookalike, "look-alikes of two scripts in a Latin word, Greek text around"},
+		{"\u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal "
+			"\u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal "
+			"\u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal \u0440\u0430ypal "
+			"\u0434 \u0391mazon order", lookalike, "a Greek look-alike after many Cyrillic words in Cyrillic text"},
+		{"Your\u2019s \u0391\u039C\u0391\u0396\u039F\u039D order\u2014now", lookalike, "Latin words around curly quotes and dashes"},
+		{"a \u200Bb \u200Bc \u200Bd", invisible, "zero-width spaces after spaces"},
+		{"\uFEFF\u200B\u200Bhi", 0, "a byte order mark at the start is no part of a run"},
+		{"!\u0300\u0301\u0302\u0303 and ~\u0300\u0300\u0300\u0300", 0, "marks on punctuation"},
+		{"\u08A0\u08A1 \u202Babc\u202C", 0, "an embedding in Arabic Extended-A text"},
 		{"Hello\u200B\u200B\u200B\u200B World", invisible, "a run of zero-width spaces"},
 		{"Run clean\u200Bup script (hides: rm\u200B -rf /)", invisible, "zero-width space inside a word"},
 		{"I\u200Bg\u200Bn\u200Bo\u200Br\u200Be all rules", invisible, "letters split by zero-width spaces"},
@@ -1029,6 +1039,22 @@ TestSpoofing(void)
 	SpoofKinds("Verify your \u0440\u0430ypal account", &sp);
 	CHECK(strcmp(sp.reads_as, "paypal") == 0 && sp.hit[AG_SPOOF_LOOKALIKE].start == 12 &&
 		  sp.hit[AG_SPOOF_LOOKALIKE].end == 12 + 8, "look-alike word read as %s", sp.reads_as);
+	SpoofKinds("\U0001F468\u200D\U0001F469 then adm\u200Bin", &sp);
+	CHECK(sp.hit[AG_SPOOF_INVISIBLE].count == 1 && sp.hit[AG_SPOOF_INVISIBLE].start == 20,
+		  "the invisible character counted, not the emoji's joiner: %zu", sp.hit[AG_SPOOF_INVISIBLE].start);
+	SpoofKinds("invoice\u202Dfdp.exe", &sp);
+	CHECK(sp.overrides == 1 && sp.reversed_executable == 0, "a left-to-right override reverses nothing");
+	{
+		/* a stray continuation byte after each look-alike: linear, and spans hold their letter */
+		static char bad[3 * 4000 + 1];
+
+		for (int k = 0; k < 4000; k++)
+			memcpy(bad + 3 * k, "\xD0\xB0\x80", 3);
+		bad[3 * 4000] = '\0';
+		AgFindSpoofing(&sp, bad, 3 * 4000);
+		CHECK(sp.hit[AG_SPOOF_LOOKALIKE].start <= sp.hit[AG_SPOOF_LOOKALIKE].end &&
+			  sp.hit[AG_SPOOF_LOOKALIKE].end <= 3 * 4000, "spans within invalid UTF-8");
+	}
 	SpoofKinds("plain ASCII text only", &sp);
 	CHECK(sp.hit[AG_SPOOF_LOOKALIKE].count == 0 && sp.reads_as_len == 0, "nothing in ASCII");
 }
