@@ -52,27 +52,9 @@ enum
 	NSCRIPTS
 };
 
-/* Look-alike words of one kind and script: how many, and the first */
-typedef struct WordTally
-{
-	int			count;
-	size_t		start;
-	size_t		end;
-} WordTally;
-
+/* Adds t's look-alike words (how many, and the first) to h, the earliest first */
 static void
-Tally(WordTally *t, size_t start, size_t end)
-{
-	if (t->count++ == 0)
-	{
-		t->start = start;
-		t->end = end;
-	}
-}
-
-/* Adds t's words to the look-alike hit, the earliest first */
-static void
-AddWords(AgSpoofHit *h, const WordTally *t)
+AddWords(AgSpoofHit *h, const AgSpoofHit *t)
 {
 	if (t->count == 0)
 		return;
@@ -578,7 +560,7 @@ int
 AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) text;
-	WordTally	mixed[NSCRIPTS],	/* WORD_MIXED, by script */
+	AgSpoofHit	mixed[NSCRIPTS],	/* words WORD_MIXED, by script */
 				only[NSCRIPTS],	/* WORD_ALL_LOOKALIKE, by script */
 				two_scripts;	/* WORD_SCRIPTS_MIXED */
 	AgSpoofHit	hidden_first = {0, 0, 0};	/* invisible characters between ASCII */
@@ -668,12 +650,12 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 			i += (size_t) n;
 			continue;
 		}
+		int			sc = ScriptOf(cp);
+
 		if (IsRightToLeftLetter(cp))
 			has_rtl = 1;
-		else if (ScriptOf(cp) >= 0)
+		else if (sc >= 0)
 		{
-			int			sc = ScriptOf(cp);
-
 			if (!genuine[sc] && IsLetter(cp))
 			{
 				if (LooksLatin(cp) == 0)
@@ -686,11 +668,11 @@ AgFindSpoofing(AgSpoofing *sp, const char *text, size_t len)
 					int			kind = ExamineWord(s, len, word_done, i, &ws, &we, &wscript, genuine);
 
 					if (kind == WORD_MIXED)
-						Tally(&mixed[wscript], ws, we);
+						Note(&mixed[wscript], ws, we);
 					else if (kind == WORD_ALL_LOOKALIKE)
-						Tally(&only[wscript], ws, we);
+						Note(&only[wscript], ws, we);
 					else if (kind == WORD_SCRIPTS_MIXED)
-						Tally(&two_scripts, ws, we);
+						Note(&two_scripts, ws, we);
 					word_done = we > i ? we : i + (size_t) n;
 				}
 			}
