@@ -121,9 +121,7 @@ static size_t
 NextInteresting(const unsigned char *s, size_t i, size_t len)
 {
 #ifdef __SSE2__
-	const __m128i low = _mm_set1_epi8((char) 0xCC),
-				high = _mm_set1_epi8((char) 0xE3),
-				ef = _mm_set1_epi8((char) 0xEF);
+	const __m128i ef = _mm_set1_epi8((char) 0xEF);
 
 	for (; i + 16 <= len; i += 16)
 	{
@@ -147,9 +145,7 @@ NextInteresting(const unsigned char *s, size_t i, size_t len)
 			}
 			continue;
 		}
-		in = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, low), v),
-						   _mm_cmpeq_epi8(_mm_min_epu8(v, high), v));
-		in = _mm_or_si128(in, _mm_cmpeq_epi8(v, ef));
+		in = _mm_or_si128(AgBytesIn(v, (char) 0xCC, (char) 0xE3), _mm_cmpeq_epi8(v, ef));
 		m = (unsigned) _mm_movemask_epi8(in);
 		if (m != 0)
 			return i + (size_t) __builtin_ctz(m);
@@ -254,15 +250,14 @@ LooksLatin(int32_t cp)
 }
 
 /*
- * A look-alike that a reader cannot tell from its Latin letter in any
- * font: the capitals, and the small letters shaped as Latin ones (not к,
- * м, н, т, в, which look like small capitals, nor η, κ, ε).
+ * Whether a look-alike (LooksLatin non-zero) is one a reader cannot tell
+ * from its Latin letter in any font: the capitals, and the small letters
+ * shaped as Latin ones (not к, м, н, т, в, which look like small capitals,
+ * nor η, κ, ε).
  */
 static int
 LooksLatinExactly(int32_t cp)
 {
-	if (LooksLatin(cp) == 0)
-		return 0;
 	if (utf8proc_tolower(cp) != cp)
 		return 1;				/* a capital */
 	switch (cp)
@@ -279,12 +274,6 @@ LooksLatinExactly(int32_t cp)
 }
 
 static int
-IsOLike(int32_t cp)
-{
-	return LooksLatin(cp) == 'o';
-}
-
-static int
 IsRightToLeftLetter(int32_t cp)
 {
 	return (cp >= 0x0590 && cp <= 0x08FF) || (cp >= 0xFB1D && cp <= 0xFDFF) ||
@@ -292,7 +281,12 @@ IsRightToLeftLetter(int32_t cp)
 		(cp >= 0x1E800 && cp <= 0x1EFFF);
 }
 
-/* Invisible characters that may be hidden between the visible ones */
+/*
+ * Invisible characters that may be hidden between the visible ones.  Not
+ * the normaliser's IsInvisibleCp, which drops more: soft hyphens,
+ * variation selectors and tag characters are ordinary here (or
+ * ag_smuggling.c's).
+ */
 static int
 IsInvisible(int32_t cp)
 {
@@ -441,8 +435,9 @@ ExamineWord(const unsigned char *s, size_t len, size_t floor, size_t i, size_t *
 		else
 		{
 			int			sc = ScriptOf(cp);
+			int32_t		looks = sc >= 0 ? LooksLatin(cp) : 0;
 
-			if (sc >= 0 && LooksLatin(cp) != 0)
+			if (looks != 0)
 			{
 				greek_small_only &= sc == SCRIPT_GREEK && utf8proc_tolower(cp) == cp;
 				exact &= LooksLatinExactly(cp);
@@ -451,7 +446,7 @@ ExamineWord(const unsigned char *s, size_t len, size_t floor, size_t i, size_t *
 				switches += last_kind == 1;
 				last_kind = 2;
 				*script = sc;
-				if (IsOLike(cp) && before >= '0' && before <= '9' && k + n < len &&
+				if (looks == 'o' && before >= '0' && before <= '9' && k + n < len &&
 					s[k + n] >= '0' && s[k + n] <= '9')
 					olike_between_digits = 1;
 			}

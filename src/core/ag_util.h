@@ -74,11 +74,12 @@ extern char AgCaselessPartnerAt(const char *s, size_t len, size_t i, int *n);
 #include <emmintrin.h>
 
 /*
- * Each byte of v from lo to hi (ASCII, lo <= hi), as 0xFF, else 0.  A byte
- * c is in when (c - lo) mod 256 < hi - lo + 1, unsigned; adding 0x80 - lo
- * instead of subtracting lo makes that one signed compare with
- * -128 + (hi - lo + 1): two operations, not a compare at each end and an
- * AND.  Bytes of 0x80 and up land at 0x80 - lo and above, never in.
+ * Each byte of v from lo to hi (lo <= hi, as unsigned bytes), as 0xFF,
+ * else 0.  A byte c is in when (c - lo) mod 256 < hi - lo + 1, unsigned;
+ * adding 0x80 - lo instead of subtracting lo makes that one signed compare
+ * with -128 + (hi - lo + 1): two operations, not a compare at each end and
+ * an AND.  (For an ASCII range, bytes of 0x80 and up land at 0x80 - lo
+ * and above, never in.)
  */
 static inline __m128i
 AgBytesIn(__m128i v, char lo, char hi)

@@ -658,14 +658,16 @@ TestCountDigits(void)
 
 /*
  * AgBytesIn, the SSE2 range test every block scan uses, against a plain
- * comparison: every byte value, for ranges from one byte to all of ASCII.
+ * comparison: every byte value, for ranges from one byte to all of ASCII,
+ * and the lead bytes ag_spoofing.c looks for.
  */
 static void
 TestBytesIn(void)
 {
 #ifdef __SSE2__
-	static const char ranges[][2] = {
+	static const unsigned char ranges[][2] = {
 		{'a', 'z'}, {'A', 'Z'}, {'0', '9'}, {0x09, 0x0D}, {0, 127}, {1, 1}, {127, 127}, {' ', '~'},
+		{0xCC, 0xE3}, {0x80, 0xFF},
 	};
 	long		wrong = 0;
 
@@ -678,10 +680,11 @@ TestBytesIn(void)
 
 			memset(buf, b, sizeof(buf));
 			m = (unsigned) _mm_movemask_epi8(AgBytesIn(_mm_loadu_si128((const __m128i *) buf),
-													   ranges[r][0], ranges[r][1]));
+													   (char) ranges[r][0], (char) ranges[r][1]));
 			wrong += m != (in ? 0xFFFFu : 0u);
 		}
-	CHECK(wrong == 0, "AgBytesIn wrong for %ld of 2048 bytes and ranges", wrong);
+	CHECK(wrong == 0, "AgBytesIn wrong for %ld of %zu bytes and ranges", wrong,
+		  256 * (sizeof(ranges) / sizeof(ranges[0])));
 #endif
 }
 
