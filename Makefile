@@ -10,7 +10,13 @@ PG_OBJS = $(PG_SRCS:.c=.o)
 
 MODULE_big = aiguard
 OBJS = $(CORE_OBJS) $(PG_OBJS)
-DATA_built = aiguard--$(EXTVERSION).sql
+# Upgrades (upgrade/README.md): upgrade/aiguard--*.sql are frozen scripts of
+# earlier releases, installed as they are; the step from the previous
+# release is its hand-written schema changes followed by this build's
+# alert types, built-in rules and model.
+PREVIOUS_VERSION = 0.1.0
+DATA = $(wildcard upgrade/aiguard--*.sql)
+DATA_built = aiguard--$(EXTVERSION).sql aiguard--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(TOOLS) test/core/test_core test/core/test_url test/core/test_core_scalar test/core/test_url_scalar schema/rules.sql tmp_check_iso output_iso
 
 PG_CPPFLAGS = -Isrc/core -DPCRE2_CODE_UNIT_WIDTH=8
@@ -82,6 +88,9 @@ schema/rules.sql: tools/ag_rulegen $(RULE_FILES) rules/jailbreak.model
 
 aiguard--$(EXTVERSION).sql: $(SCHEMA_FILES) schema/rules.sql
 	cat $(SCHEMA_FILES) schema/rules.sql > $@
+
+aiguard--$(PREVIOUS_VERSION)--$(EXTVERSION).sql: upgrade/$(PREVIOUS_VERSION)--$(EXTVERSION).sql schema/alert_types.sql schema/rules.sql
+	cat $^ > $@
 
 # TAP tests (PostgreSQL::Test::Cluster): the worker, async and block modes
 # on clusters of their own.  initdb refuses root: run as an ordinary user.

@@ -1,5 +1,7 @@
 -- schema/alert_types.sql
---	  The catalog of alert types (SPEC 2.1).  Concatenated after tables.sql.
+--	  The catalog of alert types (SPEC 2.1).  Concatenated after tables.sql
+--	  into the install script, and into the upgrade script from the previous
+--	  release (see upgrade/README.md).
 --
 -- tactics / tactic_ids: MITRE ATT&CK Enterprise tactics.  Ids checked against
 --	  the Enterprise tactic list (attack.mitre.org/tactics/enterprise):
@@ -244,4 +246,13 @@ VALUES
  'medium',
  '{Defense Evasion,Initial Access}',
  '{TA0005,TA0001}',
- '{AML.T0068}');
+ '{AML.T0068}')
+-- An upgrade brings the catalog of an earlier release up to date; its
+-- codes stay (alerts refer to them).
+ON CONFLICT (code) DO UPDATE SET
+	title = EXCLUDED.title,
+	description = EXCLUDED.description,
+	severity = EXCLUDED.severity,
+	tactics = EXCLUDED.tactics,
+	tactic_ids = EXCLUDED.tactic_ids,
+	atlas_techniques = EXCLUDED.atlas_techniques;

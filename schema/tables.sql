@@ -115,6 +115,7 @@ REVOKE ALL ON ALL TABLES IN SCHEMA aiguard FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('aiguard.alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('aiguard.rules', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('aiguard.models', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('aiguard.protected_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('aiguard.scan_errors', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('aiguard.alerts', 'alert_id'), '');

@@ -377,7 +377,8 @@ AgRecordFindings(AgCatalog *cat, const AgAlertSource *src, AgRole role,
 			ereport(WARNING,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("aiguard alert type \"%s\" is not in aiguard.alert_types", f[i].alert_type),
-					 errdetail("The finding of rule \"%s\" was not recorded.", f[best].rule_id)));
+					 errdetail("The finding of rule \"%s\" was not recorded.", f[best].rule_id),
+					 errhint("The database's aiguard catalog is older than its library: run ALTER EXTENSION aiguard UPDATE.")));
 		else if (a.inserted)
 		{
 			AgNotifyAlert(a.alert_id, f[i].alert_type, a.severity, action,
