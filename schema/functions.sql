@@ -45,6 +45,22 @@ CREATE TRIGGER canaries_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON 
 	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
 CREATE TRIGGER hash_key_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.hash_key
 	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
+
+-- A key written replaces the one there: pg_dump saves the key, and its
+-- restore, after CREATE EXTENSION has made a new one, brings back the old
+-- key, so that the value hashes of restored alerts still match new ones.
+-- (Writing a new key by hand rotates it.)
+CREATE FUNCTION aiguard.replace_hash_key() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+	DELETE FROM aiguard.hash_key;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION aiguard.replace_hash_key() FROM PUBLIC;
+CREATE TRIGGER hash_key_replaced BEFORE INSERT ON aiguard.hash_key
+	FOR EACH ROW EXECUTE FUNCTION aiguard.replace_hash_key();
 CREATE TRIGGER alert_types_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aiguard.alert_types
 	FOR EACH STATEMENT EXECUTE FUNCTION aiguard_catalog_changed();
 

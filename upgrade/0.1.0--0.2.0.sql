@@ -9,3 +9,19 @@
 -- A model trained on the database's own data survives pg_dump, as its own
 -- rules do.
 SELECT pg_catalog.pg_extension_config_dump('aiguard.models', 'WHERE NOT builtin');
+
+-- A key written replaces the one there: pg_dump saves the key, and its
+-- restore, after CREATE EXTENSION has made a new one, brings back the old
+-- key, so that the value hashes of restored alerts still match new ones.
+-- (Writing a new key by hand rotates it.)
+CREATE FUNCTION aiguard.replace_hash_key() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+	DELETE FROM aiguard.hash_key;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION aiguard.replace_hash_key() FROM PUBLIC;
+CREATE TRIGGER hash_key_replaced BEFORE INSERT ON aiguard.hash_key
+	FOR EACH ROW EXECUTE FUNCTION aiguard.replace_hash_key();
