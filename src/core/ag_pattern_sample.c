@@ -310,6 +310,14 @@ Atom(Sampler *s, int produce)
 			s->p++;
 			if (*s->p == ':')
 				s->p++;
+			else if (*s->p == '|')
+			{
+				/*
+				 * A branch-reset group: its branches' groups share numbers,
+				 * which only a back-reference could notice; drawn as (?:...).
+				 */
+				s->p++;
+			}
 			else if (*s->p == '=' || *s->p == '!')
 			{
 				s->p++;

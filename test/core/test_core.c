@@ -2376,6 +2376,9 @@ TestPatternSample(void)
 		ok = AgPatternSample("(?<![a-z])[0-9]{4}(?=q)z", &rng, out, sizeof(out), &len) == 0 &&
 			len == 5 && out[4] == 'z' && strspn(out, "0123456789") == 4;
 		CHECK(ok, "class and lookaround sample: %s", out);
+		ok = AgPatternSample("k(?|a(1)|b(2))", &rng, out, sizeof(out), &len) == 0 &&
+			(strcmp(out, "ka1") == 0 || strcmp(out, "kb2") == 0);
+		CHECK(ok, "branch-reset group sample: %s", out);
 	}
 	CHECK(AgPatternSample("\\p{L}", &rng, out, sizeof(out), &len) != 0, "unknown syntax fails");
 	CHECK(AgPatternSample("x{100}", &rng, out, 50, &len) != 0, "too long for the buffer fails");
