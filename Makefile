@@ -19,7 +19,7 @@ DATA = $(wildcard upgrade/aiguard--*.sql)
 DATA_built = aiguard--$(EXTVERSION).sql aiguard--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(TOOLS) test/core/test_core test/core/test_url test/core/test_core_scalar test/core/test_url_scalar schema/rules.sql tmp_check_iso output_iso
 
-PG_CPPFLAGS = -Isrc/core -DPCRE2_CODE_UNIT_WIDTH=8
+PG_CPPFLAGS = -Isrc/core -DPCRE2_CODE_UNIT_WIDTH=8 -DAIGUARD_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 SHLIB_LINK = -lpcre2-8 -lutf8proc -lm
 
@@ -85,6 +85,9 @@ uninstall-rule-files:
 
 schema/rules.sql: tools/ag_rulegen $(RULE_FILES) rules/jailbreak.model
 	tools/ag_rulegen --sql rules/jailbreak.model $(RULE_FILES) > $@.tmp && mv $@.tmp $@
+
+# the library knows which catalog version it was built for (ag_catalog.c)
+src/pg/ag_catalog.o: aiguard.control
 
 aiguard--$(EXTVERSION).sql: $(SCHEMA_FILES) schema/rules.sql
 	cat $(SCHEMA_FILES) schema/rules.sql > $@

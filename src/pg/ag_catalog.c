@@ -257,6 +257,38 @@ LoadRulesAndModel(AgCatalog *cat)
 	}
 }
 
+/*
+ * A library installed over a database whose catalog is of an earlier
+ * release keeps working on it (its new alert types are missing, its
+ * built-in rules are the old ones); say so once a session, with the fix.
+ */
+static void
+WarnIfCatalogIsOlder(void)
+{
+	static bool warned = false;
+
+	if (warned)
+		return;
+	if (SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aiguard'",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_extension");
+	if (SPI_processed == 1)
+	{
+		char	   *version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (version != NULL && strcmp(version, AIGUARD_VERSION) != 0)
+		{
+			warned = true;
+			ereport(WARNING,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("aiguard library version %s does not match this database's extension version %s",
+							AIGUARD_VERSION, version),
+					 errdetail("Alert types and built-in rules of one version are missing from the other."),
+					 errhint("Run ALTER EXTENSION aiguard UPDATE in this database.")));
+		}
+	}
+}
+
 /* Loads rules, model and alert types through SPI into cat. */
 static void
 LoadCatalog(void *arg)
@@ -276,6 +308,8 @@ LoadCatalog(void *arg)
 	watched_relids[3] = get_relname_relid("canaries", nsp);
 	watched_relids[4] = get_relname_relid("hash_key", nsp);
 	watched_relids[5] = get_relname_relid("indicators", nsp);
+
+	WarnIfCatalogIsOlder();
 
 	/* the rule set the postmaster compiled, if this database's is the same */
 	if (SPI_execute("SELECT fingerprint FROM aiguard.rule_set_origin", true, 1) != SPI_OK_SELECT)

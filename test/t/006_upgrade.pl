@@ -128,6 +128,8 @@ my ($rc, $out, $err) = $node->psql('upgraded', "INSERT INTO chat VALUES (2, 'hi'
 is($rc, 0, 'before the upgrade, a row with an unknown alert type is kept');
 like($err, qr/alert type "unicode_spoofing" is not in aiguard.alert_types.*\n.*DETAIL.*\n.*HINT:  .*run ALTER EXTENSION aiguard UPDATE/,
 	'... with a warning that says how to record such findings');
+like($err, qr/WARNING:  aiguard library version \Q$current\E does not match this database's extension version \Q$previous\E/,
+	'... after a warning, once a session, that the catalog is older than the library');
 my $alerts_before = $node->safe_psql('upgraded',
 	"SELECT string_agg(alert_type || ':' || source_key::text, ',' ORDER BY alert_id) FROM aiguard.alerts");
 like($alerts_before, qr/jailbreak/, 'the previous release raised its alerts');
@@ -144,6 +146,9 @@ is_deeply(lines('upgraded', $describe_sql), $fresh,
 is_deeply(lines('untouched', $describe_sql), $fresh, '... also one whose catalog was not edited');
 is_deeply(lines('upgraded', $shipped_sql), lines('fresh', $shipped_sql),
 	'... and its alert types, built-in rules and model: missing ones added, edited ones restored, retired ones gone');
+
+($rc, $out, $err) = $node->psql('upgraded', "SELECT count(*) FROM aiguard_scan('hello')");
+is($err, '', 'after the update, a scan warns of nothing');
 
 # what the owner made is kept
 is($node->safe_psql('upgraded',
