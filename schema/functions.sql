@@ -77,6 +77,28 @@ CREATE TRIGGER rules_touch BEFORE UPDATE ON aiguard.rules
 CREATE TRIGGER models_touch BEFORE UPDATE ON aiguard.models
 	FOR EACH ROW EXECUTE FUNCTION aiguard.touch_updated_at();
 
+-- pg_dump saves the built-in rules the owner switched off (see
+-- pg_extension_config_dump in tables.sql); their restore, after CREATE
+-- EXTENSION has written the release's built-in rules, switches the same
+-- rules off instead of inserting them a second time.
+CREATE FUNCTION aiguard.restore_disabled_builtin_rule() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+	IF NEW.builtin AND NOT NEW.enabled THEN
+		UPDATE aiguard.rules SET enabled = false WHERE rule_id = NEW.rule_id AND builtin;
+		IF FOUND THEN
+			RETURN NULL;
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION aiguard.restore_disabled_builtin_rule() FROM PUBLIC;
+-- named to fire before rules_check: a row it absorbs needs no checking
+CREATE TRIGGER rules_builtin_disabled BEFORE INSERT ON aiguard.rules
+	FOR EACH ROW EXECUTE FUNCTION aiguard.restore_disabled_builtin_rule();
+
 -- The pure scan.
 CREATE FUNCTION aiguard_scan(content text, role text DEFAULT 'prompt')
 	RETURNS TABLE (alert_type text, severity aiguard.severity, confidence real,

@@ -114,7 +114,9 @@ COMMENT ON TABLE aiguard.scan_errors IS 'Scans that failed; the scanned row was 
 REVOKE ALL ON ALL TABLES IN SCHEMA aiguard FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('aiguard.alerts', '');
-SELECT pg_catalog.pg_extension_config_dump('aiguard.rules', 'WHERE NOT builtin');
+-- rules of the owner's, and built-in rules the owner switched off (their
+-- restore only switches the installed rule off: restore_disabled_builtin_rule)
+SELECT pg_catalog.pg_extension_config_dump('aiguard.rules', 'WHERE NOT builtin OR NOT enabled');
 SELECT pg_catalog.pg_extension_config_dump('aiguard.models', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('aiguard.protected_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('aiguard.scan_errors', '');

@@ -25,3 +25,29 @@ $$;
 REVOKE ALL ON FUNCTION aiguard.replace_hash_key() FROM PUBLIC;
 CREATE TRIGGER hash_key_replaced BEFORE INSERT ON aiguard.hash_key
 	FOR EACH ROW EXECUTE FUNCTION aiguard.replace_hash_key();
+
+-- A built-in rule the owner switched off stays off through pg_dump and
+-- restore (pg_extension_config_dump replaces the table's filter).
+SELECT pg_catalog.pg_extension_config_dump('aiguard.rules', 'WHERE NOT builtin OR NOT enabled');
+
+-- pg_dump saves the built-in rules the owner switched off (see
+-- pg_extension_config_dump in tables.sql); their restore, after CREATE
+-- EXTENSION has written the release's built-in rules, switches the same
+-- rules off instead of inserting them a second time.
+CREATE FUNCTION aiguard.restore_disabled_builtin_rule() RETURNS trigger
+	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
+$$
+BEGIN
+	IF NEW.builtin AND NOT NEW.enabled THEN
+		UPDATE aiguard.rules SET enabled = false WHERE rule_id = NEW.rule_id AND builtin;
+		IF FOUND THEN
+			RETURN NULL;
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION aiguard.restore_disabled_builtin_rule() FROM PUBLIC;
+-- named to fire before rules_check: a row it absorbs needs no checking
+CREATE TRIGGER rules_builtin_disabled BEFORE INSERT ON aiguard.rules
+	FOR EACH ROW EXECUTE FUNCTION aiguard.restore_disabled_builtin_rule();

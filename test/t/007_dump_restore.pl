@@ -1,7 +1,8 @@
 # pg_dump and pg_restore of a database that uses aiguard: the restore runs
 # without an error, and brings back the alerts, the protected tables and
-# their triggers, canaries, threat lists, the owner's rules and models, and
-# the key of the value hashes, so that a secret leaked again after the
+# their triggers, canaries, threat lists, the owner's rules and models, the
+# built-in rules they switched off (once each), and the key of the value
+# hashes, so that a secret leaked again after the
 # restore hashes as it did before.
 use strict;
 use warnings;
@@ -40,6 +41,8 @@ SELECT x FROM (
 	UNION ALL SELECT 'canary ' || to_jsonb(c)::text FROM aiguard.canaries c
 	UNION ALL SELECT 'indicator ' || to_jsonb(i)::text FROM aiguard.indicators i
 	UNION ALL SELECT 'rule ' || to_jsonb(r)::text FROM aiguard.rules r WHERE NOT builtin
+	UNION ALL SELECT 'built-in rule switched off ' || rule_id FROM aiguard.rules WHERE builtin AND NOT enabled
+	UNION ALL SELECT 'built-in rules ' || count(*) FROM aiguard.rules WHERE builtin
 	UNION ALL SELECT format('model %s %s %s', name, enabled, md5(body)) FROM aiguard.models WHERE NOT builtin
 	UNION ALL SELECT 'hash key ' || md5(key) FROM aiguard.hash_key
 	UNION ALL SELECT 'chat ' || to_jsonb(c)::text FROM chat c) AS s(x)
@@ -47,6 +50,7 @@ ORDER BY x COLLATE "C"
 };
 my $before = $node->safe_psql('src', $state_sql);
 like($before, qr/^alert .*jailbreak.*\nalert .*credential_theft/s, 'the source database has its alerts');
+like($before, qr/^built-in rule switched off jb\.dan\.en$/m, '... and a built-in rule switched off');
 
 my $dump = $node->basedir . '/src.dump';
 $node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('src') ], 'pg_dump');
