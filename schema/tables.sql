@@ -115,7 +115,7 @@ REVOKE ALL ON ALL TABLES IN SCHEMA aiguard FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('aiguard.alerts', '');
 -- rules of the owner's, and built-in rules the owner switched off (their
--- restore only switches the installed rule off: restore_disabled_builtin_rule)
+-- restore only switches the installed rule off: settle_rule_insert in functions.sql)
 SELECT pg_catalog.pg_extension_config_dump('aiguard.rules', 'WHERE NOT builtin OR NOT enabled');
 SELECT pg_catalog.pg_extension_config_dump('aiguard.models', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('aiguard.protected_tables', '');

@@ -72,7 +72,10 @@ main(int argc, char **argv)
 	 * below clear it through the rules_edited trigger.
 	 */
 	printf("SELECT pg_catalog.set_config('aiguard_install.rules_as_shipped',\n"
-		   "\tCOALESCE((SELECT (fingerprint IS NOT NULL)::text FROM aiguard.rule_set_origin), 'true'), true);\n\n");
+		   "\tCOALESCE((SELECT (fingerprint IS NOT NULL)::text FROM aiguard.rule_set_origin), 'true'), true);\n");
+	/* and whether this is an update (a fresh install has no row yet) */
+	printf("SELECT pg_catalog.set_config('aiguard_install.updating',\n"
+		   "\t(EXISTS (SELECT FROM aiguard.rule_set_origin))::text, true);\n\n");
 
 	/*
 	 * A row is rewritten only when the release changed it, so that
@@ -140,15 +143,45 @@ main(int argc, char **argv)
 		printf(");\n\n");
 	}
 
-	/* built-in rules an earlier release shipped and this one does not */
-	printf("DELETE FROM aiguard.rules WHERE builtin AND rule_id <> ALL (ARRAY[");
+	/*
+	 * Then, knowing the ids this release ships: built-in rules an earlier
+	 * release shipped and this one does not are deleted; rules of the
+	 * owner's that hold a shipped id are kept, and said so; an update lists
+	 * the built-in rules it added or changed (updated_at is the
+	 * transaction's now() for exactly those), so that the DBA can rescan:
+	 * at INFO, which an extension script's raised client_min_messages
+	 * does not hold back as it does a NOTICE.
+	 */
+	printf("DO $aiguard_sync$\nDECLARE\n\tshipped text[] := ARRAY[");
 	for (int i = 0, first = 1; i < nfiles; i++)
 		for (int r = 0; r < files[i].n; r++, first = 0)
 		{
-			printf("%s", first ? "\n\t" : ",\n\t");
+			printf("%s", first ? "\n\t\t" : ",\n\t\t");
 			PutLiteral(files[i].entries[r].def.id);
 		}
-	printf("]::text[]);\n");
+	printf("]::text[];\n"
+		   "\tretired text;\n\tkept text;\n\tchanged text;\n\tnchanged bigint;\n"
+		   "BEGIN\n"
+		   "\tWITH gone AS (DELETE FROM aiguard.rules WHERE builtin AND rule_id <> ALL (shipped) RETURNING rule_id)\n"
+		   "\tSELECT string_agg(rule_id, ', ' ORDER BY rule_id) INTO retired FROM gone;\n"
+		   "\tSELECT string_agg(rule_id, ', ' ORDER BY rule_id) INTO kept\n"
+		   "\t  FROM aiguard.rules WHERE NOT builtin AND rule_id = ANY (shipped);\n"
+		   "\tIF kept IS NOT NULL THEN\n"
+		   "\t\tRAISE WARNING 'aiguard rules of your own hold the ids of built-in rules: %%', kept\n"
+		   "\t\t\tUSING DETAIL = 'Your rules are kept; the built-in rules of those ids are not installed.',\n"
+		   "\t\t\t\t  HINT = 'Give your rules ids of their own (custom.*) to have both; the next update installs the built-in ones.';\n"
+		   "\tEND IF;\n"
+		   "\tIF pg_catalog.current_setting('aiguard_install.updating') = 'true' THEN\n"
+		   "\t\tSELECT string_agg(rule_id, ', ' ORDER BY rule_id), count(*) INTO changed, nchanged\n"
+		   "\t\t  FROM aiguard.rules WHERE builtin AND updated_at = pg_catalog.now();\n"
+		   "\t\tIF nchanged > 0 OR retired IS NOT NULL THEN\n"
+		   "\t\t\tRAISE INFO 'aiguard built-in rules added or changed by this update: %%', nchanged\n"
+		   "\t\t\t\tUSING DETAIL = pg_catalog.format('Added or changed: %%s. Retired: %%s.',\n"
+		   "\t\t\t\t\t\t\t\t\t\t\t COALESCE(changed, 'none'), COALESCE(retired, 'none')),\n"
+		   "\t\t\t\t\t  HINT = 'aiguard_rescan(table) scans the rows already stored with them.';\n"
+		   "\t\tEND IF;\n"
+		   "\tEND IF;\n"
+		   "END\n$aiguard_sync$;\n");
 	for (int i = 0; i < nfiles; i++)
 		AgRuleFileFree(&files[i]);
 

@@ -30,24 +30,34 @@ CREATE TRIGGER hash_key_replaced BEFORE INSERT ON aiguard.hash_key
 -- restore (pg_extension_config_dump replaces the table's filter).
 SELECT pg_catalog.pg_extension_config_dump('aiguard.rules', 'WHERE NOT builtin OR NOT enabled');
 
--- pg_dump saves the built-in rules the owner switched off (see
--- pg_extension_config_dump in tables.sql); their restore, after CREATE
--- EXTENSION has written the release's built-in rules, switches the same
--- rules off instead of inserting them a second time.
-CREATE FUNCTION aiguard.restore_disabled_builtin_rule() RETURNS trigger
+-- pg_dump saves the owner's rules and the built-in rules they switched off
+-- (see pg_extension_config_dump in tables.sql).  Their restore comes after
+-- CREATE EXTENSION has written the release's built-in rules: a switched-off
+-- built-in rule switches the installed one off instead of being inserted a
+-- second time, and a rule of the owner's under a built-in id replaces the
+-- built-in rule, as an update keeps it in its place.  (An INSERT of either
+-- outside a restore does the same.)
+CREATE FUNCTION aiguard.settle_rule_insert() RETURNS trigger
 	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS
 $$
 BEGIN
-	IF NEW.builtin AND NOT NEW.enabled THEN
-		UPDATE aiguard.rules SET enabled = false WHERE rule_id = NEW.rule_id AND builtin;
+	IF NEW.builtin THEN
+		IF NOT NEW.enabled THEN
+			UPDATE aiguard.rules SET enabled = false WHERE rule_id = NEW.rule_id AND builtin;
+			IF FOUND THEN
+				RETURN NULL;
+			END IF;
+		END IF;
+	ELSE
+		DELETE FROM aiguard.rules WHERE rule_id = NEW.rule_id AND builtin;
 		IF FOUND THEN
-			RETURN NULL;
+			RAISE NOTICE 'aiguard rule "%" replaces the built-in rule of that id', NEW.rule_id;
 		END IF;
 	END IF;
 	RETURN NEW;
 END
 $$;
-REVOKE ALL ON FUNCTION aiguard.restore_disabled_builtin_rule() FROM PUBLIC;
+REVOKE ALL ON FUNCTION aiguard.settle_rule_insert() FROM PUBLIC;
 -- named to fire before rules_check: a row it absorbs needs no checking
-CREATE TRIGGER rules_builtin_disabled BEFORE INSERT ON aiguard.rules
-	FOR EACH ROW EXECUTE FUNCTION aiguard.restore_disabled_builtin_rule();
+CREATE TRIGGER rules_before_insert BEFORE INSERT ON aiguard.rules
+	FOR EACH ROW EXECUTE FUNCTION aiguard.settle_rule_insert();

@@ -94,11 +94,9 @@ sub lines
 	return [ split /\n/, $node->safe_psql($db, $sql) ];
 }
 
-$node->safe_psql('postgres', 'CREATE DATABASE fresh');
-$node->safe_psql('postgres', 'CREATE DATABASE upgraded');
-$node->safe_psql('postgres', 'CREATE DATABASE untouched');
+$node->safe_psql('postgres', "CREATE DATABASE $_") for qw(fresh upgraded untouched clash clash_restored);
 $node->safe_psql('fresh', 'CREATE EXTENSION aiguard');
-$node->safe_psql($_, "CREATE EXTENSION aiguard VERSION '$previous'") for qw(upgraded untouched);
+$node->safe_psql($_, "CREATE EXTENSION aiguard VERSION '$previous'") for qw(upgraded untouched clash);
 is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'aiguard'"),
 	$previous, "the previous release installs");
 
@@ -134,8 +132,26 @@ my $alerts_before = $node->safe_psql('upgraded',
 	"SELECT string_agg(alert_type || ':' || source_key::text, ',' ORDER BY alert_id) FROM aiguard.alerts");
 like($alerts_before, qr/jailbreak/, 'the previous release raised its alerts');
 
+# the built-in rules as the previous release shipped them
+my $rule_defs_sql = q{
+	SELECT rule_id || ' ' || (to_jsonb(r) - 'enabled' - 'updated_at')::text FROM aiguard.rules r
+	 WHERE builtin ORDER BY rule_id COLLATE "C"};
+my %before_update = map { split / /, $_, 2 } @{ lines('untouched', $rule_defs_sql) };
+
 $node->safe_psql('upgraded', 'ALTER EXTENSION aiguard UPDATE');
-$node->safe_psql('untouched', 'ALTER EXTENSION aiguard UPDATE');
+($rc, $out, $err) = $node->psql('untouched', 'ALTER EXTENSION aiguard UPDATE');
+like($err, qr/INFO:  aiguard built-in rules added or changed by this update: [1-9]\d*\nDETAIL:  Added or changed: .*cred\.putty\.private_key.*\nHINT:  aiguard_rescan/,
+	'the update lists the built-in rules it added or changed, and says how to rescan');
+
+# only the rules the release changed are rewritten: their updated_at says so
+my %after_update = map { split / /, $_, 2 } @{ lines('untouched', $rule_defs_sql) };
+my @differing = sort grep { ($before_update{$_} // '') ne $after_update{$_} } keys %after_update;
+my @touched = @{ lines('untouched', q{
+	SELECT rule_id FROM aiguard.rules
+	 WHERE builtin AND updated_at = (SELECT max(updated_at) FROM aiguard.rules WHERE builtin)
+	 ORDER BY rule_id COLLATE "C"}) };
+cmp_ok(scalar @differing, '>', 0, 'the release adds or changes built-in rules');
+is_deeply(\@touched, \@differing, '... and exactly those get a new updated_at');
 is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'aiguard'"),
 	$current, "ALTER EXTENSION aiguard UPDATE goes to $current");
 
@@ -183,6 +199,26 @@ is($node->safe_psql('untouched', 'SELECT fingerprint FROM aiguard.rule_set_origi
 	'an untouched database takes the new release\'s fingerprint');
 is($node->safe_psql('untouched', 'SELECT compiled_at_server_start FROM aiguard_rule_set()'), 't',
 	'... and scans with the postmaster\'s rule set');
+
+# a rule of the owner's under an id the new release ships: kept, said so,
+# and a dump of the database restores without a clash
+$node->safe_psql('clash', q{
+	INSERT INTO aiguard.rules (rule_id, alert_type, description, pattern, keywords, confidence, roles, match_on,
+							   match_examples, nomatch_examples)
+	VALUES ('cred.putty.private_key', 'credential_theft', 'Our own PuTTY rule', 'PuTTY-User-Key-File-[23]: \\S+',
+			'{PuTTY-User-Key-File-}', 0.9, '{response}', 'raw', '{"PuTTY-User-Key-File-2: ssh-rsa"}', '{"PuTTY"}')});
+($rc, $out, $err) = $node->psql('clash', 'ALTER EXTENSION aiguard UPDATE');
+is($rc, 0, 'an update over a rule of the owner\'s that holds a new built-in id succeeds');
+like($err, qr/WARNING:  aiguard rules of your own hold the ids of built-in rules: cred\.putty\.private_key/,
+	'... and warns that the owner\'s rule is kept in its place');
+is($node->safe_psql('clash', "SELECT builtin || ' ' || description FROM aiguard.rules WHERE rule_id = 'cred.putty.private_key'"),
+	'false Our own PuTTY rule', '... which it is');
+my $dump = $node->basedir . '/clash.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('clash') ], 'pg_dump of that database');
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('clash_restored'), $dump ],
+	'its restore runs without an error (the owner\'s rule takes the built-in one\'s place)');
+is($node->safe_psql('clash_restored', "SELECT builtin || ' ' || description FROM aiguard.rules WHERE rule_id = 'cred.putty.private_key'"),
+	'false Our own PuTTY rule', '... as it had it');
 
 # a second update has nowhere to go
 ($rc, $out, $err) = $node->psql('upgraded', 'ALTER EXTENSION aiguard UPDATE');
