@@ -260,25 +260,27 @@ LoadRulesAndModel(AgCatalog *cat)
 /*
  * A library installed over a database whose catalog is of an earlier
  * release keeps working on it (its new alert types are missing, its
- * built-in rules are the old ones); say so once a session, with the fix.
+ * built-in rules are the old ones); say so, with the fix, at the session's
+ * first catalog load (a session is in one database; the catalog reloads
+ * after every rule edit need not ask again).
  */
 static void
-WarnIfCatalogIsOlder(void)
+WarnIfCatalogVersionDiffers(void)
 {
-	static bool warned = false;
+	static bool checked = false;
 
-	if (warned)
+	if (checked)
 		return;
 	if (SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aiguard'",
 					true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_extension");
+	checked = true;
 	if (SPI_processed == 1)
 	{
 		char	   *version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 
 		if (version != NULL && strcmp(version, AIGUARD_VERSION) != 0)
 		{
-			warned = true;
 			ereport(WARNING,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("aiguard library version %s does not match this database's extension version %s",
@@ -309,7 +311,7 @@ LoadCatalog(void *arg)
 	watched_relids[4] = get_relname_relid("hash_key", nsp);
 	watched_relids[5] = get_relname_relid("indicators", nsp);
 
-	WarnIfCatalogIsOlder();
+	WarnIfCatalogVersionDiffers();
 
 	/* the rule set the postmaster compiled, if this database's is the same */
 	if (SPI_execute("SELECT fingerprint FROM aiguard.rule_set_origin", true, 1) != SPI_OK_SELECT)
