@@ -21,7 +21,9 @@
  * that text (5-fold cross-validation): the "flagged" columns are then an
  * honest estimate of the whole detector (rules + model) on unseen data.
  * The rules were written by hand, looking at this data; the held-out half
- * will tell how well they generalise.
+ * will tell how well they generalise.  Likewise --url-oof FILE (written by
+ * `ag_train_url --oof-out FILE`) for the phishing URL model's part of the
+ * lexical URL score.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,6 +381,83 @@ HostOrParentIn(const StrSet *hosts, const char *host)
 #define URL_FILES 3
 
 /*
+ * Out-of-fold probabilities of the phishing URL model (written by
+ * `ag_train_url --oof-out FILE`: "p<TAB>source<TAB>host+path" a line),
+ * keyed by a hash of host+path as AgUrl has them.
+ */
+typedef struct UrlOof
+{
+	uint64_t	hash;
+	double		p;
+} UrlOof;
+
+static UrlOof *url_oof;
+static size_t nurl_oof;
+
+static int
+CompareUrlOof(const void *a, const void *b)
+{
+	uint64_t	x = ((const UrlOof *) a)->hash;
+	uint64_t	y = ((const UrlOof *) b)->hash;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+LoadUrlOof(const char *path)
+{
+	FILE	   *f = fopen(path, "r");
+	char	   *line = NULL;
+	size_t		cap = 0,
+				room = 0;
+
+	if (f == NULL)
+	{
+		fprintf(stderr, "could not open \"%s\"\n", path);
+		return -1;
+	}
+	while (ReadLine(f, &line, &cap) >= 0)
+	{
+		char	   *key = strrchr(line, '\t');
+
+		if (key == NULL)
+			continue;
+		key++;
+		key[strcspn(key, "\r\n")] = '\0';
+		if (nurl_oof == room)
+		{
+			room = room ? room * 2 : 4096;
+			url_oof = realloc(url_oof, room * sizeof(UrlOof));
+		}
+		url_oof[nurl_oof].hash = AgFnv1a(AG_FNV_OFFSET, key, strlen(key));
+		url_oof[nurl_oof].p = atof(line);
+		nurl_oof++;
+	}
+	free(line);
+	fclose(f);
+	qsort(url_oof, nurl_oof, sizeof(UrlOof), CompareUrlOof);
+	return 0;
+}
+
+/* The URL model's out-of-fold probability for u; -1 (compute it) if none. */
+static double
+UrlOofOf(const AgUrl *u)
+{
+	char		key[8192];
+	UrlOof		k;
+	UrlOof	   *hit;
+
+	if (nurl_oof == 0)
+		return -1.0;
+	if (u->flags & AG_URL_IP_HOST)
+		return 0.0;				/* the model does not judge these */
+	snprintf(key, sizeof(key), "%s%s", u->host, u->path);
+	k.hash = AgFnv1a(AG_FNV_OFFSET, key, strlen(key));
+	hit = bsearch(&k, url_oof, nurl_oof, sizeof(UrlOof), CompareUrlOof);
+	return hit ? hit->p : -1.0;
+}
+
+/*
  * URL extraction, the lexical risk score and list matching on
  * urls/ *.jsonl.  (a) recall of the extractor on each corpus URL embedded
  * in a sentence, with its scheme and without; (b) the lexical score alone
@@ -398,6 +477,8 @@ UrlQuality(const char *dir, FILE *misses)
 				exact[2][URL_FILES] = {{0}},
 				same[2][URL_FILES] = {{0}},
 				flagged[URL_FILES] = {0},
+				flagged_signs[URL_FILES] = {0},
+				no_oof[URL_FILES] = {0},
 				url_hit[URL_FILES] = {0},
 				host_hit[URL_FILES] = {0};
 	long		fires[URL_FILES][AG_URL_RISK_MAX_REASONS * 4] = {{0}};
@@ -440,8 +521,13 @@ UrlQuality(const char *dir, FILE *misses)
 			continue;
 		}
 		parsed[f]++;
-		AgUrlRisk	risk;
-		int			hit = AgUrlLexicalRisk(&one.urls[0], &risk) >= AG_URL_RISK_THRESHOLD;
+		AgUrlRisk	risk,
+					signs;
+		double		p = UrlOofOf(&one.urls[0]);
+		int			hit = AgUrlLexicalRiskEx(&one.urls[0], &risk, p) >= AG_URL_RISK_THRESHOLD;
+
+		no_oof[f] += nurl_oof > 0 && p < 0;
+		flagged_signs[f] += AgUrlLexicalRiskEx(&one.urls[0], &signs, 0.0) >= AG_URL_RISK_THRESHOLD;
 		char		expected[8192];
 
 		flagged[f] += hit;
@@ -520,10 +606,20 @@ UrlQuality(const char *dir, FILE *misses)
 	printf("(parsed: the URL alone normalises; same URL: the extracted normalised URL equals it;\n"
 		   " no sch.: written without http(s)://, so bare hosts need a known TLD)\n");
 
-	printf("\nURL lexical risk alone (no list), threshold %.2f: share flagged\n", AG_URL_RISK_THRESHOLD);
+	printf("\nURL lexical risk alone (no list), threshold %.2f: share flagged%s\n", AG_URL_RISK_THRESHOLD,
+		   nurl_oof ? "; the learned model's part out of fold" : "; the learned model in sample (trained on these URLs)");
+	printf("%-34s %6s %12s %12s\n", "source file", "parsed", "signs only", "with model");
 	for (int f = 0; f < URL_FILES && files[f]; f++)
-		printf("%-34s %6ld %7.2f%%  (%s)\n", files[f] + 5, parsed[f], Pct(flagged[f], parsed[f]),
+	{
+		printf("%-34s %6ld %11.2f%% %11.2f%%  (%s)", files[f] + 5, parsed[f],
+			   Pct(flagged_signs[f], parsed[f]), Pct(flagged[f], parsed[f]),
 			   strstr(files[f], "benign") ? "false-positive rate" : "recall");
+		if (no_oof[f])
+			printf("  [%ld URLs without an out-of-fold score: the shipped model's]", no_oof[f]);
+		printf("\n");
+	}
+	if (nurl_oof == 0)
+		printf("(for figures on URLs the model has not seen: --url-oof FILE, from make bench-quality)\n");
 	printf("\n%-58s", "feature fires on (share of parsed URLs)");
 	for (int f = 0; f < URL_FILES && files[f]; f++)
 		printf(" %10.10s", strchr(files[f], '_') ? strchr(files[f], '_') + 1 : files[f]);
@@ -640,6 +736,11 @@ main(int argc, char **argv)
 			if (LoadOof(argv[argi + 1]) != 0)
 				return 1;
 		}
+		else if (strcmp(argv[argi], "--url-oof") == 0)
+		{
+			if (LoadUrlOof(argv[argi + 1]) != 0)
+				return 1;
+		}
 		else if (strcmp(argv[argi], "--misses") == 0)
 		{
 			/* missed positives and flagged negatives, for rule writers */
@@ -653,7 +754,7 @@ main(int argc, char **argv)
 	}
 	if (argc - argi < 3)
 	{
-		fprintf(stderr, "usage: %s [--oof FILE] [--misses FILE] CORPUS_DIR MODEL RULEFILE...\n", argv[0]);
+		fprintf(stderr, "usage: %s [--oof FILE] [--url-oof FILE] [--misses FILE] CORPUS_DIR MODEL RULEFILE...\n", argv[0]);
 		return 2;
 	}
 	const char *corpus_dir = argv[argi];

@@ -57,6 +57,15 @@ SELECT alert_type, rule_id, confidence < 0.8 AS lower_confidence, details->'reas
   FROM aiguard_scan('Verify now: http://paypal.com.account-verify-secure.xyz/login/update.php', 'response')
  WHERE alert_type LIKE 'phishing%';
 
+-- the learned URL model is one of the lexical signs: a kit-like host no
+-- hand-set sign flags, and the same words on an ordinary site's pages
+SELECT alert_type, round(confidence::numeric, 2) AS confidence, details->'reasons' AS reasons
+  FROM aiguard_scan('Confirme seus dados em https://bank-acesso-cliente.com.br/agencia/ hoje.', 'response')
+ WHERE alert_type LIKE 'phishing%';
+SELECT count(*) AS phishing_findings
+  FROM aiguard_scan('Docs: https://www.rust-lang.org/learn and https://pypi.org/project/requests/ (sign in at https://www.some-shop.com/login.php).', 'response')
+ WHERE alert_type LIKE 'phishing%';
+
 -- directions, in one conversation stored one message per row
 CREATE TABLE phish_messages (id serial PRIMARY KEY, session text, role text, content text);
 SELECT aiguard_protect('phish_messages', content => 'content', role_column => 'role', conversation => 'session');

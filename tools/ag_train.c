@@ -87,6 +87,7 @@
 #include "ag_corpus.h"
 #include "ag_model.h"
 #include "ag_normalize.h"
+#include "ag_shuffle.h"
 #include "ag_util.h"
 
 #define DEFAULT_NEGATIVES "tools/negatives/benign_multilingual_train.txt"
@@ -223,17 +224,6 @@ typedef struct Example
 	Doc			doc;
 } Example;
 
-static uint64_t rng_state;
-
-static uint64_t
-Rand64(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
 /*
  * Trains on every example not in skip_fold.  Buckets hit by fewer than
  * cfg.min_df of those examples are never updated, so they stay zero.
@@ -254,19 +244,13 @@ Train(Example *ex, size_t n, int skip_fold, int which, uint32_t nbuckets,
 		if (ex[i].fold != skip_fold && (which != GATE || ex[i].gate_applies))
 			for (int f = 0; f < ex[i].x[which].n; f++)
 				df[ex[i].x[which].bucket[f]]++;
-	rng_state = UINT64_C(0x9E3779B97F4A7C15);
+	uint64_t	rng_state = AG_SHUFFLE_SEED;
+
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	for (int epoch = 0; epoch < cfg.epochs; epoch++)
 	{
-		for (size_t i = n - 1; i > 0; i--)
-		{
-			size_t		j = Rand64() % (i + 1);
-			size_t		t = order[i];
-
-			order[i] = order[j];
-			order[j] = t;
-		}
+		AgShuffle(order, n, &rng_state);
 		for (size_t k = 0; k < n; k++)
 		{
 			Example    *e = &ex[order[k]];

@@ -138,6 +138,16 @@ typedef struct AgUrlRisk
 extern double AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *risk);
 
 /*
+ * The same with the learned model's probability given (model_p >= 0: the
+ * trainer's cross-validation and bench_quality --url-oof; 0 leaves the
+ * model out) instead of computed (model_p < 0, what AgUrlLexicalRisk does).
+ * The model's sign weighs AG_URL_MODEL_SIGN_WEIGHT: alone it makes a URL
+ * suspicious.
+ */
+#define AG_URL_MODEL_SIGN_WEIGHT 0.5
+extern double AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *risk, double model_p);
+
+/*
  * The registrable-ish label of an ASCII host (the "paypal" of
  * www.paypal.co.uk; the tenant of a free-hosting domain) into out.
  * Returns its length, 0 for IP hosts or single labels.

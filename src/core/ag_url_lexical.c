@@ -9,7 +9,9 @@
  * random-looking name) only count together.  Weights are set by hand from
  * what each feature means, then checked against the corpus with
  * `make bench-quality`, which prints how often each fires on benign and
- * phishing URLs (see bench/bench_quality.c).
+ * phishing URLs (see bench/bench_quality.c).  One sign is learned: a
+ * model of what phishing hosts and paths look like (ag_url_model.c),
+ * asked last, and never about a brand's own domain.
  */
 #include "ag_url.h"
 
@@ -17,6 +19,7 @@
 
 #include "ag_normalize.h"
 #include "ag_url_int.h"
+#include "ag_url_model.h"
 #include "ag_validate.h"
 #include "ag_wordset.h"
 
@@ -198,6 +201,8 @@ static const struct
 	{"host label imitates a www. prefix (www-brand, wwwbrand)", 0.40},
 #define F_ASSET_FOLDER_LOGIN 29
 	{"login page inside a site's image, upload or script folder", 0.40},
+#define F_URL_MODEL 30
+	{"host and path resemble phishing URLs (learned model)", AG_URL_MODEL_SIGN_WEIGHT},
 };
 #define NFEATURES (int) (sizeof(features) / sizeof(features[0]))
 
@@ -772,6 +777,12 @@ WwwMirrorLabel(const char *s, size_t n)
 double
 AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 {
+	return AgUrlLexicalRiskEx(u, r, -1.0);
+}
+
+double
+AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *r, double model_p)
+{
 	HostLabels	h;
 	const char *host = u->host;
 	char		path[1024];
@@ -929,5 +940,13 @@ AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 		Fire(r, F_FREE_HOSTING);
 	if (HostInDomainList(host, &shortener_set, 0))
 		Fire(r, F_SHORTENER);
+	/* what a brand's own domain serves is the brand's */
+	if (!brand_official)
+	{
+		if (model_p < 0.0)
+			model_p = AgUrlModelScore(u);
+		if (model_p >= AgUrlModelThreshold())
+			Fire(r, F_URL_MODEL);
+	}
 	return r->score;
 }

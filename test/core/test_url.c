@@ -10,6 +10,7 @@
 
 #include "ag_punycode.h"
 #include "ag_url.h"
+#include "ag_url_model.h"
 #include "ag_wordset.h"
 
 #include "ag_test.h"
@@ -450,6 +451,80 @@ RefCountIn(const char *list, const char *tokens, const char *text, size_t len, i
 	return count;
 }
 
+/* The learned phishing URL model (ag_url_model.c) as a sign of the score. */
+static void
+TestUrlModel(void)
+{
+	static const char *const model_only[] = {
+		/* made-up kit domains whose hand-set signs stay under the threshold */
+		"https://bank-acesso-cliente.com.br/agencia/",
+		"https://mail-box-storage-upgrade.weebly.com/",
+	};
+	static const char *const quiet[] = {
+		/* ordinary sites' pages, roots and sign-in pages */
+		"https://www.rust-lang.org/learn",
+		"https://pypi.org/project/requests/",
+		"https://www.bbc.co.uk/news/technology",
+		"https://www.some-shop.com/login.php",
+		"https://blog.univ-lyon.fr/account/login",
+		"https://news.ycombinator.com/",
+		/* a brand's own sign-in page: the model is not asked */
+		"https://accounts.google.com/ServiceLogin?service=mail",
+	};
+	uint32_t	buckets[AG_URL_MODEL_MAX_FEATURES];
+	AgUrlRisk	r;
+	char		longurl[6000];
+
+	for (size_t i = 0; i < sizeof(model_only) / sizeof(model_only[0]); i++)
+	{
+		double		with = Risk(model_only[i], &r);
+		int			named = 0;
+
+		for (int k = 0; k < r.nreasons; k++)
+			named |= strstr(r.reasons[k], "learned model") != NULL;
+		CHECK(with >= AG_URL_RISK_THRESHOLD && named, "model sign: %s (%.2f)", model_only[i], with);
+		CHECK(AgUrlLexicalRiskEx(&urls.urls[0], &r, 0.0) < AG_URL_RISK_THRESHOLD,
+			  "without the model: %s", model_only[i]);
+	}
+	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
+	{
+		double		s = Risk(quiet[i], &r);
+
+		CHECK(s >= 0 && s < AG_URL_RISK_THRESHOLD, "model quiet: %s (%.2f, %.3f)", quiet[i], s,
+			  AgUrlModelScore(&urls.urls[0]));
+	}
+	/* the brand's own domain is never the model's to judge */
+	Risk("https://accounts.google.com/ServiceLogin", &r);
+	CHECK(AgUrlLexicalRiskEx(&urls.urls[0], &r, 1.0) < AG_URL_RISK_THRESHOLD,
+		  "brand's own domain: no model sign");
+	/* the scheme is not a feature; IP hosts are left to the other signs */
+	Risk("http://bank-acesso-cliente.com.br/agencia/", &r);
+	double		p_http = AgUrlModelScore(&urls.urls[0]);
+
+	Risk("https://bank-acesso-cliente.com.br/agencia/", &r);
+	CHECK(p_http == AgUrlModelScore(&urls.urls[0]) && p_http > 0 && p_http < 1,
+		  "same probability with either scheme: %.3f", p_http);
+	Risk("http://203.0.113.7/login.php", &r);
+	CHECK(AgUrlModelFeatures(&urls.urls[0], buckets) == 0 && AgUrlModelScore(&urls.urls[0]) == 0.0,
+		  "IP host: no features");
+	/* a long path counts its first bytes only, distinct buckets in range */
+	snprintf(longurl, sizeof(longurl), "https://example.org/");
+	for (size_t i = strlen(longurl); i + 1 < sizeof(longurl); i++)
+		longurl[i] = (char) ('a' + i % 26);
+	longurl[sizeof(longurl) - 1] = '\0';
+	CHECK(AgUrlNormalizeOne(&urls, longurl, strlen(longurl)) == 1, "long URL parses");
+	size_t		n = AgUrlModelFeatures(&urls.urls[0], buckets);
+	int			ok = n > 0 && n < 1000;
+
+	for (size_t i = 0; i < n && ok; i++)
+	{
+		ok &= buckets[i] < AG_URL_MODEL_BUCKETS;
+		for (size_t j = 0; j < i && ok; j++)
+			ok &= buckets[j] != buckets[i];
+	}
+	CHECK(ok, "long URL: %zu distinct buckets in range", n);
+}
+
 static void
 TestWordSet(void)
 {
@@ -540,6 +615,7 @@ main(void)
 	TestSafety();
 	TestExfiltration();
 	TestLexical();
+	TestUrlModel();
 	TestWordSet();
 	AgUrlListFree(&urls);
 	/* defanged (.) and {.} hosts, and a long token with no URL costs one pass */
