@@ -647,6 +647,50 @@ UrlQuality(const char *dir, FILE *misses)
 	CorpusFree(&c);
 }
 
+/*
+ * A file of URLs, one a line (the URL probes of bench/probes): how many
+ * the lexical score flags, with the hand-set signs alone and with the
+ * shipped URL model as one of them.
+ */
+static int
+UrlLines(const char *path)
+{
+	FILE	   *f = fopen(path, "r");
+	AgUrlList	one = {0};
+	char	   *line = NULL;
+	size_t		cap = 0;
+	long		lines = 0,
+				parsed = 0,
+				signs = 0,
+				both = 0;
+
+	if (f == NULL)
+	{
+		fprintf(stderr, "could not open \"%s\"\n", path);
+		return 1;
+	}
+	while (ReadLine(f, &line, &cap) >= 0)
+	{
+		AgUrlRisk	r;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0')
+			continue;
+		lines++;
+		if (AgUrlNormalizeOne(&one, line, strlen(line)) != 1)
+			continue;
+		parsed++;
+		signs += AgUrlLexicalRiskEx(&one.urls[0], &r, 0.0) >= AG_URL_RISK_THRESHOLD;
+		both += AgUrlLexicalRisk(&one.urls[0], &r) >= AG_URL_RISK_THRESHOLD;
+	}
+	printf("%ld URLs (%ld parsed): %ld flagged (%ld by the hand-set signs alone)\n",
+		   lines, parsed, both, signs);
+	free(line);
+	fclose(f);
+	AgUrlListFree(&one);
+	return 0;
+}
+
 /* Out-of-fold scores: text hash -> probability, sorted for bsearch. */
 typedef struct OofScore
 {
@@ -722,6 +766,11 @@ main(int argc, char **argv)
 
 	FILE	   *misses = NULL;
 
+	if (argc >= 3 && strcmp(argv[1], "--url-lines") == 0)
+	{
+		/* bench_quality --url-lines FILE: a URL a line, e.g. bench/probes/urls_*.txt */
+		return UrlLines(argv[2]);
+	}
 	if (argc >= 3 && strcmp(argv[1], "--urls-only") == 0)
 	{
 		/* bench_quality --urls-only CORPUS_DIR [MISSES_FILE] */

@@ -761,6 +761,59 @@ HostIsPublicIp(const char *host)
 	return AgPublicIpValid(host, n);
 }
 
+/*
+ * A label without its "www" marker: "www-wales" -> "wales", "www2old" ->
+ * "old", "kogs-www" -> "kogs".  Institutions name hosts so
+ * (www-cs.example.edu, www-old.example.edu); what is left is the name.
+ */
+static void
+StripWww(const char **s, size_t *n)
+{
+	if (*n > 3 && memcmp(*s, "www", 3) == 0)
+	{
+		size_t		i = 3;
+
+		while (i < *n && (*s)[i] >= '0' && (*s)[i] <= '9')
+			i++;
+		if (i < *n && (*s)[i] == '-')
+			i++;
+		*s += i;
+		*n -= i;
+	}
+	if (*n > 4 && memcmp(*s + *n - 4, "-www", 4) == 0)
+		*n -= 4;
+}
+
+static int	WwwMirrorLabel(const char *s, size_t n);
+
+/*
+ * Whether a label holding "www" imitates a www. prefix: the name glued to
+ * it is a brand or holds a domain word ("www-paypal-com", "wwwamazon-co"),
+ * or the label is the registered name itself ("www-secure-login.top").
+ */
+static int
+FakeWwwLabel(const HostLabels *h, int i)
+{
+	const char *s = h->s[i];
+	size_t		n = h->len[i];
+
+	if (n <= 3 || !ContainsWord(s, n, "www", 3) || WwwMirrorLabel(s, n))
+		return 0;
+	if (i == h->main)
+		return 1;
+	StripWww(&s, &n);
+	if (AgWordSetCountIn(&brand_set, s, n, 0, 1))
+		return 1;
+	for (size_t a = 0, b = 0; b <= n; b++)
+		if (b == n || s[b] == '-')
+		{
+			if (b > a && AgWordSetFind(&domain_word_set, s + a, b - a) >= 0)
+				return 1;
+			a = b + 1;
+		}
+	return 0;
+}
+
 /* "www2", "www-106": a site's own numbered mirrors, not an imitation */
 static int
 WwwMirrorLabel(const char *s, size_t n)
@@ -890,8 +943,7 @@ AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *r, double model_p)
 	}
 	/* "www-paypal-com.evil.example": the real www. is a label of its own */
 	for (int i = 0; i <= h.main; i++)
-		if (h.len[i] > 3 && ContainsWord(h.s[i], h.len[i], "www", 3) &&
-			!WwwMirrorLabel(h.s[i], h.len[i]))
+		if (FakeWwwLabel(&h, i))
 		{
 			Fire(r, F_FAKE_WWW);
 			break;
@@ -920,11 +972,17 @@ AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *r, double model_p)
 	if (AgUrlTldAbused(tld, tlen))
 		Fire(r, F_ABUSED_TLD);
 	for (int i = 0; i <= h.main && !brand_official; i++)
-		if (!(h.len[i] == 3 && memcmp(h.s[i], "www", 3) == 0) && LooksRandom(h.s[i], h.len[i]))
+	{
+		const char *name = h.s[i];
+		size_t		nlen = h.len[i];
+
+		StripWww(&name, &nlen);
+		if (!(nlen == 3 && memcmp(name, "www", 3) == 0) && LooksRandom(name, nlen))
 		{
 			Fire(r, F_RANDOM_LABEL);
 			break;
 		}
+	}
 
 	int			hyphens = 0;
 
@@ -938,10 +996,16 @@ AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *r, double model_p)
 		Fire(r, F_LONG_HOST);
 	if (h.hosted || HostInDomainList(host, &hosting_set, 0))
 		Fire(r, F_FREE_HOSTING);
-	if (HostInDomainList(host, &shortener_set, 0))
+	int			shortener = HostInDomainList(host, &shortener_set, 0) != NULL;
+
+	if (shortener)
 		Fire(r, F_SHORTENER);
-	/* what a brand's own domain serves is the brand's */
-	if (!brand_official)
+
+	/*
+	 * The model: not about what a brand's own domain serves, nor about a
+	 * shortener's link, whose code says nothing of where it leads.
+	 */
+	if (!brand_official && !shortener)
 	{
 		if (model_p < 0.0)
 			model_p = AgUrlModelScore(u);

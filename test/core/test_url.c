@@ -313,6 +313,8 @@ TestLexical(void)
 		"https://tcpknn.cn/login",
 		"https://victim-notice.net/reset?email=alice@example.com",
 		"https://www-paypal-com.cheap-host.net/signin",
+		/* a www glued to the registered name itself */
+		"https://wwwsecure-update.top/",
 		/* a random bucket name on regional S3 */
 		"https://kp3vz9xqbd7wmtfh.s3.eu-south-2.amazonaws.com/index.html",
 		/* the victim's address glued into the path of a phishing kit */
@@ -349,6 +351,11 @@ TestLexical(void)
 		/* mail archives file messages and lists under addresses */
 		"https://lore.kernel.org/git/20150811100527.GW14466@dinwoodie.org/",
 		"http://www.mail-archive.com/bug-make@gnu.org/msg01658.html",
+		/* institutions' www- hosts: the name is what follows the marker */
+		"http://www-mmsp.ece.mcgill.ca/Documents/AudioFormats/WAVE/Docs/multichaudP.pdf",
+		"http://www-wales.ch.cam.ac.uk/CCD.html",
+		"http://kogs-www.informatik.uni-hamburg.de/~meine/python_tricks",
+		"https://www-old.cae.wisc.edu/pipermail/octave-maintainers/2007-May/002824.html",
 		/* numbered mirrors, a brand's own code hosting */
 		"http://www-106.ibm.com/developerworks/library/",
 		"http://jsr-305.googlecode.com/svn/trunk/",
