@@ -44,7 +44,7 @@ $(CORE_OBJS): CFLAGS += -Wno-declaration-after-statement
 
 # Stand-alone tools and tests of the core: no PostgreSQL involved.
 TOOL_CC ?= cc
-TOOL_CFLAGS ?= -O2 -g -Wall -Wextra -D_GNU_SOURCE -Isrc/core -Itools
+TOOL_CFLAGS ?= -O2 -g -Wall -Wextra -ffp-contract=off -D_GNU_SOURCE -Isrc/core -Itools
 TOOL_LIBS = -lpcre2-8 -lutf8proc -lm
 TOOL_COMMON = tools/ag_jsonl.c tools/ag_corpus.c tools/ag_load_rules.c
 TOOLS = tools/ag_rulegen tools/ag_train tools/ag_train_url tools/ag_scan tools/ag_findings bench/bench_quality bench/bench_offcorpus

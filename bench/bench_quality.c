@@ -393,6 +393,7 @@ typedef struct UrlOof
 
 static UrlOof *url_oof;
 static size_t nurl_oof;
+static double url_oof_threshold = 2.0;	/* (none read: nothing passes) */
 
 static int
 CompareUrlOof(const void *a, const void *b)
@@ -420,6 +421,11 @@ LoadUrlOof(const char *path)
 	{
 		char	   *key = strrchr(line, '\t');
 
+		if (strncmp(line, "threshold\t", 10) == 0)
+		{
+			url_oof_threshold = atof(line + 10);
+			continue;
+		}
 		if (key == NULL)
 			continue;
 		key++;
@@ -439,11 +445,15 @@ LoadUrlOof(const char *path)
 	return 0;
 }
 
-/* The URL model's out-of-fold probability for u; -1 (compute it) if none. */
+/*
+ * Whether the URL model, out of fold, gives u a sign: 1.0 if its
+ * probability reaches that cross-validation's threshold, 0.0 if not (or
+ * it does not judge u), -1 (the shipped model decides) if the trainer did
+ * not see u.
+ */
 static double
 UrlOofOf(const AgUrl *u)
 {
-	char		key[8192];
 	UrlOof		k;
 	UrlOof	   *hit;
 
@@ -451,10 +461,11 @@ UrlOofOf(const AgUrl *u)
 		return -1.0;
 	if (u->flags & AG_URL_IP_HOST)
 		return 0.0;				/* the model does not judge these */
-	snprintf(key, sizeof(key), "%s%s", u->host, u->path);
-	k.hash = AgFnv1a(AG_FNV_OFFSET, key, strlen(key));
+	k.hash = AgFnv1a(AgFnv1a(AG_FNV_OFFSET, u->host, strlen(u->host)), u->path, strlen(u->path));
 	hit = bsearch(&k, url_oof, nurl_oof, sizeof(UrlOof), CompareUrlOof);
-	return hit ? hit->p : -1.0;
+	if (hit == NULL)
+		return -1.0;
+	return hit->p >= url_oof_threshold ? 1.0 : 0.0;
 }
 
 /*

@@ -60,7 +60,7 @@ SELECT alert_type, rule_id, confidence < 0.8 AS lower_confidence, details->'reas
 -- the learned URL model is one of the lexical signs: a kit-like host no
 -- hand-set sign flags, and the same words on an ordinary site's pages
 SELECT alert_type, round(confidence::numeric, 2) AS confidence, details->'reasons' AS reasons
-  FROM aiguard_scan('Confirme seus dados em https://bank-acesso-cliente.com.br/agencia/ hoje.', 'response')
+  FROM aiguard_scan('Confirme seus dados em https://seguranca-app-conta.com/acesso/ hoje.', 'response')
  WHERE alert_type LIKE 'phishing%';
 SELECT count(*) AS phishing_findings
   FROM aiguard_scan('Docs: https://www.rust-lang.org/learn and https://pypi.org/project/requests/ (sign in at https://www.some-shop.com/login.php).', 'response')

@@ -26,8 +26,10 @@
  * labels, three under co./com./ac./... second levels), so a site's URLs
  * are never on both sides: out of fold, the model has seen none of the
  * site's URLs.  The threshold is the lowest at which every benign source
- * (the corpus's benign URLs, their roots, the --benign URLs, their roots)
- * is flagged out of fold at most --target-fpr of the time.  Printed: per
+ * (the corpus's benign URLs, the --benign URLs, and the site roots and
+ * sign-in pages of each) is flagged out of fold at most --target-fpr of
+ * the time.  --oof-out writes it first ("threshold<TAB>X"), then a line
+ * per example ("p<TAB>source<TAB>host+path").  Printed: per
  * source, out of fold, the share flagged by the model alone, by the
  * hand-set signs alone, and by the lexical score with the model as one of
  * its signs (what the scanner does); then the final model's share on the
@@ -146,7 +148,7 @@ RegistrableDomain(const char *host)
 			labels[n++] = p + 1;
 	if (n < 2)
 		return host;
-	if (n >= 3)
+	if (n >= 3 && strlen(labels[n - 1]) == 2)
 	{
 		const char *s = labels[n - 2];
 		size_t		len = strcspn(s, ".");
@@ -195,20 +197,27 @@ AddUrl(const char *url, int y, const char *source, int with_roots, int folds)
 	for (int pass = 0; pass < (with_roots ? 3 : 1); pass++)
 	{
 		AgUrl		u = list->urls[0];
-		char		key[2048];
+		char	   *key;
 		char		src[400];
 
 		if (pass == 1)
 			u.path = "/";
 		else if (pass == 2)
 			u.path = login_paths[HashString(u.host, strlen(u.host)) % NLOGIN_PATHS];
-		snprintf(key, sizeof(key), "%s%s", u.host, u.path);
+		if (asprintf(&key, "%s%s", u.host, u.path) < 0)
+			exit(1);
 		if (!HashSetAdd(&seen_urls, HashString(key, strlen(key))))
+		{
+			free(key);
 			continue;
+		}
 		int			n = (int) AgUrlModelFeatures(&u, buckets);
 
 		if (n == 0)
+		{
+			free(key);
 			continue;
+		}
 		if (nex == capex)
 		{
 			capex = capex ? 2 * capex : 4096;
@@ -218,7 +227,7 @@ AddUrl(const char *url, int y, const char *source, int with_roots, int folds)
 		const char *dom = RegistrableDomain(u.host);
 
 		memset(e, 0, sizeof(*e));
-		e->url = strdup(key);
+		e->url = key;
 		e->y = y;
 		snprintf(src, sizeof(src), "%s%s", source, pass == 1 ? " (site roots)" : " (sign-in pages)");
 		e->source = SourceId(pass == 0 ? source : src);
@@ -474,6 +483,8 @@ ReportSanity(const char *path, const float *w, double bias, double threshold)
 		fprintf(stderr, "ag_train_url: cannot open %s\n", path);
 		return;
 	}
+	HashSet		seen = {0};
+
 	printf("\nNever trained on: %s\n", path);
 	while (ReadLine(f, &line, &cap) >= 0)
 	{
@@ -492,6 +503,9 @@ ReportSanity(const char *path, const float *w, double bias, double threshold)
 
 				if (pass == 1)
 					u.path = "/";
+				/* each URL and each site root once */
+				if (!HashSetAdd(&seen, HashString(u.host, strlen(u.host)) * 31 + HashString(u.path, strlen(u.path))))
+					continue;
 				k = AgUrlModelFeatures(&u, buckets);
 				p = k ? AgUrlModelProbability(w, bias, buckets, k) : 0.0;
 				lex = AgUrlLexicalRiskEx(&u, &r, 0.0);
@@ -507,7 +521,7 @@ ReportSanity(const char *path, const float *w, double bias, double threshold)
 		}
 		AgUrlListFree(&list);
 	}
-	printf("%zu URLs and site roots: model %zu, signs %zu, both %zu (%.2f%%)\n",
+	printf("%zu distinct URLs and site roots: model %zu, signs %zu, both %zu (%.2f%%)\n",
 		   n, m, l, b, n ? 100.0 * b / n : 0.0);
 	free(line);
 	fclose(f);
@@ -615,6 +629,9 @@ usage:
 	{
 		FILE	   *f = fopen(oof_out, "w");
 
+		/* the threshold of this cross-validation, for bench_quality --url-oof */
+		if (f)
+			fprintf(f, "threshold\t%.3f\n", threshold);
 		for (size_t i = 0; f && i < nex; i++)
 			fprintf(f, "%.6f\t%s\t%s\n", oof[i], source_names[ex[i].source], ex[i].url);
 		if (f)

@@ -797,7 +797,10 @@ FakeWwwLabel(const HostLabels *h, int i)
 	const char *s = h->s[i];
 	size_t		n = h->len[i];
 
-	if (n <= 3 || !ContainsWord(s, n, "www", 3) || WwwMirrorLabel(s, n))
+	if (n <= 3 || WwwMirrorLabel(s, n))
+		return 0;
+	/* www as a part of the name: first, or next to a hyphen ("awwwards" is a word) */
+	if (memcmp(s, "www", 3) != 0 && !ContainsWord(s, n, "-www", 4) && !ContainsWord(s, n, "www-", 4))
 		return 0;
 	if (i == h->main)
 		return 1;
@@ -1009,7 +1012,8 @@ AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *r, double model_p)
 	{
 		if (model_p < 0.0)
 			model_p = AgUrlModelScore(u);
-		if (model_p >= AgUrlModelThreshold())
+		/* (0: no model, or one that does not judge this URL) */
+		if (model_p > 0.0 && model_p >= AgUrlModelThreshold())
 			Fire(r, F_URL_MODEL);
 	}
 	return r->score;

@@ -27,7 +27,7 @@
  *
  * The shipped weights are 8-bit integers times one scale, compiled in
  * (ag_url_model_data.c): 64 KiB of read-only data that every backend maps
- * from the library file, loaded and checked once, never per session.
+ * from the library file; nothing is loaded or parsed per session.
  */
 #include "ag_url_model.h"
 
@@ -142,19 +142,31 @@ AgUrlModelFeatures(const AgUrl *u, uint32_t *buckets)
 	c.buckets = buckets;
 	c.n = 0;
 
-	/* the host, its ends marked */
-	hl = strlen(u->host);
-	if (hl > 253)
-		hl = 253;
+	/*
+	 * The host, its ends marked; of a longer host than DNS allows, its last
+	 * 253 bytes (the registered name is at the end: padding subdomains in
+	 * front must not push it out).  A cut host has no start mark.
+	 */
+	const char *host = u->host;
+
+	hl = strlen(host);
 	{
 		unsigned char hostbuf[256];
+		size_t		k = 0;
 
-		hostbuf[0] = '^';
-		memcpy(hostbuf + 1, u->host, hl);
-		hostbuf[hl + 1] = '$';
-		AddGrams(&c, hostbuf, hl + 2, SEED_HOST_GRAM);
+		if (hl > 253)
+		{
+			host += hl - 253;
+			hl = 253;
+		}
+		else
+			hostbuf[k++] = '^';
+		memcpy(hostbuf + k, host, hl);
+		k += hl;
+		hostbuf[k++] = '$';
+		AddGrams(&c, hostbuf, k, SEED_HOST_GRAM);
 	}
-	AddWords(&c, (const unsigned char *) u->host, hl, ".-", SEED_HOST_WORD);
+	AddWords(&c, (const unsigned char *) host, hl, ".-", SEED_HOST_WORD);
 	tld = strrchr(u->host, '.');
 	tld = tld ? tld + 1 : u->host;
 	Add(&c, HashBytes((const unsigned char *) tld, strlen(tld), SEED_TLD));
@@ -176,9 +188,10 @@ AgUrlModelFeatures(const AgUrl *u, uint32_t *buckets)
 	}
 	{
 		size_t		full = strlen(u->path);
-		uint32_t	bin = (uint32_t) (full / 8 > 8 ? 8 : full / 8);
+		/* (as bytes, so that every machine hashes the same) */
+		unsigned char bin[4] = {(unsigned char) (full / 8 > 8 ? 8 : full / 8), 0, 0, 0};
 
-		Add(&c, HashBytes((const unsigned char *) &bin, sizeof(bin), SEED_PATH_LENGTH));
+		Add(&c, HashBytes(bin, sizeof(bin), SEED_PATH_LENGTH));
 	}
 	return c.n;
 }

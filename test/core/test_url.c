@@ -351,6 +351,8 @@ TestLexical(void)
 		/* mail archives file messages and lists under addresses */
 		"https://lore.kernel.org/git/20150811100527.GW14466@dinwoodie.org/",
 		"http://www.mail-archive.com/bug-make@gnu.org/msg01658.html",
+		/* www inside a word is no www. prefix */
+		"https://www.awwwards.com/",
 		/* institutions' www- hosts: the name is what follows the marker */
 		"http://www-mmsp.ece.mcgill.ca/Documents/AudioFormats/WAVE/Docs/multichaudP.pdf",
 		"http://www-wales.ch.cam.ac.uk/CCD.html",
@@ -464,7 +466,8 @@ TestUrlModel(void)
 {
 	static const char *const model_only[] = {
 		/* made-up kit domains whose hand-set signs stay under the threshold */
-		"https://bank-acesso-cliente.com.br/agencia/",
+		"https://atendimento-cliente-online.com/",
+		"https://seguranca-app-conta.com/acesso/",
 		"https://mail-box-storage-upgrade.weebly.com/",
 	};
 	static const char *const quiet[] = {
@@ -505,10 +508,10 @@ TestUrlModel(void)
 	CHECK(AgUrlLexicalRiskEx(&urls.urls[0], &r, 1.0) < AG_URL_RISK_THRESHOLD,
 		  "brand's own domain: no model sign");
 	/* the scheme is not a feature; IP hosts are left to the other signs */
-	Risk("http://bank-acesso-cliente.com.br/agencia/", &r);
+	Risk("http://seguranca-app-conta.com/acesso/", &r);
 	double		p_http = AgUrlModelScore(&urls.urls[0]);
 
-	Risk("https://bank-acesso-cliente.com.br/agencia/", &r);
+	Risk("https://seguranca-app-conta.com/acesso/", &r);
 	CHECK(p_http == AgUrlModelScore(&urls.urls[0]) && p_http > 0 && p_http < 1,
 		  "same probability with either scheme: %.3f", p_http);
 	Risk("http://203.0.113.7/login.php", &r);
@@ -530,6 +533,29 @@ TestUrlModel(void)
 			ok &= buckets[j] != buckets[i];
 	}
 	CHECK(ok, "long URL: %zu distinct buckets in range", n);
+
+	/* a host longer than DNS allows: its last 253 bytes, the registered name kept */
+	{
+		char		a[512],
+					b[512];
+		uint32_t	fa[AG_URL_MODEL_MAX_FEATURES],
+					fb[AG_URL_MODEL_MAX_FEATURES];
+		size_t		na,
+					nb;
+		char		rest[300] = "";
+
+		for (int k = 0; k < 4; k++)
+			strcat(rest, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.");
+		strcat(rest, "evil-kit.com");
+		snprintf(a, sizeof(a), "https://%.60s.%s/x", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", rest);
+		snprintf(b, sizeof(b), "https://%.60s.%s/x", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", rest);
+		CHECK(AgUrlNormalizeOne(&urls, a, strlen(a)) == 1, "long host parses");
+		na = AgUrlModelFeatures(&urls.urls[0], fa);
+		CHECK(AgUrlNormalizeOne(&urls, b, strlen(b)) == 1, "long host parses");
+		nb = AgUrlModelFeatures(&urls.urls[0], fb);
+		CHECK(na == nb && na > 0 && memcmp(fa, fb, na * sizeof(uint32_t)) == 0,
+			  "over 253 bytes: the front of the host is cut, the end kept (%zu, %zu features)", na, nb);
+	}
 }
 
 static void

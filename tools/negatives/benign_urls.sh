@@ -4,9 +4,10 @@
 # and library sources of a Debian machine: links that real programs and
 # manuals print, which the corpus's benign URLs (one 2016 crawl, never a
 # bare host) do not cover.  Up to three URLs per host, picked by a hash of
-# the URL; hosts split in two halves by a hash of the host name, so the
-# "sanity" half (never trained on) holds only hosts the "train" half has
-# not.  Writes tools/negatives/benign_urls_train.txt and _sanity.txt; the
+# the URL; sites (registrable domains) split in two halves by a hash of
+# the domain, so the "sanity" half (never trained on) holds only sites the
+# "train" half has not.  Template and markup left-overs (%s, $bug, {x},
+# &amp;) are left out.  Writes tools/negatives/benign_urls_train.txt and _sanity.txt; the
 # files are committed, so training does not depend on this machine.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,7 +19,16 @@ find /usr/share/doc /usr/share/perl /usr/share/perl5 /usr/lib/python3 -type f \
 	awk '
 		BEGIN { for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i }
 		function hash(s,   h, i) { h = 0; for (i = 1; i <= length(s); i++) h = (h * 31 + ord[substr(s, i, 1)]) % 1000003; return h }
+		# a site: the registrable domain, as tools/ag_train_url.c folds them
+		function site(host,   l, k) {
+			k = split(host, l, ".")
+			if (k >= 3 && length(l[k]) == 2 && l[k - 1] ~ /^(co|com|ac|or|ne|go|gov|edu|net|org|gob|nic)$/)
+				return l[k - 2] "." l[k - 1] "." l[k]
+			return l[k - 1] "." l[k]
+		}
 		{
+			# template and markup left-overs are no URLs: %s, $var, {x}, &amp;
+			if ($0 ~ /[%][a-z]|[$]|[{}]|&amp;/) next
 			split($0, p, "/"); host = tolower(p[3]); sub(/:.*/, "", host)
 			if (host !~ /[a-z]\.[a-z]/) next
 			key = hash($0) "\t" $0
@@ -26,7 +36,7 @@ find /usr/share/doc /usr/share/perl /usr/share/perl5 /usr/lib/python3 -type f \
 		}
 		END {
 			for (h in n) {
-				file = (hash(h) % 2) ? "benign_urls_sanity.txt" : "benign_urls_train.txt"
+				file = (hash(site(h)) % 2) ? "benign_urls_sanity.txt" : "benign_urls_train.txt"
 				# the three URLs of the host with the smallest hashes
 				for (k = 1; k <= 3 && k <= n[h]; k++) {
 					best = 0
