@@ -33,6 +33,7 @@
 #include "ag_jsonl.h"
 #include "ag_load_rules.h"
 #include "ag_url.h"
+#include "ag_url_model.h"
 #include "ag_util.h"
 
 typedef struct Tally
@@ -394,6 +395,7 @@ typedef struct UrlOof
 static UrlOof *url_oof;
 static size_t nurl_oof;
 static double url_oof_threshold = 2.0;	/* (none read: nothing passes) */
+static double url_oof_weak_threshold = 2.0;
 
 static int
 CompareUrlOof(const void *a, const void *b)
@@ -423,7 +425,10 @@ LoadUrlOof(const char *path)
 
 		if (strncmp(line, "threshold\t", 10) == 0)
 		{
-			url_oof_threshold = atof(line + 10);
+			char	   *w;
+
+			url_oof_threshold = strtod(line + 10, &w);
+			url_oof_weak_threshold = *w == '\t' ? atof(w + 1) : url_oof_threshold;
 			continue;
 		}
 		if (key == NULL)
@@ -446,26 +451,25 @@ LoadUrlOof(const char *path)
 }
 
 /*
- * Whether the URL model, out of fold, gives u a sign: 1.0 if its
- * probability reaches that cross-validation's threshold, 0.0 if not (or
- * it does not judge u), -1 (the shipped model decides) if the trainer did
- * not see u.
+ * The sign the URL model, out of fold, gives u under that
+ * cross-validation's thresholds; AG_URL_MODEL_COMPUTE (the shipped model
+ * decides) if the trainer did not see u.
  */
-static double
+static AgUrlModelSign
 UrlOofOf(const AgUrl *u)
 {
 	UrlOof		k;
 	UrlOof	   *hit;
 
 	if (nurl_oof == 0)
-		return -1.0;
+		return AG_URL_MODEL_COMPUTE;
 	if (u->flags & AG_URL_IP_HOST)
-		return 0.0;				/* the model does not judge these */
+		return AG_URL_MODEL_NONE;	/* the model does not judge these */
 	k.hash = AgFnv1a(AgFnv1a(AG_FNV_OFFSET, u->host, strlen(u->host)), u->path, strlen(u->path));
 	hit = bsearch(&k, url_oof, nurl_oof, sizeof(UrlOof), CompareUrlOof);
 	if (hit == NULL)
-		return -1.0;
-	return hit->p >= url_oof_threshold ? 1.0 : 0.0;
+		return AG_URL_MODEL_COMPUTE;
+	return AgUrlModelSignOf(hit->p, url_oof_threshold, url_oof_weak_threshold);
 }
 
 /*
@@ -534,11 +538,11 @@ UrlQuality(const char *dir, FILE *misses)
 		parsed[f]++;
 		AgUrlRisk	risk,
 					signs;
-		double		p = UrlOofOf(&one.urls[0]);
-		int			hit = AgUrlLexicalRiskEx(&one.urls[0], &risk, p) >= AG_URL_RISK_THRESHOLD;
+		AgUrlModelSign sign = UrlOofOf(&one.urls[0]);
+		int			hit = AgUrlLexicalRiskEx(&one.urls[0], &risk, sign) >= AG_URL_RISK_THRESHOLD;
 
-		no_oof[f] += nurl_oof > 0 && p < 0;
-		flagged_signs[f] += AgUrlLexicalRiskEx(&one.urls[0], &signs, 0.0) >= AG_URL_RISK_THRESHOLD;
+		no_oof[f] += nurl_oof > 0 && sign == AG_URL_MODEL_COMPUTE;
+		flagged_signs[f] += AgUrlLexicalRiskEx(&one.urls[0], &signs, AG_URL_MODEL_NONE) >= AG_URL_RISK_THRESHOLD;
 		char		expected[8192];
 
 		flagged[f] += hit;
@@ -691,7 +695,7 @@ UrlLines(const char *path)
 		if (AgUrlNormalizeOne(&one, line, strlen(line)) != 1)
 			continue;
 		parsed++;
-		signs += AgUrlLexicalRiskEx(&one.urls[0], &r, 0.0) >= AG_URL_RISK_THRESHOLD;
+		signs += AgUrlLexicalRiskEx(&one.urls[0], &r, AG_URL_MODEL_NONE) >= AG_URL_RISK_THRESHOLD;
 		both += AgUrlLexicalRisk(&one.urls[0], &r) >= AG_URL_RISK_THRESHOLD;
 	}
 	printf("%ld URLs (%ld parsed): %ld flagged (%ld by the hand-set signs alone)\n",

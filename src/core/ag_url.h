@@ -138,14 +138,24 @@ typedef struct AgUrlRisk
 extern double AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *risk);
 
 /*
- * The same with the learned model's probability given (model_p >= 0: the
- * trainer's cross-validation and bench_quality --url-oof; 0 leaves the
- * model out) instead of computed (model_p < 0, what AgUrlLexicalRisk does).
- * The model's sign weighs AG_URL_MODEL_SIGN_WEIGHT: alone it makes a URL
- * suspicious.
+ * The same with the learned model's sign given instead of computed: the
+ * trainer's cross-validation and bench_quality --url-oof, which judge a
+ * probability by their own thresholds.  AG_URL_MODEL_COMPUTE is what
+ * AgUrlLexicalRisk passes.  The strong sign weighs 0.5: alone it makes a
+ * URL suspicious; the weak one 0.25: it only confirms another sign of
+ * 0.34 or more (a random-looking name, an abused TLD, a brand where it
+ * does not live...).
  */
+typedef enum AgUrlModelSign
+{
+	AG_URL_MODEL_COMPUTE = -1,
+	AG_URL_MODEL_NONE = 0,
+	AG_URL_MODEL_WEAK = 1,
+	AG_URL_MODEL_STRONG = 2
+} AgUrlModelSign;
 #define AG_URL_MODEL_SIGN_WEIGHT 0.5
-extern double AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *risk, double model_p);
+#define AG_URL_MODEL_WEAK_SIGN_WEIGHT 0.25
+extern double AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *risk, AgUrlModelSign sign);
 
 /*
  * The registrable-ish label of an ASCII host (the "paypal" of

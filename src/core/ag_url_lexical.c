@@ -203,6 +203,8 @@ static const struct
 	{"login page inside a site's image, upload or script folder", 0.40},
 #define F_URL_MODEL 30
 	{"host and path resemble phishing URLs (learned model)", AG_URL_MODEL_SIGN_WEIGHT},
+#define F_URL_MODEL_WEAK 31
+	{"host and path somewhat resemble phishing URLs (learned model)", AG_URL_MODEL_WEAK_SIGN_WEIGHT},
 };
 #define NFEATURES (int) (sizeof(features) / sizeof(features[0]))
 
@@ -833,11 +835,11 @@ WwwMirrorLabel(const char *s, size_t n)
 double
 AgUrlLexicalRisk(const AgUrl *u, AgUrlRisk *r)
 {
-	return AgUrlLexicalRiskEx(u, r, -1.0);
+	return AgUrlLexicalRiskEx(u, r, AG_URL_MODEL_COMPUTE);
 }
 
 double
-AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *r, double model_p)
+AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *r, AgUrlModelSign sign)
 {
 	HostLabels	h;
 	const char *host = u->host;
@@ -1010,11 +1012,13 @@ AgUrlLexicalRiskEx(const AgUrl *u, AgUrlRisk *r, double model_p)
 	 */
 	if (!brand_official && !shortener)
 	{
-		if (model_p < 0.0)
-			model_p = AgUrlModelScore(u);
-		/* (0: no model, or one that does not judge this URL) */
-		if (model_p > 0.0 && model_p >= AgUrlModelThreshold())
+		if (sign == AG_URL_MODEL_COMPUTE)
+			sign = AgUrlModelSignOf(AgUrlModelScore(u), AgUrlModelThreshold(),
+									AgUrlModelWeakThreshold());
+		if (sign == AG_URL_MODEL_STRONG)
 			Fire(r, F_URL_MODEL);
+		else if (sign == AG_URL_MODEL_WEAK)
+			Fire(r, F_URL_MODEL_WEAK);
 	}
 	return r->score;
 }

@@ -20,7 +20,10 @@
  *
  * Each distinct feature is hashed (FNV-1a, a seed per kind) into one of
  * AG_URL_MODEL_BUCKETS buckets and counted once; the probability is
- * sigmoid(bias + sum of their weights / sqrt(their number)).  The scheme is
+ * sigmoid(bias + sum of their weights / sqrt(their number)).  At or above
+ * the model's threshold it is a sign of its own in the lexical score; at
+ * or above its weak threshold, a weak sign that only confirms another
+ * (ag_url.h).  The scheme is
  * not a feature: the benign URLs of the training data are of 2016, when
  * most sites still served http, and the model must not learn that.
  * IP-literal hosts are left to the hand-set signs.
@@ -228,4 +231,22 @@ double
 AgUrlModelThreshold(void)
 {
 	return ag_url_model_threshold;
+}
+
+double
+AgUrlModelWeakThreshold(void)
+{
+	return ag_url_model_weak_threshold;
+}
+
+AgUrlModelSign
+AgUrlModelSignOf(double p, double threshold, double weak_threshold)
+{
+	if (p <= 0.0)
+		return AG_URL_MODEL_NONE;
+	if (p >= threshold)
+		return AG_URL_MODEL_STRONG;
+	if (p >= weak_threshold)
+		return AG_URL_MODEL_WEAK;
+	return AG_URL_MODEL_NONE;
 }

@@ -37,13 +37,22 @@ extern double AgUrlModelProbability(const float *weights, double bias,
 /* The built-in model's probability that u is a phishing URL (0 for none). */
 extern double AgUrlModelScore(const AgUrl *u);
 
-/* The built-in model's threshold: a probability at or above it is a sign. */
+/*
+ * The built-in model's thresholds: a probability at or above the first is
+ * a sign of its own, at or above the second (lower) a weak one, which only
+ * confirms others.
+ */
 extern double AgUrlModelThreshold(void);
+extern double AgUrlModelWeakThreshold(void);
+
+/* The sign a probability gives under two thresholds (0 gives none). */
+extern AgUrlModelSign AgUrlModelSignOf(double p, double threshold, double weak_threshold);
 
 /* The compiled-in model (ag_url_model_data.c, written by tools/ag_train_url). */
 extern const int8_t ag_url_model_weights[AG_URL_MODEL_BUCKETS];
 extern const double ag_url_model_scale;
 extern const double ag_url_model_bias;
 extern const double ag_url_model_threshold;
+extern const double ag_url_model_weak_threshold;
 
 #endif							/* AG_URL_MODEL_H */

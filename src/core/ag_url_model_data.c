@@ -8,6 +8,7 @@
 const double ag_url_model_scale = 0.0585009545;
 const double ag_url_model_bias = 1.02536051;
 const double ag_url_model_threshold = 0.984;
+const double ag_url_model_weak_threshold = 0.950;
 
 const int8_t ag_url_model_weights[AG_URL_MODEL_BUCKETS] = {
 	10,-7,-3,0,-9,4,8,-4,6,17,13,-7,-8,9,6,13,-5,-10,-14,-19,2,26,3,-20,

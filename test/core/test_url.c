@@ -493,7 +493,7 @@ TestUrlModel(void)
 		for (int k = 0; k < r.nreasons; k++)
 			named |= strstr(r.reasons[k], "learned model") != NULL;
 		CHECK(with >= AG_URL_RISK_THRESHOLD && named, "model sign: %s (%.2f)", model_only[i], with);
-		CHECK(AgUrlLexicalRiskEx(&urls.urls[0], &r, 0.0) < AG_URL_RISK_THRESHOLD,
+		CHECK(AgUrlLexicalRiskEx(&urls.urls[0], &r, AG_URL_MODEL_NONE) < AG_URL_RISK_THRESHOLD,
 			  "without the model: %s", model_only[i]);
 	}
 	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
@@ -505,8 +505,22 @@ TestUrlModel(void)
 	}
 	/* the brand's own domain is never the model's to judge */
 	Risk("https://accounts.google.com/ServiceLogin", &r);
-	CHECK(AgUrlLexicalRiskEx(&urls.urls[0], &r, 1.0) < AG_URL_RISK_THRESHOLD,
+	CHECK(AgUrlLexicalRiskEx(&urls.urls[0], &r, AG_URL_MODEL_STRONG) < AG_URL_RISK_THRESHOLD,
 		  "brand's own domain: no model sign");
+	/* the weak sign only confirms another */
+	Risk("https://www.rust-lang.org/learn", &r);
+	CHECK(AgUrlLexicalRiskEx(&urls.urls[0], &r, AG_URL_MODEL_WEAK) < AG_URL_RISK_THRESHOLD &&
+		  AgUrlLexicalRiskEx(&urls.urls[0], &r, AG_URL_MODEL_STRONG) >= AG_URL_RISK_THRESHOLD,
+		  "weak sign alone: not suspicious; strong: suspicious");
+	Risk("https://xkqzvbwp.com/", &r);
+	CHECK(AgUrlLexicalRiskEx(&urls.urls[0], &r, AG_URL_MODEL_NONE) < AG_URL_RISK_THRESHOLD &&
+		  AgUrlLexicalRiskEx(&urls.urls[0], &r, AG_URL_MODEL_WEAK) >= AG_URL_RISK_THRESHOLD,
+		  "weak sign with a random-looking name: suspicious (%.2f)", r.score);
+	CHECK(AgUrlModelSignOf(0.99, 0.98, 0.95) == AG_URL_MODEL_STRONG &&
+		  AgUrlModelSignOf(0.98, 0.98, 0.95) == AG_URL_MODEL_STRONG &&
+		  AgUrlModelSignOf(0.96, 0.98, 0.95) == AG_URL_MODEL_WEAK &&
+		  AgUrlModelSignOf(0.90, 0.98, 0.95) == AG_URL_MODEL_NONE &&
+		  AgUrlModelSignOf(0.0, 0.0, 0.0) == AG_URL_MODEL_NONE, "signs of probabilities");
 	/* the scheme is not a feature; IP hosts are left to the other signs */
 	Risk("http://seguranca-app-conta.com/acesso/", &r);
 	double		p_http = AgUrlModelScore(&urls.urls[0]);
