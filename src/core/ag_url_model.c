@@ -97,7 +97,7 @@ AddGrams(Collector *c, const unsigned char *s, size_t n, uint32_t seed)
 {
 	for (size_t i = 0; i + 3 <= n; i++)
 	{
-		uint32_t	h = UINT32_C(2166136261) ^ (seed * UINT32_C(0x9E3779B9));
+		uint32_t	h = HashBytes(s, 0, seed);
 
 		for (size_t j = 0; j < 5 && i + j < n; j++)
 		{
@@ -108,26 +108,33 @@ AddGrams(Collector *c, const unsigned char *s, size_t n, uint32_t seed)
 	}
 }
 
+/* A host's words end at dots and hyphens, a path's at anything but a-z0-9. */
+static int
+HostSeparator(unsigned char c)
+{
+	return c == '.' || c == '-';
+}
+
+static int
+PathSeparator(unsigned char c)
+{
+	return !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+}
+
 /* Words of s[0..n): runs of bytes that are not separators. */
 static void
-AddWords(Collector *c, const unsigned char *s, size_t n, const char *separators,
-		 uint32_t seed)
+AddWords(Collector *c, const unsigned char *s, size_t n,
+		 int (*separator) (unsigned char), uint32_t seed)
 {
 	size_t		start = 0;
 
 	for (size_t i = 0; i <= n; i++)
-		if (i == n || strchr(separators, s[i]) != NULL || s[i] == '\0')
+		if (i == n || separator(s[i]))
 		{
 			if (i > start)
 				Add(c, HashBytes(s + start, i - start, seed));
 			start = i + 1;
 		}
-}
-
-static int
-IsAlnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
 size_t
@@ -169,7 +176,7 @@ AgUrlModelFeatures(const AgUrl *u, uint32_t *buckets)
 		hostbuf[k++] = '$';
 		AddGrams(&c, hostbuf, k, SEED_HOST_GRAM);
 	}
-	AddWords(&c, (const unsigned char *) host, hl, ".-", SEED_HOST_WORD);
+	AddWords(&c, (const unsigned char *) host, hl, HostSeparator, SEED_HOST_WORD);
 	tld = strrchr(u->host, '.');
 	tld = tld ? tld + 1 : u->host;
 	Add(&c, HashBytes((const unsigned char *) tld, strlen(tld), SEED_TLD));
@@ -178,17 +185,7 @@ AgUrlModelFeatures(const AgUrl *u, uint32_t *buckets)
 	for (const char *p = u->path; *p && pl < PATH_BYTES; p++)
 		buf[pl++] = (unsigned char) ((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
 	AddGrams(&c, buf, pl, SEED_PATH_GRAM);
-	{
-		size_t		start = 0;
-
-		for (size_t i = 0; i <= pl; i++)
-			if (i == pl || !IsAlnum(buf[i]))
-			{
-				if (i > start)
-					Add(&c, HashBytes(buf + start, i - start, SEED_PATH_WORD));
-				start = i + 1;
-			}
-	}
+	AddWords(&c, buf, pl, PathSeparator, SEED_PATH_WORD);
 	{
 		size_t		full = strlen(u->path);
 		/* (as bytes, so that every machine hashes the same) */
